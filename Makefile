@@ -1,0 +1,62 @@
+# Baton: `make run` to try it, `make test` to check it. See README.md.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+VENDOR := static/vendor
+
+.PHONY: run setup install assets messages test lint bench up migrate seed clean
+
+run: setup ## Set up everything on SQLite, load demo data and serve http://127.0.0.1:8000
+	$(PY) manage.py seed_demo
+	$(PY) manage.py run_embedded $(HOST):$(PORT)
+
+setup: install assets messages migrate
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -d $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+assets: $(VENDOR)/.installed
+
+# Front-end packages come from the npm registry and are served by Baton itself.
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js \
+	   node_modules/htmx.org/dist/htmx.min.js node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/
+	touch $@
+
+messages: install ## Compile the translations (pure Python, no gettext needed)
+	$(VENV)/bin/pybabel compile --domain django --directory locale --statistics 2>&1 | grep -v '^$$' || true
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+test: install assets messages ## The whole suite (services are used when DATABASE_URL / CELERY_BROKER_URL are set)
+	$(VENV)/bin/pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	$(PY) manage.py makemigrations --check --dry-run
+
+bench: install assets
+	$(PY) -m bench
+
+up: install assets messages ## The full stack (gunicorn, worker, beat) on the local PostgreSQL and Redis
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/baton} \
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} \
+	bash scripts/up.sh
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) staticfiles db.sqlite3*

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Campaign, Lead
+
+
+class CampaignForm(forms.ModelForm[Campaign]):
+    class Meta:
+        model = Campaign
+        fields = ["name", "channel", "starts_on", "ends_on", "budget", "actual_cost", "utm_code"]
+        widgets = {
+            "starts_on": forms.DateInput(attrs={"type": "date"}),
+            "ends_on": forms.DateInput(attrs={"type": "date"}),
+        }
+        help_texts = {
+            "utm_code": _("Letters, digits and hyphens; used as utm_campaign in links."),
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        starts_on, ends_on = data.get("starts_on"), data.get("ends_on")
+        if starts_on and ends_on and ends_on < starts_on:
+            self.add_error("ends_on", _("The campaign cannot end before it starts."))
+        return data
+
+
+class CaptureForm(forms.Form):
+    """What the public capture endpoint accepts, as a form or as JSON."""
+
+    email = forms.EmailField(label=_("Email"), max_length=254)
+    family_name = forms.CharField(label=_("Family name"), max_length=100)
+    given_name = forms.CharField(label=_("Given name"), max_length=100, required=False)
+    company = forms.CharField(label=_("Company"), max_length=200, required=False)
+    title = forms.CharField(label=_("Title"), max_length=100, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    message = forms.CharField(label=_("Message"), max_length=2000, required=False, widget=forms.Textarea)
+    # A honeypot: hidden from people, filled in by bots.
+    website = forms.CharField(required=False)
+
+    def is_spam(self) -> bool:
+        return bool(self.cleaned_data.get("website"))
+
+
+class LeadFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    stage = forms.ChoiceField(
+        label=_("Stage"),
+        required=False,
+        choices=[("", _("All stages")), *Lead.Stage.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    campaign = forms.ModelChoiceField(
+        label=_("Campaign"),
+        required=False,
+        queryset=Campaign.objects.all(),
+        empty_label=_("All campaigns"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )

@@ -1,0 +1,181 @@
+"""Load demo data so that every page has something real to show.
+
+Safe to run again: when the demo users exist it only prints the logins.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from crm import demo
+from crm.models import Activity, Campaign, Company, Lead, ScoringRule, StageChange
+
+PASSWORD = "baton-demo"  # noqa: S105 - demo logins, printed on purpose
+USERS = [
+    # username, first name, last name, role
+    ("marketer", "Hanako", "Sato", "marketer"),
+    ("rep", "Taro", "Suzuki", "sales"),
+    ("rep2", "Ken", "Tanaka", "sales"),
+    ("manager", "Yuki", "Takahashi", "manager"),
+    ("admin", "Aoi", "Admin", "admin"),
+]
+CAMPAIGNS = [
+    ("Spring product webinar", "webinar", 400_000, 380_000),
+    ("Tokyo IT Week booth", "exhibition", 2_500_000, 2_650_000),
+    ("Whitepaper: lead handoff", "content", 300_000, 220_000),
+    ("Search ads Q3", "ads", 1_200_000, 1_150_000),
+    ("Customer referral programme", "referral", 100_000, 40_000),
+    ("Newsletter", "email", 50_000, 45_000),
+    ("Osaka seminar", "seminar", 600_000, 610_000),
+    ("Website contact form", "web", 0, 0),
+]
+MARKETING_KINDS = ["page_view", "page_view", "page_view", "email_open", "email_click", "download", "form_submit", "webinar", "event_visit"]
+LEAD_COUNT = 300
+
+
+class Command(BaseCommand):
+    help = "Load demo users, campaigns, leads, activities and handoffs (idempotent)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        user_model = get_user_model()
+        if not user_model.objects.filter(username="marketer").exists():
+            with transaction.atomic():
+                self._seed(random.Random(20261127))
+            self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        self.stdout.write("\nLog in at http://127.0.0.1:8000/ as one of (password: %s):" % PASSWORD)
+        for username, first, last, role in USERS:
+            self.stdout.write(f"  {username:<9} {role:<9} {first} {last}")
+        self.stdout.write("")
+
+    def _seed(self, rng: random.Random) -> None:
+        users = self._users()
+        now = timezone.now()
+        campaigns = self._campaigns(users["marketer"], now)
+        companies = Company.objects.bulk_create(
+            Company(name=f"株式会社{stem}{kind}", domain=f"{i}.example.jp")
+            for i, (stem, kind) in enumerate(
+                (rng.choice(demo.COMPANY_STEMS), rng.choice(demo.COMPANY_KINDS)) for _ in range(60)
+            )
+        )
+        points = dict(ScoringRule.objects.filter(is_active=True).values_list("kind", "points"))
+        self._leads(rng, now, campaigns, companies, points, users)
+
+    def _users(self) -> dict[str, Any]:
+        user_model = get_user_model()
+        users = {}
+        for username, first, last, role in USERS:
+            user = user_model.objects.create_user(
+                username, f"{username}@example.com", PASSWORD, first_name=first, last_name=last
+            )
+            user.groups.add(Group.objects.get(name=role))
+            if role == "admin":
+                user.is_staff = user.is_superuser = True
+                user.save(update_fields=["is_staff", "is_superuser"])
+            users[username] = user
+        return users
+
+    def _campaigns(self, owner: Any, now: Any) -> list[Campaign]:
+        today = timezone.localdate()
+        return [
+            Campaign.objects.create(
+                name=name,
+                channel=channel,
+                budget=Decimal(budget),
+                actual_cost=Decimal(cost),
+                utm_code=f"demo-{i}",
+                starts_on=today - timedelta(days=90 - i * 8),
+                ends_on=today + timedelta(days=i * 5),
+                owner=owner,
+            )
+            for i, (name, channel, budget, cost) in enumerate(CAMPAIGNS)
+        ]
+
+    def _leads(self, rng, now, campaigns, companies, points, users) -> None:  # type: ignore[no-untyped-def]
+        handoff_model = apps.get_model("handoff", "Handoff")
+        reps = [users["rep"], users["rep2"]]
+        for n in range(LEAD_COUNT):
+            created = now - timedelta(days=rng.uniform(0, 90), minutes=rng.randint(0, 600))
+            campaign = rng.choice(campaigns)
+            lead = Lead.objects.create(
+                family_name=rng.choice(demo.FAMILY_NAMES),
+                given_name=rng.choice(demo.GIVEN_NAMES),
+                email=f"lead{n:04d}@{rng.choice(companies).domain}",
+                company=rng.choice(companies),
+                title=rng.choice(demo.TITLES),
+                source_campaign=campaign,
+                created_at=created,
+            )
+            StageChange.objects.create(lead=lead, to_stage=Lead.Stage.LEAD, changed_at=created, reason="demo")
+            span = (now - created).total_seconds()
+            times = sorted(created + timedelta(seconds=rng.uniform(0, span)) for _ in range(rng.randint(1, 9)))
+            activities = [
+                Activity(
+                    lead=lead,
+                    kind=(kind := rng.choice(MARKETING_KINDS) if i else "form_submit"),
+                    occurred_at=at,
+                    campaign=campaign,
+                    points=points.get(kind, 0),
+                    scored_at=at,
+                )
+                for i, at in enumerate(times)
+            ]
+            Activity.objects.bulk_create(activities)
+            total = sum(a.points for a in activities)
+            Lead.objects.filter(pk=lead.pk).update(engagement_score=total)
+            if total >= 50:
+                crossed = next(
+                    a.occurred_at for i, a in enumerate(activities) if sum(b.points for b in activities[: i + 1]) >= 50
+                )
+                self._hand_off(rng, handoff_model, lead, crossed, total, reps, now)
+
+    def _hand_off(self, rng, handoff_model, lead, at, score, reps, now) -> None:  # type: ignore[no-untyped-def]
+        """Walk the lead through the handoff states a real team would have left."""
+        StageChange.objects.create(lead=lead, from_stage="lead", to_stage="mql", changed_at=at, reason="demo")
+        fate = rng.choices(["queued", "claimed", "accepted", "rejected", "qualified"], [3, 2, 3, 2, 2])[0]
+        if fate == "queued" or at > now - timedelta(hours=2):
+            handoff = handoff_model.objects.create(
+                lead=lead, created_at=at, engagement_at_handoff=score, score_at_handoff=score
+            )
+            Lead.objects.filter(pk=lead.pk).update(stage="mql")
+            for rep in reps:
+                handoff.notifications.create(recipient=rep, kind="new_handoff", created_at=at)
+            return
+        rep = rng.choice(reps)
+        claimed_at = min(at + timedelta(minutes=rng.randint(3, 240)), now)
+        decided_at = min(claimed_at + timedelta(minutes=rng.randint(10, 600)), now)
+        status, stage = {
+            "claimed": ("claimed", "mql"),
+            "accepted": ("accepted", "sal"),
+            "rejected": ("rejected", "recycled"),
+            "qualified": ("qualified", "sql"),
+        }[fate]
+        handoff_model.objects.create(
+            lead=lead,
+            status=status,
+            created_at=at,
+            engagement_at_handoff=score,
+            score_at_handoff=score,
+            claimed_by=rep,
+            claimed_at=claimed_at,
+            decided_at=None if status == "claimed" else decided_at,
+            reject_reason="bad_timing" if status == "rejected" else "",
+            reject_note="予算は来期に検討とのこと" if status == "rejected" else "",
+        )
+        path = {"claimed": [], "accepted": ["sal"], "rejected": ["recycled"], "qualified": ["sal", "sql"]}[fate]
+        previous = "mql"
+        for to_stage in path:
+            StageChange.objects.create(
+                lead=lead, from_stage=previous, to_stage=to_stage, changed_at=decided_at, changed_by=rep, reason="demo"
+            )
+            previous = to_stage
+        Lead.objects.filter(pk=lead.pk).update(stage=stage, owner=None if status == "rejected" else rep)

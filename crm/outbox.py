@@ -1,0 +1,92 @@
+"""The transactional outbox: events written with the change, relayed to Celery.
+
+`emit` runs inside the caller's transaction. After commit the event is published
+at once (the fast path); `relay_pending` is the periodic safety net that
+publishes again whatever is still unprocessed, for instance because Redis was
+down when the event was written.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.db.models import DurationField, F, Q, Value
+from django.db.models.functions import Now
+from kombu.exceptions import OperationalError as BrokerError
+
+from crm.models import OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+# The fast path has this long to publish before the sweep considers an event lost.
+FAST_PATH_GRACE = timedelta(seconds=5)
+
+
+def emit(topic: str, payload: dict[str, Any]) -> OutboxEvent:
+    """Write an event in the current transaction and publish it after commit."""
+    event = OutboxEvent.objects.create(topic=topic, payload=payload)
+    # robust: a failing publish (or, with in-process tasks, a failing consumer)
+    # must not turn a committed request into an error; the sweep retries.
+    transaction.on_commit(lambda: publish(event.pk, topic), robust=True)
+    return event
+
+
+def publish(event_id: int, topic: str) -> bool:
+    """Hand one event to the task that consumes its topic.
+
+    Returns False, and leaves the event for the sweep, when the broker cannot
+    be reached.
+    """
+    task = current_app.tasks[settings.BATON_OUTBOX_ROUTES[topic]]
+    try:
+        task.delay(event_id)
+    except (BrokerError, ConnectionError, OSError) as exc:
+        logger.warning("outbox: event %s not published (%s); the sweep will retry", event_id, exc)
+        return False
+    OutboxEvent.objects.filter(pk=event_id).update(published_at=Now(), attempts=F("attempts") + 1)
+    return True
+
+
+def relay_pending(*, limit: int = 1000) -> int:
+    """Publish unprocessed events that were never published or look lost.
+
+    Compared on the database clock, so a worker whose clock drifts neither
+    floods the queue nor waits forever. Returns how many were published.
+    """
+    republish_after = Value(settings.BATON_OUTBOX_REPUBLISH_AFTER, output_field=DurationField())
+    grace = Value(FAST_PATH_GRACE, output_field=DurationField())
+    pending = (
+        OutboxEvent.objects.filter(processed_at__isnull=True, created_at__lt=Now() - grace)
+        .filter(Q(published_at__isnull=True) | Q(published_at__lt=Now() - republish_after))
+        .order_by("created_at")
+        .values_list("pk", "topic")[:limit]
+    )
+    published = 0
+    for event_id, topic in pending:
+        if not publish(event_id, topic):
+            break  # the broker is down: no point trying the rest now
+        published += 1
+    return published
+
+
+def purge_processed(*, older_than: timedelta = timedelta(days=7)) -> int:
+    """Delete events processed long ago; returns how many."""
+    cutoff = Now() - Value(older_than, output_field=DurationField())
+    deleted, _ = OutboxEvent.objects.filter(processed_at__lt=cutoff).delete()
+    return deleted
+
+
+def mark_processed(event_id: int) -> bool:
+    """Claim an event for processing inside the consumer's transaction.
+
+    Returns False when another delivery already processed it. The row lock makes
+    a concurrent duplicate delivery wait, then see the event as processed.
+    """
+    return bool(
+        OutboxEvent.objects.filter(pk=event_id, processed_at__isnull=True).update(processed_at=Now())
+    )

@@ -1,0 +1,178 @@
+"""Operations on leads that write several rows or queue work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from crm import outbox, scoring
+from crm.models import Activity, Campaign, Company, Lead, ScoringRule, StageChange
+
+ACTIVITY_RECORDED = "activity.recorded"
+
+
+def normalise_email(email: str) -> str:
+    """Emails are unique case-insensitively; store them case-folded."""
+    return email.strip().lower()
+
+
+@dataclass(frozen=True)
+class CaptureData:
+    """What a capture form or JSON submit says about a person."""
+
+    email: str
+    family_name: str
+    given_name: str = ""
+    company_name: str = ""
+    title: str = ""
+    phone: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@transaction.atomic
+def capture_lead(
+    campaign: Campaign, *, data: CaptureData, occurred_at: datetime | None = None
+) -> tuple[Lead, Activity]:
+    """Create or update the person behind a form submit and record the submit.
+
+    A second submit by the same email updates the lead instead of duplicating
+    it, also when both arrive at once: the unique email constraint decides and
+    the loser reads the winner's row (get_or_create retries on IntegrityError).
+    """
+    company = _company_named(data.company_name)
+    lead, created = Lead.objects.get_or_create(
+        email=normalise_email(data.email),
+        defaults={
+            "family_name": data.family_name,
+            "given_name": data.given_name,
+            "title": data.title,
+            "phone": data.phone,
+            "company": company,
+            "source_campaign": campaign,
+        },
+    )
+    if created:
+        StageChange.objects.create(lead=lead, from_stage="", to_stage=lead.stage, reason="capture")
+    else:
+        _update_known_fields(lead, data=data, company=company)
+    details = {"form": {"email": lead.email, **data.extra}, "campaign": campaign.name}
+    activity, _ = record_activity(
+        lead, kind=Activity.Kind.FORM_SUBMIT, campaign=campaign, details=details, occurred_at=occurred_at
+    )
+    return lead, activity
+
+
+def _company_named(name: str) -> Company | None:
+    name = name.strip()
+    if not name:
+        return None
+    company = Company.objects.filter(name=name).first()
+    return company or Company.objects.create(name=name)
+
+
+def _update_known_fields(lead: Lead, *, data: CaptureData, company: Company | None) -> None:
+    """A later submit fills in and corrects what the person told us; blanks keep the old value."""
+    changed: list[str] = []
+    for name in ("family_name", "given_name", "title", "phone"):
+        value = getattr(data, name)
+        if value and value != getattr(lead, name):
+            setattr(lead, name, value)
+            changed.append(name)
+    if company and company != lead.company:
+        lead.company = company
+        changed.append("company")
+    if changed:
+        lead.save(update_fields=[*changed, "updated_at"])
+
+
+@transaction.atomic
+def record_activity(
+    lead: Lead,
+    *,
+    kind: str,
+    occurred_at: datetime | None = None,
+    campaign: Campaign | None = None,
+    actor: AbstractBaseUser | None = None,
+    details: dict[str, Any] | None = None,
+    external_id: str | None = None,
+) -> tuple[Activity, bool]:
+    """Add an activity to the lead's timeline and queue it for scoring.
+
+    Idempotent by `external_id`: the same event delivered twice (even at the
+    same moment) is stored and scored once. Returns (activity, created).
+    """
+    if external_id:
+        existing = Activity.objects.filter(external_id=external_id).first()
+        if existing:
+            return existing, False
+    try:
+        with transaction.atomic():
+            activity = Activity.objects.create(
+                lead=lead,
+                kind=kind,
+                occurred_at=occurred_at or timezone.now(),
+                campaign=campaign,
+                actor=actor,
+                details=details or {},
+                external_id=external_id or None,
+            )
+    except IntegrityError:
+        if not external_id:
+            raise
+        return Activity.objects.get(external_id=external_id), False
+    outbox.emit(ACTIVITY_RECORDED, {"activity_id": activity.pk})
+    return activity, True
+
+
+def score_activity(activity_id: int) -> Activity | None:
+    """Give one activity its points and add them to its lead's engagement.
+
+    Runs inside the caller's transaction. The conditional update on
+    `scored_at` is the ledger: the second call for the same activity changes
+    nothing and returns None.
+    """
+    activity = Activity.objects.filter(pk=activity_id).only("pk", "kind", "lead_id").first()
+    if activity is None:
+        return None
+    rules = dict(ScoringRule.objects.filter(is_active=True).values_list("kind", "points"))
+    points = scoring.points_for(activity.kind, rules)
+    won = Activity.objects.filter(pk=activity_id, scored_at__isnull=True).update(
+        scored_at=timezone.now(), points=points
+    )
+    if not won:
+        return None
+    if points:
+        Lead.objects.filter(pk=activity.lead_id).update(
+            engagement_score=F("engagement_score") + points, updated_at=timezone.now()
+        )
+    activity.points = points
+    return activity
+
+
+def change_stage(
+    lead: Lead, to_stage: str, *, by: AbstractBaseUser | None = None, reason: str = ""
+) -> bool:
+    """Move the lead to `to_stage` and record the change.
+
+    A conditional update on the stage the caller saw: False when someone moved
+    the lead meanwhile, and then nothing is recorded.
+    """
+    from_stage = lead.stage
+    if from_stage == to_stage:
+        return False
+    moved = Lead.objects.filter(pk=lead.pk, stage=from_stage).update(
+        stage=to_stage, updated_at=timezone.now()
+    )
+    if not moved:
+        return False
+    StageChange.objects.create(
+        lead=lead, from_stage=from_stage, to_stage=to_stage, changed_by=by, reason=reason
+    )
+    lead.stage = to_stage
+    return True

@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from crm import services
+from crm.forms import CampaignForm, CaptureForm, LeadFilterForm
+from crm.models import Campaign, Lead
+
+CAPTURE_MAX_BYTES = 16 * 1024
+LEADS_PER_PAGE = 50
+
+
+@login_required
+@permission_required("crm.view_campaign", raise_exception=True)
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    campaigns = Campaign.objects.select_related("owner").annotate(
+        lead_count=Count("sourced_leads", distinct=True)
+    )
+    return render(request, "crm/campaign_list.html", {"campaigns": campaigns})
+
+
+@login_required
+@permission_required("crm.add_campaign", raise_exception=True)
+def campaign_create(request: HttpRequest) -> HttpResponse:
+    form = CampaignForm(request.POST or None)
+    if form.is_valid():
+        campaign = form.save(commit=False)
+        campaign.owner = request.user
+        campaign.save()
+        messages.success(request, _("Campaign “%(name)s” created.") % {"name": campaign.name})
+        return redirect(campaign)
+    return render(request, "crm/campaign_form.html", {"form": form})
+
+
+@login_required
+@permission_required("crm.change_campaign", raise_exception=True)
+def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, pk=pk)
+    form = CampaignForm(request.POST or None, instance=campaign)
+    if form.is_valid():
+        form.save()
+        messages.success(request, _("Campaign saved."))
+        return redirect(campaign)
+    return render(request, "crm/campaign_form.html", {"form": form, "campaign": campaign})
+
+
+@login_required
+@permission_required("crm.view_campaign", raise_exception=True)
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign.objects.select_related("owner"), pk=pk)
+    leads = Lead.objects.visible_to(request.user).filter(source_campaign=campaign)
+    stats = leads.aggregate(
+        total=Count("pk", distinct=True),
+        mqls=Count("pk", filter=Q(stage_changes__to_stage=Lead.Stage.MQL), distinct=True),
+    )
+    capture_url = request.build_absolute_uri(reverse("capture", args=[campaign.capture_key]))
+    return render(
+        request,
+        "crm/campaign_detail.html",
+        {
+            "campaign": campaign,
+            "stats": stats,
+            "recent_leads": leads.select_related("company")[:20],
+            "capture_url": capture_url,
+        },
+    )
+
+
+@login_required
+@permission_required("crm.view_lead", raise_exception=True)
+def lead_list(request: HttpRequest) -> HttpResponse:
+    form = LeadFilterForm(request.GET or None)
+    leads = Lead.objects.visible_to(request.user).select_related("company", "owner", "source_campaign")
+    if form.is_valid():
+        leads = leads.search(form.cleaned_data["q"])
+        if form.cleaned_data["stage"]:
+            leads = leads.filter(stage=form.cleaned_data["stage"])
+        if form.cleaned_data["campaign"]:
+            leads = leads.filter(source_campaign=form.cleaned_data["campaign"])
+    page = Paginator(leads, LEADS_PER_PAGE).get_page(request.GET.get("page"))
+    template = "crm/lead_list.html#results" if request.htmx else "crm/lead_list.html"
+    return render(request, template, {"form": form, "page": page})
+
+
+@login_required
+@permission_required("crm.view_lead", raise_exception=True)
+def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = get_object_or_404(
+        Lead.objects.visible_to(request.user).select_related("company", "owner", "source_campaign"), pk=pk
+    )
+    activities = lead.activities.select_related("campaign", "actor")[:100]
+    return render(
+        request,
+        "crm/lead_detail.html",
+        {
+            "lead": lead,
+            "activities": activities,
+            "stage_changes": lead.stage_changes.select_related("changed_by"),
+        },
+    )
+
+
+@csrf_exempt  # a public endpoint posted to from other sites; it changes nothing of the user's
+@require_http_methods(["GET", "POST"])
+def capture(request: HttpRequest, key: str) -> HttpResponse:
+    """The public capture endpoint: the hosted form (GET), a form post or JSON (POST)."""
+    campaign = get_object_or_404(Campaign, capture_key=key)
+    wants_json = request.content_type == "application/json"
+    if request.method == "GET":
+        return render(request, "crm/capture_form.html", {"campaign": campaign, "form": CaptureForm()})
+    if int(request.META.get("CONTENT_LENGTH") or 0) > CAPTURE_MAX_BYTES:
+        return _capture_error(request, campaign, {"__all__": [_("The submission is too large.")]}, 413, wants_json)
+    if wants_json:
+        try:
+            payload = json.loads(request.body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _capture_error(request, campaign, {"__all__": [_("The body is not valid JSON.")]}, 400, True)
+        if not isinstance(payload, dict):
+            return _capture_error(request, campaign, {"__all__": [_("Send a JSON object.")]}, 400, True)
+        form = CaptureForm({k: v for k, v in payload.items() if isinstance(v, str)})
+    else:
+        form = CaptureForm(request.POST)
+    if not form.is_valid():
+        errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+        return _capture_error(request, campaign, errors, 400, wants_json, form=form)
+    if not form.is_spam():
+        data = form.cleaned_data
+        services.capture_lead(
+            campaign,
+            data=services.CaptureData(
+                email=data["email"],
+                family_name=data["family_name"],
+                given_name=data["given_name"],
+                company_name=data["company"],
+                title=data["title"],
+                phone=data["phone"],
+                extra={"message": data["message"]} if data["message"] else {},
+            ),
+        )
+    if wants_json:
+        return JsonResponse({"status": "accepted"}, status=202)
+    return render(request, "crm/capture_thanks.html", {"campaign": campaign})
+
+
+def _capture_error(
+    request: HttpRequest,
+    campaign: Campaign,
+    errors: dict[str, list[str]],
+    status: int,
+    wants_json: bool,
+    form: CaptureForm | None = None,
+) -> HttpResponse:
+    if wants_json:
+        return JsonResponse({"errors": errors}, status=status)
+    context = {"campaign": campaign, "form": form or CaptureForm(), "errors": errors}
+    return render(request, "crm/capture_form.html", context, status=status)
+

@@ -1,0 +1,135 @@
+"""Handoff operations: from threshold crossing to a rep's decision."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from crm import outbox
+from crm import services as crm
+from crm.models import Lead
+from handoff.models import Handoff, HandoffPolicy, Notification
+
+# Stages from which crossing the threshold hands a lead to sales.
+HANDOFF_FROM_STAGES = frozenset({Lead.Stage.SUBSCRIBER, Lead.Stage.LEAD, Lead.Stage.RECYCLED})
+
+
+@transaction.atomic
+def process_activity_event(event_id: int) -> Handoff | None:
+    """Score the activity an outbox event announces and hand off on crossing.
+
+    1. Claim the event (a duplicate delivery waits on the row lock, then sees
+       it processed and stops).
+    2. Give the activity its points (once, by crm's ledger).
+    3. Lock the lead and hand it off if it now qualifies.
+    Returns the new handoff, if one was created.
+    """
+    from crm.models import OutboxEvent
+
+    event = OutboxEvent.objects.filter(pk=event_id).first()
+    if event is None or not outbox.mark_processed(event_id):
+        return None
+    activity = crm.score_activity(event.payload["activity_id"])
+    if activity is None:
+        return None
+    lead = Lead.objects.select_for_update().get(pk=activity.lead_id)
+    return hand_off_if_qualified(lead)
+
+
+def hand_off_if_qualified(lead: Lead, *, policy: HandoffPolicy | None = None) -> Handoff | None:
+    """Create the lead's handoff and notify sales when its scores qualify.
+
+    Call with the lead row locked (select_for_update) in a transaction; the
+    one-live-handoff constraint backs this up if a caller forgets.
+    """
+    policy = policy or HandoffPolicy.current()
+    if lead.stage not in HANDOFF_FROM_STAGES or not policy.qualifies(lead):
+        return None
+    try:
+        with transaction.atomic():
+            handoff = Handoff.objects.create(
+                lead=lead,
+                fit_at_handoff=lead.fit_score,
+                engagement_at_handoff=lead.engagement_score,
+                score_at_handoff=lead.fit_score + lead.engagement_score,
+            )
+    except IntegrityError:
+        return None  # a live handoff exists already
+    crm.change_stage(lead, Lead.Stage.MQL, reason="score crossed the handoff threshold")
+    notify_reps(handoff)
+    return handoff
+
+
+def sales_reps() -> list[User]:
+    """Active users who may claim handoffs (superusers excluded: they are not reps)."""
+    user_model = get_user_model()
+    return list(
+        user_model.objects.with_perm("handoff.claim_handoff", include_superusers=False).filter(
+            is_active=True
+        )
+    )
+
+
+def notify_reps(handoff: Handoff) -> int:
+    """In-app notification to every rep; a second call adds nothing."""
+    rows = [
+        Notification(recipient=rep, handoff=handoff, kind=Notification.Kind.NEW_HANDOFF)
+        for rep in sales_reps()
+    ]
+    return len(Notification.objects.bulk_create(rows, ignore_conflicts=True))
+
+
+@transaction.atomic
+def claim_handoff(handoff: Handoff, *, rep: User) -> bool:
+    """Make `rep` the owner; False when another rep got there first."""
+    won = Handoff.objects.queued().filter(pk=handoff.pk).update(
+        status=Handoff.Status.CLAIMED, claimed_by=rep, claimed_at=timezone.now()
+    )
+    if won:
+        Lead.objects.filter(pk=handoff.lead_id).update(owner=rep, updated_at=timezone.now())
+        Notification.objects.filter(handoff=handoff, recipient=rep, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+        handoff.refresh_from_db()
+    return bool(won)
+
+
+@transaction.atomic
+def accept_handoff(handoff: Handoff, *, rep: User) -> bool:
+    """The claiming rep accepts the lead (SAL)."""
+    won = Handoff.objects.filter(pk=handoff.pk, status=Handoff.Status.CLAIMED, claimed_by=rep).update(
+        status=Handoff.Status.ACCEPTED, decided_at=timezone.now()
+    )
+    if won:
+        lead = Lead.objects.select_for_update().get(pk=handoff.lead_id)
+        crm.change_stage(lead, Lead.Stage.SAL, by=rep, reason="accepted by sales")
+        handoff.refresh_from_db()
+    return bool(won)
+
+
+@transaction.atomic
+def reject_handoff(handoff: Handoff, *, rep: User, reason: str, note: str = "") -> bool:
+    """The claiming rep sends the lead back to marketing as recycled, with a reason."""
+    won = Handoff.objects.filter(pk=handoff.pk, status=Handoff.Status.CLAIMED, claimed_by=rep).update(
+        status=Handoff.Status.REJECTED, decided_at=timezone.now(), reject_reason=reason, reject_note=note
+    )
+    if won:
+        lead = Lead.objects.select_for_update().get(pk=handoff.lead_id)
+        crm.change_stage(lead, Lead.Stage.RECYCLED, by=rep, reason=f"rejected: {reason}")
+        Lead.objects.filter(pk=lead.pk).update(owner=None)
+        handoff.refresh_from_db()
+    return bool(won)
+
+
+@transaction.atomic
+def release_handoff(handoff: Handoff, *, rep: User) -> bool:
+    """The claiming rep puts the handoff back in the queue."""
+    won = Handoff.objects.filter(pk=handoff.pk, status=Handoff.Status.CLAIMED, claimed_by=rep).update(
+        status=Handoff.Status.QUEUED, claimed_by=None, claimed_at=None
+    )
+    if won:
+        Lead.objects.filter(pk=handoff.lead_id).update(owner=None, updated_at=timezone.now())
+        handoff.refresh_from_db()
+    return bool(won)

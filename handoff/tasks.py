@@ -1,0 +1,13 @@
+from celery import shared_task
+
+from handoff import services
+
+
+@shared_task
+def process_activity_event(event_id: int) -> None:
+    """Score one recorded activity and hand off its lead on crossing.
+
+    Safe to run twice: the outbox event is claimed with a conditional update in
+    the same transaction as the scoring, so a duplicate delivery does nothing.
+    """
+    services.process_activity_event(event_id)

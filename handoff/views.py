@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from handoff import services
+from handoff.forms import RejectForm
+from handoff.models import Handoff, Notification
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]  # login_required guarantees it
+
+
+@login_required
+@permission_required("handoff.claim_handoff", raise_exception=True)
+def queue(request: HttpRequest) -> HttpResponse:
+    handoffs = Handoff.objects.visible_to(request.user).for_queue()
+    context = {
+        "queued": handoffs.queued(),
+        "mine": handoffs.filter(claimed_by=request.user, status=Handoff.Status.CLAIMED),
+        "reject_form": RejectForm(),
+    }
+    template = "handoff/queue.html#queue" if request.htmx else "handoff/queue.html"
+    return render(request, template, context)
+
+
+@login_required
+@permission_required("handoff.claim_handoff", raise_exception=True)
+@require_POST
+def claim(request: HttpRequest, pk: int) -> HttpResponse:
+    handoff = get_object_or_404(Handoff.objects.visible_to(request.user).for_queue(), pk=pk)
+    won = services.claim_handoff(handoff, rep=_user(request))
+    if not won:
+        handoff.refresh_from_db()
+    if request.htmx:
+        context = {"handoff": handoff, "lost": not won, "reject_form": RejectForm()}
+        return render(request, "handoff/queue.html#row", context)
+    if won:
+        messages.success(request, _("You claimed %(lead)s.") % {"lead": handoff.lead})
+    else:
+        messages.warning(request, _("Someone else already claimed this lead."))
+    return redirect("handoff:queue")
+
+
+@login_required
+@permission_required("handoff.claim_handoff", raise_exception=True)
+@require_POST
+def accept(request: HttpRequest, pk: int) -> HttpResponse:
+    handoff = get_object_or_404(Handoff.objects.visible_to(request.user), pk=pk)
+    if services.accept_handoff(handoff, rep=_user(request)):
+        messages.success(request, _("Accepted: %(lead)s is now a sales-accepted lead.") % {"lead": handoff.lead})
+    else:
+        messages.error(request, _("Only the rep who claimed this lead can accept it."))
+    return redirect("handoff:queue")
+
+
+@login_required
+@permission_required("handoff.claim_handoff", raise_exception=True)
+@require_POST
+def reject(request: HttpRequest, pk: int) -> HttpResponse:
+    handoff = get_object_or_404(Handoff.objects.visible_to(request.user), pk=pk)
+    form = RejectForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a reason to reject the lead."))
+    elif services.reject_handoff(
+        handoff, rep=_user(request), reason=form.cleaned_data["reason"], note=form.cleaned_data["note"]
+    ):
+        messages.success(request, _("Rejected: %(lead)s went back to marketing.") % {"lead": handoff.lead})
+    else:
+        messages.error(request, _("Only the rep who claimed this lead can reject it."))
+    return redirect("handoff:queue")
+
+
+@login_required
+@permission_required("handoff.claim_handoff", raise_exception=True)
+@require_POST
+def release(request: HttpRequest, pk: int) -> HttpResponse:
+    handoff = get_object_or_404(Handoff.objects.visible_to(request.user), pk=pk)
+    if services.release_handoff(handoff, rep=_user(request)):
+        messages.success(request, _("Released: the lead is back in the queue."))
+    else:
+        messages.error(request, _("Only the rep who claimed this lead can release it."))
+    return redirect("handoff:queue")
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    items = request.user.notifications.select_related("handoff__lead", "handoff__claimed_by")[:50]  # type: ignore[union-attr]
+    return render(request, "handoff/notifications.html", {"notifications": items})
+
+
+@login_required
+def notification_badge(request: HttpRequest) -> HttpResponse:
+    """The unread count, polled by the navigation bar."""
+    unread = Notification.objects.filter(recipient=request.user, read_at__isnull=True).count()  # type: ignore[misc]
+    return render(request, "handoff/notifications.html#badge", {"unread": unread})
+
+
+@login_required
+@require_POST
+def mark_all_read(request: HttpRequest) -> HttpResponse:
+    Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(read_at=timezone.now())  # type: ignore[misc]
+    return redirect("handoff:notifications")
