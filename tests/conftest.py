@@ -1,0 +1,245 @@
+"""Personas and the real services the suite runs against.
+
+Without DATABASE_URL / CELERY_BROKER_URL the suite runs on SQLite with tasks
+in-process, and tests marked `services` are skipped. With them (as in CI) those
+tests run against PostgreSQL, Redis and a real Celery worker process; with
+BATON_REQUIRE_SERVICES=1 a missing service fails the test instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.db import connection
+
+from config.celery import app as celery_app
+from crm.models import Campaign
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIRE_SERVICES = os.environ.get("BATON_REQUIRE_SERVICES") == "1"
+
+
+def services_missing() -> str | None:
+    """Why the real services cannot be used, or None when they can."""
+    if connection.vendor != "postgresql":
+        return "DATABASE_URL does not point at PostgreSQL"
+    if not settings.CELERY_BROKER_URL:
+        return "CELERY_BROKER_URL is not set"
+    return None
+
+
+def skip_or_fail(reason: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"BATON_REQUIRE_SERVICES=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _services_marker(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("services"):
+        reason = services_missing()
+        if reason:
+            skip_or_fail(reason)
+
+
+def make_user(username: str, role: str | None, **extra: Any) -> User:
+    user = User.objects.create_user(username, f"{username}@example.com", "pw", **extra)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def marketer(db: None) -> User:
+    """Runs campaigns; sees every lead; cannot claim handoffs or see KPIs."""
+    return make_user("marketer", "marketer", first_name="Hanako", last_name="Sato")
+
+
+@pytest.fixture
+def rep(db: None) -> User:
+    """A sales rep: sees the queue, leads waiting for sales and their own leads."""
+    return make_user("rep", "sales", first_name="Taro", last_name="Suzuki")
+
+
+@pytest.fixture
+def other_rep(db: None) -> User:
+    """Another sales rep: must not see or work `rep`'s claimed leads."""
+    return make_user("other_rep", "sales", first_name="Ken", last_name="Tanaka")
+
+
+@pytest.fixture
+def manager(db: None) -> User:
+    """Sees everything and the KPI dashboard; does not claim."""
+    return make_user("manager", "manager", first_name="Yuki", last_name="Takahashi")
+
+
+@pytest.fixture
+def campaign(marketer: User) -> Campaign:
+    return Campaign.objects.create(name="Spring webinar", channel="webinar", utm_code="spring", owner=marketer)
+
+
+@pytest.fixture
+def client_as(client: Any) -> Callable[[User], Any]:
+    def login(user: User) -> Any:
+        client.force_login(user)
+        return client
+
+    return login
+
+
+# --- Real services ------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(predicate: Callable[[], Any], *, timeout: float = 15.0, interval: float = 0.05) -> Any:
+    """Poll until `predicate()` is truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    pytest.fail(f"condition not met within {timeout} s")
+
+
+def worker_database_url() -> str:
+    s = connection.settings_dict
+    return f"postgres://{s['USER']}:{s['PASSWORD'] or ''}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@contextmanager
+def use_broker(url: str) -> Iterator[None]:
+    """Point this process's Celery publisher at another broker for a while."""
+    previous = celery_app.conf.broker_url
+
+    def reset_pools() -> None:
+        if celery_app._pool is not None:
+            celery_app._pool.force_close_all()
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+    reset_pools()
+    celery_app.conf.broker_url = url
+    try:
+        yield
+    finally:
+        reset_pools()
+        celery_app.conf.broker_url = previous
+
+
+class WorkerProcess:
+    """A real `celery worker` process on its own queue, against the test database."""
+
+    def __init__(self, broker_url: str, queue: str) -> None:
+        self.broker_url, self.queue = broker_url, queue
+        self.name = f"{queue}@localhost"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = ROOT / "test-artifacts" / f"{queue}.log"
+
+    def start(self) -> None:
+        self.log.parent.mkdir(exist_ok=True)
+        env = {
+            **os.environ,
+            "DATABASE_URL": worker_database_url(),
+            "CELERY_BROKER_URL": self.broker_url,
+            "CELERY_QUEUE": self.queue,
+        }
+        cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "INFO", "-P", "prefork",
+               "-c", "2", "-Q", self.queue, "-n", self.name, "--without-gossip", "--without-mingle"]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
+        with use_broker(self.broker_url):
+            wait_until(lambda: celery_app.control.ping(destination=[self.name], timeout=0.5), timeout=30)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+
+# Everything this test session publishes goes to a queue of its own, so that a
+# worker started by `make up` never takes a message about the test database.
+TEST_QUEUE = f"baton-test-{os.getpid()}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_queue() -> Iterator[None]:
+    celery_app.conf.task_default_queue = TEST_QUEUE
+    yield
+    if settings.CELERY_BROKER_URL and not settings.CELERY_TASK_ALWAYS_EAGER:
+        with celery_app.connection_for_write() as conn:
+            conn.default_channel.client.delete(TEST_QUEUE)
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup: None) -> Iterator[WorkerProcess]:
+    """One real worker process for the session, on the session's queue."""
+    reason = services_missing()
+    if reason:
+        skip_or_fail(reason)
+    worker = WorkerProcess(settings.CELERY_BROKER_URL, TEST_QUEUE)
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+
+
+class PrivateRedis:
+    """A throwaway redis-server on a free port, so a test may stop and start it
+    without touching the machine's shared Redis."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        subprocess.run(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--daemonize", "yes"],
+            check=True, capture_output=True,
+        )
+        wait_until(self.is_up, timeout=10)
+
+    def stop(self) -> None:
+        subprocess.run(["redis-cli", "-p", str(self.port), "shutdown", "nosave"], capture_output=True)
+        wait_until(lambda: not self.is_up(), timeout=10)
+
+    def is_up(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    if services_missing():
+        skip_or_fail(services_missing() or "")
+    redis = PrivateRedis()
+    redis.start()
+    try:
+        yield redis
+    finally:
+        if redis.is_up():
+            redis.stop()
