@@ -15,7 +15,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
     """The database and the broker answer; 503 names what does not."""
     checks = {"database": _database_ok(), "broker": _broker_ok()}
     status = 200 if all(checks.values()) else 503
-    return JsonResponse({"status": "ok" if status == 200 else "unavailable", "checks": checks}, status=status)
+    return JsonResponse(
+        {"status": "ok" if status == 200 else "unavailable", "checks": checks}, status=status
+    )
 
 
 def _database_ok() -> bool:

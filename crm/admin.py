@@ -12,7 +12,15 @@ class CampaignAdmin(admin.ModelAdmin[Campaign]):
 
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin[Lead]):
-    list_display = ["email", "family_name", "given_name", "stage", "fit_score", "engagement_score", "owner"]
+    list_display = [
+        "email",
+        "family_name",
+        "given_name",
+        "stage",
+        "fit_score",
+        "engagement_score",
+        "owner",
+    ]
     list_filter = ["stage"]
     search_fields = ["email", "family_name", "given_name"]
     raw_id_fields = ["company", "owner", "source_campaign"]

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class CrmConfig(AppConfig):
     name = "crm"
     verbose_name = _("CRM")
+
+    def ready(self) -> None:
+        # Register the Celery tasks in every process, not only in workers: the
+        # outbox relay looks consumers up by name.
+        from crm import tasks  # noqa: F401

@@ -37,7 +37,9 @@ class CaptureForm(forms.Form):
     company = forms.CharField(label=_("Company"), max_length=200, required=False)
     title = forms.CharField(label=_("Title"), max_length=100, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
-    message = forms.CharField(label=_("Message"), max_length=2000, required=False, widget=forms.Textarea)
+    message = forms.CharField(
+        label=_("Message"), max_length=2000, required=False, widget=forms.Textarea
+    )
     # A honeypot: hidden from people, filled in by bots.
     website = forms.CharField(required=False)
 

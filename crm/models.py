@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
 
 
 def new_capture_key() -> str:
@@ -57,11 +57,14 @@ class Campaign(models.Model):
         verbose_name_plural = _("campaigns")
         constraints = [
             models.CheckConstraint(
-                condition=Q(ends_on__isnull=True) | Q(starts_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                condition=Q(ends_on__isnull=True)
+                | Q(starts_on__isnull=True)
+                | Q(ends_on__gte=models.F("starts_on")),
                 name="campaign_ends_after_start",
             ),
             models.CheckConstraint(
-                condition=Q(budget__gte=0) & Q(actual_cost__gte=0), name="campaign_money_not_negative"
+                condition=Q(budget__gte=0) & Q(actual_cost__gte=0),
+                name="campaign_money_not_negative",
             ),
         ]
 
@@ -86,15 +89,15 @@ class Company(models.Model):
 
 
 class LeadQuerySet(models.QuerySet["Lead"]):
-    def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> LeadQuerySet:
+    def visible_to(self, user: User | AnonymousUser) -> LeadQuerySet:
         """Marketers and managers see every lead; a rep sees the leads waiting
-        for sales (MQL) and the ones they own."""
+        for sales (MQL, not yet owned) and their own."""
         if not user.is_authenticated:
             return self.none()
         if user.has_perm("crm.view_all_leads"):
             return self
         if user.has_perm("crm.view_lead"):
-            return self.filter(Q(owner=user) | Q(stage=Lead.Stage.MQL))
+            return self.filter(Q(owner=user) | Q(stage=Lead.Stage.MQL, owner__isnull=True))
         return self.none()
 
     def search(self, text: str) -> LeadQuerySet:
@@ -179,15 +182,15 @@ class Lead(models.Model):
     def __str__(self) -> str:
         return self.display_name
 
+    def get_absolute_url(self) -> str:
+        return reverse("crm:lead_detail", args=[self.pk])
+
     @property
     def display_name(self) -> str:
         """Family name first in Japanese, given name first otherwise."""
         if (translation.get_language() or "").startswith("ja"):
             return f"{self.family_name} {self.given_name}".strip()
         return f"{self.given_name} {self.family_name}".strip()
-
-    def get_absolute_url(self) -> str:
-        return reverse("crm:lead_detail", args=[self.pk])
 
 
 class StageChange(models.Model):
@@ -245,7 +248,7 @@ class Activity(models.Model):
     )
     details = models.JSONField(_("details"), default=dict, blank=True)
     # Set by the sender to make ingest idempotent: the same event twice is one row.
-    external_id = models.CharField(max_length=200, null=True, blank=True, unique=True)  # noqa: DJ001
+    external_id = models.CharField(max_length=200, null=True, blank=True, unique=True)
     # Written once by the scoring task: its conditional update is the ledger that
     # makes scoring the same activity twice a no-op.
     points = models.IntegerField(default=0)
@@ -271,7 +274,9 @@ class Activity(models.Model):
 class ScoringRule(models.Model):
     """Points per activity kind (the simple engagement model)."""
 
-    kind = models.CharField(_("activity kind"), max_length=20, choices=Activity.Kind.choices, unique=True)
+    kind = models.CharField(
+        _("activity kind"), max_length=20, choices=Activity.Kind.choices, unique=True
+    )
     points = models.IntegerField(_("points"))
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -304,7 +309,9 @@ class OutboxEvent(models.Model):
         indexes = [
             # The relay sweep: unprocessed events, oldest first.
             models.Index(
-                fields=["created_at"], name="outbox_pending_idx", condition=Q(processed_at__isnull=True)
+                fields=["created_at"],
+                name="outbox_pending_idx",
+                condition=Q(processed_at__isnull=True),
             ),
         ]
 

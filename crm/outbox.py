@@ -88,5 +88,7 @@ def mark_processed(event_id: int) -> bool:
     a concurrent duplicate delivery wait, then see the event as processed.
     """
     return bool(
-        OutboxEvent.objects.filter(pk=event_id, processed_at__isnull=True).update(processed_at=Now())
+        OutboxEvent.objects.filter(pk=event_id, processed_at__isnull=True).update(
+            processed_at=Now()
+        )
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -63,7 +63,11 @@ def capture_lead(
         _update_known_fields(lead, data=data, company=company)
     details = {"form": {"email": lead.email, **data.extra}, "campaign": campaign.name}
     activity, _ = record_activity(
-        lead, kind=Activity.Kind.FORM_SUBMIT, campaign=campaign, details=details, occurred_at=occurred_at
+        lead,
+        kind=Activity.Kind.FORM_SUBMIT,
+        campaign=campaign,
+        details=details,
+        occurred_at=occurred_at,
     )
     return lead, activity
 
@@ -98,7 +102,7 @@ def record_activity(
     kind: str,
     occurred_at: datetime | None = None,
     campaign: Campaign | None = None,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     details: dict[str, Any] | None = None,
     external_id: str | None = None,
 ) -> tuple[Activity, bool]:
@@ -155,9 +159,7 @@ def score_activity(activity_id: int) -> Activity | None:
     return activity
 
 
-def change_stage(
-    lead: Lead, to_stage: str, *, by: AbstractBaseUser | None = None, reason: str = ""
-) -> bool:
+def change_stage(lead: Lead, to_stage: str, *, by: User | None = None, reason: str = "") -> bool:
     """Move the lead to `to_stage` and record the change.
 
     A conditional update on the stage the caller saw: False when someone moved

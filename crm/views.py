@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from crm import services
 from crm.forms import CampaignForm, CaptureForm, LeadFilterForm
+from crm.http import AuthenticatedRequest, HtmxHttpRequest
 from crm.models import Campaign, Lead
 
 CAPTURE_MAX_BYTES = 16 * 1024
@@ -23,7 +24,7 @@ LEADS_PER_PAGE = 50
 
 @login_required
 @permission_required("crm.view_campaign", raise_exception=True)
-def campaign_list(request: HttpRequest) -> HttpResponse:
+def campaign_list(request: AuthenticatedRequest) -> HttpResponse:
     campaigns = Campaign.objects.select_related("owner").annotate(
         lead_count=Count("sourced_leads", distinct=True)
     )
@@ -32,7 +33,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("crm.add_campaign", raise_exception=True)
-def campaign_create(request: HttpRequest) -> HttpResponse:
+def campaign_create(request: AuthenticatedRequest) -> HttpResponse:
     form = CampaignForm(request.POST or None)
     if form.is_valid():
         campaign = form.save(commit=False)
@@ -45,7 +46,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("crm.change_campaign", raise_exception=True)
-def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     form = CampaignForm(request.POST or None, instance=campaign)
     if form.is_valid():
@@ -57,7 +58,7 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @permission_required("crm.view_campaign", raise_exception=True)
-def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign.objects.select_related("owner"), pk=pk)
     leads = Lead.objects.visible_to(request.user).filter(source_campaign=campaign)
     stats = leads.aggregate(
@@ -79,9 +80,11 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @permission_required("crm.view_lead", raise_exception=True)
-def lead_list(request: HttpRequest) -> HttpResponse:
+def lead_list(request: AuthenticatedRequest) -> HttpResponse:
     form = LeadFilterForm(request.GET or None)
-    leads = Lead.objects.visible_to(request.user).select_related("company", "owner", "source_campaign")
+    leads = Lead.objects.visible_to(request.user).select_related(
+        "company", "owner", "source_campaign"
+    )
     if form.is_valid():
         leads = leads.search(form.cleaned_data["q"])
         if form.cleaned_data["stage"]:
@@ -95,9 +98,10 @@ def lead_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("crm.view_lead", raise_exception=True)
-def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     lead = get_object_or_404(
-        Lead.objects.visible_to(request.user).select_related("company", "owner", "source_campaign"), pk=pk
+        Lead.objects.visible_to(request.user).select_related("company", "owner", "source_campaign"),
+        pk=pk,
     )
     activities = lead.activities.select_related("campaign", "actor")[:100]
     return render(
@@ -113,21 +117,29 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @csrf_exempt  # a public endpoint posted to from other sites; it changes nothing of the user's
 @require_http_methods(["GET", "POST"])
-def capture(request: HttpRequest, key: str) -> HttpResponse:
+def capture(request: HtmxHttpRequest, key: str) -> HttpResponse:
     """The public capture endpoint: the hosted form (GET), a form post or JSON (POST)."""
     campaign = get_object_or_404(Campaign, capture_key=key)
     wants_json = request.content_type == "application/json"
     if request.method == "GET":
-        return render(request, "crm/capture_form.html", {"campaign": campaign, "form": CaptureForm()})
+        return render(
+            request, "crm/capture_form.html", {"campaign": campaign, "form": CaptureForm()}
+        )
     if int(request.META.get("CONTENT_LENGTH") or 0) > CAPTURE_MAX_BYTES:
-        return _capture_error(request, campaign, {"__all__": [_("The submission is too large.")]}, 413, wants_json)
+        return _capture_error(
+            request, campaign, {"__all__": [_("The submission is too large.")]}, 413, wants_json
+        )
     if wants_json:
         try:
             payload = json.loads(request.body)
         except (json.JSONDecodeError, UnicodeDecodeError):
-            return _capture_error(request, campaign, {"__all__": [_("The body is not valid JSON.")]}, 400, True)
+            return _capture_error(
+                request, campaign, {"__all__": [_("The body is not valid JSON.")]}, 400, True
+            )
         if not isinstance(payload, dict):
-            return _capture_error(request, campaign, {"__all__": [_("Send a JSON object.")]}, 400, True)
+            return _capture_error(
+                request, campaign, {"__all__": [_("Send a JSON object.")]}, 400, True
+            )
         form = CaptureForm({k: v for k, v in payload.items() if isinstance(v, str)})
     else:
         form = CaptureForm(request.POST)
@@ -154,7 +166,7 @@ def capture(request: HttpRequest, key: str) -> HttpResponse:
 
 
 def _capture_error(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     campaign: Campaign,
     errors: dict[str, list[str]],
     status: int,
@@ -163,6 +175,9 @@ def _capture_error(
 ) -> HttpResponse:
     if wants_json:
         return JsonResponse({"errors": errors}, status=status)
-    context = {"campaign": campaign, "form": form or CaptureForm(), "errors": errors}
+    context = {
+        "campaign": campaign,
+        "form": form or CaptureForm(),
+        "general_errors": errors.get("__all__", []),
+    }
     return render(request, "crm/capture_form.html", context, status=status)
-

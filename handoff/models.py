@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.models import Lead
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
 
 
 class HandoffPolicy(models.Model):
@@ -21,7 +21,9 @@ class HandoffPolicy(models.Model):
 
     fit_threshold = models.PositiveIntegerField(_("fit threshold"), default=0)
     engagement_threshold = models.PositiveIntegerField(_("engagement threshold"), default=50)
-    first_touch_sla_minutes = models.PositiveIntegerField(_("first-touch SLA (minutes)"), default=60)
+    first_touch_sla_minutes = models.PositiveIntegerField(
+        _("first-touch SLA (minutes)"), default=60
+    )
     claim_timeout_minutes = models.PositiveIntegerField(_("claim timeout (minutes)"), default=120)
 
     class Meta:
@@ -48,7 +50,7 @@ class HandoffQuerySet(models.QuerySet["Handoff"]):
     def queued(self) -> HandoffQuerySet:
         return self.filter(status=Handoff.Status.QUEUED)
 
-    def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> HandoffQuerySet:
+    def visible_to(self, user: User | AnonymousUser) -> HandoffQuerySet:
         """Managers see every handoff; a rep sees the queue and their own claims."""
         if not user.is_authenticated:
             return self.none()
@@ -60,9 +62,9 @@ class HandoffQuerySet(models.QuerySet["Handoff"]):
 
     def for_queue(self) -> HandoffQuerySet:
         """Best first: highest score, then longest waiting."""
-        return self.select_related("lead", "lead__company", "lead__source_campaign", "claimed_by").order_by(
-            "-score_at_handoff", "created_at"
-        )
+        return self.select_related(
+            "lead", "lead__company", "lead__source_campaign", "claimed_by"
+        ).order_by("-score_at_handoff", "created_at")
 
 
 class Handoff(models.Model):
@@ -160,7 +162,9 @@ class Notification(models.Model):
         indexes = [
             # The badge: a user's unread notifications.
             models.Index(
-                fields=["recipient"], name="notification_unread_idx", condition=Q(read_at__isnull=True)
+                fields=["recipient"],
+                name="notification_unread_idx",
+                condition=Q(read_at__isnull=True),
             ),
         ]
 

@@ -72,20 +72,22 @@ def sales_reps() -> list[User]:
     )
 
 
-def notify_reps(handoff: Handoff) -> int:
+def notify_reps(handoff: Handoff) -> None:
     """In-app notification to every rep; a second call adds nothing."""
     rows = [
         Notification(recipient=rep, handoff=handoff, kind=Notification.Kind.NEW_HANDOFF)
         for rep in sales_reps()
     ]
-    return len(Notification.objects.bulk_create(rows, ignore_conflicts=True))
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 @transaction.atomic
 def claim_handoff(handoff: Handoff, *, rep: User) -> bool:
     """Make `rep` the owner; False when another rep got there first."""
-    won = Handoff.objects.queued().filter(pk=handoff.pk).update(
-        status=Handoff.Status.CLAIMED, claimed_by=rep, claimed_at=timezone.now()
+    won = (
+        Handoff.objects.queued()
+        .filter(pk=handoff.pk)
+        .update(status=Handoff.Status.CLAIMED, claimed_by=rep, claimed_at=timezone.now())
     )
     if won:
         Lead.objects.filter(pk=handoff.lead_id).update(owner=rep, updated_at=timezone.now())
@@ -99,9 +101,9 @@ def claim_handoff(handoff: Handoff, *, rep: User) -> bool:
 @transaction.atomic
 def accept_handoff(handoff: Handoff, *, rep: User) -> bool:
     """The claiming rep accepts the lead (SAL)."""
-    won = Handoff.objects.filter(pk=handoff.pk, status=Handoff.Status.CLAIMED, claimed_by=rep).update(
-        status=Handoff.Status.ACCEPTED, decided_at=timezone.now()
-    )
+    won = Handoff.objects.filter(
+        pk=handoff.pk, status=Handoff.Status.CLAIMED, claimed_by=rep
+    ).update(status=Handoff.Status.ACCEPTED, decided_at=timezone.now())
     if won:
         lead = Lead.objects.select_for_update().get(pk=handoff.lead_id)
         crm.change_stage(lead, Lead.Stage.SAL, by=rep, reason="accepted by sales")
@@ -112,8 +114,13 @@ def accept_handoff(handoff: Handoff, *, rep: User) -> bool:
 @transaction.atomic
 def reject_handoff(handoff: Handoff, *, rep: User, reason: str, note: str = "") -> bool:
     """The claiming rep sends the lead back to marketing as recycled, with a reason."""
-    won = Handoff.objects.filter(pk=handoff.pk, status=Handoff.Status.CLAIMED, claimed_by=rep).update(
-        status=Handoff.Status.REJECTED, decided_at=timezone.now(), reject_reason=reason, reject_note=note
+    won = Handoff.objects.filter(
+        pk=handoff.pk, status=Handoff.Status.CLAIMED, claimed_by=rep
+    ).update(
+        status=Handoff.Status.REJECTED,
+        decided_at=timezone.now(),
+        reject_reason=reason,
+        reject_note=note,
     )
     if won:
         lead = Lead.objects.select_for_update().get(pk=handoff.lead_id)
@@ -126,9 +133,9 @@ def reject_handoff(handoff: Handoff, *, rep: User, reason: str, note: str = "") 
 @transaction.atomic
 def release_handoff(handoff: Handoff, *, rep: User) -> bool:
     """The claiming rep puts the handoff back in the queue."""
-    won = Handoff.objects.filter(pk=handoff.pk, status=Handoff.Status.CLAIMED, claimed_by=rep).update(
-        status=Handoff.Status.QUEUED, claimed_by=None, claimed_at=None
-    )
+    won = Handoff.objects.filter(
+        pk=handoff.pk, status=Handoff.Status.CLAIMED, claimed_by=rep
+    ).update(status=Handoff.Status.QUEUED, claimed_by=None, claimed_at=None)
     if won:
         Lead.objects.filter(pk=handoff.lead_id).update(owner=None, updated_at=timezone.now())
         handoff.refresh_from_db()

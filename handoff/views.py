@@ -1,30 +1,22 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm.http import AuthenticatedRequest
 from handoff import services
 from handoff.forms import RejectForm
 from handoff.models import Handoff, Notification
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import User
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]  # login_required guarantees it
-
 
 @login_required
 @permission_required("handoff.claim_handoff", raise_exception=True)
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthenticatedRequest) -> HttpResponse:
     handoffs = Handoff.objects.visible_to(request.user).for_queue()
     context = {
         "queued": handoffs.queued(),
@@ -38,9 +30,10 @@ def queue(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("handoff.claim_handoff", raise_exception=True)
 @require_POST
-def claim(request: HttpRequest, pk: int) -> HttpResponse:
-    handoff = get_object_or_404(Handoff.objects.visible_to(request.user).for_queue(), pk=pk)
-    won = services.claim_handoff(handoff, rep=_user(request))
+def claim(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    # Not visible_to: a rep who lost the race must learn who won, not get a 404.
+    handoff = get_object_or_404(Handoff.objects.for_queue(), pk=pk)
+    won = services.claim_handoff(handoff, rep=request.user)
     if not won:
         handoff.refresh_from_db()
     if request.htmx:
@@ -56,10 +49,12 @@ def claim(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("handoff.claim_handoff", raise_exception=True)
 @require_POST
-def accept(request: HttpRequest, pk: int) -> HttpResponse:
+def accept(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     handoff = get_object_or_404(Handoff.objects.visible_to(request.user), pk=pk)
-    if services.accept_handoff(handoff, rep=_user(request)):
-        messages.success(request, _("Accepted: %(lead)s is now a sales-accepted lead.") % {"lead": handoff.lead})
+    if services.accept_handoff(handoff, rep=request.user):
+        messages.success(
+            request, _("Accepted: %(lead)s is now a sales-accepted lead.") % {"lead": handoff.lead}
+        )
     else:
         messages.error(request, _("Only the rep who claimed this lead can accept it."))
     return redirect("handoff:queue")
@@ -68,15 +63,20 @@ def accept(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("handoff.claim_handoff", raise_exception=True)
 @require_POST
-def reject(request: HttpRequest, pk: int) -> HttpResponse:
+def reject(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     handoff = get_object_or_404(Handoff.objects.visible_to(request.user), pk=pk)
     form = RejectForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a reason to reject the lead."))
     elif services.reject_handoff(
-        handoff, rep=_user(request), reason=form.cleaned_data["reason"], note=form.cleaned_data["note"]
+        handoff,
+        rep=request.user,
+        reason=form.cleaned_data["reason"],
+        note=form.cleaned_data["note"],
     ):
-        messages.success(request, _("Rejected: %(lead)s went back to marketing.") % {"lead": handoff.lead})
+        messages.success(
+            request, _("Rejected: %(lead)s went back to marketing.") % {"lead": handoff.lead}
+        )
     else:
         messages.error(request, _("Only the rep who claimed this lead can reject it."))
     return redirect("handoff:queue")
@@ -85,9 +85,9 @@ def reject(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("handoff.claim_handoff", raise_exception=True)
 @require_POST
-def release(request: HttpRequest, pk: int) -> HttpResponse:
+def release(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     handoff = get_object_or_404(Handoff.objects.visible_to(request.user), pk=pk)
-    if services.release_handoff(handoff, rep=_user(request)):
+    if services.release_handoff(handoff, rep=request.user):
         messages.success(request, _("Released: the lead is back in the queue."))
     else:
         messages.error(request, _("Only the rep who claimed this lead can release it."))
@@ -95,20 +95,22 @@ def release(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def notifications(request: HttpRequest) -> HttpResponse:
-    items = request.user.notifications.select_related("handoff__lead", "handoff__claimed_by")[:50]  # type: ignore[union-attr]
+def notifications(request: AuthenticatedRequest) -> HttpResponse:
+    items = request.user.notifications.select_related("handoff__lead", "handoff__claimed_by")[:50]
     return render(request, "handoff/notifications.html", {"notifications": items})
 
 
 @login_required
-def notification_badge(request: HttpRequest) -> HttpResponse:
+def notification_badge(request: AuthenticatedRequest) -> HttpResponse:
     """The unread count, polled by the navigation bar."""
-    unread = Notification.objects.filter(recipient=request.user, read_at__isnull=True).count()  # type: ignore[misc]
+    unread = Notification.objects.filter(recipient=request.user, read_at__isnull=True).count()
     return render(request, "handoff/notifications.html#badge", {"unread": unread})
 
 
 @login_required
 @require_POST
-def mark_all_read(request: HttpRequest) -> HttpResponse:
-    Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(read_at=timezone.now())  # type: ignore[misc]
+def mark_all_read(request: AuthenticatedRequest) -> HttpResponse:
+    Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
     return redirect("handoff:notifications")

@@ -8,8 +8,8 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from crm.models import Lead, StageChange
 from handoff.models import Handoff
@@ -104,7 +104,9 @@ def daily_flow(period: Period) -> list[DailyPoint]:
         .values_list("day", "n")
     )
     mqls = dict(
-        StageChange.objects.filter(to_stage=Lead.Stage.MQL, changed_at__gte=start, changed_at__lt=end)
+        StageChange.objects.filter(
+            to_stage=Lead.Stage.MQL, changed_at__gte=start, changed_at__lt=end
+        )
         .annotate(day=TruncDate("changed_at", tzinfo=tz))
         .values_list("day")
         .annotate(n=Count("lead", distinct=True))

@@ -13,7 +13,9 @@ class Target(models.Model):
         verbose_name = _("target")
         verbose_name_plural = _("targets")
         permissions = [("view_dashboard", _("Can view the KPI dashboard"))]
-        constraints = [models.UniqueConstraint(fields=["kpi", "month"], name="target_one_per_kpi_month")]
+        constraints = [
+            models.UniqueConstraint(fields=["kpi", "month"], name="target_one_per_kpi_month")
+        ]
 
     def __str__(self) -> str:
         return f"{self.kpi} {self.month:%Y-%m}: {self.value}"

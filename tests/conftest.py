@@ -53,6 +53,11 @@ def _services_marker(request: pytest.FixtureRequest) -> None:
             skip_or_fail(reason)
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_user(username: str, role: str | None, **extra: Any) -> User:
     user = User.objects.create_user(username, f"{username}@example.com", "pw", **extra)
     if role:
@@ -86,7 +91,9 @@ def manager(db: None) -> User:
 
 @pytest.fixture
 def campaign(marketer: User) -> Campaign:
-    return Campaign.objects.create(name="Spring webinar", channel="webinar", utm_code="spring", owner=marketer)
+    return Campaign.objects.create(
+        name="Spring webinar", channel="webinar", utm_code="spring", owner=marketer
+    )
 
 
 @pytest.fixture
@@ -107,7 +114,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until(predicate: Callable[[], Any], *, timeout: float = 15.0, interval: float = 0.05) -> Any:
+def wait_until(
+    predicate: Callable[[], Any], *, timeout: float = 15.0, interval: float = 0.05
+) -> Any:
     """Poll until `predicate()` is truthy; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -120,7 +129,8 @@ def wait_until(predicate: Callable[[], Any], *, timeout: float = 15.0, interval:
 
 def worker_database_url() -> str:
     s = connection.settings_dict
-    return f"postgres://{s['USER']}:{s['PASSWORD'] or ''}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    host, port = s["HOST"] or "127.0.0.1", s["PORT"] or 5432
+    return f"postgres://{s['USER']}:{s['PASSWORD'] or ''}@{host}:{port}/{s['NAME']}"
 
 
 @contextmanager
@@ -129,18 +139,24 @@ def use_broker(url: str) -> Iterator[None]:
     previous = celery_app.conf.broker_url
 
     def reset_pools() -> None:
-        if celery_app._pool is not None:
-            celery_app._pool.force_close_all()
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
+        # Drop, not close: kombu keeps pools in a registry keyed by URL, and a
+        # closed one would be handed out again when the URL is used again.
+        celery_app._pool = None  # type: ignore[attr-defined]
+        celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
+    # Celery reads CELERY_BROKER_URL from the environment before its own conf.
+    previous_env = os.environ.get("CELERY_BROKER_URL")
     reset_pools()
-    celery_app.conf.broker_url = url
+    celery_app.conf.broker_url = os.environ["CELERY_BROKER_URL"] = url  # type: ignore[misc]
     try:
         yield
     finally:
         reset_pools()
-        celery_app.conf.broker_url = previous
+        celery_app.conf.broker_url = previous  # type: ignore[misc]
+        if previous_env is None:
+            del os.environ["CELERY_BROKER_URL"]
+        else:
+            os.environ["CELERY_BROKER_URL"] = previous_env
 
 
 class WorkerProcess:
@@ -160,11 +176,33 @@ class WorkerProcess:
             "CELERY_BROKER_URL": self.broker_url,
             "CELERY_QUEUE": self.queue,
         }
-        cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "INFO", "-P", "prefork",
-               "-c", "2", "-Q", self.queue, "-n", self.name, "--without-gossip", "--without-mingle"]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
+        cmd = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-l",
+            "INFO",
+            "-P",
+            "prefork",
+            "-c",
+            "2",
+            "-Q",
+            self.queue,
+            "-n",
+            self.name,
+            "--without-gossip",
+            "--without-mingle",
+        ]
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT
+        )
         with use_broker(self.broker_url):
-            wait_until(lambda: celery_app.control.ping(destination=[self.name], timeout=0.5), timeout=30)
+            wait_until(
+                lambda: celery_app.control.ping(destination=[self.name], timeout=0.5), timeout=30
+            )
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -187,7 +225,7 @@ def _test_queue() -> Iterator[None]:
     yield
     if settings.CELERY_BROKER_URL and not settings.CELERY_TASK_ALWAYS_EAGER:
         with celery_app.connection_for_write() as conn:
-            conn.default_channel.client.delete(TEST_QUEUE)
+            conn.default_channel.client.delete(TEST_QUEUE)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")
@@ -214,14 +252,28 @@ class PrivateRedis:
 
     def start(self) -> None:
         subprocess.run(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "yes"],
-            check=True, capture_output=True,
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "yes",
+            ],
+            check=True,
+            capture_output=True,
         )
         wait_until(self.is_up, timeout=10)
 
     def stop(self) -> None:
-        subprocess.run(["redis-cli", "-p", str(self.port), "shutdown", "nosave"], capture_output=True)
+        subprocess.run(
+            ["redis-cli", "-p", str(self.port), "shutdown", "nosave"], capture_output=True
+        )
         wait_until(lambda: not self.is_up(), timeout=10)
 
     def is_up(self) -> bool:

@@ -7,88 +7,202 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('crm', '0001_initial'),
+        ("crm", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HandoffPolicy',
+            name="HandoffPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fit_threshold', models.PositiveIntegerField(default=0, verbose_name='fit threshold')),
-                ('engagement_threshold', models.PositiveIntegerField(default=50, verbose_name='engagement threshold')),
-                ('first_touch_sla_minutes', models.PositiveIntegerField(default=60, verbose_name='first-touch SLA (minutes)')),
-                ('claim_timeout_minutes', models.PositiveIntegerField(default=120, verbose_name='claim timeout (minutes)')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "fit_threshold",
+                    models.PositiveIntegerField(default=0, verbose_name="fit threshold"),
+                ),
+                (
+                    "engagement_threshold",
+                    models.PositiveIntegerField(default=50, verbose_name="engagement threshold"),
+                ),
+                (
+                    "first_touch_sla_minutes",
+                    models.PositiveIntegerField(
+                        default=60, verbose_name="first-touch SLA (minutes)"
+                    ),
+                ),
+                (
+                    "claim_timeout_minutes",
+                    models.PositiveIntegerField(
+                        default=120, verbose_name="claim timeout (minutes)"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'handoff policy',
-                'verbose_name_plural': 'handoff policies',
+                "verbose_name": "handoff policy",
+                "verbose_name_plural": "handoff policies",
             },
         ),
         migrations.CreateModel(
-            name='Handoff',
+            name="Handoff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('queued', 'Waiting for a rep'), ('claimed', 'Claimed'), ('accepted', 'Accepted (SAL)'), ('rejected', 'Rejected'), ('qualified', 'Qualified (SQL)')], default='queued', max_length=20)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('fit_at_handoff', models.IntegerField(default=0)),
-                ('engagement_at_handoff', models.IntegerField(default=0)),
-                ('score_at_handoff', models.IntegerField(default=0)),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('reject_reason', models.CharField(blank=True, choices=[('no_budget', 'No budget'), ('not_decision_maker', 'Not a decision maker'), ('bad_timing', 'Bad timing'), ('not_a_fit', 'Not a fit'), ('unreachable', 'Could not reach'), ('duplicate', 'Duplicate')], max_length=30)),
-                ('reject_note', models.TextField(blank=True)),
-                ('claimed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='claimed_handoffs', to=settings.AUTH_USER_MODEL)),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='handoffs', to='crm.lead')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Waiting for a rep"),
+                            ("claimed", "Claimed"),
+                            ("accepted", "Accepted (SAL)"),
+                            ("rejected", "Rejected"),
+                            ("qualified", "Qualified (SQL)"),
+                        ],
+                        default="queued",
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("fit_at_handoff", models.IntegerField(default=0)),
+                ("engagement_at_handoff", models.IntegerField(default=0)),
+                ("score_at_handoff", models.IntegerField(default=0)),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "reject_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("no_budget", "No budget"),
+                            ("not_decision_maker", "Not a decision maker"),
+                            ("bad_timing", "Bad timing"),
+                            ("not_a_fit", "Not a fit"),
+                            ("unreachable", "Could not reach"),
+                            ("duplicate", "Duplicate"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("reject_note", models.TextField(blank=True)),
+                (
+                    "claimed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="claimed_handoffs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="handoffs",
+                        to="crm.lead",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'handoff',
-                'verbose_name_plural': 'handoffs',
-                'ordering': ['-created_at', '-pk'],
-                'permissions': [('claim_handoff', 'Can claim and work handoffs'), ('reassign_handoff', 'Can see and reassign every handoff')],
+                "verbose_name": "handoff",
+                "verbose_name_plural": "handoffs",
+                "ordering": ["-created_at", "-pk"],
+                "permissions": [
+                    ("claim_handoff", "Can claim and work handoffs"),
+                    ("reassign_handoff", "Can see and reassign every handoff"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('new_handoff', 'New qualified lead')], max_length=20)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
-                ('handoff', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='handoff.handoff')),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("new_handoff", "New qualified lead")], max_length=20
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "handoff",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to="handoff.handoff",
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='handoff',
-            index=models.Index(condition=models.Q(('status', 'queued')), fields=['-score_at_handoff', 'created_at'], name='handoff_queue_idx'),
+            model_name="handoff",
+            index=models.Index(
+                condition=models.Q(("status", "queued")),
+                fields=["-score_at_handoff", "created_at"],
+                name="handoff_queue_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='handoff',
-            index=models.Index(fields=['claimed_at'], name='handoff_claimed_at_idx'),
+            model_name="handoff",
+            index=models.Index(fields=["claimed_at"], name="handoff_claimed_at_idx"),
         ),
         migrations.AddConstraint(
-            model_name='handoff',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'rejected'), _negated=True), fields=('lead',), name='handoff_one_live_per_lead'),
+            model_name="handoff",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "rejected"), _negated=True),
+                fields=("lead",),
+                name="handoff_one_live_per_lead",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='handoff',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'queued'), ('claimed_by__isnull', False), _connector='OR'), name='handoff_claimed_has_rep'),
+            model_name="handoff",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status", "queued"), ("claimed_by__isnull", False), _connector="OR"
+                ),
+                name="handoff_claimed_has_rep",
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('read_at__isnull', True)), fields=['recipient'], name='notification_unread_idx'),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("read_at__isnull", True)),
+                fields=["recipient"],
+                name="notification_unread_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notification',
-            constraint=models.UniqueConstraint(fields=('recipient', 'handoff', 'kind'), name='notification_once'),
+            model_name="notification",
+            constraint=models.UniqueConstraint(
+                fields=("recipient", "handoff", "kind"), name="notification_once"
+            ),
         ),
     ]

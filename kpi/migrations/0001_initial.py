@@ -4,26 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Target',
+            name="Target",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kpi', models.CharField(max_length=50, verbose_name='KPI')),
-                ('month', models.DateField(help_text='The first day of the month.', verbose_name='month')),
-                ('value', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='target')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kpi", models.CharField(max_length=50, verbose_name="KPI")),
+                (
+                    "month",
+                    models.DateField(help_text="The first day of the month.", verbose_name="month"),
+                ),
+                (
+                    "value",
+                    models.DecimalField(decimal_places=2, max_digits=14, verbose_name="target"),
+                ),
             ],
             options={
-                'verbose_name': 'target',
-                'verbose_name_plural': 'targets',
-                'permissions': [('view_dashboard', 'Can view the KPI dashboard')],
-                'constraints': [models.UniqueConstraint(fields=('kpi', 'month'), name='target_one_per_kpi_month')],
+                "verbose_name": "target",
+                "verbose_name_plural": "targets",
+                "permissions": [("view_dashboard", "Can view the KPI dashboard")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("kpi", "month"), name="target_one_per_kpi_month"
+                    )
+                ],
             },
         ),
     ]

@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 def run_periodic_jobs(stop: threading.Event) -> None:
     """A tiny beat: run each scheduled task in this process when it is due."""
-    schedule = settings.CELERY_BEAT_SCHEDULE
+    schedule: dict[str, dict[str, Any]] = settings.CELERY_BEAT_SCHEDULE
     next_run = dict.fromkeys(schedule, 0.0)
     while not stop.wait(1.0):
         now = time.monotonic()
@@ -29,7 +29,9 @@ def run_periodic_jobs(stop: threading.Event) -> None:
             if now < next_run[name]:
                 continue
             every = entry["schedule"]
-            next_run[name] = now + (every.total_seconds() if isinstance(every, timedelta) else float(every))
+            next_run[name] = now + (
+                every.total_seconds() if isinstance(every, timedelta) else float(every)
+            )
             try:
                 current_app.tasks[entry["task"]].apply()
             except Exception:
@@ -46,7 +48,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.CELERY_TASK_ALWAYS_EAGER:
-            self.stderr.write("A broker is configured: run `make up` for the worker and beat instead.")
+            self.stderr.write(
+                "A broker is configured: run `make up` for the worker and beat instead."
+            )
         stop = threading.Event()
         # Django's autoreloader runs the server in a child process (RUN_MAIN);
         # only that process runs the jobs.

@@ -20,7 +20,7 @@ from django.utils import timezone
 from crm import demo
 from crm.models import Activity, Campaign, Company, Lead, ScoringRule, StageChange
 
-PASSWORD = "baton-demo"  # noqa: S105 - demo logins, printed on purpose
+PASSWORD = "baton-demo"
 USERS = [
     # username, first name, last name, role
     ("marketer", "Hanako", "Sato", "marketer"),
@@ -39,7 +39,17 @@ CAMPAIGNS = [
     ("Osaka seminar", "seminar", 600_000, 610_000),
     ("Website contact form", "web", 0, 0),
 ]
-MARKETING_KINDS = ["page_view", "page_view", "page_view", "email_open", "email_click", "download", "form_submit", "webinar", "event_visit"]
+MARKETING_KINDS = [
+    "page_view",
+    "page_view",
+    "page_view",
+    "email_open",
+    "email_click",
+    "download",
+    "form_submit",
+    "webinar",
+    "event_visit",
+]
 LEAD_COUNT = 300
 
 
@@ -52,7 +62,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 self._seed(random.Random(20261127))
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
-        self.stdout.write("\nLog in at http://127.0.0.1:8000/ as one of (password: %s):" % PASSWORD)
+        self.stdout.write(f"\nLog in at http://127.0.0.1:8000/ as one of (password: {PASSWORD}):")
         for username, first, last, role in USERS:
             self.stdout.write(f"  {username:<9} {role:<9} {first} {last}")
         self.stdout.write("")
@@ -115,9 +125,13 @@ class Command(BaseCommand):
                 source_campaign=campaign,
                 created_at=created,
             )
-            StageChange.objects.create(lead=lead, to_stage=Lead.Stage.LEAD, changed_at=created, reason="demo")
+            StageChange.objects.create(
+                lead=lead, to_stage=Lead.Stage.LEAD, changed_at=created, reason="demo"
+            )
             span = (now - created).total_seconds()
-            times = sorted(created + timedelta(seconds=rng.uniform(0, span)) for _ in range(rng.randint(1, 9)))
+            times = sorted(
+                created + timedelta(seconds=rng.uniform(0, span)) for _ in range(rng.randint(1, 9))
+            )
             activities = [
                 Activity(
                     lead=lead,
@@ -134,14 +148,20 @@ class Command(BaseCommand):
             Lead.objects.filter(pk=lead.pk).update(engagement_score=total)
             if total >= 50:
                 crossed = next(
-                    a.occurred_at for i, a in enumerate(activities) if sum(b.points for b in activities[: i + 1]) >= 50
+                    a.occurred_at
+                    for i, a in enumerate(activities)
+                    if sum(b.points for b in activities[: i + 1]) >= 50
                 )
                 self._hand_off(rng, handoff_model, lead, crossed, total, reps, now)
 
     def _hand_off(self, rng, handoff_model, lead, at, score, reps, now) -> None:  # type: ignore[no-untyped-def]
         """Walk the lead through the handoff states a real team would have left."""
-        StageChange.objects.create(lead=lead, from_stage="lead", to_stage="mql", changed_at=at, reason="demo")
-        fate = rng.choices(["queued", "claimed", "accepted", "rejected", "qualified"], [3, 2, 3, 2, 2])[0]
+        StageChange.objects.create(
+            lead=lead, from_stage="lead", to_stage="mql", changed_at=at, reason="demo"
+        )
+        fate = rng.choices(
+            ["queued", "claimed", "accepted", "rejected", "qualified"], [3, 2, 3, 2, 2]
+        )[0]
         if fate == "queued" or at > now - timedelta(hours=2):
             handoff = handoff_model.objects.create(
                 lead=lead, created_at=at, engagement_at_handoff=score, score_at_handoff=score
@@ -171,11 +191,23 @@ class Command(BaseCommand):
             reject_reason="bad_timing" if status == "rejected" else "",
             reject_note="予算は来期に検討とのこと" if status == "rejected" else "",
         )
-        path = {"claimed": [], "accepted": ["sal"], "rejected": ["recycled"], "qualified": ["sal", "sql"]}[fate]
+        path = {
+            "claimed": [],
+            "accepted": ["sal"],
+            "rejected": ["recycled"],
+            "qualified": ["sal", "sql"],
+        }[fate]
         previous = "mql"
         for to_stage in path:
             StageChange.objects.create(
-                lead=lead, from_stage=previous, to_stage=to_stage, changed_at=decided_at, changed_by=rep, reason="demo"
+                lead=lead,
+                from_stage=previous,
+                to_stage=to_stage,
+                changed_at=decided_at,
+                changed_by=rep,
+                reason="demo",
             )
             previous = to_stage
-        Lead.objects.filter(pk=lead.pk).update(stage=stage, owner=None if status == "rejected" else rep)
+        Lead.objects.filter(pk=lead.pk).update(
+            stage=stage, owner=None if status == "rejected" else rep
+        )

@@ -1,0 +1,118 @@
+"""The public capture endpoint: form posts and JSON, honeypot, updates not duplicates."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from crm.models import Activity, Lead, StageChange
+
+pytestmark = pytest.mark.django_db
+
+
+def capture_url(campaign):
+    return reverse("capture", args=[campaign.capture_key])
+
+
+def test_form_submit_creates_lead_and_activity(client, campaign):
+    response = client.post(
+        capture_url(campaign),
+        {
+            "email": "Yamada@Example.JP",
+            "family_name": "山田",
+            "given_name": "太郎",
+            "company": "青葉商事",
+        },
+    )
+    assert response.status_code == 200
+    assert "Thank you" in response.content.decode()
+    lead = Lead.objects.get()
+    assert lead.email == "yamada@example.jp"
+    assert lead.company.name == "青葉商事"
+    assert lead.source_campaign == campaign
+    assert lead.activities.get().kind == Activity.Kind.FORM_SUBMIT
+    assert StageChange.objects.filter(lead=lead, to_stage=Lead.Stage.LEAD).count() == 1
+
+
+def test_second_submit_updates_instead_of_duplicating(client, campaign):
+    client.post(capture_url(campaign), {"email": "a@example.jp", "family_name": "山田"})
+    client.post(
+        capture_url(campaign), {"email": "A@EXAMPLE.JP", "family_name": "山田", "title": "部長"}
+    )
+    lead = Lead.objects.get()
+    assert lead.title == "部長"
+    assert lead.activities.count() == 2
+
+
+def test_json_submit_is_accepted(client, campaign):
+    response = client.post(
+        capture_url(campaign),
+        data=json.dumps({"email": "j@example.jp", "family_name": "Tanaka"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 202
+    assert response.json() == {"status": "accepted"}
+    assert Lead.objects.filter(email="j@example.jp").exists()
+
+
+def test_invalid_json_submit_names_each_field(client, campaign):
+    response = client.post(
+        capture_url(campaign),
+        data=json.dumps({"email": "not-an-email"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert set(errors) == {"email", "family_name"}
+    assert not Lead.objects.exists()
+
+
+def test_malformed_json_is_refused_clearly(client, campaign):
+    response = client.post(capture_url(campaign), data="{nope", content_type="application/json")
+    assert response.status_code == 400
+    assert "JSON" in response.json()["errors"]["__all__"][0]
+
+
+def test_invalid_form_submit_shows_the_form_again(client, campaign):
+    response = client.post(capture_url(campaign), {"email": "", "family_name": ""})
+    assert response.status_code == 400
+    assert not Lead.objects.exists()
+
+
+def test_honeypot_submit_pretends_success_and_stores_nothing(client, campaign):
+    response = client.post(
+        capture_url(campaign),
+        {"email": "bot@example.jp", "family_name": "Bot", "website": "http://spam"},
+    )
+    assert response.status_code == 200
+    assert not Lead.objects.exists()
+
+
+def test_oversized_submit_is_refused(client, campaign):
+    response = client.post(
+        capture_url(campaign),
+        data=json.dumps({"email": "big@example.jp", "family_name": "x", "message": "x" * 20_000}),
+        content_type="application/json",
+    )
+    assert response.status_code == 413
+    assert not Lead.objects.exists()
+
+
+def test_unknown_capture_key_is_404(client, db):
+    assert client.post(reverse("capture", args=["nope"]), {"email": "a@b.jp"}).status_code == 404
+
+
+def test_user_text_is_escaped_on_the_lead_page(client_as, campaign, marketer):
+    script = "<script>alert(1)</script>"
+    client_as(marketer).post(
+        capture_url(campaign), {"email": "x@example.jp", "family_name": script, "message": script}
+    )
+    page = client_as(marketer).get(Lead.objects.get().get_absolute_url()).content.decode()
+    assert script not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_hosted_form_is_served(client, campaign):
+    response = client.get(capture_url(campaign))
+    assert response.status_code == 200
+    assert campaign.name in response.content.decode()

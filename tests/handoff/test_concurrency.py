@@ -1,0 +1,99 @@
+"""Races against real PostgreSQL: real threads, one connection each, committed data."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from crm.models import Activity, Lead
+from handoff import services
+from handoff.models import Handoff, HandoffPolicy, Notification
+from tests import factories
+from tests.conftest import make_user
+
+# serialized_rollback: the flush after each test would drop the roles and rules
+# that data migrations created.
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+ROUNDS = 20
+CLAIMERS = 50
+
+
+def run_at_once(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run every call in its own thread, released together by a barrier."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+    errors: list[BaseException] = []
+
+    def run(i: int, call: Callable[[], Any]) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[i] = call()
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    return results
+
+
+def test_fifty_simultaneous_claims_have_exactly_one_winner_every_round():
+    reps = [make_user(f"rep{i}", "sales") for i in range(CLAIMERS)]
+    for _round in range(ROUNDS):
+        handoff = factories.qualified_handoff()
+        results = run_at_once(
+            [
+                lambda rep=rep, pk=handoff.pk: services.claim_handoff(
+                    Handoff.objects.get(pk=pk), rep=rep
+                )
+                for rep in reps
+            ]
+        )
+        assert results.count(True) == 1
+        handoff.refresh_from_db()
+        winner = reps[results.index(True)]
+        assert handoff.claimed_by == winner
+        assert Lead.objects.get(pk=handoff.lead_id).owner == winner
+
+
+def test_two_activities_crossing_at_once_create_one_handoff():
+    make_user("rep", "sales")
+    policy = HandoffPolicy.current()
+    for _round in range(10):
+        lead = factories.lead(engagement_score=policy.engagement_threshold - 1)
+        events = [factories.activity_event(lead, Activity.Kind.WEBINAR)[1] for _ in range(2)]
+        run_at_once([lambda e=e: services.process_activity_event(e.pk) for e in events])
+        assert Handoff.objects.filter(lead=lead).count() == 1
+        lead.refresh_from_db()
+        assert lead.engagement_score == policy.engagement_threshold - 1 + 2 * 25
+    assert Notification.objects.count() == 10
+
+
+def test_same_event_delivered_twenty_times_at_once_is_applied_once():
+    lead = factories.lead()
+    _activity, event = factories.activity_event(lead, Activity.Kind.DOWNLOAD)
+    run_at_once([lambda: services.process_activity_event(event.pk) for _ in range(20)])
+    lead.refresh_from_db()
+    assert lead.engagement_score == 15
+
+
+def test_same_capture_twice_at_once_makes_one_lead(campaign):
+    from crm import services as crm
+
+    data = crm.CaptureData(email="same@example.jp", family_name="同時")
+    run_at_once([lambda: crm.capture_lead(campaign, data=data) for _ in range(10)])
+    assert Lead.objects.filter(email="same@example.jp").count() == 1
+    assert Activity.objects.filter(lead__email="same@example.jp").count() == 10

@@ -1,0 +1,99 @@
+"""An activity is scored once, and crossing the threshold hands the lead off once."""
+
+import pytest
+
+from crm import services as crm
+from crm.models import Activity, Lead, OutboxEvent, ScoringRule, StageChange
+from handoff import services
+from handoff.models import Handoff, HandoffPolicy, Notification
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_activity_is_scored_by_its_rule(rep):
+    lead = factories.lead()
+    activity, event = factories.activity_event(lead, Activity.Kind.DOWNLOAD)
+    services.process_activity_event(event.pk)
+    activity.refresh_from_db()
+    lead.refresh_from_db()
+    assert activity.points == ScoringRule.objects.get(kind="download").points
+    assert activity.scored_at is not None
+    assert lead.engagement_score == activity.points
+    assert OutboxEvent.objects.get(pk=event.pk).processed_at is not None
+
+
+def test_same_event_delivered_twice_is_scored_once(rep):
+    lead = factories.lead()
+    _activity, event = factories.activity_event(lead)
+    services.process_activity_event(event.pk)
+    services.process_activity_event(event.pk)
+    lead.refresh_from_db()
+    assert lead.engagement_score == ScoringRule.objects.get(kind="form_submit").points
+
+
+def test_same_activity_scored_twice_through_two_events_counts_once(rep):
+    lead = factories.lead()
+    activity, event = factories.activity_event(lead)
+    duplicate = OutboxEvent.objects.create(
+        topic="activity.recorded", payload={"activity_id": activity.pk}
+    )
+    services.process_activity_event(event.pk)
+    services.process_activity_event(duplicate.pk)
+    lead.refresh_from_db()
+    assert lead.engagement_score == ScoringRule.objects.get(kind="form_submit").points
+
+
+def test_same_external_id_is_stored_once():
+    lead = factories.lead()
+    first, created = crm.record_activity(lead, kind="page_view", external_id="evt-1")
+    again, created_again = crm.record_activity(lead, kind="page_view", external_id="evt-1")
+    assert created and not created_again
+    assert first.pk == again.pk
+    assert OutboxEvent.objects.count() == 1
+
+
+def test_missing_event_is_skipped():
+    assert services.process_activity_event(999_999) is None
+
+
+def test_crossing_the_threshold_hands_off_once_and_notifies_every_rep(rep, other_rep, marketer):
+    policy = HandoffPolicy.current()
+    lead = factories.lead(engagement_score=policy.engagement_threshold - 1)
+    _activity, event = factories.activity_event(lead, Activity.Kind.FORM_SUBMIT)
+    handoff = services.process_activity_event(event.pk)
+    assert handoff is not None
+    lead.refresh_from_db()
+    assert lead.stage == Lead.Stage.MQL
+    assert StageChange.objects.filter(lead=lead, from_stage="lead", to_stage="mql").count() == 1
+    assert set(Notification.objects.values_list("recipient__username", flat=True)) == {
+        "rep",
+        "other_rep",
+    }
+    # More activity after the crossing creates no second handoff.
+    _activity, event = factories.activity_event(lead, Activity.Kind.WEBINAR)
+    assert services.process_activity_event(event.pk) is None
+    assert Handoff.objects.count() == 1
+
+
+def test_below_threshold_no_handoff():
+    lead = factories.lead()
+    _activity, event = factories.activity_event(lead, Activity.Kind.PAGE_VIEW)
+    assert services.process_activity_event(event.pk) is None
+    assert not Handoff.objects.exists()
+
+
+def test_notifying_twice_adds_nothing(rep):
+    handoff = factories.qualified_handoff()
+    services.notify_reps(handoff)
+    assert Notification.objects.filter(handoff=handoff).count() == 1
+
+
+def test_recycled_lead_can_hand_off_again(rep):
+    handoff = factories.qualified_handoff()
+    assert services.claim_handoff(handoff, rep=rep)
+    assert services.reject_handoff(handoff, rep=rep, reason="bad_timing")
+    lead = Lead.objects.get(pk=handoff.lead_id)
+    assert lead.stage == Lead.Stage.RECYCLED
+    again = services.hand_off_if_qualified(lead)
+    assert again is not None and again.pk != handoff.pk

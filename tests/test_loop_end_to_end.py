@@ -1,0 +1,96 @@
+"""The whole loop on real PostgreSQL, Redis and a Celery worker process:
+capture → outbox → worker scores → one handoff + notifications → a rep claims →
+the manager's KPI page counts it."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from crm import outbox
+from crm.models import Lead, OutboxEvent
+from handoff.models import Handoff, HandoffPolicy, Notification
+from tests.conftest import WorkerProcess, use_broker, wait_until
+
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def post_capture(client, campaign, email: str, **extra: str):
+    return client.post(
+        reverse("capture", args=[campaign.capture_key]),
+        {"email": email, "family_name": "山田", **extra},
+    )
+
+
+def test_capture_to_claim_to_kpi_through_a_real_worker(
+    celery_worker, client, campaign, rep, other_rep, manager
+):
+    HandoffPolicy.objects.filter(pk=1).update(engagement_threshold=40)  # two form submits (20 each)
+    assert post_capture(client, campaign, "loop@example.jp").status_code == 200
+    lead = Lead.objects.get(email="loop@example.jp")
+    wait_until(lambda: Lead.objects.get(pk=lead.pk).engagement_score == 20)
+    assert not Handoff.objects.exists()
+
+    assert post_capture(client, campaign, "LOOP@example.jp", title="部長").status_code == 200
+    handoff = wait_until(lambda: Handoff.objects.filter(lead=lead).first())
+    assert Lead.objects.get(pk=lead.pk).stage == Lead.Stage.MQL
+    assert set(Notification.objects.values_list("recipient__username", flat=True)) == {
+        "rep",
+        "other_rep",
+    }
+    assert OutboxEvent.objects.filter(processed_at__isnull=True).count() == 0
+
+    client.force_login(rep)
+    badge = client.get(reverse("handoff:notification_badge")).content.decode()
+    assert ">1</span>" in badge
+    response = client.post(reverse("handoff:claim", args=[handoff.pk]), HTTP_HX_REQUEST="true")
+    assert 'data-testid="claimed-by-me"' in response.content.decode()
+    client.force_login(other_rep)
+    response = client.post(reverse("handoff:claim", args=[handoff.pk]), HTTP_HX_REQUEST="true")
+    assert 'data-testid="claim-lost"' in response.content.decode()
+
+    client.force_login(manager)
+    page = client.get(reverse("kpi:dashboard"))
+    assert [(d.key, v) for d, v in page.context["figures"]] == [
+        ("leads", 1),
+        ("mqls", 1),
+        ("claimed", 1),
+    ]
+
+
+def test_capture_while_redis_is_down_is_scored_after_it_returns(
+    private_redis, client, campaign, rep
+):
+    """The capture succeeds with the broker down; the outbox sweep publishes the
+    event once Redis is back, and a worker scores it exactly once."""
+    worker = WorkerProcess(private_redis.url, queue="baton-test-outage")
+    with use_broker(private_redis.url):
+        private_redis.stop()
+        response = post_capture(client, campaign, "outage@example.jp")
+        assert response.status_code == 200
+        event = OutboxEvent.objects.get()
+        assert event.published_at is None and event.processed_at is None
+
+        private_redis.start()
+        worker.start()
+        try:
+            # The sweep only takes events older than the fast path's grace period.
+            OutboxEvent.objects.filter(pk=event.pk).update(
+                created_at=event.created_at.replace(year=2020)
+            )
+            from config.celery import app
+
+            app.conf.task_default_queue, previous = worker.queue, app.conf.task_default_queue
+            try:
+                assert outbox.relay_pending() == 1
+            finally:
+                app.conf.task_default_queue = previous
+            wait_until(lambda: OutboxEvent.objects.get(pk=event.pk).processed_at is not None)
+        finally:
+            worker.stop()
+    lead = Lead.objects.get(email="outage@example.jp")
+    assert lead.engagement_score == 20
+    assert lead.activities.get().scored_at is not None
