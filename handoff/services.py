@@ -83,7 +83,15 @@ def notify_reps(handoff: Handoff) -> None:
 
 @transaction.atomic
 def claim_handoff(handoff: Handoff, *, rep: User) -> bool:
-    """Make `rep` the owner; False when another rep got there first."""
+    """Make `rep` the owner; False when another rep got there first.
+
+    SKIP LOCKED lets every rep but the first return at once instead of waiting
+    behind the winner's row lock for the rest of its transaction; the
+    conditional update then decides.
+    """
+    queued = Handoff.objects.queued().filter(pk=handoff.pk)
+    if not queued.select_for_update(skip_locked=True).exists():
+        return False
     won = (
         Handoff.objects.queued()
         .filter(pk=handoff.pk)
