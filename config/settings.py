@@ -169,6 +169,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {"task": "crm.tasks.relay_outbox", "schedule": timedelta(seconds=10)},
+    "purge-outbox": {"task": "crm.tasks.purge_outbox", "schedule": timedelta(hours=6)},
 }
 
 # Which task consumes each outbox topic (the relay publishes by name, so crm does
@@ -220,3 +221,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+if CELERY_TASK_ALWAYS_EAGER:
+    # In-process tasks would log a line per run of every periodic job.
+    LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}
