@@ -45,5 +45,6 @@ def percentile(values: Sequence[float], pct: float) -> float:
 def describe(values_ms: Sequence[float]) -> str:
     return (
         f"p50 {percentile(values_ms, 50):.1f} ms, p99 {percentile(values_ms, 99):.1f} ms, "
-        f"max {max(values_ms):.1f} ms, mean {statistics.fmean(values_ms):.1f} ms (n={len(values_ms)})"
+        f"max {max(values_ms):.1f} ms, mean {statistics.fmean(values_ms):.1f} ms "
+        f"(n={len(values_ms)})"
     )

@@ -14,7 +14,10 @@ pytestmark = pytest.mark.django_db
 
 def event(age: timedelta, **fields: object) -> OutboxEvent:
     return OutboxEvent.objects.create(
-        topic="activity.recorded", payload={"activity_id": 0}, created_at=timezone.now() - age, **fields
+        topic="activity.recorded",
+        payload={"activity_id": 0},
+        created_at=timezone.now() - age,
+        **fields,
     )
 
 
