@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from crm import outbox, scoring
+from crm import normalize, outbox, scoring
 from crm.models import Activity, Campaign, Company, Lead, ScoringRule, StageChange
 
 ACTIVITY_RECORDED = "activity.recorded"
@@ -45,7 +45,7 @@ def capture_lead(
     it, also when both arrive at once: the unique email constraint decides and
     the loser reads the winner's row (get_or_create retries on IntegrityError).
     """
-    company = _company_named(data.company_name)
+    company = company_named(data.company_name)
     lead, created = Lead.objects.get_or_create(
         email=normalise_email(data.email),
         defaults={
@@ -72,12 +72,19 @@ def capture_lead(
     return lead, activity
 
 
-def _company_named(name: str) -> Company | None:
-    name = name.strip()
+def company_named(name: str) -> Company | None:
+    """The company this name refers to, created on first sight.
+
+    Matched by its 名寄せ key, so ㈱青葉商事 finds 株式会社青葉商事; the unique key
+    makes two simultaneous first sightings create one company.
+    """
+    name = normalize.nfkc(name)
     if not name:
         return None
-    company = Company.objects.filter(name=name).first()
-    return company or Company.objects.create(name=name)
+    company, _created = Company.objects.get_or_create(
+        key=normalize.company_key(name) or name, defaults={"name": name}
+    )
+    return company
 
 
 def _update_known_fields(lead: Lead, *, data: CaptureData, company: Company | None) -> None:

@@ -10,4 +10,5 @@ urlpatterns = [
     path("campaigns/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
     path("leads/", views.lead_list, name="lead_list"),
     path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),
+    path("companies/<int:pk>/", views.company_detail, name="company_detail"),
 ]

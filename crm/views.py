@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from crm import services
 from crm.forms import CampaignForm, CaptureForm, LeadFilterForm
 from crm.http import AuthenticatedRequest, HtmxHttpRequest
-from crm.models import Campaign, Lead
+from crm.models import Campaign, Company, Lead
 
 CAPTURE_MAX_BYTES = 16 * 1024
 LEADS_PER_PAGE = 50
@@ -181,3 +181,11 @@ def _capture_error(
         "general_errors": errors.get("__all__", []),
     }
     return render(request, "crm/capture_form.html", context, status=status)
+
+
+@login_required
+@permission_required("crm.view_company", raise_exception=True)
+def company_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    company = get_object_or_404(Company.objects.visible_to(request.user), pk=pk)
+    people = Lead.objects.visible_to(request.user).filter(company=company).select_related("owner")
+    return render(request, "crm/company_detail.html", {"company": company, "people": people})

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from crm.models import Company
 from handoff import services
 from tests import factories
 from tests.conftest import make_user
@@ -33,6 +34,7 @@ MATRIX: dict[str, tuple[str, str | None, tuple[int, int, int, int, int]]] = {
     "crm:lead_list": ("get", None, (LOGIN, 200, 200, 200, 200)),
     # A lead claimed by `rep`: out of scope for other reps (404, not 403).
     "crm:lead_detail": ("get", "reps_lead", (LOGIN, 200, 200, 404, 200)),
+    "crm:company_detail": ("get", "company", (LOGIN, 200, 200, 200, 200)),
     "handoff:queue": ("get", None, (LOGIN, 403, 200, 200, 403)),
     "handoff:claim": ("post", "queued", (LOGIN, 403, 302, 302, 403)),
     "handoff:accept": ("post", "claimed", (LOGIN, 403, 302, 404, 403)),
@@ -77,6 +79,7 @@ def world(marketer, rep, other_rep, manager, campaign) -> dict[str, Any]:
         "queued": [factories.qualified_handoff(campaign).pk],
         "claimed": [claimed.pk],
         "reps_lead": [claimed.lead_id],
+        "company": [Company.objects.create(name="株式会社青葉商事").pk],
     }
 
 

@@ -18,7 +18,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm import demo
-from crm.models import Activity, Campaign, Company, Lead, ScoringRule, StageChange
+from crm.models import (
+    Activity,
+    Campaign,
+    Company,
+    Industry,
+    Lead,
+    ScoringRule,
+    SizeBand,
+    StageChange,
+)
 
 PASSWORD = "baton-demo"
 USERS = [
@@ -71,12 +80,17 @@ class Command(BaseCommand):
         users = self._users()
         now = timezone.now()
         campaigns = self._campaigns(users["marketer"], now)
-        companies = Company.objects.bulk_create(
-            Company(name=f"株式会社{stem}{kind}", domain=f"{i}.example.jp")
-            for i, (stem, kind) in enumerate(
-                (rng.choice(demo.COMPANY_STEMS), rng.choice(demo.COMPANY_KINDS)) for _ in range(60)
+        names = rng.sample([(s, k) for s in demo.COMPANY_STEMS for k in demo.COMPANY_KINDS], 60)
+        companies = [
+            Company.objects.create(
+                name=f"株式会社{stem}{kind}",
+                domain=f"{i}.example.jp",
+                industry=rng.choice(Industry.values),
+                size_band=rng.choice(SizeBand.values),
+                prefecture=rng.choice(["13", "13", "13", "14", "27", "23", "40", "01"]),
             )
-        )
+            for i, (stem, kind) in enumerate(names)
+        ]
         points = dict(ScoringRule.objects.filter(is_active=True).values_list("kind", "points"))
         self._leads(rng, now, campaigns, companies, points, users)
 
@@ -116,11 +130,20 @@ class Command(BaseCommand):
         for n in range(LEAD_COUNT):
             created = now - timedelta(days=rng.uniform(0, 90), minutes=rng.randint(0, 600))
             campaign = rng.choice(campaigns)
+            (family, family_kana), (given, given_kana) = (
+                rng.choice(demo.FAMILY_NAMES),
+                rng.choice(demo.GIVEN_NAMES),
+            )
+            company = rng.choice(companies)
             lead = Lead.objects.create(
-                family_name=rng.choice(demo.FAMILY_NAMES),
-                given_name=rng.choice(demo.GIVEN_NAMES),
-                email=f"lead{n:04d}@{rng.choice(companies).domain}",
-                company=rng.choice(companies),
+                family_name=family,
+                given_name=given,
+                family_name_kana=family_kana,
+                given_name_kana=given_kana,
+                email=f"lead{n:04d}@{company.domain}",
+                phone=f"03-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}",
+                company=company,
+                department=rng.choice(demo.DEPARTMENTS),
                 title=rng.choice(demo.TITLES),
                 source_campaign=campaign,
                 created_at=created,

@@ -1,0 +1,25 @@
+"""crm's models, one module per area; import them from here."""
+
+from crm.models.activity import Activity, Answer, ScoringRule
+from crm.models.campaign import Campaign, new_capture_key
+from crm.models.choices import Industry, Prefecture, SizeBand
+from crm.models.deal import Deal
+from crm.models.outbox import OutboxEvent
+from crm.models.people import Company, Consent, Lead, StageChange
+
+__all__ = [
+    "Activity",
+    "Answer",
+    "Campaign",
+    "Company",
+    "Consent",
+    "Deal",
+    "Industry",
+    "Lead",
+    "OutboxEvent",
+    "Prefecture",
+    "ScoringRule",
+    "SizeBand",
+    "StageChange",
+    "new_capture_key",
+]

@@ -1,0 +1,129 @@
+"""What happened to a lead: activities, question-ledger answers, scoring rules."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.models.campaign import Campaign
+from crm.models.people import Lead
+
+
+class Activity(models.Model):
+    class Kind(models.TextChoices):
+        FORM_SUBMIT = "form_submit", _("Form submitted")
+        PAGE_VIEW = "page_view", _("Page viewed")
+        EMAIL_OPEN = "email_open", _("Email opened")
+        EMAIL_CLICK = "email_click", _("Email link clicked")
+        DOWNLOAD = "download", _("Downloaded")
+        WEBINAR = "webinar", _("Attended a webinar")
+        EVENT_VISIT = "event_visit", _("Visited an event")
+        CALL = "call", _("Call")
+        SALES_EMAIL = "sales_email", _("Sales email")
+        MEETING = "meeting", _("Meeting")
+        NOTE = "note", _("Note")
+        CARD_EXCHANGE = "card_exchange", _("Business card exchanged")
+        IMPORTED = "imported", _("Imported from a list")
+
+    SALES_KINDS = frozenset({Kind.CALL, Kind.SALES_EMAIL, Kind.MEETING, Kind.NOTE})
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activities",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    # Set by the sender to make ingest idempotent: the same event twice is one row.
+    external_id = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    # Written once by the scoring task: its conditional update is the ledger that
+    # makes scoring the same activity twice a no-op.
+    points = models.IntegerField(default=0)
+    scored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        indexes = [
+            # The lead page's timeline, newest first.
+            models.Index(fields=["lead", "-occurred_at"], name="activity_lead_timeline_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.lead_id})"
+
+    @property
+    def is_sales_touch(self) -> bool:
+        return self.kind in self.SALES_KINDS
+
+
+class Answer(models.Model):
+    """The question ledger (hearing sheet): what the customer already told us,
+    so that nobody asks twice."""
+
+    class Question(models.TextChoices):
+        BUDGET = "budget", _("Budget")
+        AUTHORITY = "authority", _("Decision authority")
+        NEED = "need", _("Need")
+        TIMELINE = "timeline", _("Timeline")
+        CURRENT_TOOL = "current_tool", _("Current tool")
+        HEADCOUNT = "headcount", _("Headcount")
+        OTHER = "other", _("Other")
+
+    class Source(models.TextChoices):
+        WEB_FORM = "web_form", _("Web form")
+        CALL = "call", _("Call")
+        MEETING = "meeting", _("Meeting")
+        EMAIL = "email", _("Email")
+        EVENT = "event", _("Event")
+        IMPORT = "import", _("Import")
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="answers")
+    question = models.CharField(_("question"), max_length=20, choices=Question.choices)
+    answer = models.TextField(_("answer"))
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["question", "-recorded_at"]
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        indexes = [
+            # The lead page and the handoff context: a lead's answers by question.
+            models.Index(fields=["lead", "question"], name="answer_lead_question_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_question_display()}: {self.answer[:40]}"
+
+
+class ScoringRule(models.Model):
+    """Points per activity kind (the simple engagement model)."""
+
+    kind = models.CharField(
+        _("activity kind"), max_length=20, choices=Activity.Kind.choices, unique=True
+    )
+    points = models.IntegerField(_("points"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["kind"]
+        verbose_name = _("scoring rule")
+        verbose_name_plural = _("scoring rules")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.points}"

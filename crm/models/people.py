@@ -1,0 +1,242 @@
+"""Companies and the people marketing knows, with their lifecycle history."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from crm import normalize
+from crm.models.campaign import Campaign
+from crm.models.choices import Industry, Prefecture, SizeBand
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+
+class CompanyQuerySet(models.QuerySet["Company"]):
+    def visible_to(self, user: User | AnonymousUser) -> CompanyQuerySet:
+        """Every signed-in role may see companies; leads are what is scoped."""
+        if user.is_authenticated and user.has_perm("crm.view_company"):
+            return self
+        return self.none()
+
+
+class Company(models.Model):
+    name = models.CharField(_("company name"), max_length=200)
+    name_kana = models.CharField(_("company name (kana)"), max_length=200, blank=True)
+    # The name without legal form, spaces and punctuation (crm.normalize): two
+    # spellings of one company share it, so capture and import find the company.
+    key = models.CharField(max_length=200, unique=True, editable=False)
+    domain = models.CharField(_("domain"), max_length=200, blank=True)
+    industry = models.CharField(_("industry"), max_length=20, choices=Industry.choices, blank=True)
+    size_band = models.CharField(_("size"), max_length=10, choices=SizeBand.choices, blank=True)
+    prefecture = models.CharField(
+        _("prefecture"), max_length=2, choices=Prefecture.choices, blank=True
+    )
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = CompanyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A derived column of this row only; it must never drift from the name.
+        self.key = normalize.company_key(self.name) or normalize.nfkc(self.name)
+        if (fields := kwargs.get("update_fields")) is not None and "name" in fields:
+            kwargs["update_fields"] = {*fields, "key"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("crm:company_detail", args=[self.pk])
+
+
+class LeadQuerySet(models.QuerySet["Lead"]):
+    def visible_to(self, user: User | AnonymousUser) -> LeadQuerySet:
+        """Marketers and managers see every lead; a rep sees the leads waiting
+        for sales (MQL, not yet owned) and their own."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.has_perm("crm.view_all_leads"):
+            return self
+        if user.has_perm("crm.view_lead"):
+            return self.filter(Q(owner=user) | Q(stage=Lead.Stage.MQL, owner__isnull=True))
+        return self.none()
+
+    def search(self, text: str) -> LeadQuerySet:
+        """Kanji or kana name, email, company or phone digits."""
+        text = normalize.nfkc(text)
+        if not text:
+            return self
+        match = (
+            Q(email__icontains=text)
+            | Q(family_name__icontains=text)
+            | Q(given_name__icontains=text)
+            | Q(family_name_kana__icontains=text)
+            | Q(given_name_kana__icontains=text)
+            | Q(company__name__icontains=text)
+        )
+        if len(digits := normalize.phone_digits(text)) >= 4:
+            match |= Q(phone_digits__contains=digits)
+        return self.filter(match)
+
+
+class Lead(models.Model):
+    """A person marketing knows about, on their way to becoming a customer."""
+
+    class Stage(models.TextChoices):
+        SUBSCRIBER = "subscriber", _("Subscriber")
+        LEAD = "lead", _("Lead")
+        MQL = "mql", _("MQL")
+        SAL = "sal", _("SAL")
+        SQL = "sql", _("SQL")
+        OPPORTUNITY = "opportunity", _("Opportunity")
+        CUSTOMER = "customer", _("Customer")
+        RECYCLED = "recycled", _("Recycled")
+        DISQUALIFIED = "disqualified", _("Disqualified")
+
+    family_name = models.CharField(_("family name"), max_length=100)
+    given_name = models.CharField(_("given name"), max_length=100, blank=True)
+    family_name_kana = models.CharField(_("family name (kana)"), max_length=100, blank=True)
+    given_name_kana = models.CharField(_("given name (kana)"), max_length=100, blank=True)
+    email = models.EmailField(_("email"))
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    # Digits only (crm.normalize.phone_digits), for search and 名寄せ.
+    phone_digits = models.CharField(max_length=20, blank=True, editable=False)
+    company = models.ForeignKey(
+        Company,
+        verbose_name=_("company"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="people",
+    )
+    department = models.CharField(_("department"), max_length=100, blank=True)
+    title = models.CharField(_("title"), max_length=100, blank=True)
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.LEAD)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="leads",
+    )
+    source_campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("source campaign"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sourced_leads",
+    )
+    fit_score = models.IntegerField(_("fit score"), default=0)
+    engagement_score = models.IntegerField(_("engagement score"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        permissions = [("view_all_leads", _("Can see every lead"))]
+        constraints = [
+            # One person per email, whatever its case: capture and import update.
+            models.UniqueConstraint(Lower("email"), name="lead_email_unique_ci"),
+        ]
+        indexes = [
+            # The KPI page counts leads created in a period.
+            models.Index(fields=["created_at"], name="lead_created_idx"),
+            # A rep's view: leads waiting for sales (stage = MQL).
+            models.Index(fields=["stage"], name="lead_stage_idx"),
+            # 名寄せ: people sharing a phone number.
+            models.Index(fields=["phone_digits"], name="lead_phone_digits_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A derived column of this row only; it must never drift from the phone.
+        self.phone_digits = normalize.phone_digits(self.phone)
+        if (fields := kwargs.get("update_fields")) is not None and "phone" in fields:
+            kwargs["update_fields"] = {*fields, "phone_digits"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("crm:lead_detail", args=[self.pk])
+
+    @property
+    def display_name(self) -> str:
+        """Family name first in Japanese, given name first otherwise."""
+        if (translation.get_language() or "").startswith("ja"):
+            return f"{self.family_name} {self.given_name}".strip()
+        return f"{self.given_name} {self.family_name}".strip()
+
+    @property
+    def display_kana(self) -> str:
+        return f"{self.family_name_kana} {self.given_name_kana}".strip()
+
+
+class StageChange(models.Model):
+    """Every lifecycle change of a lead; the KPIs are computed from these rows."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.CharField(max_length=20, choices=Lead.Stage.choices, blank=True)
+    to_stage = models.CharField(max_length=20, choices=Lead.Stage.choices)
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+        indexes = [
+            # KPI counts: leads reaching a stage within a period.
+            models.Index(fields=["to_stage", "changed_at"], name="stagechange_to_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id}: {self.from_stage} → {self.to_stage}"
+
+
+class Consent(models.Model):
+    """A person's consent to marketing, with its evidence (APPI, GDPR)."""
+
+    class Basis(models.TextChoices):
+        CONSENT = "consent", _("Consent")
+        CONTRACT = "contract", _("Contract")
+        LEGITIMATE_INTEREST = "legitimate_interest", _("Legitimate interest")
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="consents")
+    basis = models.CharField(_("basis"), max_length=30, choices=Basis.choices)
+    policy_version = models.CharField(_("policy version"), max_length=50, blank=True)
+    given_at = models.DateTimeField(_("given at"), default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-given_at", "-pk"]
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+
+    def __str__(self) -> str:
+        return f"{self.get_basis_display()} ({self.lead_id})"

@@ -1,0 +1,55 @@
+"""Normalisation for 名寄せ (deduplication): keys under which two spellings of
+the same person or company compare equal."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Legal forms, compared after NFKC (so ㈱ has become (株) and full-width
+# letters ASCII) and case folding. Longer forms first.
+_LEGAL_FORMS_JA = [
+    "株式会社", "有限会社", "合同会社", "合資会社", "合名会社", "一般社団法人", "一般財団法人",
+    "公益社団法人", "公益財団法人", "特定非営利活動法人", "npo法人", "医療法人", "学校法人",
+    "社会福祉法人", "(株)", "(有)", "(合)", "(同)", "(社)", "(財)",
+]  # fmt: skip
+_LEGAL_FORMS_EN = re.compile(
+    r"\b(?:co\.?,?\s*ltd\.?|company\s+limited|corporation|corp\.?|incorporated|inc\.?|"
+    r"limited|ltd\.?|llc|l\.l\.c\.|gmbh|k\.?k\.?|plc|co\.?)(?=\W|$)",
+    re.IGNORECASE,
+)
+# Spaces and punctuation of every script (NFKC has mapped most full-width ones).
+_NOISE = re.compile(r"[\s\W_・、。「」『』【】〔〕〈〉《》〜～ー－―‐]+", re.UNICODE)
+
+
+def nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text or "").strip()
+
+
+def email_key(email: str) -> str:
+    """Emails compare case-insensitively, full-width characters included."""
+    return nfkc(email).casefold()
+
+
+def phone_digits(phone: str) -> str:
+    """Only the digits: ０３－１２３４－５６７８, 03-1234-5678 and 03(1234)5678
+    are the same number. A leading +81 becomes the domestic 0."""
+    digits = "".join(ch for ch in nfkc(phone) if ch.isdigit())
+    if nfkc(phone).startswith("+81") and digits.startswith("81"):
+        digits = "0" + digits[2:]
+    return digits
+
+
+def company_key(name: str) -> str:
+    """A company's name without its legal form, spaces and punctuation, so that
+    株式会社青葉商事, ㈱青葉商事 and 青葉商事（株） compare equal."""
+    text = nfkc(name).casefold()
+    for form in _LEGAL_FORMS_JA:
+        text = text.replace(form, " ")
+    text = _LEGAL_FORMS_EN.sub(" ", text)
+    return _NOISE.sub("", text)
+
+
+def name_key(text: str) -> str:
+    """A person's name or reading, compared without spaces and width."""
+    return _NOISE.sub("", nfkc(text).casefold())
