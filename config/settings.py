@@ -179,6 +179,17 @@ BATON_OUTBOX_ROUTES = {"activity.recorded": "handoff.tasks.process_activity_even
 # An event published but still unprocessed after this long is published again.
 BATON_OUTBOX_REPUBLISH_AFTER = timedelta(seconds=env.int("OUTBOX_REPUBLISH_SECONDS", default=60))
 
+# --- Cache (rate limits) ------------------------------------------------------
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# --- Capture ------------------------------------------------------------------
+BATON_CAPTURE_PER_IP_PER_MINUTE = env.int("CAPTURE_PER_IP_PER_MINUTE", default=20)
+BATON_CAPTURE_PER_KEY_PER_MINUTE = env.int("CAPTURE_PER_KEY_PER_MINUTE", default=600)
+# Behind a reverse proxy that sets X-Forwarded-For, trust its first address.
+BATON_TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
+# The privacy policy version recorded with each consent.
+BATON_PRIVACY_POLICY_VERSION = env("PRIVACY_POLICY_VERSION", default="2026-01")
+
 # --- Email ------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

@@ -40,6 +40,10 @@ class CaptureForm(forms.Form):
     message = forms.CharField(
         label=_("Message"), max_length=2000, required=False, widget=forms.Textarea
     )
+    consent = forms.BooleanField(
+        label=_("I agree to receive information by email according to the privacy policy."),
+        required=False,
+    )
     # A honeypot: hidden from people, filled in by bots.
     website = forms.CharField(required=False)
 

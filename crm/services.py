@@ -12,7 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from crm import normalize, outbox, scoring
-from crm.models import Activity, Campaign, Company, Lead, ScoringRule, StageChange
+from crm.models import Activity, Campaign, Company, Consent, Lead, ScoringRule, StageChange
 
 ACTIVITY_RECORDED = "activity.recorded"
 
@@ -20,6 +20,17 @@ ACTIVITY_RECORDED = "activity.recorded"
 def normalise_email(email: str) -> str:
     """Emails are unique case-insensitively; store them case-folded."""
     return email.strip().lower()
+
+
+@dataclass(frozen=True)
+class ConsentEvidence:
+    """What proves a consent: when, under which policy, from where."""
+
+    basis: str
+    policy_version: str
+    ip_address: str | None
+    user_agent: str
+    source: str
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,7 @@ class CaptureData:
     title: str = ""
     phone: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    consent: ConsentEvidence | None = None
 
 
 @transaction.atomic
@@ -61,6 +73,15 @@ def capture_lead(
         StageChange.objects.create(lead=lead, from_stage="", to_stage=lead.stage, reason="capture")
     else:
         _update_known_fields(lead, data=data, company=company)
+    if data.consent:
+        Consent.objects.create(
+            lead=lead,
+            basis=data.consent.basis,
+            policy_version=data.consent.policy_version,
+            ip_address=data.consent.ip_address or None,
+            user_agent=data.consent.user_agent[:300],
+            source=data.consent.source,
+        )
     details = {"form": {"email": lead.email, **data.extra}, "campaign": campaign.name}
     activity, _ = record_activity(
         lead,

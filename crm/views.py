@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
@@ -13,12 +14,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from crm import services
+from crm import ratelimit, services
 from crm.forms import CampaignForm, CaptureForm, LeadFilterForm
 from crm.http import AuthenticatedRequest, HtmxHttpRequest
-from crm.models import Campaign, Company, Lead
+from crm.models import Campaign, Company, Consent, Lead
 
 CAPTURE_MAX_BYTES = 16 * 1024
+CAPTURE_PER_IP = ratelimit.Limit("capture-ip", "BATON_CAPTURE_PER_IP_PER_MINUTE")
+CAPTURE_PER_KEY = ratelimit.Limit("capture-key", "BATON_CAPTURE_PER_KEY_PER_MINUTE")
 LEADS_PER_PAGE = 50
 
 
@@ -125,6 +128,13 @@ def capture(request: HtmxHttpRequest, key: str) -> HttpResponse:
         return render(
             request, "crm/capture_form.html", {"campaign": campaign, "form": CaptureForm()}
         )
+    ip = ratelimit.client_ip(request)
+    retry_after = ratelimit.hit(CAPTURE_PER_IP, ip) or ratelimit.hit(CAPTURE_PER_KEY, key)
+    if retry_after:
+        message = _("Too many submissions. Please try again in a minute.")
+        response = _capture_error(request, campaign, {"__all__": [message]}, 429, wants_json)
+        response["Retry-After"] = str(retry_after)
+        return response
     if int(request.META.get("CONTENT_LENGTH") or 0) > CAPTURE_MAX_BYTES:
         return _capture_error(
             request, campaign, {"__all__": [_("The submission is too large.")]}, 413, wants_json
@@ -140,7 +150,11 @@ def capture(request: HtmxHttpRequest, key: str) -> HttpResponse:
             return _capture_error(
                 request, campaign, {"__all__": [_("Send a JSON object.")]}, 400, True
             )
-        form = CaptureForm({k: v for k, v in payload.items() if isinstance(v, str)})
+        # JSON consent is the boolean true, nothing else that looks like it.
+        fields = {k: v for k, v in payload.items() if isinstance(v, str) and k != "consent"}
+        if payload.get("consent") is True:
+            fields["consent"] = "on"
+        form = CaptureForm(fields)
     else:
         form = CaptureForm(request.POST)
     if not form.is_valid():
@@ -158,6 +172,15 @@ def capture(request: HtmxHttpRequest, key: str) -> HttpResponse:
                 title=data["title"],
                 phone=data["phone"],
                 extra={"message": data["message"]} if data["message"] else {},
+                consent=services.ConsentEvidence(
+                    basis=Consent.Basis.CONSENT,
+                    policy_version=settings.BATON_PRIVACY_POLICY_VERSION,
+                    ip_address=ip,
+                    user_agent=request.headers.get("User-Agent", ""),
+                    source=f"capture:{campaign.utm_code}",
+                )
+                if data["consent"]
+                else None,
             ),
         )
     if wants_json:

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from crm.models import Activity, Lead, StageChange
+from crm.models import Activity, Consent, Lead, StageChange
 
 pytestmark = pytest.mark.django_db
 
@@ -116,3 +116,62 @@ def test_hosted_form_is_served(client, campaign):
     response = client.get(capture_url(campaign))
     assert response.status_code == 200
     assert campaign.name in response.content.decode()
+
+
+def test_consent_is_recorded_with_its_evidence(client, campaign):
+    client.post(
+        capture_url(campaign),
+        {"email": "c@example.jp", "family_name": "同意", "consent": "on"},
+        HTTP_USER_AGENT="Mozilla/5.0 test",
+        REMOTE_ADDR="203.0.113.7",
+    )
+    consent = Consent.objects.get()
+    assert consent.basis == Consent.Basis.CONSENT
+    assert consent.policy_version == "2026-01"
+    assert consent.ip_address == "203.0.113.7"
+    assert consent.user_agent == "Mozilla/5.0 test"
+    assert consent.source == "capture:spring"
+
+
+def test_no_consent_box_no_consent_row(client, campaign):
+    client.post(capture_url(campaign), {"email": "n@example.jp", "family_name": "無"})
+    assert not Consent.objects.exists()
+
+
+def test_json_consent_must_be_true_to_count(client, campaign):
+    for email, consent in [("t@example.jp", True), ("s@example.jp", "yes")]:
+        client.post(
+            capture_url(campaign),
+            data=json.dumps({"email": email, "family_name": "J", "consent": consent}),
+            content_type="application/json",
+        )
+    assert list(Consent.objects.values_list("lead__email", flat=True)) == ["t@example.jp"]
+
+
+def test_too_many_submits_from_one_ip_get_429_with_retry_after(client, campaign, settings):
+    settings.BATON_CAPTURE_PER_IP_PER_MINUTE = 3
+    url = capture_url(campaign)
+    statuses = [
+        client.post(url, {"email": f"r{i}@example.jp", "family_name": "R"}).status_code
+        for i in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]
+    response = client.post(
+        url, data=json.dumps({"email": "x@example.jp"}), content_type="application/json"
+    )
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert "Too many" in response.json()["errors"]["__all__"][0]
+    assert Lead.objects.count() == 3
+
+
+def test_limit_per_key_holds_across_addresses(client, campaign, settings):
+    settings.BATON_CAPTURE_PER_KEY_PER_MINUTE = 2
+    url = capture_url(campaign)
+    statuses = [
+        client.post(
+            url, {"email": f"k{i}@example.jp", "family_name": "K"}, REMOTE_ADDR=f"198.51.100.{i}"
+        ).status_code
+        for i in range(3)
+    ]
+    assert statuses == [200, 200, 429]
