@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Campaign, Lead
+from crm.models.people import LeadQuerySet
 
 
 class CampaignForm(forms.ModelForm[Campaign]):
@@ -52,6 +53,8 @@ class CaptureForm(forms.Form):
 
 
 class LeadFilterForm(forms.Form):
+    """Search and filters of the lead list (and its export)."""
+
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     stage = forms.ChoiceField(
         label=_("Stage"),
@@ -66,3 +69,15 @@ class LeadFilterForm(forms.Form):
         empty_label=_("All campaigns"),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
+
+    def filter(self, leads: LeadQuerySet) -> LeadQuerySet:
+        """`leads` narrowed by what the form says; unchanged when it is invalid."""
+        if not self.is_bound or not self.is_valid():
+            return leads
+        data = self.cleaned_data
+        leads = leads.search(data["q"])
+        if data["stage"]:
+            leads = leads.filter(stage=data["stage"])
+        if data["campaign"]:
+            leads = leads.filter(source_campaign=data["campaign"])
+        return leads

@@ -9,6 +9,7 @@ urlpatterns = [
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
     path("campaigns/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
     path("leads/", views.lead_list, name="lead_list"),
+    path("leads/export/", views.lead_export, name="lead_export"),
     path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),
     path("companies/<int:pk>/", views.company_detail, name="company_detail"),
 ]

@@ -355,7 +355,7 @@ class Migration(migrations.Migration):
                 "verbose_name": "lead",
                 "verbose_name_plural": "leads",
                 "ordering": ["-created_at", "-pk"],
-                "permissions": [("view_all_leads", "Can see every lead")],
+                "permissions": [("view_all_leads", "Can see every lead"), ("export_leads", "Can export leads")],
             },
         ),
         migrations.CreateModel(

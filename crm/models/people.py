@@ -154,7 +154,10 @@ class Lead(models.Model):
         ordering = ["-created_at", "-pk"]
         verbose_name = _("lead")
         verbose_name_plural = _("leads")
-        permissions = [("view_all_leads", _("Can see every lead"))]
+        permissions = [
+            ("view_all_leads", _("Can see every lead")),
+            ("export_leads", _("Can export leads")),
+        ]
         constraints = [
             # One person per email, whatever its case: capture and import update.
             models.UniqueConstraint(Lower("email"), name="lead_email_unique_ci"),

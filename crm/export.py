@@ -1,0 +1,49 @@
+"""CSV export for spreadsheets: UTF-8 with BOM or CP932, formulas neutralised."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+# A cell starting with one of these is run as a formula by spreadsheet software.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+ENCODINGS = {"utf-8-sig": "UTF-8 (BOM)", "cp932": "Shift_JIS (CP932)"}
+
+
+def neutralise(value: object) -> str:
+    """The cell as text, prefixed with ' when a spreadsheet would run it."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+@dataclass(frozen=True)
+class Export:
+    content: bytes
+    replaced: int  # characters the encoding could not represent, written as "?"
+
+
+def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]], *, encoding: str) -> Export:
+    if encoding not in ENCODINGS:
+        raise ValueError(f"unsupported encoding {encoding!r}")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralise(h) for h in header])
+    for row in rows:
+        writer.writerow([neutralise(cell) for cell in row])
+    text = buffer.getvalue()
+    if encoding == "utf-8-sig":
+        return Export(text.encode("utf-8-sig"), 0)
+    replaced = sum(1 for ch in text if ord(ch) > 127 and not _encodable(ch))
+    return Export(text.encode("cp932", errors="replace"), replaced)
+
+
+@functools.cache
+def _encodable(ch: str) -> bool:
+    try:
+        ch.encode("cp932")
+    except UnicodeEncodeError:
+        return False
+    return True
