@@ -28,8 +28,10 @@ assets: $(VENDOR)/.installed
 $(VENDOR)/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)
-	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js \
-	   node_modules/htmx.org/dist/htmx.min.js node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map \
+	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map \
+	   node_modules/htmx.org/dist/htmx.min.js \
+	   node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map $(VENDOR)/
 	touch $@
 
 messages: install ## Compile the translations (pure Python, no gettext needed)
@@ -54,8 +56,6 @@ bench: install assets
 	$(PY) -m bench
 
 up: install assets messages ## The full stack (gunicorn, worker, beat) on the local PostgreSQL and Redis
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/baton} \
-	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} \
 	bash scripts/up.sh
 
 clean:
