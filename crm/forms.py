@@ -81,3 +81,24 @@ class LeadFilterForm(forms.Form):
         if data["campaign"]:
             leads = leads.filter(source_campaign=data["campaign"])
         return leads
+
+
+class MergeForm(forms.Form):
+    """Which lead to keep, and which to fold into it."""
+
+    keep = forms.ModelChoiceField(queryset=Lead.objects.none())
+    others = forms.ModelMultipleChoiceField(queryset=Lead.objects.none())
+
+    def __init__(self, *args: Any, leads: LeadQuerySet, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["keep"].queryset = leads  # type: ignore[attr-defined]
+        self.fields["others"].queryset = leads  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        keep, others = data.get("keep"), data.get("others")
+        if keep is not None and others is not None:
+            data["others"] = [lead for lead in others if lead.pk != keep.pk]
+            if not data["others"]:
+                raise forms.ValidationError(_("Choose at least one other lead to merge."))
+        return data

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crm import normalize, outbox, scoring
 from crm.models import Activity, Campaign, Company, Consent, Lead, ScoringRule, StageChange
@@ -18,8 +19,8 @@ ACTIVITY_RECORDED = "activity.recorded"
 
 
 def normalise_email(email: str) -> str:
-    """Emails are unique case-insensitively; store them case-folded."""
-    return email.strip().lower()
+    """Emails are unique case-insensitively; store them NFKC-normalised and case-folded."""
+    return normalize.email_key(email)
 
 
 @dataclass(frozen=True)
@@ -206,3 +207,67 @@ def change_stage(lead: Lead, to_stage: str, *, by: User | None = None, reason: s
     )
     lead.stage = to_stage
     return True
+
+
+class MergeConflict(Exception):
+    """Two leads cannot be merged as they are (the message says why)."""
+
+
+# Fields a merge copies from the merged lead when the kept one has them blank.
+MERGE_FILL_FIELDS = (
+    "given_name", "family_name_kana", "given_name_kana", "phone", "company", "department",
+    "title", "owner", "source_campaign",
+)  # fmt: skip
+
+
+@transaction.atomic
+def merge_leads(keep: Lead, other: Lead, *, by: User | None = None) -> Lead:
+    """Fold `other` into `keep` and delete it, keeping every activity, answer,
+    consent, stage change and whatever else points at a lead.
+
+    1. Lock both rows (in id order, so two merges cannot deadlock).
+    2. Fill the kept lead's blank fields from the other; add the scores.
+    3. Re-point every relation to `keep`, whichever app it belongs to.
+    4. Record a note on the timeline and delete the other lead.
+    Raises MergeConflict when a relation cannot hold both (for example two
+    live handoffs); nothing is changed then.
+    """
+    if keep.pk == other.pk:
+        raise MergeConflict(_("A lead cannot be merged with itself."))
+    locked = {
+        lead.pk: lead
+        for lead in Lead.objects.select_for_update()
+        .filter(pk__in=[keep.pk, other.pk])
+        .order_by("pk")
+    }
+    keep, other = locked[keep.pk], locked[other.pk]
+    changed = ["fit_score", "engagement_score", "updated_at"]
+    for name in MERGE_FILL_FIELDS:
+        if not getattr(keep, name) and getattr(other, name):
+            setattr(keep, name, getattr(other, name))
+            changed.append(name)
+    keep.fit_score = max(keep.fit_score, other.fit_score)
+    keep.engagement_score += other.engagement_score
+    try:
+        with transaction.atomic():
+            for relation in Lead._meta.related_objects:
+                model = relation.related_model
+                if relation.one_to_many and isinstance(model, type):
+                    field_name = relation.field.name
+                    model._default_manager.filter(**{field_name: other}).update(
+                        **{field_name: keep}
+                    )
+    except IntegrityError as exc:
+        raise MergeConflict(
+            _("Both leads have records that cannot be combined (for example two open handoffs).")
+        ) from exc
+    keep.save(update_fields=changed)
+    Activity.objects.create(
+        lead=keep,
+        kind=Activity.Kind.NOTE,
+        actor=by,
+        details={"merged": {"id": other.pk, "email": other.email, "name": other.display_name}},
+        scored_at=timezone.now(),
+    )
+    other.delete()
+    return keep

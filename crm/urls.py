@@ -11,5 +11,7 @@ urlpatterns = [
     path("leads/", views.lead_list, name="lead_list"),
     path("leads/export/", views.lead_export, name="lead_export"),
     path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),
+    path("duplicates/", views.duplicates, name="duplicates"),
+    path("duplicates/merge/", views.merge, name="merge"),
     path("companies/<int:pk>/", views.company_detail, name="company_detail"),
 ]

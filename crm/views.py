@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from crm import export, ratelimit, services
-from crm.forms import CampaignForm, CaptureForm, LeadFilterForm
+from crm import dedupe, export, ratelimit, services
+from crm.forms import CampaignForm, CaptureForm, LeadFilterForm, MergeForm
 from crm.http import AuthenticatedRequest, HtmxHttpRequest
 from crm.models import Campaign, Company, Consent, Lead
 
@@ -254,3 +254,31 @@ def company_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     company = get_object_or_404(Company.objects.visible_to(request.user), pk=pk)
     people = Lead.objects.visible_to(request.user).filter(company=company).select_related("owner")
     return render(request, "crm/company_detail.html", {"company": company, "people": people})
+
+
+@login_required
+@permission_required(["crm.change_lead", "crm.view_all_leads"], raise_exception=True)
+def duplicates(request: AuthenticatedRequest) -> HttpResponse:
+    """名寄せ: groups of probable duplicates, each with a merge form."""
+    groups = dedupe.duplicate_groups(Lead.objects.visible_to(request.user))
+    return render(request, "crm/duplicates.html", {"groups": groups})
+
+
+@login_required
+@permission_required(["crm.change_lead", "crm.view_all_leads"], raise_exception=True)
+@require_POST
+def merge(request: AuthenticatedRequest) -> HttpResponse:
+    """Merge the chosen leads into the one to keep."""
+    form = MergeForm(request.POST, leads=Lead.objects.visible_to(request.user))
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("crm:duplicates")
+    keep = form.cleaned_data["keep"]
+    try:
+        for other in form.cleaned_data["others"]:
+            keep = services.merge_leads(keep, other, by=request.user)
+    except services.MergeConflict as exc:
+        messages.error(request, _("Not merged: %(reason)s") % {"reason": exc})
+        return redirect("crm:duplicates")
+    messages.success(request, _("Merged into %(lead)s.") % {"lead": keep.display_name})
+    return redirect(keep)

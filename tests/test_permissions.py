@@ -33,6 +33,8 @@ MATRIX: dict[str, tuple[str, str | None, tuple[int, int, int, int, int]]] = {
     "crm:campaign_edit": ("get", "campaign", (LOGIN, 200, 403, 403, 403)),
     "crm:lead_list": ("get", None, (LOGIN, 200, 200, 200, 200)),
     # A lead claimed by `rep`: out of scope for other reps (404, not 403).
+    "crm:duplicates": ("get", None, (LOGIN, 200, 403, 403, 403)),
+    "crm:merge": ("post", None, (LOGIN, 302, 403, 403, 403)),
     "crm:lead_export": ("get", None, (LOGIN, 200, 403, 403, 200)),
     "crm:lead_detail": ("get", "reps_lead", (LOGIN, 200, 200, 404, 200)),
     "crm:company_detail": ("get", "company", (LOGIN, 200, 200, 200, 200)),

@@ -1,0 +1,74 @@
+"""名寄せ: finding people who are probably the same person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Lead
+from crm.models.people import LeadQuerySet
+
+# Each rule: the fields two leads share, and how the page names the match.
+RULES: list[tuple[tuple[str, ...], Promise]] = [
+    (("phone_digits",), _("same phone number")),
+    (("family_name", "given_name", "company"), _("same name at the same company")),
+    (("family_name_kana", "given_name_kana", "company"), _("same reading at the same company")),
+]
+
+
+@dataclass
+class DuplicateGroup:
+    leads: list[Lead]
+    reasons: list[Promise] = field(default_factory=list)
+
+
+def duplicate_groups(leads: LeadQuerySet, *, limit: int = 50) -> list[DuplicateGroup]:
+    """Groups of leads that share a phone number, a name or a reading at one
+    company, largest first; one query per rule plus one for the leads."""
+    groups: dict[frozenset[int], DuplicateGroup] = {}
+    members: dict[frozenset[int], list[int]] = {}
+    for fields, reason in RULES:
+        shared = (
+            leads.exclude(**{f: "" for f in fields if f != "company"})
+            .values(*fields)
+            .annotate(n=Count("pk"), ids=_ids())
+            .filter(n__gt=1)
+            .order_by("-n")[:limit]
+        )
+        for row in shared:
+            ids = frozenset(_split_ids(row["ids"]))
+            members.setdefault(ids, sorted(ids))
+            groups.setdefault(ids, DuplicateGroup([])).reasons.append(reason)
+    by_id = Lead.objects.select_related("company", "source_campaign").in_bulk(
+        {pk for ids in members for pk in ids}
+    )
+    for ids, group in groups.items():
+        group.leads = [by_id[pk] for pk in members[ids] if pk in by_id]
+    ordered = sorted(groups.values(), key=lambda g: -len(g.leads))
+    return [g for g in ordered if len(g.leads) > 1][:limit]
+
+
+def _ids() -> object:
+    """All ids of a group as one string (works on PostgreSQL and SQLite)."""
+    from django.db import connection
+    from django.db.models import CharField
+    from django.db.models.functions import Cast
+
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.aggregates import StringAgg
+
+        return StringAgg(Cast("pk", CharField()), delimiter=",")
+    from django.db.models import Aggregate
+
+    class GroupConcat(Aggregate):
+        function = "GROUP_CONCAT"
+        output_field = CharField()
+
+    return GroupConcat("pk")
+
+
+def _split_ids(value: str) -> list[int]:
+    return [int(part) for part in str(value).split(",") if part]
