@@ -171,11 +171,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {"task": "crm.tasks.relay_outbox", "schedule": timedelta(seconds=10)},
     "purge-outbox": {"task": "crm.tasks.purge_outbox", "schedule": timedelta(hours=6)},
+    "requeue-imports": {"task": "crm.tasks.requeue_imports", "schedule": timedelta(minutes=1)},
 }
 
 # Which task consumes each outbox topic (the relay publishes by name, so crm does
 # not import the apps that react to its events).
-BATON_OUTBOX_ROUTES = {"activity.recorded": "handoff.tasks.process_activity_event"}
+BATON_OUTBOX_ROUTES = {
+    "activity.recorded": "handoff.tasks.process_activity_event",
+    "activities.recorded": "handoff.tasks.process_activity_batch_event",
+}
 # An event published but still unprocessed after this long is published again.
 BATON_OUTBOX_REPUBLISH_AFTER = timedelta(seconds=env.int("OUTBOX_REPUBLISH_SECONDS", default=60))
 

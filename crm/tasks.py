@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from crm import outbox
+from crm.imports import jobs
 
 
 @shared_task
@@ -17,3 +18,17 @@ def relay_outbox() -> int:
 def purge_outbox() -> int:
     """Delete long-processed outbox rows. Safe to run twice: it only deletes."""
     return outbox.purge_processed()
+
+
+@shared_task
+def run_import(job_id: int) -> None:
+    """Apply a queued import. Safe to run twice: the job is claimed by a
+    conditional update, and its rows are idempotent (external ids, same values)."""
+    jobs.run(job_id)
+
+
+@shared_task
+def requeue_imports() -> int:
+    """Send again imports queued long ago and never started (a lost message).
+    Safe to run twice: run_import claims its job and its rows are idempotent."""
+    return jobs.requeue_stale()

@@ -38,6 +38,26 @@ def process_activity_event(event_id: int) -> Handoff | None:
     return hand_off_if_qualified(lead)
 
 
+@transaction.atomic
+def process_activity_batch_event(event_id: int) -> list[Handoff]:
+    """The batch form of process_activity_event (one event per imported chunk):
+    score each activity once, then hand off every lead that now qualifies,
+    locking the leads in id order so concurrent batches cannot deadlock."""
+    from crm.models import OutboxEvent
+
+    event = OutboxEvent.objects.filter(pk=event_id).first()
+    if event is None or not outbox.mark_processed(event_id):
+        return []
+    lead_ids = set()
+    for activity_id in event.payload["activity_ids"]:
+        activity = crm.score_activity(activity_id)
+        if activity is not None and activity.points:
+            lead_ids.add(activity.lead_id)
+    policy = HandoffPolicy.current()
+    leads = Lead.objects.select_for_update().filter(pk__in=lead_ids).order_by("pk")
+    return [h for lead in leads if (h := hand_off_if_qualified(lead, policy=policy))]
+
+
 def hand_off_if_qualified(lead: Lead, *, policy: HandoffPolicy | None = None) -> Handoff | None:
     """Create the lead's handoff and notify sales when its scores qualify.
 

@@ -11,3 +11,13 @@ def process_activity_event(event_id: int) -> None:
     the same transaction as the scoring, so a duplicate delivery does nothing.
     """
     services.process_activity_event(event_id)
+
+
+@shared_task
+def process_activity_batch_event(event_id: int) -> None:
+    """Score a batch of recorded activities (an import chunk) and hand off.
+
+    Safe to run twice: the event is claimed in the transaction that applies it,
+    and each activity is scored once by crm's ledger.
+    """
+    services.process_activity_batch_event(event_id)

@@ -4,6 +4,7 @@ from crm.models.activity import Activity, Answer, ScoringRule
 from crm.models.campaign import Campaign, new_capture_key
 from crm.models.choices import Industry, Prefecture, SizeBand
 from crm.models.deal import Deal
+from crm.models.imports import ImportJob
 from crm.models.outbox import OutboxEvent
 from crm.models.people import Company, Consent, Lead, StageChange
 
@@ -14,6 +15,7 @@ __all__ = [
     "Company",
     "Consent",
     "Deal",
+    "ImportJob",
     "Industry",
     "Lead",
     "OutboxEvent",

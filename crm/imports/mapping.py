@@ -1,0 +1,135 @@
+"""Which column holds what: headers recognised in Japanese and English,
+business-card service exports included."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from crm import normalize
+
+# Target fields a column can map to, with their labels for the mapping form.
+FIELDS = {
+    "email": _("Email"),
+    "family_name": _("Family name"),
+    "given_name": _("Given name"),
+    "full_name": _("Full name (family first)"),
+    "family_name_kana": _("Family name (kana)"),
+    "given_name_kana": _("Given name (kana)"),
+    "full_name_kana": _("Full name (kana)"),
+    "company": _("Company"),
+    "company_kana": _("Company (kana)"),
+    "department": _("Department"),
+    "title": _("Title"),
+    "phone": _("Phone"),
+    "mobile": _("Mobile phone"),
+    "address": _("Address"),
+    "occurred_on": _("Date met (card exchange)"),
+    "note": _("Note"),
+}
+
+# Header spellings per field, compared after NFKC, case folding and removing
+# spaces and punctuation (so 姓（カナ）, 姓(カナ) and 姓 カナ are one).
+SYNONYMS: dict[str, list[str]] = {
+    "email": [
+        "email",
+        "e-mail",
+        "mail",
+        "mailaddress",
+        "emailaddress",
+        "メール",
+        "メールアドレス",
+        "eメール",
+        "電子メール",
+    ],
+    "family_name": ["familyname", "lastname", "surname", "姓", "氏", "苗字", "名字"],
+    "given_name": ["givenname", "firstname", "名", "名前"],
+    "full_name": ["name", "fullname", "氏名", "お名前", "担当者名", "名前氏名"],
+    "family_name_kana": [
+        "姓カナ",
+        "姓かな",
+        "姓フリガナ",
+        "セイ",
+        "familynamekana",
+        "lastnamekana",
+    ],
+    "given_name_kana": ["名カナ", "名かな", "名フリガナ", "メイ", "givennamekana", "firstnamekana"],
+    "full_name_kana": [
+        "フリガナ",
+        "ふりがな",
+        "氏名カナ",
+        "氏名フリガナ",
+        "よみがな",
+        "namekana",
+        "kana",
+    ],
+    "company": [
+        "company",
+        "companyname",
+        "organization",
+        "organisation",
+        "会社名",
+        "会社",
+        "企業名",
+        "法人名",
+        "組織名",
+        "所属",
+    ],
+    "company_kana": ["会社名カナ", "会社名フリガナ", "companykana"],
+    "department": ["department", "dept", "division", "部署", "部署名", "所属部署", "部門"],
+    "title": ["title", "jobtitle", "position", "役職", "役職名", "肩書", "肩書き"],
+    "phone": [
+        "phone",
+        "tel",
+        "telephone",
+        "phonenumber",
+        "電話",
+        "電話番号",
+        "tel会社",
+        "会社電話",
+        "代表電話",
+        "tel代表",
+        "会社tel",
+    ],
+    "mobile": [
+        "mobile",
+        "mobilephone",
+        "cell",
+        "cellphone",
+        "携帯",
+        "携帯電話",
+        "携帯番号",
+        "tel携帯",
+    ],
+    "address": ["address", "住所", "所在地", "会社住所"],
+    "occurred_on": ["名刺交換日", "交換日", "接触日", "来場日", "date", "metdate", "exchangedate"],
+    "note": ["note", "notes", "memo", "メモ", "備考", "コメント"],
+}
+
+_LOOKUP = {
+    normalize.name_key(spelling): field for field, words in SYNONYMS.items() for spelling in words
+}
+
+
+def guess_mapping(headers: list[str]) -> list[str]:
+    """For each column, the field it most likely holds ("" for none). A field is
+    given to one column only: the first that names it."""
+    taken: set[str] = set()
+    guesses = []
+    for header in headers:
+        field = _LOOKUP.get(normalize.name_key(header), "")
+        if field in taken:
+            field = ""
+        taken.add(field)
+        guesses.append(field)
+    return guesses
+
+
+def missing_fields(mapping: list[str]) -> list[str]:
+    """What an import cannot do without: an email and some form of the name."""
+    chosen = set(mapping)
+    missing = []
+    if "email" not in chosen:
+        missing.append("email")
+    if not chosen & {"family_name", "full_name"}:
+        missing.append("family_name")
+    return missing

@@ -1,0 +1,125 @@
+"""One mapped row to a person we can import, or the reason we cannot."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+
+from crm import normalize
+
+_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
+
+
+@dataclass
+class Candidate:
+    """A person as the file describes them (text NFKC-normalised)."""
+
+    line: int  # the row's line in the file; the header is line 1
+    email: str
+    # May be empty for a row about someone already known (the file or the
+    # database); engine.plan rejects it otherwise.
+    family_name: str = ""
+    given_name: str = ""
+    family_name_kana: str = ""
+    given_name_kana: str = ""
+    company: str = ""
+    company_kana: str = ""
+    department: str = ""
+    title: str = ""
+    phone: str = ""
+    mobile: str = ""
+    address: str = ""
+    note: str = ""
+    occurred_on: date | None = None
+
+    def fill_from(self, later: Candidate) -> None:
+        """Fold a later row about the same person in: its values win where it has them."""
+        for f in fields(self):
+            if f.name in ("line", "email"):
+                continue
+            value = getattr(later, f.name)
+            if value:
+                setattr(self, f.name, value)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    line: int
+    reason: str
+    values: list[str]
+
+
+def name_missing(candidate: Candidate, values: list[str]) -> Rejection:
+    return Rejection(candidate.line, _("The name is missing."), values)
+
+
+def check_row(values: list[str], mapping: list[str], *, line: int) -> Candidate | Rejection | None:
+    """The row as a candidate, a rejection with its reason, or None when it is empty."""
+    cells: dict[str, str] = {}
+    for field, value in zip(mapping, values, strict=True):
+        if field and (text := normalize.nfkc(value)):
+            cells.setdefault(field, text)
+    if not any(normalize.nfkc(v) for v in values):
+        return None
+    if "full_name" in cells and "family_name" not in cells:
+        cells["family_name"], cells["given_name"] = _split_name(
+            cells.pop("full_name"), cells.get("given_name", "")
+        )
+    if "full_name_kana" in cells and "family_name_kana" not in cells:
+        kana = cells.pop("full_name_kana")
+        cells["family_name_kana"], cells["given_name_kana"] = _split_name(
+            kana, cells.get("given_name_kana", "")
+        )
+    cells.pop("full_name", None)
+    cells.pop("full_name_kana", None)
+    email = normalize.email_key(cells.pop("email", ""))
+    if not email:
+        return Rejection(line, _("The email address is missing."), values)
+    try:
+        validate_email(email)
+    except ValidationError:
+        return Rejection(
+            line, _("“%(email)s” is not a valid email address.") % {"email": email}, values
+        )
+    occurred_on = None
+    if raw_date := cells.pop("occurred_on", ""):
+        occurred_on = parse_date(raw_date)
+        if occurred_on is None:
+            return Rejection(
+                line, _("The date “%(date)s” is not understood.") % {"date": raw_date}, values
+            )
+    too_long = [name for name, limit in LIMITS.items() if len(cells.get(name, "")) > limit]
+    if too_long:
+        return Rejection(line, _("Too long: %(fields)s.") % {"fields": ", ".join(too_long)}, values)
+    return Candidate(line=line, email=email, occurred_on=occurred_on, **cells)
+
+
+# Column limits of the model fields the values go into.
+LIMITS = {
+    "family_name": 100, "given_name": 100, "family_name_kana": 100, "given_name_kana": 100,
+    "company": 200, "company_kana": 200, "department": 100, "title": 100, "phone": 30,
+    "mobile": 30, "address": 300, "note": 2000,
+}  # fmt: skip
+
+
+def parse_date(text: str) -> date | None:
+    match = _DATE.match(text.strip())
+    if not match:
+        return None
+    try:
+        return date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None
+
+
+def _split_name(full: str, given: str) -> tuple[str, str]:
+    """山田 太郎 → (山田, 太郎); without a space the whole is the family name."""
+    parts = full.split(maxsplit=1)
+    if len(parts) == 2:
+        return parts[0], given or parts[1]
+    return full, given

@@ -1,0 +1,231 @@
+"""Importing messy Japanese lead lists: encodings, headers, bad rows, re-imports."""
+
+import io
+
+import openpyxl
+import pytest
+
+from crm.imports import engine, jobs, mapping, reading
+from crm.imports.rows import Rejection, check_row
+from crm.models import Activity, Company, ImportJob, Lead, OutboxEvent, StageChange
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+CARD_HEADER = (
+    "会社名,部署名,役職,姓,名,姓（カナ）,名（カナ）,E-mail,TEL会社,携帯電話,住所,名刺交換日"
+)
+CARD_ROWS = [
+    "㈱青葉商事,営業部,部長,髙橋,一郎,ﾀｶﾊｼ,ｲﾁﾛｳ,Takahashi@Aoba.example.jp,０３－１２３４－５６７８,090-1111-2222,東京都千代田区1-1,2026/10/01",
+    "(株)青葉商事,情報システム部,課長,山﨑,花子,ヤマザキ,ハナコ,yamazaki@aoba.example.jp,03(1234)5679,,東京都千代田区1-1,2026年10月2日",
+    '北斗物流株式会社,,,=HYPERLINK("http://x"),<script>alert(1)</script>,,,hokuto@example.jp,,,,',
+    "みなと製作所,,,佐藤,,,,not-an-email,,,,",
+    ",,,,,,,,,,,",
+    "みなと製作所,,,鈴木,次郎,,,suzuki@minato.example.jp,,,,2026-13-45",
+]
+
+
+def card_csv(encoding: str) -> bytes:
+    return ("\r\n".join([CARD_HEADER, *CARD_ROWS]) + "\r\n").encode(encoding)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp932"])
+def test_each_encoding_is_detected(encoding):
+    table = reading.read_table(card_csv(encoding))
+    assert table.encoding == encoding
+    assert table.headers[0] == "会社名"
+    assert table.rows[0][3] == "髙橋"
+    assert len(table.rows) == 6  # the empty row is kept, so line numbers stay right
+
+
+def test_an_encoding_that_is_neither_is_refused_clearly():
+    with pytest.raises(reading.UnreadableFile, match="neither UTF-8 nor Shift_JIS"):
+        reading.read_table("名前,メール\n".encode("utf-16"))
+
+
+def test_empty_file_is_refused():
+    with pytest.raises(reading.UnreadableFile, match="empty"):
+        reading.read_table(b"   \n")
+
+
+def test_business_card_headers_are_recognised():
+    table = reading.read_table(card_csv("cp932"))
+    assert mapping.guess_mapping(table.headers) == [
+        "company", "department", "title", "family_name", "given_name", "family_name_kana",
+        "given_name_kana", "email", "phone", "mobile", "address", "occurred_on",
+    ]  # fmt: skip
+
+
+def test_english_headers_and_full_names_are_recognised():
+    headers = ["Name", "Email Address", "Company Name", "Phone", "Job Title", "?"]
+    assert mapping.guess_mapping(headers) == ["full_name", "email", "company", "phone", "title", ""]
+    assert mapping.missing_fields(["", "email"]) == ["family_name"]
+
+
+def test_xlsx_is_read():
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["氏名", "メールアドレス", "会社名"])
+    sheet.append(["山田 太郎", "yamada@example.jp", "株式会社みなと"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    table = reading.read_table(buffer.getvalue(), filename="list.xlsx")
+    assert table.encoding == "xlsx"
+    assert table.rows == [["山田 太郎", "yamada@example.jp", "株式会社みなと"]]
+
+
+def test_full_name_is_split_family_first():
+    candidate = check_row(["山田　太郎", "y@example.jp"], ["full_name", "email"], line=2)
+    assert (candidate.family_name, candidate.given_name) == ("山田", "太郎")
+
+
+@pytest.mark.parametrize(
+    ("values", "reason"),
+    [
+        (["山田", ""], "email address is missing"),
+        (["山田", "nope"], "not a valid email"),
+    ],
+)
+def test_bad_rows_are_rejected_with_a_reason(values, reason):
+    result = check_row(values, ["family_name", "email"], line=7)
+    assert isinstance(result, Rejection)
+    assert reason in result.reason
+    assert result.line == 7
+
+
+def plan_cards(encoding="cp932"):
+    table = reading.read_table(card_csv(encoding))
+    return engine.plan(table, mapping.guess_mapping(table.headers))
+
+
+def test_a_new_person_without_a_name_is_rejected():
+    planned = engine.plan(
+        reading.Table(["姓", "メール"], [["", "a@example.jp"]], "utf-8"), ["family_name", "email"]
+    )
+    assert [r.reason for r in planned.rejections] == ["The name is missing."]
+
+
+def test_dry_run_counts_and_writes_nothing():
+    planned = plan_cards()
+    assert planned.counts.as_dict() == {
+        "new": 3,
+        "updated": 0,
+        "unchanged": 0,
+        "merged": 0,
+        "rejected": 2,
+    }
+    assert [r.line for r in planned.rejections] == [5, 7]
+    assert not Lead.objects.exists() and not Company.objects.exists()
+
+
+def apply_cards(campaign=None, actor=None, encoding="cp932"):
+    return engine.apply(
+        plan_cards(encoding),
+        campaign=campaign,
+        kind=Activity.Kind.CARD_EXCHANGE,
+        actor=actor,
+        source="test",
+    )
+
+
+def test_import_creates_people_companies_and_timeline(campaign, marketer):
+    counts = apply_cards(campaign, marketer)
+    assert counts.new == 3 and counts.rejected == 2
+    assert Company.objects.filter(key="青葉商事").count() == 1  # ㈱ and (株) are one company
+    takahashi = Lead.objects.get(email="takahashi@aoba.example.jp")
+    assert takahashi.family_name == "髙橋"  # the variant kanji is kept
+    assert takahashi.family_name_kana == "タカハシ"  # half-width kana made full-width
+    assert takahashi.phone_digits == "0312345678"
+    assert takahashi.source_campaign == campaign
+    exchange = takahashi.activities.get()
+    assert exchange.kind == Activity.Kind.CARD_EXCHANGE
+    assert exchange.occurred_at.date().isoformat() == "2026-10-01"
+    assert exchange.details["mobile"] == "090-1111-2222"
+    assert StageChange.objects.filter(lead=takahashi, to_stage="lead").count() == 1
+    assert OutboxEvent.objects.filter(topic="activities.recorded").count() == 1
+
+
+def test_script_and_formula_payloads_are_stored_as_text():
+    apply_cards()
+    hokuto = Lead.objects.get(email="hokuto@example.jp")
+    assert hokuto.family_name == '=HYPERLINK("http://x")'
+    assert hokuto.given_name == "<script>alert(1)</script>"
+
+
+def test_reimporting_the_same_file_changes_nothing():
+    apply_cards()
+    before = (
+        Lead.objects.count(),
+        Activity.objects.count(),
+        Company.objects.count(),
+        OutboxEvent.objects.count(),
+    )
+    counts = apply_cards()
+    assert counts.new == 0 and counts.updated == 0 and counts.unchanged == 3
+    assert (
+        Lead.objects.count(),
+        Activity.objects.count(),
+        Company.objects.count(),
+        OutboxEvent.objects.count(),
+    ) == before
+
+
+def test_same_file_in_another_encoding_is_the_same_import():
+    apply_cards(encoding="cp932")
+    assert apply_cards(encoding="utf-8-sig").unchanged == 3
+
+
+def test_a_known_person_is_updated_and_a_second_row_is_merged():
+    factories.lead(email="takahashi@aoba.example.jp", family_name="高橋", title="")
+    table = reading.read_table(
+        card_csv("utf-8") + "㈱青葉商事,,本部長,,,,,TAKAHASHI@aoba.example.jp,,,,\r\n".encode()
+    )
+    planned = engine.plan(table, mapping.guess_mapping(table.headers))
+    assert planned.counts.merged == 1 and planned.counts.updated == 1
+    engine.apply(planned, campaign=None, kind=Activity.Kind.IMPORTED, actor=None, source="test")
+    lead = Lead.objects.get(email="takahashi@aoba.example.jp")
+    assert lead.family_name == "髙橋"
+    assert lead.title == "本部長"  # the later row wins
+
+
+def test_capture_after_import_updates_the_same_person(client, campaign):
+    apply_cards()
+    client.post(
+        f"/capture/{campaign.capture_key}/",
+        {"email": "Takahashi@aoba.example.jp", "family_name": "髙橋"},
+    )
+    assert Lead.objects.filter(email="takahashi@aoba.example.jp").count() == 1
+
+
+def test_job_lifecycle_and_rejected_rows_file(marketer, campaign):
+    job = jobs.create_job(
+        card_csv("cp932"),
+        filename="cards.csv",
+        user=marketer,
+        campaign=campaign,
+        kind="card_exchange",
+    )
+    assert job.encoding == "cp932" and job.total_rows == 6
+    jobs.preview(job, columns=job.mapping)
+    assert job.status == ImportJob.Status.PREVIEWED
+    assert jobs.start(job)
+    assert not jobs.start(job)  # only once
+    jobs.run(job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE
+    assert job.counts["new"] == 3 and job.processed_rows == 3
+    rejected = jobs.rejected_rows_csv(job).decode("utf-8-sig").splitlines()
+    assert rejected[0].startswith("line,reason,会社名")
+    assert "not a valid email" in rejected[1]
+    assert len(rejected) == 3
+
+
+def test_running_a_finished_job_again_does_nothing(marketer):
+    job = jobs.create_job(
+        card_csv("utf-8"), filename="c.csv", user=marketer, campaign=None, kind="imported"
+    )
+    jobs.preview(job, columns=job.mapping)
+    jobs.start(job)
+    jobs.run(job.pk)
+    jobs.run(job.pk)
+    assert Lead.objects.count() == 3
