@@ -229,3 +229,27 @@ def test_running_a_finished_job_again_does_nothing(marketer):
     jobs.run(job.pk)
     jobs.run(job.pk)
     assert Lead.objects.count() == 3
+
+
+def test_command_dry_run_then_import(tmp_path, campaign):
+    from django.core.management import call_command
+
+    path = tmp_path / "cards.csv"
+    path.write_bytes(card_csv("cp932"))
+    out = io.StringIO()
+    call_command("import_leads", str(path), "--campaign", "spring", "--dry-run", stdout=out)
+    assert "new 3" in out.getvalue() and not Lead.objects.exists()
+    call_command(
+        "import_leads", str(path), "--campaign", "spring", "--kind", "card_exchange", stdout=out
+    )
+    assert Lead.objects.filter(source_campaign=campaign).count() == 3
+    assert "not a valid email" in (tmp_path / "cards.rejected.csv").read_text(encoding="utf-8-sig")
+
+
+def test_command_refuses_unknown_campaign(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "x.csv"
+    path.write_bytes(card_csv("utf-8"))
+    with pytest.raises(CommandError, match="No campaign"):
+        call_command("import_leads", str(path), "--campaign", "nope")
