@@ -5,7 +5,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Campaign, Lead
+from crm.imports.mapping import FIELDS, missing_fields
+from crm.models import Activity, Campaign, Lead
 from crm.models.people import LeadQuerySet
 
 
@@ -102,3 +103,58 @@ class MergeForm(forms.Form):
             if not data["others"]:
                 raise forms.ValidationError(_("Choose at least one other lead to merge."))
         return data
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("File"), help_text=_("CSV (UTF-8 or Shift_JIS) or Excel (.xlsx), up to 25 MB.")
+    )
+    campaign = forms.ModelChoiceField(
+        label=_("Campaign"),
+        queryset=Campaign.objects.all(),
+        required=False,
+        help_text=_(
+            "Where these people came from, for example the exhibition where cards were exchanged."
+        ),
+    )
+    kind = forms.ChoiceField(
+        label=_("Add to each timeline"),
+        choices=[
+            (Activity.Kind.CARD_EXCHANGE, Activity.Kind.CARD_EXCHANGE.label),
+            (Activity.Kind.EVENT_VISIT, Activity.Kind.EVENT_VISIT.label),
+            (Activity.Kind.IMPORTED, Activity.Kind.IMPORTED.label),
+        ],
+    )
+
+
+class ImportMappingForm(forms.Form):
+    """One choice per column of the file: which field it holds."""
+
+    def __init__(
+        self, *args: Any, headers: list[str], initial_mapping: list[str], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", _("(ignore this column)")), *FIELDS.items()]
+        for index, header in enumerate(headers):
+            self.fields[f"col_{index}"] = forms.ChoiceField(
+                label=header or _("(no name)"),
+                choices=choices,
+                required=False,
+                initial=initial_mapping[index] if index < len(initial_mapping) else "",
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+            )
+        self.column_count = len(headers)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        columns = self.columns()
+        chosen = [c for c in columns if c]
+        if len(chosen) != len(set(chosen)):
+            raise forms.ValidationError(_("Each field can be chosen for one column only."))
+        if missing := missing_fields(columns):
+            names = ", ".join(str(FIELDS[m]) for m in missing)
+            raise forms.ValidationError(_("Choose a column for: %(fields)s.") % {"fields": names})
+        return data
+
+    def columns(self) -> list[str]:
+        return [self.cleaned_data.get(f"col_{i}", "") or "" for i in range(self.column_count)]

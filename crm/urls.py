@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm import views
+from crm import views, views_import
 
 app_name = "crm"
 urlpatterns = [
@@ -11,6 +11,11 @@ urlpatterns = [
     path("leads/", views.lead_list, name="lead_list"),
     path("leads/export/", views.lead_export, name="lead_export"),
     path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),
+    path("imports/", views_import.import_list, name="import_list"),
+    path("imports/<int:pk>/", views_import.import_detail, name="import_detail"),
+    path("imports/<int:pk>/preview/", views_import.import_preview, name="import_preview"),
+    path("imports/<int:pk>/start/", views_import.import_start, name="import_start"),
+    path("imports/<int:pk>/rejected.csv", views_import.import_rejections, name="import_rejections"),
     path("duplicates/", views.duplicates, name="duplicates"),
     path("duplicates/merge/", views.merge, name="merge"),
     path("companies/<int:pk>/", views.company_detail, name="company_detail"),

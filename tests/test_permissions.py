@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from crm.imports import jobs
 from crm.models import Company
 from handoff import services
 from tests import factories
@@ -33,6 +34,11 @@ MATRIX: dict[str, tuple[str, str | None, tuple[int, int, int, int, int]]] = {
     "crm:campaign_edit": ("get", "campaign", (LOGIN, 200, 403, 403, 403)),
     "crm:lead_list": ("get", None, (LOGIN, 200, 200, 200, 200)),
     # A lead claimed by `rep`: out of scope for other reps (404, not 403).
+    "crm:import_list": ("get", None, (LOGIN, 200, 403, 403, 403)),
+    "crm:import_detail": ("get", "import_job", (LOGIN, 200, 403, 403, 403)),
+    "crm:import_preview": ("post", "import_job", (LOGIN, 400, 403, 403, 403)),
+    "crm:import_start": ("post", "import_job", (LOGIN, 302, 403, 403, 403)),
+    "crm:import_rejections": ("get", "import_job", (LOGIN, 200, 403, 403, 403)),
     "crm:duplicates": ("get", None, (LOGIN, 200, 403, 403, 403)),
     "crm:merge": ("post", None, (LOGIN, 302, 403, 403, 403)),
     "crm:lead_export": ("get", None, (LOGIN, 200, 403, 403, 200)),
@@ -83,6 +89,11 @@ def world(marketer, rep, other_rep, manager, campaign) -> dict[str, Any]:
         "claimed": [claimed.pk],
         "reps_lead": [claimed.lead_id],
         "company": [Company.objects.create(name="株式会社青葉商事").pk],
+        "import_job": [
+            jobs.create_job(
+                b"email,name\n", filename="x.csv", user=marketer, campaign=None, kind="imported"
+            ).pk
+        ],
     }
 
 

@@ -20,7 +20,7 @@ class UnreadableFile(ValueError):
 class Table:
     headers: list[str]
     rows: list[list[str]]  # data rows, each as long as `headers`
-    encoding: str  # "utf-8-sig", "utf-8", "cp932" or "xlsx"
+    encoding: str  # "utf-8-sig", "utf-8", "utf-16", "cp932" or "xlsx"
 
 
 def read_table(data: bytes, *, filename: str = "") -> Table:
@@ -48,23 +48,22 @@ def read_table(data: bytes, *, filename: str = "") -> Table:
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """The text and the encoding it was in: a BOM means UTF-8, else strict UTF-8,
-    else CP932 (Shift_JIS as Windows and Excel write it)."""
+    """The text and the encoding it was in: a BOM means UTF-8 (or UTF-16), else
+    strict UTF-8, else CP932 (Shift_JIS as Windows and Excel write it)."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data.decode("utf-8-sig"), "utf-8-sig"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp932"), "cp932"
-    except UnicodeDecodeError as exc:
-        raise UnreadableFile(
-            _(
-                "The file is neither UTF-8 nor Shift_JIS (CP932). "
-                "Save it as CSV UTF-8 and try again."
-            )
-        ) from exc
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
+        return data.decode("utf-16"), "utf-16"
+    for encoding in ("utf-8", "cp932"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" not in text:  # NUL means a binary file that happened to decode
+            return text, encoding
+    raise UnreadableFile(
+        _("The file is neither UTF-8 nor Shift_JIS (CP932). Save it as CSV UTF-8 and try again.")
+    )
 
 
 def _read_csv(text: str) -> tuple[list[str], list[list[str]]]:

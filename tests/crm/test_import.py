@@ -40,7 +40,13 @@ def test_each_encoding_is_detected(encoding):
 
 def test_an_encoding_that_is_neither_is_refused_clearly():
     with pytest.raises(reading.UnreadableFile, match="neither UTF-8 nor Shift_JIS"):
-        reading.read_table("名前,メール\n".encode("utf-16"))
+        reading.read_table("名前,メール\n".encode("utf-16-le"))
+
+
+def test_excel_unicode_text_is_read():
+    table = reading.read_table("姓\tメール\n山田\ty@example.jp\n".encode("utf-16"))
+    assert table.encoding == "utf-16"
+    assert table.rows == [["山田", "y@example.jp"]]
 
 
 def test_empty_file_is_refused():
@@ -253,3 +259,57 @@ def test_command_refuses_unknown_campaign(tmp_path):
     path.write_bytes(card_csv("utf-8"))
     with pytest.raises(CommandError, match="No campaign"):
         call_command("import_leads", str(path), "--campaign", "nope")
+
+
+def test_browser_flow_upload_map_preview_run_download(client_as, marketer, campaign):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    client = client_as(marketer)
+    upload = SimpleUploadedFile("cards.csv", card_csv("cp932"), content_type="text/csv")
+    response = client.post(
+        reverse("crm:import_list"),
+        {"file": upload, "campaign": campaign.pk, "kind": "card_exchange"},
+    )
+    job = ImportJob.objects.get()
+    assert response["Location"] == job.get_absolute_url()
+    page = client.get(job.get_absolute_url()).content.decode()
+    assert "名刺交換日" in page and 'value="occurred_on" selected' in page
+    columns = {f"col_{i}": field for i, field in enumerate(job.mapping)}
+    assert client.post(reverse("crm:import_preview", args=[job.pk]), columns).status_code == 302
+    page = client.get(job.get_absolute_url()).content.decode()
+    assert 'data-testid="count-new">3<' in page and 'data-testid="import-start"' in page
+    client.post(reverse("crm:import_start", args=[job.pk]))
+    job.refresh_from_db()
+    if job.status != ImportJob.Status.DONE:  # with a broker the task waits for a worker
+        jobs.run(job.pk)
+    progress = client.get(job.get_absolute_url(), HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-testid="import-done"' in progress and "<html" not in progress
+    rejected = client.get(reverse("crm:import_rejections", args=[job.pk]))
+    assert "not a valid email" in rejected.content.decode("utf-8-sig")
+
+
+def test_mapping_without_email_is_refused(client_as, marketer):
+    from django.urls import reverse
+
+    job = jobs.create_job(
+        card_csv("utf-8"), filename="c.csv", user=marketer, campaign=None, kind="imported"
+    )
+    columns = {f"col_{i}": field for i, field in enumerate(job.mapping) if field != "email"}
+    response = client_as(marketer).post(reverse("crm:import_preview", args=[job.pk]), columns)
+    assert response.status_code == 400
+    assert "Choose a column for: Email" in response.content.decode()
+
+
+def test_unreadable_upload_is_refused_on_the_form(client_as, marketer):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+    upload = SimpleUploadedFile("x.csv", png, content_type="text/csv")
+    response = client_as(marketer).post(
+        reverse("crm:import_list"), {"file": upload, "kind": "imported"}
+    )
+    assert response.status_code == 200
+    assert "neither UTF-8 nor Shift_JIS" in response.content.decode()
+    assert not ImportJob.objects.exists()

@@ -1,0 +1,89 @@
+"""The import screens: upload, map columns, dry run, run with progress, rejected rows."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.forms import ImportMappingForm, ImportUploadForm
+from crm.http import AuthenticatedRequest
+from crm.imports import jobs, reading
+from crm.models import ImportJob
+
+PERMISSION = "crm.add_lead"
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def import_list(request: AuthenticatedRequest) -> HttpResponse:
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > reading.MAX_BYTES:
+            form.add_error("file", _("The file is larger than 25 MB."))
+        else:
+            try:
+                job = jobs.create_job(
+                    upload.read(),
+                    filename=upload.name,
+                    user=request.user,
+                    campaign=form.cleaned_data["campaign"],
+                    kind=form.cleaned_data["kind"],
+                )
+            except reading.UnreadableFile as exc:
+                form.add_error("file", str(exc))
+            else:
+                return redirect(job)
+    recent = ImportJob.objects.defer("content", "rejections").select_related(
+        "campaign", "created_by"
+    )[:20]
+    return render(request, "crm/import_list.html", {"form": form, "jobs": recent})
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob.objects.defer("content").select_related("campaign"), pk=pk)
+    form = ImportMappingForm(headers=job.headers, initial_mapping=job.mapping)
+    context = {"job": job, "form": form, "sample": job.rejections[:20], "Status": ImportJob.Status}
+    template = "crm/import_detail.html#progress" if request.htmx else "crm/import_detail.html"
+    return render(request, template, context)
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+@require_POST
+def import_preview(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The dry run with the chosen columns."""
+    job = get_object_or_404(
+        ImportJob, pk=pk, status__in=[ImportJob.Status.UPLOADED, ImportJob.Status.PREVIEWED]
+    )
+    form = ImportMappingForm(request.POST, headers=job.headers, initial_mapping=job.mapping)
+    if not form.is_valid():
+        context = {"job": job, "form": form, "sample": [], "Status": ImportJob.Status}
+        return render(request, "crm/import_detail.html", context, status=400)
+    jobs.preview(job, columns=form.columns())
+    return redirect(job)
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+@require_POST
+def import_start(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob.objects.defer("content"), pk=pk)
+    if not jobs.start(job):
+        messages.warning(request, _("This import has already been started."))
+    return redirect(job)
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def import_rejections(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob.objects.defer("content"), pk=pk)
+    response = HttpResponse(jobs.rejected_rows_csv(job), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="rejected-rows-{job.pk}.csv"'
+    return response
