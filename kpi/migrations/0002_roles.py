@@ -11,7 +11,7 @@ from django.db import migrations
 ROLES = {
     "marketer": [
         "crm.view_campaign", "crm.add_campaign", "crm.change_campaign",
-        "crm.view_lead", "crm.add_lead", "crm.change_lead", "crm.view_all_leads",
+        "crm.view_lead", "crm.add_lead", "crm.change_lead", "crm.view_all_leads", "crm.export_leads",
         "crm.view_company", "crm.add_company", "crm.change_company",
         "crm.view_activity", "crm.add_activity",
         "crm.view_answer", "crm.add_answer", "crm.view_consent", "crm.view_deal",
@@ -25,7 +25,8 @@ ROLES = {
         "handoff.view_handoff", "handoff.claim_handoff",
     ],
     "manager": [
-        "crm.view_campaign", "crm.view_lead", "crm.view_all_leads", "crm.view_company",
+        "crm.view_campaign", "crm.view_lead", "crm.view_all_leads", "crm.export_leads",
+        "crm.view_company",
         "crm.view_activity", "crm.view_answer", "crm.view_consent", "crm.view_deal",
         "crm.view_scoringrule", "crm.change_scoringrule",
         "handoff.view_handoff", "handoff.reassign_handoff",
