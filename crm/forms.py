@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import User
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.imports.mapping import FIELDS, missing_fields
@@ -54,7 +57,15 @@ class CaptureForm(forms.Form):
 
 
 class LeadFilterForm(forms.Form):
-    """Search and filters of the lead list (and its export)."""
+    """Search, filters and sort order of the lead list (and its export)."""
+
+    SORTS = {
+        "-created": ("-created_at", "-pk"),
+        "created": ("created_at", "pk"),
+        "-engagement": ("-engagement_score", "-pk"),
+        "-fit": ("-fit_score", "-pk"),
+        "name": ("family_name_kana", "family_name", "pk"),
+    }
 
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     stage = forms.ChoiceField(
@@ -70,18 +81,71 @@ class LeadFilterForm(forms.Form):
         empty_label=_("All campaigns"),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
+    owner = forms.ModelChoiceField(
+        label=_("Owner"),
+        required=False,
+        queryset=User.objects.filter(is_active=True).order_by("last_name", "username"),
+        empty_label=_("Anyone"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    min_fit = forms.IntegerField(
+        label=_("Fit at least"), required=False, min_value=-100_000, max_value=100_000
+    )
+    min_engagement = forms.IntegerField(
+        label=_("Engagement at least"), required=False, min_value=-100_000, max_value=100_000
+    )
+    created_from = forms.DateField(
+        label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_to = forms.DateField(
+        label=_("Created to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[
+            ("-created", _("Newest first")),
+            ("created", _("Oldest first")),
+            ("-engagement", _("Engagement, highest first")),
+            ("-fit", _("Fit, highest first")),
+            ("name", _("Name (reading)")),
+        ],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("created_from"), data.get("created_to")
+        if start and end and end < start:
+            self.add_error("created_to", _("The period cannot end before it starts."))
+        return data
 
     def filter(self, leads: LeadQuerySet) -> LeadQuerySet:
-        """`leads` narrowed by what the form says; unchanged when it is invalid."""
+        """`leads` narrowed and ordered as the form says; newest first, unfiltered,
+        when it is empty or invalid."""
         if not self.is_bound or not self.is_valid():
-            return leads
+            return leads.order_by(*self.SORTS["-created"])
         data = self.cleaned_data
         leads = leads.search(data["q"])
         if data["stage"]:
             leads = leads.filter(stage=data["stage"])
         if data["campaign"]:
             leads = leads.filter(source_campaign=data["campaign"])
-        return leads
+        if data["owner"]:
+            leads = leads.filter(owner=data["owner"])
+        if data["min_fit"] is not None:
+            leads = leads.filter(fit_score__gte=data["min_fit"])
+        if data["min_engagement"] is not None:
+            leads = leads.filter(engagement_score__gte=data["min_engagement"])
+        tz = timezone.get_current_timezone()
+        if data["created_from"]:
+            leads = leads.filter(
+                created_at__gte=datetime.combine(data["created_from"], time.min, tzinfo=tz)
+            )
+        if data["created_to"]:
+            end = datetime.combine(data["created_to"] + timedelta(days=1), time.min, tzinfo=tz)
+            leads = leads.filter(created_at__lt=end)
+        return leads.order_by(*self.SORTS[data["sort"] or "-created"])
 
 
 class MergeForm(forms.Form):

@@ -77,18 +77,35 @@ class LeadQuerySet(models.QuerySet["Lead"]):
         return self.none()
 
     def search(self, text: str) -> LeadQuerySet:
-        """Kanji or kana name, email, company or phone digits."""
+        """Kanji or kana name, email, company or phone digits.
+
+        Three or more characters match anywhere (trigram indexes on PostgreSQL);
+        one or two match the start of a name, reading, email or company, since
+        no trigram can serve them (see migration 0004).
+        """
         text = normalize.nfkc(text)
         if not text:
             return self
-        match = (
-            Q(email__icontains=text)
-            | Q(family_name__icontains=text)
-            | Q(given_name__icontains=text)
-            | Q(family_name_kana__icontains=text)
-            | Q(given_name_kana__icontains=text)
-            | Q(company__name__icontains=text)
-        )
+        if len(text) < 3:
+            match = (
+                Q(family_name__startswith=text)
+                | Q(given_name__startswith=text)
+                | Q(family_name_kana__startswith=text)
+                | Q(given_name_kana__startswith=text)
+                | Q(email__startswith=text.casefold())
+            )
+            companies = Company.objects.filter(key__startswith=normalize.company_key(text) or text)
+        else:
+            match = (
+                Q(family_name__icontains=text)
+                | Q(given_name__icontains=text)
+                | Q(family_name_kana__icontains=text)
+                | Q(given_name_kana__icontains=text)
+                | Q(email__icontains=text)
+            )
+            companies = Company.objects.filter(name__icontains=text)
+        # A subquery, not a join, so each side can use its own index.
+        match |= Q(company_id__in=companies.values("pk"))
         if len(digits := normalize.phone_digits(text)) >= 4:
             match |= Q(phone_digits__contains=digits)
         return self.filter(match)

@@ -1,0 +1,109 @@
+"""The lead list: search in kanji, kana, email, company and phone; filters; sort."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+
+from crm.models import Company, Lead
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people():
+    aoba = Company.objects.create(name="株式会社青葉商事")
+    return {
+        "yamada": factories.lead(
+            family_name="山田",
+            given_name="太郎",
+            family_name_kana="ヤマダ",
+            given_name_kana="タロウ",
+            email="taro@aoba.example.jp",
+            company=aoba,
+            phone="03-1234-5678",
+            engagement_score=40,
+        ),
+        "hayashi": factories.lead(
+            family_name="林",
+            given_name="花子",
+            family_name_kana="ハヤシ",
+            email="hana@hokuto.example.jp",
+            fit_score=30,
+            created_at=datetime(2026, 1, 15, 12, tzinfo=ZoneInfo("Asia/Tokyo")),
+        ),
+    }
+
+
+def found(client, **params):
+    response = client.get(reverse("crm:lead_list"), params)
+    assert response.status_code == 200
+    return {lead.email for lead in response.context["page"].object_list}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("山田", {"taro@aoba.example.jp"}),  # two characters: a prefix
+        ("林", {"hana@hokuto.example.jp"}),  # one character
+        ("ヤマダ", {"taro@aoba.example.jp"}),  # kana, three characters: anywhere
+        ("ﾔﾏﾀﾞ", {"taro@aoba.example.jp"}),  # half-width kana is normalised
+        ("aoba", {"taro@aoba.example.jp"}),
+        ("HANA@", {"hana@hokuto.example.jp"}),
+        ("青葉", {"taro@aoba.example.jp"}),  # company, short: its key's start
+        ("青葉商事", {"taro@aoba.example.jp"}),
+        ("１２３４－５６７８", {"taro@aoba.example.jp"}),  # phone, full-width
+        ("nobody", set()),
+    ],
+)
+def test_search(client_as, marketer, people, query, expected):
+    assert found(client_as(marketer), q=query) == expected
+
+
+def test_filters_combine(client_as, marketer, people):
+    client = client_as(marketer)
+    assert found(client, min_engagement=10) == {"taro@aoba.example.jp"}
+    assert found(client, min_fit=10) == {"hana@hokuto.example.jp"}
+    assert found(client, created_from="2026-01-01", created_to="2026-01-31") == {
+        "hana@hokuto.example.jp"
+    }
+    assert found(client, stage="mql") == set()
+
+
+def test_sort_orders(client_as, marketer, people):
+    client = client_as(marketer)
+    page = client.get(reverse("crm:lead_list"), {"sort": "-engagement"}).context["page"]
+    assert page.object_list[0].email == "taro@aoba.example.jp"
+    page = client.get(reverse("crm:lead_list"), {"sort": "-fit"}).context["page"]
+    assert page.object_list[0].email == "hana@hokuto.example.jp"
+
+
+def test_bad_filters_are_explained_and_the_list_still_shows(client_as, marketer, people):
+    response = client_as(marketer).get(
+        reverse("crm:lead_list"), {"created_from": "2026-02-01", "created_to": "2026-01-01"}
+    )
+    assert "cannot end before it starts" in response.content.decode()
+    assert len(response.context["page"].object_list) == 2
+
+
+def test_htmx_returns_only_the_results(client_as, marketer, people):
+    response = client_as(marketer).get(
+        reverse("crm:lead_list"), {"q": "山田"}, HTTP_HX_REQUEST="true"
+    )
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="results">') and "<html" not in body
+
+
+def test_count_is_capped_for_huge_lists(client_as, marketer, monkeypatch):
+    from crm import views
+
+    monkeypatch.setattr(views.CappedPaginator, "CAP", 5)
+    Lead.objects.bulk_create(Lead(family_name="x", email=f"c{i}@x.jp") for i in range(8))
+    response = client_as(marketer).get(reverse("crm:lead_list"))
+    assert "More than 5 leads" in response.content.decode()
+
+
+def test_rep_searching_sees_only_their_scope(client_as, rep, people):
+    assert found(client_as(rep), q="山田") == set()
