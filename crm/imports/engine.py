@@ -17,7 +17,7 @@ from crm.imports.reading import Table
 from crm.imports.rows import Candidate, Rejection, check_row, name_missing
 from crm.models import Activity, Campaign, Company, Lead, StageChange
 
-CHUNK = 1000
+CHUNK = 2000
 ACTIVITIES_RECORDED = "activities.recorded"
 # Lead fields an import may set; a non-empty value in the file wins.
 LEAD_FIELDS = (
@@ -148,27 +148,28 @@ def _apply_chunk(
         counts.new += len(new_leads)
     if changed:
         Lead.objects.bulk_update(changed, [*LEAD_FIELDS, "company", "phone_digits", "updated_at"])
-    leads = _existing_leads(chunk)
+    lead_ids = _lead_ids(chunk)
     created_emails = {lead.email for lead in new_leads}
+    actor_id = actor.pk if actor else None
     StageChange.objects.bulk_create(
         StageChange(
-            lead=leads[email],
+            lead_id=lead_ids[email],
             to_stage=Lead.Stage.LEAD,
             changed_at=now,
-            changed_by=actor,
+            changed_by_id=actor_id,
             reason=source,
         )
         for email in created_emails
-        if email in leads
+        if email in lead_ids
     )
     _record_activities(
-        chunk, leads, campaign=campaign, kind=kind, actor=actor, source=source, now=now
+        chunk, lead_ids, campaign=campaign, kind=kind, actor=actor, source=source, now=now
     )
 
 
 def _record_activities(
     chunk: list[Candidate],
-    leads: dict[str, Lead],
+    lead_ids: dict[str, int],
     *,
     campaign: Campaign | None,
     kind: str,
@@ -178,7 +179,7 @@ def _record_activities(
 ) -> None:
     rows = {}
     for candidate in chunk:
-        if candidate.email not in leads:
+        if candidate.email not in lead_ids:
             continue
         key = f"{candidate.email}|{kind}|{candidate.occurred_on}|{campaign.pk if campaign else ''}"
         external_id = "import:" + hashlib.sha256(key.encode()).hexdigest()[:40]
@@ -194,11 +195,11 @@ def _record_activities(
             {k: v for k, v in (("note", candidate.note), ("mobile", candidate.mobile)) if v}
         )
         rows[external_id] = Activity(
-            lead=leads[candidate.email],
+            lead_id=lead_ids[candidate.email],
             kind=kind,
             occurred_at=occurred_at,
-            campaign=campaign,
-            actor=actor,
+            campaign_id=campaign.pk if campaign else None,
+            actor_id=actor.pk if actor else None,
             details=details,
             external_id=external_id,
         )
@@ -225,8 +226,8 @@ def _new_lead(
         email=candidate.email,
         **{name: getattr(candidate, name) for name in LEAD_FIELDS},
         phone_digits=normalize.phone_digits(candidate.phone),
-        company=company,
-        source_campaign=campaign,
+        company_id=company.pk if company else None,
+        source_campaign_id=campaign.pk if campaign else None,
         created_at=now,
         updated_at=now,
     )
@@ -255,6 +256,16 @@ def _existing_leads(chunk: Sequence[Candidate]) -> dict[str, Lead]:
         .select_related("company")
     )
     return {lead.email: lead for lead in leads}
+
+
+def _lead_ids(chunk: Sequence[Candidate]) -> dict[str, int]:
+    emails = [c.email for c in chunk]
+    rows = (
+        Lead.objects.alias(email_ci=Lower("email"))
+        .filter(email_ci__in=emails)
+        .values_list("email", "pk")
+    )
+    return dict(rows)
 
 
 def _companies_for(chunk: Sequence[Candidate]) -> dict[str, Company]:

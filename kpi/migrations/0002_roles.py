@@ -8,6 +8,7 @@ here first so a fresh database gets complete groups.
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
+# fmt: off
 ROLES = {
     "marketer": [
         "crm.view_campaign", "crm.add_campaign", "crm.change_campaign",
@@ -34,6 +35,7 @@ ROLES = {
         "kpi.view_dashboard", "kpi.view_target", "kpi.add_target", "kpi.change_target",
     ],
 }
+# fmt: on
 
 
 def create_roles(apps, schema_editor):

@@ -10,10 +10,18 @@ document.addEventListener("DOMContentLoaded", () => {
     data: {
       labels: data.labels,
       datasets: [
-        { label: names.leads, data: data.leads, backgroundColor: "#0d6efd" },
-        { label: names.mqls, data: data.mqls, backgroundColor: "#fd7e14" },
+        { label: names.leads, data: data.leads, backgroundColor: "#0d6efd", maxBarThickness: 24 },
+        { label: names.mqls, data: data.mqls, backgroundColor: "#fd7e14", maxBarThickness: 24 },
       ],
     },
-    options: { responsive: true, animation: false, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+    options: {
+      responsive: true,
+      animation: false,
+      plugins: { legend: { position: "bottom" } },
+      scales: {
+        x: { grid: { display: false }, ticks: { maxRotation: 0, autoSkipPadding: 16 } },
+        y: { beginAtZero: true, ticks: { precision: 0 } },
+      },
+    },
   });
 });
