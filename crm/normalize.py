@@ -53,3 +53,10 @@ def company_key(name: str) -> str:
 def name_key(text: str) -> str:
     """A person's name or reading, compared without spaces and width."""
     return _NOISE.sub("", nfkc(text).casefold())
+
+
+def search_key(*parts: str) -> str:
+    """What the lead list searches: names, readings and email run together,
+    NFKC-normalised, case-folded, without spaces and punctuation, so that
+    山田 太郎, 山田太郎 and ﾔﾏﾀﾞ all find the same person."""
+    return name_key(" ".join(parts))

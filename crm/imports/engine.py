@@ -15,9 +15,10 @@ from django.utils import timezone
 from crm import normalize, outbox
 from crm.imports.reading import Table
 from crm.imports.rows import Candidate, Rejection, check_row, name_missing
+from crm.imports.sql import insert_rows
 from crm.models import Activity, Campaign, Company, Lead, StageChange
 
-CHUNK = 2000
+CHUNK = 5000
 ACTIVITIES_RECORDED = "activities.recorded"
 # Lead fields an import may set; a non-empty value in the file wins.
 LEAD_FIELDS = (
@@ -126,7 +127,7 @@ def _apply_chunk(
         )
         lead = existing.get(candidate.email)
         if lead is None:
-            new_leads.append(_new_lead(candidate, company=company, campaign=campaign, now=now))
+            new_leads.append(_new_lead_row(candidate, company=company, campaign=campaign, now=now))
             continue
         fields = _changes(lead, candidate)
         if company and lead.company_id != company.pk:
@@ -137,6 +138,7 @@ def _apply_chunk(
                 if name != "company":
                     setattr(lead, name, getattr(candidate, name))
             lead.phone_digits = normalize.phone_digits(lead.phone)
+            lead.search_text = lead.compute_search_text()
             lead.updated_at = now
             changed.append(lead)
             counts.updated += 1
@@ -144,23 +146,22 @@ def _apply_chunk(
             counts.unchanged += 1
     if new_leads:
         # ignore_conflicts: a lead created meanwhile by a capture stays as it is.
-        Lead.objects.bulk_create(new_leads, ignore_conflicts=True)
+        insert_rows(Lead, NEW_LEAD_COLUMNS, new_leads, ignore_conflicts=True)
         counts.new += len(new_leads)
     if changed:
-        Lead.objects.bulk_update(changed, [*LEAD_FIELDS, "company", "phone_digits", "updated_at"])
-    lead_ids = _lead_ids(chunk)
-    created_emails = {lead.email for lead in new_leads}
-    actor_id = actor.pk if actor else None
-    StageChange.objects.bulk_create(
-        StageChange(
-            lead_id=lead_ids[email],
-            to_stage=Lead.Stage.LEAD,
-            changed_at=now,
-            changed_by_id=actor_id,
-            reason=source,
+        Lead.objects.bulk_update(
+            changed, [*LEAD_FIELDS, "company", "phone_digits", "search_text", "updated_at"]
         )
-        for email in created_emails
-        if email in lead_ids
+    lead_ids = _lead_ids(chunk)
+    created = {row[0] for row in new_leads}
+    insert_rows(
+        StageChange,
+        ("lead", "from_stage", "to_stage", "changed_at", "changed_by", "reason"),
+        (
+            (lead_ids[email], "", Lead.Stage.LEAD, now, actor.pk if actor else None, source[:200])
+            for email in created
+            if email in lead_ids
+        ),
     )
     _record_activities(
         chunk, lead_ids, campaign=campaign, kind=kind, actor=actor, source=source, now=now
@@ -194,42 +195,59 @@ def _record_activities(
         details.update(
             {k: v for k, v in (("note", candidate.note), ("mobile", candidate.mobile)) if v}
         )
-        rows[external_id] = Activity(
-            lead_id=lead_ids[candidate.email],
-            kind=kind,
-            occurred_at=occurred_at,
-            campaign_id=campaign.pk if campaign else None,
-            actor_id=actor.pk if actor else None,
-            details=details,
-            external_id=external_id,
+        rows[external_id] = (
+            lead_ids[candidate.email],
+            kind,
+            occurred_at,
+            campaign.pk if campaign else None,
+            actor.pk if actor else None,
+            details,
+            external_id,
+            0,
         )
     known = set(
         Activity.objects.filter(external_id__in=list(rows)).values_list("external_id", flat=True)
     )
-    fresh = [activity for ext, activity in rows.items() if ext not in known]
-    if not fresh:
-        return
-    Activity.objects.bulk_create(fresh, ignore_conflicts=True)
-    ids = list(
-        Activity.objects.filter(
-            external_id__in=[a.external_id for a in fresh], scored_at__isnull=True
-        ).values_list("pk", flat=True)
+    fresh = [row for ext, row in rows.items() if ext not in known]
+    ids = insert_rows(
+        Activity,
+        ("lead", "kind", "occurred_at", "campaign", "actor", "details", "external_id", "points"),
+        fresh,
+        ignore_conflicts=True,
+        returning="id",
     )
     if ids:
         outbox.emit(ACTIVITIES_RECORDED, {"activity_ids": ids})
 
 
-def _new_lead(
+NEW_LEAD_COLUMNS = (
+    "email", *LEAD_FIELDS, "phone_digits", "search_text", "company", "source_campaign", "stage",
+    "fit_score", "engagement_score", "created_at", "updated_at",
+)  # fmt: skip
+
+
+def _new_lead_row(
     candidate: Candidate, *, company: Company | None, campaign: Campaign | None, now: datetime
-) -> Lead:
-    return Lead(
-        email=candidate.email,
-        **{name: getattr(candidate, name) for name in LEAD_FIELDS},
-        phone_digits=normalize.phone_digits(candidate.phone),
-        company_id=company.pk if company else None,
-        source_campaign_id=campaign.pk if campaign else None,
-        created_at=now,
-        updated_at=now,
+) -> tuple[object, ...]:
+    """A new lead as a row of NEW_LEAD_COLUMNS."""
+    return (
+        candidate.email,
+        *(getattr(candidate, name) for name in LEAD_FIELDS),
+        normalize.phone_digits(candidate.phone),
+        normalize.search_key(
+            candidate.family_name,
+            candidate.given_name,
+            candidate.family_name_kana,
+            candidate.given_name_kana,
+            candidate.email,
+        )[:600],
+        company.pk if company else None,
+        campaign.pk if campaign else None,
+        Lead.Stage.LEAD,
+        0,
+        0,
+        now,
+        now,
     )
 
 

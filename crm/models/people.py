@@ -79,31 +79,24 @@ class LeadQuerySet(models.QuerySet["Lead"]):
     def search(self, text: str) -> LeadQuerySet:
         """Kanji or kana name, email, company or phone digits.
 
-        Three or more characters match anywhere (trigram indexes on PostgreSQL);
-        one or two match the start of a name, reading, email or company, since
-        no trigram can serve them (see migration 0004).
+        Three or more characters match anywhere in the lead's search key (one
+        trigram index on PostgreSQL); one or two match the start of the family
+        name, its reading or the email, since no trigram can serve them.
         """
-        text = normalize.nfkc(text)
-        if not text:
+        key = normalize.search_key(text)
+        if not key:
             return self
-        if len(text) < 3:
+        if len(key) < 3:
+            short = normalize.nfkc(text).replace(" ", "")
             match = (
-                Q(family_name__startswith=text)
-                | Q(given_name__startswith=text)
-                | Q(family_name_kana__startswith=text)
-                | Q(given_name_kana__startswith=text)
-                | Q(email__startswith=text.casefold())
+                Q(family_name__startswith=short)
+                | Q(family_name_kana__startswith=short)
+                | Q(email__startswith=short.casefold())
             )
-            companies = Company.objects.filter(key__startswith=normalize.company_key(text) or text)
+            companies = Company.objects.filter(key__startswith=normalize.company_key(text) or key)
         else:
-            match = (
-                Q(family_name__icontains=text)
-                | Q(given_name__icontains=text)
-                | Q(family_name_kana__icontains=text)
-                | Q(given_name_kana__icontains=text)
-                | Q(email__icontains=text)
-            )
-            companies = Company.objects.filter(name__icontains=text)
+            match = Q(search_text__contains=key)
+            companies = Company.objects.filter(key__contains=normalize.company_key(text) or key)
         # A subquery, not a join, so each side can use its own index.
         match |= Q(company_id__in=companies.values("pk"))
         if len(digits := normalize.phone_digits(text)) >= 4:
@@ -133,6 +126,8 @@ class Lead(models.Model):
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     # Digits only (crm.normalize.phone_digits), for search and 名寄せ.
     phone_digits = models.CharField(max_length=20, blank=True, editable=False)
+    # Names, readings and email as one key (crm.normalize.search_key).
+    search_text = models.CharField(max_length=600, blank=True, editable=False)
     company = models.ForeignKey(
         Company,
         verbose_name=_("company"),
@@ -192,14 +187,24 @@ class Lead(models.Model):
         return self.display_name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        # A derived column of this row only; it must never drift from the phone.
+        # Derived columns of this row only; they must never drift from their sources.
         self.phone_digits = normalize.phone_digits(self.phone)
-        if (fields := kwargs.get("update_fields")) is not None and "phone" in fields:
-            kwargs["update_fields"] = {*fields, "phone_digits"}
+        self.search_text = self.compute_search_text()
+        if (fields := kwargs.get("update_fields")) is not None:
+            kwargs["update_fields"] = {*fields, "phone_digits", "search_text"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("crm:lead_detail", args=[self.pk])
+
+    def compute_search_text(self) -> str:
+        return normalize.search_key(
+            self.family_name,
+            self.given_name,
+            self.family_name_kana,
+            self.given_name_kana,
+            self.email,
+        )[:600]
 
     @property
     def display_name(self) -> str:
