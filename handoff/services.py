@@ -119,7 +119,8 @@ def claim_handoff(handoff: Handoff, *, rep: User) -> bool:
     )
     if won:
         Lead.objects.filter(pk=handoff.lead_id).update(owner=rep, updated_at=timezone.now())
-        Notification.objects.filter(handoff=handoff, recipient=rep, read_at__isnull=True).update(
+        # Nobody else can act on it any more: clear it from every rep's badge.
+        Notification.objects.filter(handoff=handoff, read_at__isnull=True).update(
             read_at=timezone.now()
         )
         handoff.refresh_from_db()

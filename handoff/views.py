@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_htmx.http import trigger_client_event
 
 from crm.http import AuthenticatedRequest
 from handoff import services
@@ -38,7 +39,10 @@ def claim(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         handoff.refresh_from_db()
     if request.htmx:
         context = {"handoff": handoff, "lost": not won, "reject_form": RejectForm()}
-        return render(request, "handoff/queue.html#row", context)
+        response = render(request, "handoff/queue.html#row", context)
+        if won:
+            trigger_client_event(response, "handoffClaimed")
+        return response
     if won:
         messages.success(request, _("You claimed %(lead)s.") % {"lead": handoff.lead})
     else:
@@ -96,7 +100,9 @@ def release(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @login_required
 def notifications(request: AuthenticatedRequest) -> HttpResponse:
-    items = request.user.notifications.select_related("handoff__lead", "handoff__claimed_by")[:50]
+    items = request.user.notifications.select_related(
+        "handoff__lead", "handoff__lead__company", "handoff__claimed_by"
+    )[:50]
     return render(request, "handoff/notifications.html", {"notifications": items})
 
 

@@ -42,6 +42,7 @@ class PeriodForm(forms.Form):
     preset = forms.ChoiceField(
         label=_("Period"),
         required=False,
+        initial="this_quarter",
         choices=[(key, label) for key, (label, _fn) in PRESETS.items()] + [("custom", _("Custom"))],
     )
     start = forms.DateField(

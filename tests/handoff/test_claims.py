@@ -20,10 +20,11 @@ def test_first_claim_wins_and_second_claim_loses(rep, other_rep):
     assert Lead.objects.get(pk=handoff.lead_id).owner == rep
 
 
-def test_claim_marks_the_reps_notification_read(rep):
+def test_claim_clears_the_notification_from_every_reps_badge(rep, other_rep):
     handoff = factories.qualified_handoff()
     services.claim_handoff(handoff, rep=rep)
-    assert Notification.objects.get(recipient=rep).read_at is not None
+    assert Notification.objects.filter(handoff=handoff).count() == 2
+    assert not Notification.objects.filter(handoff=handoff, read_at__isnull=True).exists()
 
 
 def test_accept_moves_lead_to_sal(rep):
@@ -80,6 +81,7 @@ def test_htmx_claim_returns_the_row_claimed_by_me(client_as, rep):
     assert response.status_code == 200
     assert 'data-testid="claimed-by-me"' in body
     assert "<html" not in body
+    assert "handoffClaimed" in response["HX-Trigger"]  # the lists and the badge refresh
 
 
 def test_htmx_claim_lost_says_someone_else_has_it(client_as, rep, other_rep):
