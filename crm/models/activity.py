@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.models.campaign import Campaign
 from crm.models.people import Lead
@@ -76,7 +77,7 @@ class Answer(models.Model):
         BUDGET = "budget", _("Budget")
         AUTHORITY = "authority", _("Decision authority")
         NEED = "need", _("Need")
-        TIMELINE = "timeline", _("Timeline")
+        TIMELINE = "timeline", pgettext_lazy("hearing-sheet question", "Timeline")
         CURRENT_TOOL = "current_tool", _("Current tool")
         HEADCOUNT = "headcount", _("Headcount")
         OTHER = "other", _("Other")

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def new_capture_key() -> str:
@@ -19,7 +20,7 @@ def new_capture_key() -> str:
 class Campaign(models.Model):
     class Channel(models.TextChoices):
         WEB = "web", _("Web")
-        EMAIL = "email", _("Email")
+        EMAIL = "email", pgettext_lazy("campaign channel", "Email")
         WEBINAR = "webinar", _("Webinar")
         SEMINAR = "seminar", _("Seminar")
         EXHIBITION = "exhibition", _("Exhibition")
@@ -28,7 +29,7 @@ class Campaign(models.Model):
         REFERRAL = "referral", _("Referral")
         OTHER = "other", _("Other")
 
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("campaign name"), max_length=200)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     starts_on = models.DateField(_("starts on"), null=True, blank=True)
     ends_on = models.DateField(_("ends on"), null=True, blank=True)

@@ -21,7 +21,7 @@ class Deal(models.Model):
     company = models.ForeignKey(
         Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="deals"
     )
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("deal name"), max_length=200)
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=0, default=0)
     stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices, default=Stage.OPEN)
     close_date = models.DateField(_("close date"), null=True, blank=True)
