@@ -172,6 +172,8 @@ def lead_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "lead": lead,
             "activities": activities,
             "stage_changes": lead.stage_changes.select_related("changed_by"),
+            "answers": lead.answers.select_related("recorded_by"),
+            "consents": lead.consents.all(),
         },
     )
 

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0005_search_indexes'),
+        ("crm", "0005_search_indexes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='campaign',
-            name='name',
-            field=models.CharField(max_length=200, verbose_name='campaign name'),
+            model_name="campaign",
+            name="name",
+            field=models.CharField(max_length=200, verbose_name="campaign name"),
         ),
         migrations.AlterField(
-            model_name='deal',
-            name='name',
-            field=models.CharField(max_length=200, verbose_name='deal name'),
+            model_name="deal",
+            name="name",
+            field=models.CharField(max_length=200, verbose_name="deal name"),
         ),
     ]

@@ -175,3 +175,21 @@ def test_limit_per_key_holds_across_addresses(client, campaign, settings):
         for i in range(3)
     ]
     assert statuses == [200, 200, 429]
+
+
+def test_lead_page_shows_answers_consents_and_reading(client_as, campaign, marketer):
+    from crm.models import Answer
+
+    client_as(marketer)
+    client = client_as(marketer)
+    client.post(
+        capture_url(campaign), {"email": "k@example.jp", "family_name": "加藤", "consent": "on"}
+    )
+    lead = Lead.objects.get()
+    Lead.objects.filter(pk=lead.pk).update(family_name_kana="カトウ")
+    Answer.objects.create(
+        lead=lead, question="budget", answer="年間300万円", source="web_form", recorded_by=marketer
+    )
+    page = client.get(lead.get_absolute_url()).content.decode()
+    assert "年間300万円" in page and 'data-testid="answers"' in page
+    assert 'data-testid="consents"' in page and "policy 2026-01" in page
