@@ -1,0 +1,154 @@
+"""The lead list with search and filters at 1,000,000 leads on PostgreSQL.
+
+Server time of the real view (Django's test client, so no network) and its
+query count, for typical searches and filters; in the same run, the naive way
+(icontains on each column with a join to the company, and an exact count).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+
+from bench._django import describe, percentile, setup
+
+LEADS = int(os.environ.get("BENCH_LEADS", "1000000"))
+COMPANIES = LEADS // 20
+REPEAT = 20
+SEARCHES = {
+    "no filter": {},
+    "kanji name, 3+ chars (山田太)": {"q": "山田太"},
+    "kana reading (ヤマダ)": {"q": "ヤマダ"},
+    "one character (林)": {"q": "林"},
+    "email fragment (person12345)": {"q": "person12345"},
+    "company (青葉商事12)": {"q": "青葉商事12"},
+    "phone digits (1234-5678)": {"q": "1234-5678"},
+    "stage = MQL, by engagement": {"stage": "mql", "sort": "-engagement"},
+    "campaign + min engagement": {"campaign": "1", "min_engagement": "30"},
+    "created last 30 days": {"created_from": "2026-10-28"},
+}
+
+
+def generate() -> None:
+    """1M leads with Japanese names and readings, 50k companies, by SQL."""
+    from django.db import connection
+
+    from crm import demo
+
+    families = [f for f, _ in demo.FAMILY_NAMES]
+    family_kana = [k for _, k in demo.FAMILY_NAMES]
+    givens = [g for g, _ in demo.GIVEN_NAMES]
+    given_kana = [k for _, k in demo.GIVEN_NAMES]
+    stems = demo.COMPANY_STEMS
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE crm_activity, crm_stagechange, crm_outboxevent, crm_consent, crm_answer, "
+            "handoff_notification, handoff_handoff, crm_deal, crm_lead, crm_company, crm_campaign "
+            "RESTART IDENTITY CASCADE"
+        )
+        cursor.execute(
+            "INSERT INTO crm_campaign (name, channel, budget, actual_cost, utm_code, capture_key, owner_id, created_at) "
+            "SELECT 'Campaign ' || g, 'web', 0, 0, 'bench-' || g, md5(g::text), (SELECT min(id) FROM auth_user), now() "
+            "FROM generate_series(1, 200) g"
+        )
+        cursor.execute(
+            "INSERT INTO crm_company (name, name_kana, key, domain, industry, size_band, prefecture, address, created_at) "
+            "SELECT '株式会社' || (%s::text[])[1 + g %% 20] || '商事' || g, '', (%s::text[])[1 + g %% 20] || '商事' || g, "
+            "'', '', '', '13', '', now() FROM generate_series(1, %s) g",
+            [stems, stems, COMPANIES],
+        )
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        for index in ("lead_search_text_trgm", "lead_phone_digits_trgm"):
+            cursor.execute(f"DROP INDEX IF EXISTS {index}")
+        cursor.execute(
+            """
+            INSERT INTO crm_lead (family_name, given_name, family_name_kana, given_name_kana, email, phone,
+                phone_digits, search_text, company_id, department, title, stage, owner_id, source_campaign_id,
+                fit_score, engagement_score, created_at, updated_at)
+            SELECT f, gv, fk, gk, e, '03-' || lpad((g %% 10000)::text, 4, '0') || '-' || lpad((g / 10000)::text, 4, '0'),
+                '03' || lpad((g %% 10000)::text, 4, '0') || lpad((g / 10000)::text, 4, '0'),
+                f || gv || fk || gk || replace(replace(e, '@', ''), '.', ''),
+                1 + g %% %s, '', '', (ARRAY['lead','lead','lead','mql','sal','sql','recycled'])[1 + g %% 7], NULL,
+                1 + g %% 200, g %% 50, g %% 97, now() - (g %% 365) * interval '1 day', now()
+            FROM (
+                SELECT g, (%s::text[])[1 + g %% 20] AS f, (%s::text[])[1 + (g / 20) %% 20] AS gv,
+                    (%s::text[])[1 + g %% 20] AS fk, (%s::text[])[1 + (g / 20) %% 20] AS gk,
+                    'person' || g || '@example.jp' AS e
+                FROM generate_series(1, %s) g
+            ) s
+            """,
+            [COMPANIES, families, givens, family_kana, given_kana, LEADS],
+        )
+        cursor.execute(
+            "CREATE INDEX lead_search_text_trgm ON crm_lead USING gin (search_text gin_trgm_ops)"
+        )
+        cursor.execute(
+            "CREATE INDEX lead_phone_digits_trgm ON crm_lead USING gin (phone_digits gin_trgm_ops)"
+        )
+        cursor.execute("ANALYZE crm_lead; ANALYZE crm_company")
+
+
+def naive(params: dict[str, str]) -> float:
+    """The same list the straightforward way: icontains per column, a join for
+    the company, an exact count, then the page."""
+    from django.db.models import Q
+
+    from crm.models import Lead
+
+    start = time.perf_counter()
+    leads = Lead.objects.select_related("company", "owner", "source_campaign")
+    if text := params.get("q"):
+        leads = leads.filter(
+            Q(family_name__icontains=text) | Q(given_name__icontains=text) | Q(family_name_kana__icontains=text)
+            | Q(given_name_kana__icontains=text) | Q(email__icontains=text) | Q(company__name__icontains=text)
+            | Q(phone__icontains=text)
+        )  # fmt: skip
+    if stage := params.get("stage"):
+        leads = leads.filter(stage=stage)
+    if campaign := params.get("campaign"):
+        leads = leads.filter(source_campaign_id=int(campaign))
+    if minimum := params.get("min_engagement"):
+        leads = leads.filter(engagement_score__gte=minimum)
+    leads.count()
+    list(leads.order_by("-created_at")[:50])
+    return (time.perf_counter() - start) * 1000
+
+
+def run() -> None:
+    setup()
+    from django.contrib.auth.models import Group, User
+    from django.db import connection, transaction
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from crm.models import Lead
+
+    marketer, created = User.objects.get_or_create(username="bench-marketer")
+    if created:
+        marketer.groups.add(Group.objects.get(name="marketer"))
+    if Lead.objects.count() != LEADS:
+        started = time.perf_counter()
+        with transaction.atomic():
+            generate()
+        print(f"generated {LEADS:,} leads in {time.perf_counter() - started:.0f} s")
+    client = Client()
+    client.force_login(marketer)
+    print(f"{'request':<34} {'baton p50/p95 (ms)':>20} {'queries':>8} {'naive p50/p95 (ms)':>20}")
+    all_times = []
+    for label, params in SEARCHES.items():
+        times, queries = [], 0
+        for _ in range(REPEAT):
+            with CaptureQueriesContext(connection) as ctx:
+                start = time.perf_counter()
+                response = client.get("/crm/leads/", params)
+                times.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200
+            queries = len(ctx.captured_queries)
+        naive_times = [naive(params) for _ in range(3)]
+        all_times += times
+        print(
+            f"{label:<34} {percentile(times, 50):>9.0f} / {percentile(times, 95):<8.0f} {queries:>8}"
+            f" {statistics.median(naive_times):>9.0f} / {max(naive_times):<8.0f}"
+        )
+    print(f"all requests: {describe(all_times)}; target p95 < 150 ms, <= 10 queries")
