@@ -8,7 +8,7 @@ from django.db.models import Count
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Lead
+from crm.models import Company, Lead
 from crm.models.people import LeadQuerySet
 
 # Each rule: the fields two leads share, and how the page names the match.
@@ -49,6 +49,41 @@ def duplicate_groups(leads: LeadQuerySet, *, limit: int = 50) -> list[DuplicateG
         group.leads = [by_id[pk] for pk in members[ids] if pk in by_id]
     ordered = sorted(groups.values(), key=lambda g: -len(g.leads))
     return [g for g in ordered if len(g.leads) > 1][:limit]
+
+
+@dataclass
+class CompanyGroup:
+    companies: list[Company]
+    reasons: list[Promise] = field(default_factory=list)
+
+
+COMPANY_RULES: list[tuple[str, Promise]] = [
+    ("domain", _("same web domain")),
+    ("name_kana", _("same reading")),
+]
+
+
+def company_groups(*, limit: int = 50) -> list[CompanyGroup]:
+    """Companies that share a domain or a reading: their names differ beyond
+    what the 名寄せ key folds (株式会社 and ㈱ are already one company)."""
+    groups: dict[frozenset[int], CompanyGroup] = {}
+    for name, reason in COMPANY_RULES:
+        shared = (
+            Company.objects.exclude(**{name: ""})
+            .values(name)
+            .annotate(n=Count("pk"), ids=_ids())
+            .filter(n__gt=1)
+            .order_by("-n")[:limit]
+        )
+        for row in shared:
+            ids = frozenset(_split_ids(row["ids"]))
+            groups.setdefault(ids, CompanyGroup([])).reasons.append(reason)
+    by_id = Company.objects.in_bulk({pk for ids in groups for pk in ids})
+    for ids, group in groups.items():
+        group.companies = [by_id[pk] for pk in sorted(ids) if pk in by_id]
+    return sorted(
+        (g for g in groups.values() if len(g.companies) > 1), key=lambda g: -len(g.companies)
+    )[:limit]
 
 
 def _ids() -> object:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.imports.mapping import FIELDS, missing_fields
-from crm.models import Activity, Campaign, Lead
+from crm.models import Activity, Campaign, Company, Lead
 from crm.models.people import LeadQuerySet
 
 
@@ -166,6 +166,22 @@ class MergeForm(forms.Form):
             data["others"] = [lead for lead in others if lead.pk != keep.pk]
             if not data["others"]:
                 raise forms.ValidationError(_("Choose at least one other lead to merge."))
+        return data
+
+
+class CompanyMergeForm(forms.Form):
+    """Which company to keep, and which to fold into it."""
+
+    keep = forms.ModelChoiceField(queryset=Company.objects.all())
+    others = forms.ModelMultipleChoiceField(queryset=Company.objects.all())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        keep, others = data.get("keep"), data.get("others")
+        if keep is not None and others is not None:
+            data["others"] = [company for company in others if company.pk != keep.pk]
+            if not data["others"]:
+                raise forms.ValidationError(_("Choose at least one other company to merge."))
         return data
 
 

@@ -250,13 +250,7 @@ def merge_leads(keep: Lead, other: Lead, *, by: User | None = None) -> Lead:
     keep.engagement_score += other.engagement_score
     try:
         with transaction.atomic():
-            for relation in Lead._meta.related_objects:
-                model = relation.related_model
-                if relation.one_to_many and isinstance(model, type):
-                    field_name = relation.field.name
-                    model._default_manager.filter(**{field_name: other}).update(
-                        **{field_name: keep}
-                    )
+            _repoint(Lead, other, keep)
     except IntegrityError as exc:
         raise MergeConflict(
             _("Both leads have records that cannot be combined (for example two open handoffs).")
@@ -271,3 +265,40 @@ def merge_leads(keep: Lead, other: Lead, *, by: User | None = None) -> Lead:
     )
     other.delete()
     return keep
+
+
+COMPANY_FILL_FIELDS = ("name_kana", "domain", "industry", "size_band", "prefecture", "address")
+
+
+@transaction.atomic
+def merge_companies(keep: Company, other: Company) -> Company:
+    """Fold `other` into `keep` and delete it: its people, deals and whatever
+    else points at a company move to `keep`; blank fields are filled in."""
+    if keep.pk == other.pk:
+        raise MergeConflict(_("A company cannot be merged with itself."))
+    locked = {
+        c.pk: c
+        for c in Company.objects.select_for_update()
+        .filter(pk__in=[keep.pk, other.pk])
+        .order_by("pk")
+    }
+    keep, other = locked[keep.pk], locked[other.pk]
+    changed = [
+        name for name in COMPANY_FILL_FIELDS if not getattr(keep, name) and getattr(other, name)
+    ]
+    for name in changed:
+        setattr(keep, name, getattr(other, name))
+    _repoint(Company, other, keep)
+    if changed:
+        keep.save(update_fields=changed)
+    other.delete()
+    return keep
+
+
+def _repoint(model: type[Lead] | type[Company], old: object, new: object) -> None:
+    """Point every one-to-many relation of `old` at `new`, whichever app it is in."""
+    for relation in model._meta.related_objects:
+        related = relation.related_model
+        if relation.one_to_many and isinstance(related, type):
+            name = relation.field.name
+            related._default_manager.filter(**{name: old}).update(**{name: new})

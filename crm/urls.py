@@ -18,5 +18,6 @@ urlpatterns = [
     path("imports/<int:pk>/rejected.csv", views_import.import_rejections, name="import_rejections"),
     path("duplicates/", views.duplicates, name="duplicates"),
     path("duplicates/merge/", views.merge, name="merge"),
+    path("duplicates/merge-companies/", views.merge_companies, name="merge_companies"),
     path("companies/<int:pk>/", views.company_detail, name="company_detail"),
 ]

@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm import dedupe, export, ratelimit, services
-from crm.forms import CampaignForm, CaptureForm, LeadFilterForm, MergeForm
+from crm.forms import CampaignForm, CaptureForm, CompanyMergeForm, LeadFilterForm, MergeForm
 from crm.http import AuthenticatedRequest, HtmxHttpRequest
 from crm.models import Campaign, Company, Consent, Lead
 
@@ -86,6 +86,8 @@ def campaign_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         total=Count("pk", distinct=True),
         mqls=Count("pk", filter=Q(stage_changes__to_stage=Lead.Stage.MQL), distinct=True),
     )
+    stats["cost_per_lead"] = campaign.cost_per(stats["total"])
+    stats["cost_per_mql"] = campaign.cost_per(stats["mqls"])
     capture_url = request.build_absolute_uri(reverse("capture", args=[campaign.capture_key]))
     return render(
         request,
@@ -279,7 +281,8 @@ def company_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def duplicates(request: AuthenticatedRequest) -> HttpResponse:
     """名寄せ: groups of probable duplicates, each with a merge form."""
     groups = dedupe.duplicate_groups(Lead.objects.visible_to(request.user))
-    return render(request, "crm/duplicates.html", {"groups": groups})
+    companies = dedupe.company_groups()
+    return render(request, "crm/duplicates.html", {"groups": groups, "company_groups": companies})
 
 
 @login_required
@@ -299,4 +302,20 @@ def merge(request: AuthenticatedRequest) -> HttpResponse:
         messages.error(request, _("Not merged: %(reason)s") % {"reason": exc})
         return redirect("crm:duplicates")
     messages.success(request, _("Merged into %(lead)s.") % {"lead": keep.display_name})
+    return redirect(keep)
+
+
+@login_required
+@permission_required(["crm.change_company", "crm.change_lead"], raise_exception=True)
+@require_POST
+def merge_companies(request: AuthenticatedRequest) -> HttpResponse:
+    """Merge the chosen companies into the one to keep."""
+    form = CompanyMergeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("crm:duplicates")
+    keep = form.cleaned_data["keep"]
+    for other in form.cleaned_data["others"]:
+        keep = services.merge_companies(keep, other)
+    messages.success(request, _("Merged into %(company)s.") % {"company": keep.name})
     return redirect(keep)

@@ -41,6 +41,7 @@ MATRIX: dict[str, tuple[str, str | None, tuple[int, int, int, int, int]]] = {
     "crm:import_rejections": ("get", "import_job", (LOGIN, 200, 403, 403, 403)),
     "crm:duplicates": ("get", None, (LOGIN, 200, 403, 403, 403)),
     "crm:merge": ("post", None, (LOGIN, 302, 403, 403, 403)),
+    "crm:merge_companies": ("post", None, (LOGIN, 302, 403, 403, 403)),
     "crm:lead_export": ("get", None, (LOGIN, 200, 403, 403, 200)),
     "crm:lead_detail": ("get", "reps_lead", (LOGIN, 200, 200, 404, 200)),
     "crm:company_detail": ("get", "company", (LOGIN, 200, 200, 200, 200)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -69,3 +70,7 @@ class Campaign(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("crm:campaign_detail", args=[self.pk])
+
+    def cost_per(self, count: int) -> Decimal | None:
+        """Actual cost divided over `count` results, in whole yen; None for none."""
+        return (self.actual_cost / count).quantize(Decimal(1)) if count else None

@@ -193,3 +193,16 @@ def test_lead_page_shows_answers_consents_and_reading(client_as, campaign, marke
     page = client.get(lead.get_absolute_url()).content.decode()
     assert "年間300万円" in page and 'data-testid="answers"' in page
     assert 'data-testid="consents"' in page and "policy 2026-01" in page
+
+
+def test_campaign_page_shows_cost_per_lead(client_as, campaign, marketer):
+    from decimal import Decimal
+
+    campaign.actual_cost = Decimal(300_000)
+    campaign.save(update_fields=["actual_cost"])
+    for n in range(3):
+        client_as(marketer).post(
+            capture_url(campaign), {"email": f"c{n}@example.jp", "family_name": "C"}
+        )
+    page = client_as(marketer).get(campaign.get_absolute_url()).content.decode()
+    assert "¥100,000 per lead" in page

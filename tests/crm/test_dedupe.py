@@ -117,3 +117,28 @@ def test_merge_needs_another_lead(client_as, marketer):
         reverse("crm:merge"), {"keep": lead.pk, "others": [lead.pk]}, follow=True
     )
     assert "Choose at least one other lead" in response.content.decode()
+
+
+def test_companies_sharing_a_domain_are_listed_and_merged_with_their_people(client_as, marketer):
+    keep = Company.objects.create(name="株式会社青葉商事", domain="aoba.example.jp")
+    other = Company.objects.create(
+        name="青葉トレーディング", domain="aoba.example.jp", industry="retail"
+    )
+    person = factories.lead(company=other)
+    client = client_as(marketer)
+    page = client.get(reverse("crm:duplicates")).content.decode()
+    assert 'data-testid="company-group"' in page and "same web domain" in page
+    response = client.post(
+        reverse("crm:merge_companies"), {"keep": keep.pk, "others": [keep.pk, other.pk]}
+    )
+    assert response.status_code == 302
+    assert not Company.objects.filter(pk=other.pk).exists()
+    person.refresh_from_db()
+    keep.refresh_from_db()
+    assert person.company == keep and keep.industry == "retail"
+
+
+def test_company_merge_with_itself_is_refused():
+    company = Company.objects.create(name="北斗物流")
+    with pytest.raises(services.MergeConflict):
+        services.merge_companies(company, company)
