@@ -90,6 +90,17 @@ def test_marketer_creates_a_campaign_and_sees_its_first_lead(
     expect(page.get_by_text("資料をください")).to_be_visible()
     screenshot(page, "marketer-lead-detail")
 
+    # 4. And through the lead list's search, as one looks a person up later.
+    page.get_by_role("link", name="Leads").first.click()
+    page.get_by_label("Search").fill("山田")
+    results = page.locator("#results")
+    expect(results.get_by_role("link", name="花子 山田")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"q=%E5%B1%B1%E7%94%B0"))
+    page.get_by_label("Search").fill("nobody-here")
+    expect(page.get_by_test_id("lead-count")).to_contain_text("0 leads")
+    expect(results).to_contain_text("No leads match")
+    screenshot(page, "marketer-lead-search")
+
     lead = Lead.objects.get(email="yamada@example.co.jp")
     assert lead.source_campaign == campaign
     assert list(lead.activities.values_list("kind", flat=True)) == [Activity.Kind.FORM_SUBMIT]
