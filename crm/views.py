@@ -32,7 +32,7 @@ class CappedPaginator(Paginator):
     """Counts at most CAP rows: an exact count over a million leads would cost
     tens of milliseconds on every page (FIELD-NOTES)."""
 
-    CAP = 10_000
+    CAP = 2_000
 
     @cached_property
     def count(self) -> int:

@@ -64,6 +64,10 @@ class Company(models.Model):
         return reverse("crm:company_detail", args=[self.pk])
 
 
+# A company search broader than this is not what anyone is looking for.
+MAX_COMPANY_MATCHES = 500
+
+
 class LeadQuerySet(models.QuerySet["Lead"]):
     def visible_to(self, user: User | AnonymousUser) -> LeadQuerySet:
         """Marketers and managers see every lead; a rep sees the leads waiting
@@ -97,8 +101,11 @@ class LeadQuerySet(models.QuerySet["Lead"]):
         else:
             match = Q(search_text__contains=key)
             companies = Company.objects.filter(key__contains=normalize.company_key(text) or key)
-        # A subquery, not a join, so each side can use its own index.
-        match |= Q(company_id__in=companies.values("pk"))
+        # The matching companies first, as a list: against a literal IN list
+        # PostgreSQL can OR the lead's indexes together (a subquery would make
+        # it filter every lead in date order instead).
+        if company_ids := list(companies.values_list("pk", flat=True)[:MAX_COMPANY_MATCHES]):
+            match |= Q(company_id__in=company_ids)
         if len(digits := normalize.phone_digits(text)) >= 4:
             match |= Q(phone_digits__contains=digits)
         return self.filter(match)
@@ -181,6 +188,9 @@ class Lead(models.Model):
             models.Index(fields=["stage"], name="lead_stage_idx"),
             # 名寄せ: people sharing a phone number.
             models.Index(fields=["phone_digits"], name="lead_phone_digits_idx"),
+            # The lead list sorted by score, highest first.
+            models.Index(fields=["-engagement_score", "-id"], name="lead_engagement_idx"),
+            models.Index(fields=["-fit_score", "-id"], name="lead_fit_idx"),
         ]
 
     def __str__(self) -> str:
