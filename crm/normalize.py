@@ -3,6 +3,7 @@ the same person or company compare equal."""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -40,6 +41,7 @@ def phone_digits(phone: str) -> str:
     return digits
 
 
+@functools.lru_cache(maxsize=65_536)  # an import repeats its companies row after row
 def company_key(name: str) -> str:
     """A company's name without its legal form, spaces and punctuation, so that
     株式会社青葉商事, ㈱青葉商事 and 青葉商事（株） compare equal."""

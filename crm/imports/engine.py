@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -130,17 +131,18 @@ def _apply_chunk(
             new_leads.append(_new_lead_row(candidate, company=company, campaign=campaign, now=now))
             continue
         fields = _changes(lead, candidate)
-        if company and lead.company_id != company.pk:
-            lead.company = company
+        company_id = lead["company_id"]
+        if company and company_id != company.pk:
+            company_id = company.pk
             fields.append("company")
         if fields:
-            for name in fields:
-                if name != "company":
-                    setattr(lead, name, getattr(candidate, name))
-            lead.phone_digits = normalize.phone_digits(lead.phone)
-            lead.search_text = lead.compute_search_text()
-            lead.updated_at = now
-            changed.append(lead)
+            values = {name: getattr(candidate, name) or lead[name] for name in LEAD_FIELDS}
+            updated = Lead(
+                pk=lead["id"], email=lead["email"], company_id=company_id, updated_at=now, **values
+            )
+            updated.phone_digits = normalize.phone_digits(updated.phone)
+            updated.search_text = updated.compute_search_text()
+            changed.append(updated)
             counts.updated += 1
         else:
             counts.unchanged += 1
@@ -251,29 +253,33 @@ def _new_lead_row(
     )
 
 
-def _changes(lead: Lead, candidate: Candidate) -> list[str]:
+def _changes(lead: dict[str, Any], candidate: Candidate) -> list[str]:
     return [
         name
         for name in LEAD_FIELDS
-        if getattr(candidate, name) and getattr(candidate, name) != getattr(lead, name)
+        if getattr(candidate, name) and getattr(candidate, name) != lead[name]
     ]
 
 
-def _company_changes(lead: Lead, candidate: Candidate) -> bool:
+def _company_changes(lead: dict[str, Any], candidate: Candidate) -> bool:
     if not candidate.company:
         return False
-    return lead.company is None or lead.company.key != normalize.company_key(candidate.company)
+    return lead["company__key"] != normalize.company_key(candidate.company)
 
 
-def _existing_leads(chunk: Sequence[Candidate]) -> dict[str, Lead]:
-    """Known leads by email, through the case-insensitive unique index."""
+EXISTING_FIELDS = ("id", "email", *LEAD_FIELDS, "company_id", "company__key")
+
+
+def _existing_leads(chunk: Sequence[Candidate]) -> dict[str, dict[str, Any]]:
+    """Known leads by email, as plain rows (cheaper than model instances at
+    import sizes), through the case-insensitive unique index."""
     emails = [c.email for c in chunk]
-    leads = (
+    rows = (
         Lead.objects.alias(email_ci=Lower("email"))
         .filter(email_ci__in=emails)
-        .select_related("company")
+        .values(*EXISTING_FIELDS)
     )
-    return {lead.email: lead for lead in leads}
+    return {row["email"]: row for row in rows}
 
 
 def _lead_ids(chunk: Sequence[Candidate]) -> dict[str, int]:
