@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time, tzinfo
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -45,6 +46,8 @@ class Plan:
     candidates: list[Candidate]
     rejections: list[Rejection]
     counts: Counts = field(default_factory=Counts)
+    # The known leads the dry run read, by email; apply reuses them.
+    existing: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def plan(table: Table, mapping: Sequence[str]) -> Plan:
@@ -66,8 +69,10 @@ def plan(table: Table, mapping: Sequence[str]) -> Plan:
             by_email[checked.email] = checked
             raw[checked.line] = values
     candidates = []
+    known: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(list(by_email.values())):
         existing = _existing_leads(chunk)
+        known.update(existing)
         for candidate in chunk:
             lead = existing.get(candidate.email)
             if lead is None and not candidate.family_name:
@@ -82,7 +87,7 @@ def plan(table: Table, mapping: Sequence[str]) -> Plan:
                 counts.unchanged += 1
     rejections.sort(key=lambda r: r.line)
     counts.rejected = len(rejections)
-    return Plan(candidates, rejections, counts)
+    return Plan(candidates, rejections, counts, known)
 
 
 def apply(
@@ -99,7 +104,15 @@ def apply(
     counts = Counts(merged=planned.counts.merged, rejected=planned.counts.rejected)
     done = 0
     for chunk in _chunks(planned.candidates):
-        _apply_chunk(chunk, counts, campaign=campaign, kind=kind, actor=actor, source=source)
+        _apply_chunk(
+            chunk,
+            counts,
+            planned.existing,
+            campaign=campaign,
+            kind=kind,
+            actor=actor,
+            source=source,
+        )
         done += len(chunk)
         progress(done)
     return counts
@@ -109,6 +122,7 @@ def apply(
 def _apply_chunk(
     chunk: list[Candidate],
     counts: Counts,
+    existing: dict[str, dict[str, Any]],
     *,
     campaign: Campaign | None,
     kind: str,
@@ -119,8 +133,13 @@ def _apply_chunk(
     the file says something new. 3. One timeline entry per row, idempotent by
     an external id derived from the row. 4. One outbox event for scoring."""
     now = timezone.now()
+    if connection.vendor == "postgresql":
+        # Each chunk's commit need not wait for its WAL flush: the job is marked
+        # done by a synchronous commit after the last chunk, which flushes all
+        # of them, and a job cut short is run again (re-applying is a no-op).
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
     companies = _companies_for(chunk)
-    existing = _existing_leads(chunk)
     new_leads, changed = [], []
     for candidate in chunk:
         company = (
@@ -181,18 +200,13 @@ def _record_activities(
     now: datetime,
 ) -> None:
     rows = {}
+    tz = timezone.get_current_timezone()
     for candidate in chunk:
         if candidate.email not in lead_ids:
             continue
         key = f"{candidate.email}|{kind}|{candidate.occurred_on}|{campaign.pk if campaign else ''}"
         external_id = "import:" + hashlib.sha256(key.encode()).hexdigest()[:40]
-        occurred_at = (
-            datetime.combine(
-                candidate.occurred_on, time(12), tzinfo=timezone.get_current_timezone()
-            )
-            if candidate.occurred_on
-            else now
-        )
+        occurred_at = _noon(candidate.occurred_on, tz) if candidate.occurred_on else now
         details = {"import": source, "line": candidate.line}
         details.update(
             {k: v for k, v in (("note", candidate.note), ("mobile", candidate.mobile)) if v}
@@ -280,6 +294,12 @@ def _existing_leads(chunk: Sequence[Candidate]) -> dict[str, dict[str, Any]]:
         .values(*EXISTING_FIELDS)
     )
     return {row["email"]: row for row in rows}
+
+
+@functools.lru_cache(maxsize=4096)
+def _noon(day: date, tz: tzinfo) -> datetime:
+    """A dated row's timeline entry sits at noon of that day, local time."""
+    return datetime.combine(day, time(12), tzinfo=tz)
 
 
 def _lead_ids(chunk: Sequence[Candidate]) -> dict[str, int]:

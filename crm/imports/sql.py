@@ -10,6 +10,7 @@ INSERTs.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from collections.abc import Callable, Iterable, Sequence
@@ -64,8 +65,11 @@ def _copy_insert(
 ) -> list[Any]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    for row in rows:
-        writer.writerow([_copy_text(value) for value in row])
+    writer.writerows(
+        [value if type(value) is str else _copy_text(value) for value in row] for row in rows
+    )
+    if not buffer.tell():
+        return []
     buffer.seek(0)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS _baton_rows")
@@ -89,15 +93,21 @@ def _copy_insert(
 
 
 def _copy_text(value: object) -> object:
+    """A value as COPY's CSV reads it (strings are passed through by the caller)."""
     if value is None:
         return ""  # COPY's NULL; text columns that cannot be NULL are FORCE_NOT_NULL
     if isinstance(value, datetime):
-        return value.isoformat()
+        return _isoformat(value)
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool):
         return "t" if value else "f"
     return value
+
+
+@functools.lru_cache(maxsize=4096)  # an import stamps thousands of rows with one time
+def _isoformat(value: datetime) -> str:
+    return value.isoformat()
 
 
 def _values_insert(
@@ -115,7 +125,7 @@ def _values_insert(
     results: list[Any] = []
     iterator = iter(rows)
     with connection.cursor() as cursor:
-        while batch := list(islice(iterator, batch_size)):
+        while batch := list(islice(iterator, batch_size)):  # nothing at all for no rows
             params: list[Any] = [
                 adapt(value) for row in batch for adapt, value in zip(adapters, row, strict=True)
             ]
