@@ -8,7 +8,6 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -163,29 +162,58 @@ def record_activity(
     return activity, True
 
 
-def score_activity(activity_id: int) -> Activity | None:
-    """Give one activity its points and add them to its lead's engagement.
+def score_activity(activity_id: int, *, rules: list[scoring.Rule] | None = None) -> Activity | None:
+    """Record one activity's points and recompute its lead's scores.
 
     Runs inside the caller's transaction. The conditional update on
     `scored_at` is the ledger: the second call for the same activity changes
-    nothing and returns None.
+    nothing and returns None. The scores are recomputed from all the lead's
+    activities, not incremented, so they are the same in any order of arrival.
     """
-    activity = Activity.objects.filter(pk=activity_id).only("pk", "kind", "lead_id").first()
+    activity = (
+        Activity.objects.filter(pk=activity_id)
+        .only("pk", "kind", "lead_id", "occurred_at", "campaign_id", "details")
+        .first()
+    )
     if activity is None:
         return None
-    rules = dict(ScoringRule.objects.filter(is_active=True).values_list("kind", "points"))
-    points = scoring.points_for(activity.kind, rules)
+    rules = ScoringRule.objects.active().snapshot() if rules is None else rules
+    points = scoring.points_for(activity.scoring_facts(), rules)
     won = Activity.objects.filter(pk=activity_id, scored_at__isnull=True).update(
         scored_at=timezone.now(), points=points
     )
     if not won:
         return None
-    if points:
-        Lead.objects.filter(pk=activity.lead_id).update(
-            engagement_score=F("engagement_score") + points, updated_at=timezone.now()
-        )
+    rescore_lead(activity.lead_id, rules=rules)
     activity.points = points
     return activity
+
+
+def explain_lead(
+    lead: Lead, *, rules: list[scoring.Rule] | None = None, now: datetime | None = None
+) -> scoring.Explanation:
+    """Where every point of the lead's scores comes from, as of `now`."""
+    rules = ScoringRule.objects.active().snapshot() if rules is None else rules
+    activities = lead.activities.only("pk", "kind", "occurred_at", "campaign_id", "details")
+    facts = [activity.scoring_facts() for activity in activities]
+    return scoring.explain(lead.scoring_facts(), facts, rules, now=now or timezone.now())
+
+
+def rescore_lead(
+    lead_id: int, *, rules: list[scoring.Rule] | None = None, now: datetime | None = None
+) -> scoring.Explanation | None:
+    """Recompute one lead's fit and engagement from its facts and activities.
+    Safe to repeat: it writes what the rules give, whatever was there."""
+    lead = Lead.objects.select_related("company").filter(pk=lead_id).first()
+    if lead is None:
+        return None
+    explanation = explain_lead(lead, rules=rules, now=now)
+    fit, engagement = explanation.fit_score, explanation.engagement_score
+    if (fit, engagement) != (lead.fit_score, lead.engagement_score):
+        Lead.objects.filter(pk=lead_id).update(
+            fit_score=fit, engagement_score=engagement, updated_at=timezone.now()
+        )
+    return explanation
 
 
 def change_stage(lead: Lead, to_stage: str, *, by: User | None = None, reason: str = "") -> bool:

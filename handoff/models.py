@@ -40,10 +40,10 @@ class HandoffPolicy(models.Model):
 
     def qualifies(self, lead: Lead) -> bool:
         """MQL: both scores at or above their thresholds."""
-        return (
-            lead.fit_score >= self.fit_threshold
-            and lead.engagement_score >= self.engagement_threshold
-        )
+        return self.qualifies_scores(lead.fit_score, lead.engagement_score)
+
+    def qualifies_scores(self, fit: int, engagement: int) -> bool:
+        return fit >= self.fit_threshold and engagement >= self.engagement_threshold
 
 
 class HandoffQuerySet(models.QuerySet["Handoff"]):

@@ -1,12 +1,13 @@
 """crm's models, one module per area; import them from here."""
 
-from crm.models.activity import Activity, Answer, ScoringRule
+from crm.models.activity import Activity, Answer
 from crm.models.campaign import Campaign, new_capture_key
 from crm.models.choices import Industry, Prefecture, SizeBand
 from crm.models.deal import Deal
 from crm.models.imports import ImportJob
 from crm.models.outbox import OutboxEvent
 from crm.models.people import Company, Consent, Lead, StageChange
+from crm.models.scoring import ScoringRule
 
 __all__ = [
     "Activity",

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from crm import scoring
 from crm.models.campaign import Campaign
 from crm.models.people import Lead
 
@@ -64,6 +65,16 @@ class Activity(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.lead_id})"
 
+    def scoring_facts(self) -> scoring.ActivityFacts:
+        details = self.details if isinstance(self.details, dict) else {}
+        return scoring.ActivityFacts(
+            id=self.pk,
+            kind=self.kind,
+            occurred_at=self.occurred_at,
+            campaign_id=self.campaign_id,
+            url=str(details.get("url", "")),
+        )
+
     @property
     def is_sales_touch(self) -> bool:
         return self.kind in self.SALES_KINDS
@@ -110,21 +121,3 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_question_display()}: {self.answer[:40]}"
-
-
-class ScoringRule(models.Model):
-    """Points per activity kind (the simple engagement model)."""
-
-    kind = models.CharField(
-        _("activity kind"), max_length=20, choices=Activity.Kind.choices, unique=True
-    )
-    points = models.IntegerField(_("points"))
-    is_active = models.BooleanField(_("active"), default=True)
-
-    class Meta:
-        ordering = ["kind"]
-        verbose_name = _("scoring rule")
-        verbose_name_plural = _("scoring rules")
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.points}"

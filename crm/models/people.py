@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from crm import normalize
+from crm import normalize, scoring
 from crm.models.campaign import Campaign
 from crm.models.choices import Industry, Prefecture, SizeBand
 
@@ -222,6 +222,17 @@ class Lead(models.Model):
         if (translation.get_language() or "").startswith("ja"):
             return f"{self.family_name} {self.given_name}".strip()
         return f"{self.given_name} {self.family_name}".strip()
+
+    def scoring_facts(self) -> scoring.LeadFacts:
+        company = self.company
+        return scoring.LeadFacts(
+            title=self.title,
+            department=self.department,
+            email=self.email,
+            size_band=company.size_band if company else "",
+            industry=company.industry if company else "",
+            prefecture=company.prefecture if company else "",
+        )
 
     @property
     def display_kana(self) -> str:

@@ -58,8 +58,10 @@ def test_missing_event_is_skipped():
 
 
 def test_crossing_the_threshold_hands_off_once_and_notifies_every_rep(rep, other_rep, marketer):
-    policy = HandoffPolicy.current()
-    lead = factories.lead(engagement_score=policy.engagement_threshold - 1)
+    HandoffPolicy.objects.filter(pk=1).update(engagement_threshold=40)
+    lead = factories.lead()
+    _activity, first = factories.activity_event(lead, Activity.Kind.FORM_SUBMIT)
+    assert services.process_activity_event(first.pk) is None  # 20 of 40
     _activity, event = factories.activity_event(lead, Activity.Kind.FORM_SUBMIT)
     handoff = services.process_activity_event(event.pk)
     assert handoff is not None

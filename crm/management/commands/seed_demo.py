@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from crm import demo
+from crm import demo, scoring
 from crm.models import (
     Activity,
     Campaign,
@@ -91,8 +91,8 @@ class Command(BaseCommand):
             )
             for i, (stem, kind) in enumerate(names)
         ]
-        points = dict(ScoringRule.objects.filter(is_active=True).values_list("kind", "points"))
-        self._leads(rng, now, campaigns, companies, points, users)
+        rules = ScoringRule.objects.active().snapshot()
+        self._leads(rng, now, campaigns, companies, rules, users)
 
     def _users(self) -> dict[str, Any]:
         user_model = get_user_model()
@@ -124,8 +124,9 @@ class Command(BaseCommand):
             for i, (name, channel, budget, cost) in enumerate(CAMPAIGNS)
         ]
 
-    def _leads(self, rng, now, campaigns, companies, points, users) -> None:  # type: ignore[no-untyped-def]
+    def _leads(self, rng, now, campaigns, companies, rules, users) -> None:  # type: ignore[no-untyped-def]
         handoff_model = apps.get_model("handoff", "Handoff")
+        policy = apps.get_model("handoff", "HandoffPolicy").current()
         reps = [users["rep"], users["rep2"]]
         for n in range(LEAD_COUNT):
             created = now - timedelta(days=rng.uniform(0, 90), minutes=rng.randint(0, 600))
@@ -158,24 +159,42 @@ class Command(BaseCommand):
             activities = [
                 Activity(
                     lead=lead,
-                    kind=(kind := rng.choice(MARKETING_KINDS) if i else "form_submit"),
+                    kind=rng.choice(MARKETING_KINDS) if i else "form_submit",
                     occurred_at=at,
                     campaign=campaign,
-                    points=points.get(kind, 0),
                     scored_at=at,
                 )
                 for i, at in enumerate(times)
             ]
+            facts = [
+                scoring.ActivityFacts(i, a.kind, a.occurred_at, campaign.pk)
+                for i, a in enumerate(activities)
+            ]
+            for activity, fact in zip(activities, facts, strict=True):
+                activity.points = scoring.points_for(fact, rules)
             Activity.objects.bulk_create(activities)
-            total = sum(a.points for a in activities)
-            Lead.objects.filter(pk=lead.pk).update(engagement_score=total)
-            if total >= 50:
-                crossed = next(
-                    a.occurred_at
-                    for i, a in enumerate(activities)
-                    if sum(b.points for b in activities[: i + 1]) >= 50
-                )
-                self._hand_off(rng, handoff_model, lead, crossed, total, reps, now)
+            today = scoring.explain(lead.scoring_facts(), facts, rules, now=now)
+            Lead.objects.filter(pk=lead.pk).update(
+                fit_score=today.fit_score, engagement_score=today.engagement_score
+            )
+            # The moment the lead first qualified, scored as it stood then.
+            crossed = next(
+                (
+                    fact.occurred_at
+                    for i, fact in enumerate(facts)
+                    if policy.qualifies_scores(
+                        *self._scores(lead, facts[: i + 1], rules, fact.occurred_at)
+                    )
+                ),
+                None,
+            )
+            if crossed:
+                self._hand_off(rng, handoff_model, lead, crossed, today.engagement_score, reps, now)
+
+    @staticmethod
+    def _scores(lead, facts, rules, at) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+        then = scoring.explain(lead.scoring_facts(), facts, rules, now=at)
+        return then.fit_score, then.engagement_score
 
     def _hand_off(self, rng, handoff_model, lead, at, score, reps, now) -> None:  # type: ignore[no-untyped-def]
         """Walk the lead through the handoff states a real team would have left."""

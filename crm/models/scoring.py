@@ -1,0 +1,120 @@
+"""Scoring rules: fit (who the lead is) and engagement (what the lead did)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from crm import scoring
+from crm.models.activity import Activity
+from crm.models.campaign import Campaign
+
+
+class ScoringRuleQuerySet(models.QuerySet["ScoringRule"]):
+    def active(self) -> ScoringRuleQuerySet:
+        return self.filter(is_active=True)
+
+    def snapshot(self) -> list[scoring.Rule]:
+        """The rules as the pure calculation takes them, in their order."""
+        return [rule.as_rule() for rule in self.order_by("dimension", "position", "pk")]
+
+
+class ScoringRule(models.Model):
+    """One rule. Fit rules test the lead once; engagement rules give points for
+    each matching activity, decayed by a half-life, the rule's total capped."""
+
+    class Dimension(models.TextChoices):
+        FIT = "fit", _("Fit")
+        ENGAGEMENT = "engagement", _("Engagement")
+
+    class Condition(models.TextChoices):
+        # Fit: who the lead is.
+        TITLE_CONTAINS = "title_contains", _("Title contains")
+        DEPARTMENT_CONTAINS = "department_contains", _("Department contains")
+        SIZE_BAND_IN = "size_band_in", _("Company size is one of")
+        INDUSTRY_IN = "industry_in", _("Industry is one of")
+        PREFECTURE_IN = "prefecture_in", _("Prefecture is one of")
+        FREE_MAIL = "free_mail", _("Email is a free-mail address")
+        EMAIL_DOMAIN_IN = "email_domain_in", _("Email domain is one of")
+        # Engagement: what the lead did.
+        ACTIVITY = "activity", _("Activity of a kind")
+
+    FIT_CONDITIONS = frozenset(
+        {
+            Condition.TITLE_CONTAINS,
+            Condition.DEPARTMENT_CONTAINS,
+            Condition.SIZE_BAND_IN,
+            Condition.INDUSTRY_IN,
+            Condition.PREFECTURE_IN,
+            Condition.FREE_MAIL,
+            Condition.EMAIL_DOMAIN_IN,
+        }
+    )
+
+    name = models.CharField(_("name"), max_length=100)
+    dimension = models.CharField(
+        _("score"), max_length=20, choices=Dimension.choices, default=Dimension.ENGAGEMENT
+    )
+    condition = models.CharField(
+        _("condition"), max_length=30, choices=Condition.choices, default=Condition.ACTIVITY
+    )
+    # Words or codes for the condition, separated by commas (部長, 課長, Director).
+    value = models.CharField(_("value"), max_length=300, blank=True)
+    kind = models.CharField(
+        _("activity kind"), max_length=20, choices=Activity.Kind.choices, blank=True
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("only for campaign"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="scoring_rules",
+    )
+    url_contains = models.CharField(_("page or link contains"), max_length=200, blank=True)
+    points = models.IntegerField(_("points"))
+    cap = models.PositiveIntegerField(_("at most (points)"), null=True, blank=True)
+    half_life_days = models.PositiveIntegerField(_("half-life (days)"), null=True, blank=True)
+    position = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = ScoringRuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["dimension", "position", "pk"]
+        verbose_name = _("scoring rule")
+        verbose_name_plural = _("scoring rules")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(condition="activity") | ~Q(kind=""),
+                name="scoringrule_activity_has_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(half_life_days__isnull=True) | Q(half_life_days__gt=0),
+                name="scoringrule_half_life_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def as_rule(self) -> scoring.Rule:
+        return scoring.Rule(
+            id=self.pk,
+            name=self.name,
+            dimension=self.dimension,
+            condition=self.condition,
+            points=self.points,
+            words=tuple(self.words),
+            kind=self.kind,
+            campaign_id=self.campaign_id,
+            url_contains=self.url_contains,
+            cap=self.cap,
+            half_life_days=self.half_life_days,
+        )
+
+    @property
+    def words(self) -> list[str]:
+        """The condition's values, trimmed, without empty ones."""
+        return [w.strip() for w in self.value.split(",") if w.strip()]
