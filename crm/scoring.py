@@ -173,9 +173,9 @@ def explain(
     lead: LeadFacts, activities: Iterable[ActivityFacts], rules: Sequence[Rule], *, now: datetime
 ) -> Explanation:
     """Every rule's part of the lead's scores, activity by activity."""
-    activities = sorted(
-        activities, key=lambda a: (a.occurred_at, a.id)
-    )  # the same for any input order
+    # Each activity once, in one order whatever the input's.
+    unique = {activity.id: activity for activity in activities}
+    activities = sorted(unique.values(), key=lambda a: (a.occurred_at, a.id))
     fit = [
         RuleResult(rule, [Contribution(None, rule.points, float(rule.points))])
         for rule in rules
