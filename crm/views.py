@@ -175,6 +175,7 @@ def lead_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "activities": activities,
             "stage_changes": lead.stage_changes.select_related("changed_by"),
             "answers": lead.answers.select_related("recorded_by"),
+            "explanation": services.explain_lead(lead),
             "consents": lead.consents.all(),
         },
     )

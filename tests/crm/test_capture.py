@@ -206,3 +206,17 @@ def test_campaign_page_shows_cost_per_lead(client_as, campaign, marketer):
         )
     page = client_as(marketer).get(campaign.get_absolute_url()).content.decode()
     assert "¥100,000 per lead" in page
+
+
+def test_lead_page_explains_its_scores(client_as, campaign, marketer):
+    client = client_as(marketer)
+    for _ in range(2):
+        client.post(
+            capture_url(campaign),
+            {"email": "e@example.jp", "family_name": "説明", "title": "営業部長"},
+        )
+    lead = Lead.objects.get()
+    page = client.get(lead.get_absolute_url()).content.decode()
+    assert 'data-testid="score-explanation"' in page
+    assert "Decision maker by title" in page  # the fit rule the title matched
+    assert "Form submitted" in page and "half-life 30 days" in page
