@@ -11,6 +11,7 @@ from typing import Any
 
 import django_stubs_ext
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -155,6 +156,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="baton")
+CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -172,6 +174,11 @@ CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {"task": "crm.tasks.relay_outbox", "schedule": timedelta(seconds=10)},
     "purge-outbox": {"task": "crm.tasks.purge_outbox", "schedule": timedelta(hours=6)},
     "requeue-imports": {"task": "crm.tasks.requeue_imports", "schedule": timedelta(minutes=1)},
+    # Engagement decays: rescore everyone each night, in Tokyo time.
+    "nightly-rescore": {
+        "task": "handoff.tasks.nightly_rescore",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 # Which task consumes each outbox topic (the relay publishes by name, so crm does
@@ -179,6 +186,7 @@ CELERY_BEAT_SCHEDULE = {
 BATON_OUTBOX_ROUTES = {
     "activity.recorded": "handoff.tasks.process_activity_event",
     "activities.recorded": "handoff.tasks.process_activity_batch_event",
+    "scoring.rescore_requested": "handoff.tasks.rescore_everyone_event",
 }
 # An event published but still unprocessed after this long is published again.
 BATON_OUTBOX_REPUBLISH_AFTER = timedelta(seconds=env.int("OUTBOX_REPUBLISH_SECONDS", default=60))

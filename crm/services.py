@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import normalize, outbox, scoring
-from crm.models import Activity, Campaign, Company, Consent, Lead, ScoringRule, StageChange
+from crm.models import (
+    Activity,
+    Campaign,
+    Company,
+    Consent,
+    Lead,
+    RescoreJob,
+    ScoringRule,
+    StageChange,
+)
 
 ACTIVITY_RECORDED = "activity.recorded"
 
@@ -330,3 +340,34 @@ def _repoint(model: type[Lead] | type[Company], old: object, new: object) -> Non
         if relation.one_to_many and isinstance(related, type):
             name = relation.field.name
             related._default_manager.filter(**{name: old}).update(**{name: new})
+
+
+RESCORE_REQUESTED = "scoring.rescore_requested"
+
+
+@transaction.atomic
+def request_rescore(*, reason: str, by: User | None = None) -> RescoreJob:
+    """Queue a rescore of every lead (through the outbox, so a broker outage
+    delays it instead of losing it)."""
+    job = RescoreJob.objects.create(reason=reason, created_by=by)
+    outbox.emit(RESCORE_REQUESTED, {"job_id": job.pk})
+    return job
+
+
+def claim_rescore(job_id: int, *, stale_after: timedelta = timedelta(minutes=2)) -> bool:
+    """Take a queued job, or a running one whose worker stopped beating; False
+    while another worker is on it (a duplicate delivery) or when it is done."""
+    stale = timezone.now() - stale_after
+    return bool(
+        RescoreJob.objects.filter(pk=job_id)
+        .filter(
+            Q(status=RescoreJob.Status.QUEUED)
+            | Q(status=RescoreJob.Status.RUNNING, heartbeat_at__lt=stale)
+            | Q(status=RescoreJob.Status.RUNNING, heartbeat_at__isnull=True)
+        )
+        .update(status=RescoreJob.Status.RUNNING, heartbeat_at=timezone.now())
+    )
+
+
+def record_rescore_progress(job_id: int, done: int, total: int) -> None:
+    RescoreJob.objects.filter(pk=job_id).update(done=done, total=total, heartbeat_at=timezone.now())

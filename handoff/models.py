@@ -74,6 +74,7 @@ class Handoff(models.Model):
         ACCEPTED = "accepted", _("Accepted (SAL)")
         REJECTED = "rejected", _("Rejected")
         QUALIFIED = "qualified", _("Qualified (SQL)")
+        WITHDRAWN = "withdrawn", _("Withdrawn (score fell below the threshold)")
 
     class RejectReason(models.TextChoices):
         NO_BUDGET = "no_budget", _("No budget")
@@ -115,10 +116,12 @@ class Handoff(models.Model):
             # Exactly one live handoff per lead, however many activities cross
             # the threshold at once; a rejected one lets the lead hand off again.
             models.UniqueConstraint(
-                fields=["lead"], condition=~Q(status="rejected"), name="handoff_one_live_per_lead"
+                fields=["lead"],
+                condition=~Q(status__in=["rejected", "withdrawn"]),
+                name="handoff_one_live_per_lead",
             ),
             models.CheckConstraint(
-                condition=Q(status="queued") | Q(claimed_by__isnull=False),
+                condition=Q(status__in=["queued", "withdrawn"]) | Q(claimed_by__isnull=False),
                 name="handoff_claimed_has_rep",
             ),
         ]

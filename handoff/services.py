@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from crm import outbox
+from crm import outbox, rescore
 from crm import services as crm
 from crm.models import Lead
 from handoff.models import Handoff, HandoffPolicy, Notification
@@ -169,3 +170,97 @@ def release_handoff(handoff: Handoff, *, rep: User) -> bool:
         Lead.objects.filter(pk=handoff.lead_id).update(owner=None, updated_at=timezone.now())
         handoff.refresh_from_db()
     return bool(won)
+
+
+def rescore_everyone(event_id: int) -> None:
+    """Rescore every lead (rules changed, or the nightly decay), then bring the
+    MQL stage in line with the scores.
+
+    1. Claim the job (a duplicate delivery while it runs does nothing).
+    2. Rescore set-based, batch by batch, beating the job's heartbeat.
+    3. Hand off every lead that now qualifies and was not handed off, once.
+    4. Withdraw the waiting handoffs of leads that no longer qualify, and
+       record their return to the lead stage.
+    """
+    from crm.models import OutboxEvent, RescoreJob, ScoringRule
+
+    event = OutboxEvent.objects.filter(pk=event_id).first()
+    if event is None:
+        return
+    job_id = event.payload["job_id"]
+    if not crm.claim_rescore(job_id):
+        return
+    try:
+        rules = ScoringRule.objects.active().snapshot()
+        changed = rescore.rescore_all(
+            rules,
+            now=timezone.now(),
+            progress=lambda done, total: crm.record_rescore_progress(job_id, done, total),
+        )
+        handed, withdrawn = sync_mql_stage()
+    except Exception:
+        RescoreJob.objects.filter(pk=job_id).update(status=RescoreJob.Status.FAILED)
+        raise
+    RescoreJob.objects.filter(pk=job_id).update(
+        status=RescoreJob.Status.DONE,
+        changed=changed,
+        handed_off=handed,
+        withdrawn=withdrawn,
+        finished_at=timezone.now(),
+    )
+    outbox.mark_processed(event_id)
+
+
+def sync_mql_stage(*, batch: int = 500) -> tuple[int, int]:
+    """Hand off the leads whose scores now qualify; withdraw the waiting
+    handoffs of those that no longer do. Returns (handed off, withdrawn)."""
+    policy = HandoffPolicy.current()
+    qualifying = Q(
+        fit_score__gte=policy.fit_threshold, engagement_score__gte=policy.engagement_threshold
+    )
+    handed = withdrawn = 0
+    candidates = Lead.objects.filter(qualifying, stage__in=HANDOFF_FROM_STAGES).values_list(
+        "pk", flat=True
+    )
+    ids = list(candidates.order_by("pk"))
+    for start in range(0, len(ids), batch):
+        with transaction.atomic():
+            for lead in (
+                Lead.objects.select_for_update()
+                .filter(pk__in=ids[start : start + batch])
+                .order_by("pk")
+            ):
+                handed += hand_off_if_qualified(lead, policy=policy) is not None
+    dropped = (
+        Handoff.objects.queued()
+        .filter(lead__stage=Lead.Stage.MQL)
+        .exclude(
+            lead__fit_score__gte=policy.fit_threshold,
+            lead__engagement_score__gte=policy.engagement_threshold,
+        )
+    )
+    for handoff_id in list(dropped.values_list("pk", flat=True)):
+        withdrawn += withdraw_handoff(handoff_id)
+    return handed, withdrawn
+
+
+@transaction.atomic
+def withdraw_handoff(handoff_id: int) -> bool:
+    """A waiting handoff whose lead fell below the threshold goes away; the lead
+    returns to the lead stage, recorded. False when someone claimed it first."""
+    handoff = (
+        Handoff.objects.select_for_update()
+        .filter(pk=handoff_id, status=Handoff.Status.QUEUED)
+        .first()
+    )
+    if handoff is None:
+        return False
+    Handoff.objects.filter(pk=handoff_id).update(
+        status=Handoff.Status.WITHDRAWN, decided_at=timezone.now()
+    )
+    Notification.objects.filter(handoff_id=handoff_id, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    lead = Lead.objects.select_for_update().get(pk=handoff.lead_id)
+    crm.change_stage(lead, Lead.Stage.LEAD, reason="score fell below the handoff threshold")
+    return True

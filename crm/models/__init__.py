@@ -7,7 +7,7 @@ from crm.models.deal import Deal
 from crm.models.imports import ImportJob
 from crm.models.outbox import OutboxEvent
 from crm.models.people import Company, Consent, Lead, StageChange
-from crm.models.scoring import ScoringRule
+from crm.models.scoring import RescoreJob, ScoringRule
 
 __all__ = [
     "Activity",
@@ -21,6 +21,7 @@ __all__ = [
     "Lead",
     "OutboxEvent",
     "Prefecture",
+    "RescoreJob",
     "ScoringRule",
     "SizeBand",
     "StageChange",

@@ -118,3 +118,45 @@ class ScoringRule(models.Model):
     def words(self) -> list[str]:
         """The condition's values, trimmed, without empty ones."""
         return [w.strip() for w in self.value.split(",") if w.strip()]
+
+
+class RescoreJob(models.Model):
+    """A full rescore of every lead, with its progress for the browser."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to run")
+        RUNNING = "running", _("Rescoring")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    class Reason(models.TextChoices):
+        RULES = "rules", _("Rules changed")
+        NIGHTLY = "nightly", _("Nightly decay")
+
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    handed_off = models.PositiveIntegerField(default=0)
+    withdrawn = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Written as batches finish: a running job whose heartbeat stopped (its
+    # worker died) may be taken over; a live one is left alone.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(100, round(100 * self.done / self.total)) if self.total else 0

@@ -6,11 +6,11 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from celery import current_app
+from celery.schedules import schedule as celery_schedule
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
@@ -21,17 +21,22 @@ logger = logging.getLogger(__name__)
 
 def run_periodic_jobs(stop: threading.Event) -> None:
     """A tiny beat: run each scheduled task in this process when it is due."""
-    schedule: dict[str, dict[str, Any]] = settings.CELERY_BEAT_SCHEDULE
-    next_run = dict.fromkeys(schedule, 0.0)
+    entries: dict[str, dict[str, Any]] = settings.CELERY_BEAT_SCHEDULE
+    schedules = {
+        name: celery_schedule(entry["schedule"])
+        if isinstance(entry["schedule"], timedelta)
+        else entry["schedule"]
+        for name, entry in entries.items()
+    }
+    for sched in schedules.values():
+        sched.app = current_app
+    last_run = dict.fromkeys(entries, datetime.now(tz=UTC))
     while not stop.wait(1.0):
-        now = time.monotonic()
-        for name, entry in schedule.items():
-            if now < next_run[name]:
+        for name, entry in entries.items():
+            due, _next = schedules[name].is_due(last_run[name])
+            if not due:
                 continue
-            every = entry["schedule"]
-            next_run[name] = now + (
-                every.total_seconds() if isinstance(every, timedelta) else float(every)
-            )
+            last_run[name] = datetime.now(tz=UTC)
             try:
                 current_app.tasks[entry["task"]].apply()
             except Exception:
