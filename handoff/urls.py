@@ -1,6 +1,6 @@
 from django.urls import path
 
-from handoff import views
+from handoff import views, views_scoring
 
 app_name = "handoff"
 urlpatterns = [
@@ -9,6 +9,12 @@ urlpatterns = [
     path("handoffs/<int:pk>/accept/", views.accept, name="accept"),
     path("handoffs/<int:pk>/reject/", views.reject, name="reject"),
     path("handoffs/<int:pk>/release/", views.release, name="release"),
+    path("scoring/", views_scoring.rules, name="scoring_rules"),
+    path("scoring/progress/", views_scoring.rescore_progress, name="rescore_progress"),
+    path("scoring/new/", views_scoring.rule_edit, name="scoring_rule_create"),
+    path("scoring/<int:pk>/", views_scoring.rule_edit, name="scoring_rule_edit"),
+    path("scoring/<int:pk>/toggle/", views_scoring.rule_toggle, name="scoring_rule_toggle"),
+    path("scoring/<int:pk>/<str:direction>/", views_scoring.rule_move, name="scoring_rule_move"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/badge/", views.notification_badge, name="notification_badge"),
     path("notifications/read/", views.mark_all_read, name="mark_all_read"),

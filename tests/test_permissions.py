@@ -8,7 +8,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from crm.imports import jobs
-from crm.models import Company
+from crm.models import Company, ScoringRule
 from handoff import services
 from tests import factories
 from tests.conftest import make_user
@@ -50,6 +50,12 @@ MATRIX: dict[str, tuple[str, str | None, tuple[int, int, int, int, int]]] = {
     "handoff:accept": ("post", "claimed", (LOGIN, 403, 302, 404, 403)),
     "handoff:reject": ("post", "claimed", (LOGIN, 403, 302, 404, 403)),
     "handoff:release": ("post", "claimed", (LOGIN, 403, 302, 404, 403)),
+    "handoff:scoring_rules": ("get", None, (LOGIN, 200, 403, 403, 200)),
+    "handoff:rescore_progress": ("get", None, (LOGIN, 200, 403, 403, 200)),
+    "handoff:scoring_rule_create": ("get", None, (LOGIN, 200, 403, 403, 200)),
+    "handoff:scoring_rule_edit": ("get", "rule", (LOGIN, 200, 403, 403, 200)),
+    "handoff:scoring_rule_toggle": ("post", "rule", (LOGIN, 302, 403, 403, 302)),
+    "handoff:scoring_rule_move": ("post", "rule_up", (LOGIN, 302, 403, 403, 302)),
     "handoff:notifications": ("get", None, (LOGIN, 200, 200, 200, 200)),
     "handoff:notification_badge": ("get", None, (LOGIN, 200, 200, 200, 200)),
     "handoff:mark_all_read": ("post", None, (LOGIN, 302, 302, 302, 302)),
@@ -90,6 +96,8 @@ def world(marketer, rep, other_rep, manager, campaign) -> dict[str, Any]:
         "claimed": [claimed.pk],
         "reps_lead": [claimed.lead_id],
         "company": [Company.objects.create(name="株式会社青葉商事").pk],
+        "rule": [ScoringRule.objects.first().pk],
+        "rule_up": [ScoringRule.objects.first().pk, "up"],
         "import_job": [
             jobs.create_job(
                 b"email,name\n", filename="x.csv", user=marketer, campaign=None, kind="imported"

@@ -29,7 +29,7 @@ ROLES = {
         "crm.view_campaign", "crm.view_lead", "crm.view_all_leads", "crm.export_leads",
         "crm.view_company",
         "crm.view_activity", "crm.view_answer", "crm.view_consent", "crm.view_deal",
-        "crm.view_scoringrule", "crm.change_scoringrule",
+        "crm.view_scoringrule", "crm.change_scoringrule", "crm.add_scoringrule",
         "handoff.view_handoff", "handoff.reassign_handoff",
         "handoff.view_handoffpolicy", "handoff.change_handoffpolicy",
         "kpi.view_dashboard", "kpi.view_target", "kpi.add_target", "kpi.change_target",

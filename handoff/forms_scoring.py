@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import ScoringRule
+
+NEEDS_VALUE = {
+    "title_contains",
+    "department_contains",
+    "size_band_in",
+    "industry_in",
+    "prefecture_in",
+    "email_domain_in",
+}
+
+
+class ScoringRuleForm(forms.ModelForm[ScoringRule]):
+    class Meta:
+        model = ScoringRule
+        fields = [
+            "name", "dimension", "condition", "value", "kind", "campaign", "url_contains",
+            "points", "cap", "half_life_days", "is_active",
+        ]  # fmt: skip
+        help_texts = {
+            "value": _(
+                "Words or codes separated by commas, e.g. 部長, 課長, Director or 300-999, 1000+."
+            ),
+            "points": _("Negative points lower the score (unsubscribed, bounced, a competitor)."),
+            "cap": _("The most this rule can add (or take away) in total; empty for no limit."),
+            "half_life_days": _(
+                "Engagement fades: after this many days half of the points are left."
+            ),
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        dimension, condition = data.get("dimension"), data.get("condition")
+        is_fit_condition = condition in ScoringRule.FIT_CONDITIONS
+        if dimension == ScoringRule.Dimension.FIT and not is_fit_condition:
+            self.add_error(
+                "condition", _("A fit rule tests who the lead is: choose a fit condition.")
+            )
+        if (
+            dimension == ScoringRule.Dimension.ENGAGEMENT
+            and condition != ScoringRule.Condition.ACTIVITY
+        ):
+            self.add_error("condition", _("An engagement rule counts activities."))
+        if condition == ScoringRule.Condition.ACTIVITY and not data.get("kind"):
+            self.add_error("kind", _("Choose the kind of activity this rule counts."))
+        if condition in NEEDS_VALUE and not (data.get("value") or "").strip():
+            self.add_error("value", _("This condition needs at least one word or code."))
+        if data.get("points") == 0:
+            self.add_error("points", _("A rule of 0 points changes nothing."))
+        return data

@@ -1,0 +1,113 @@
+"""Scoring rules in the browser: list, edit with a preview, disable, reorder,
+and the rescore's progress. Here, not in crm, because the preview counts MQLs
+against the handoff policy's thresholds."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.db import transaction
+from django.db.models import F
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm import scoring
+from crm import services as crm
+from crm.http import AuthenticatedRequest
+from crm.models import RescoreJob, ScoringRule
+from handoff.forms_scoring import ScoringRuleForm
+from handoff.models import HandoffPolicy
+from handoff.preview import preview_rules
+
+
+@login_required
+@permission_required("crm.view_scoringrule", raise_exception=True)
+def rules(request: AuthenticatedRequest) -> HttpResponse:
+    context = {
+        "fit_rules": ScoringRule.objects.filter(dimension="fit").select_related("campaign"),
+        "engagement_rules": ScoringRule.objects.filter(dimension="engagement").select_related(
+            "campaign"
+        ),
+        "policy": HandoffPolicy.current(),
+        "job": RescoreJob.objects.first(),
+    }
+    return render(request, "handoff/scoring_rules.html", context)
+
+
+@login_required
+@permission_required("crm.view_scoringrule", raise_exception=True)
+def rescore_progress(request: AuthenticatedRequest) -> HttpResponse:
+    return render(
+        request, "handoff/scoring_rules.html#progress", {"job": RescoreJob.objects.first()}
+    )
+
+
+@login_required
+@permission_required(["crm.change_scoringrule", "crm.add_scoringrule"], raise_exception=True)
+def rule_edit(request: AuthenticatedRequest, pk: int | None = None) -> HttpResponse:
+    """Edit (or create) a rule; "Preview" shows what it would do, "Save" saves
+    it and rescores everyone."""
+    rule = get_object_or_404(ScoringRule, pk=pk) if pk else None
+    form = ScoringRuleForm(request.POST or None, instance=rule)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        if "preview" in request.POST:
+            preview = preview_rules(_rules_with(form.instance))
+        else:
+            with transaction.atomic():
+                saved = form.save(commit=False)
+                if saved.pk is None:
+                    saved.position = ScoringRule.objects.filter(dimension=saved.dimension).count()
+                saved.save()
+                crm.request_rescore(reason=RescoreJob.Reason.RULES, by=request.user)
+            messages.success(request, _("Rule saved. Every lead is being rescored."))
+            return redirect("handoff:scoring_rules")
+    return render(
+        request, "handoff/scoring_rule_form.html", {"form": form, "rule": rule, "preview": preview}
+    )
+
+
+@login_required
+@permission_required("crm.change_scoringrule", raise_exception=True)
+@require_POST
+def rule_toggle(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    with transaction.atomic():
+        updated = ScoringRule.objects.filter(pk=pk).update(is_active=~F("is_active"))
+        if updated:
+            crm.request_rescore(reason=RescoreJob.Reason.RULES, by=request.user)
+    return redirect("handoff:scoring_rules")
+
+
+@login_required
+@permission_required("crm.change_scoringrule", raise_exception=True)
+@require_POST
+def rule_move(request: AuthenticatedRequest, pk: int, direction: str) -> HttpResponse:
+    """Swap the rule with its neighbour (the order is for reading; scores do not depend on it)."""
+    if direction not in ("up", "down"):
+        raise Http404
+    with transaction.atomic():
+        rule = get_object_or_404(ScoringRule.objects.select_for_update(), pk=pk)
+        siblings = list(ScoringRule.objects.filter(dimension=rule.dimension).select_for_update())
+        index = next(i for i, r in enumerate(siblings) if r.pk == rule.pk)
+        other = index - 1 if direction == "up" else index + 1
+        if 0 <= other < len(siblings):
+            siblings[index], siblings[other] = siblings[other], siblings[index]
+            for position, sibling in enumerate(siblings):
+                sibling.position = position
+            ScoringRule.objects.bulk_update(siblings, ["position"])
+    return redirect("handoff:scoring_rules")
+
+
+def _rules_with(candidate: ScoringRule) -> list[scoring.Rule]:
+    """The active rules as they would be with `candidate` saved."""
+    others = (
+        ScoringRule.objects.active().exclude(pk=candidate.pk)
+        if candidate.pk
+        else ScoringRule.objects.active()
+    )
+    snapshot = others.snapshot()
+    if candidate.is_active:
+        snapshot.append(candidate.as_rule())
+    return snapshot
