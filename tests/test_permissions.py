@@ -96,8 +96,8 @@ def world(marketer, rep, other_rep, manager, campaign) -> dict[str, Any]:
         "claimed": [claimed.pk],
         "reps_lead": [claimed.lead_id],
         "company": [Company.objects.create(name="株式会社青葉商事").pk],
-        "rule": [ScoringRule.objects.first().pk],
-        "rule_up": [ScoringRule.objects.first().pk, "up"],
+        "rule": [ScoringRule.objects.earliest("pk").pk],
+        "rule_up": [ScoringRule.objects.earliest("pk").pk, "up"],
         "import_job": [
             jobs.create_job(
                 b"email,name\n", filename="x.csv", user=marketer, campaign=None, kind="imported"
