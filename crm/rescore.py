@@ -164,6 +164,9 @@ def _fit_sql(rule: scoring.Rule, params: list[Any]) -> str | None:
         case "email_domain_in":
             test = f"{domain} = ANY(%s)"
             params.append([w.casefold() for w in words])
+        case "company_domain_in":
+            test = "lower(COALESCE(c.domain, '')) = ANY(%s)"
+            params.append([w.casefold() for w in words])
         case _:
             return None
     params.append(rule.points)

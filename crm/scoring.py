@@ -80,6 +80,7 @@ class LeadFacts:
     size_band: str = ""
     industry: str = ""
     prefecture: str = ""
+    company_domain: str = ""
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,8 @@ def fit_matches(rule: Rule, lead: LeadFacts) -> bool:
             return domain in FREE_MAIL_DOMAINS
         case "email_domain_in":
             return domain in words
+        case "company_domain_in":
+            return lead.company_domain.casefold() in words
     return False
 
 

@@ -14,6 +14,7 @@ NEEDS_VALUE = {
     "industry_in",
     "prefecture_in",
     "email_domain_in",
+    "company_domain_in",
 }
 
 

@@ -232,6 +232,7 @@ class Lead(models.Model):
             size_band=company.size_band if company else "",
             industry=company.industry if company else "",
             prefecture=company.prefecture if company else "",
+            company_domain=company.domain if company else "",
         )
 
     @property

@@ -37,6 +37,7 @@ class ScoringRule(models.Model):
         PREFECTURE_IN = "prefecture_in", _("Prefecture is one of")
         FREE_MAIL = "free_mail", _("Email is a free-mail address")
         EMAIL_DOMAIN_IN = "email_domain_in", _("Email domain is one of")
+        COMPANY_DOMAIN_IN = "company_domain_in", _("Company's web domain is one of")
         # Engagement: what the lead did.
         ACTIVITY = "activity", _("Activity of a kind")
 
@@ -49,6 +50,7 @@ class ScoringRule(models.Model):
             Condition.PREFECTURE_IN,
             Condition.FREE_MAIL,
             Condition.EMAIL_DOMAIN_IN,
+            Condition.COMPANY_DOMAIN_IN,
         }
     )
 

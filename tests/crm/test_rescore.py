@@ -22,7 +22,10 @@ def random_world(rng: random.Random, owner) -> list[scoring.Rule]:
     ]
     companies = [
         Company.objects.create(
-            name=f"会社{i}", size_band=rng.choice(["1-9", "300-999", "1000+", ""]), industry="it"
+            name=f"会社{i}",
+            size_band=rng.choice(["1-9", "300-999", "1000+", ""]),
+            industry="it",
+            domain=rng.choice(["target.example", "other.example", ""]),
         )
         for i in range(5)
     ]
@@ -63,6 +66,13 @@ def random_world(rng: random.Random, owner) -> list[scoring.Rule]:
             condition="email_domain_in",
             value="rival.example",
             points=-40,
+        ),
+        ScoringRule(
+            name="target",
+            dimension="fit",
+            condition="company_domain_in",
+            value="Target.example",
+            points=25,
         ),
     ]
     for i in range(6):
