@@ -133,6 +133,23 @@ class Explanation:
     def engagement_score(self) -> int:
         return round(sum(r.total for r in self.engagement))
 
+    def summary(self) -> dict[str, object]:
+        """The explanation as JSON, per rule, for keeping with a handoff."""
+        return {
+            "fit": self.fit_score,
+            "engagement": self.engagement_score,
+            "rules": [
+                {
+                    "rule": r.rule.name,
+                    "dimension": r.rule.dimension,
+                    "activities": sum(1 for c in r.contributions if c.activity),
+                    "points": round(r.total, 1),
+                    "capped": r.capped,
+                }
+                for r in [*self.fit, *self.engagement]
+            ],
+        }
+
 
 def fit_matches(rule: Rule, lead: LeadFacts) -> bool:
     words = [w.casefold() for w in rule.words]

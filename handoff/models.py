@@ -101,6 +101,9 @@ class Handoff(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     reject_reason = models.CharField(max_length=30, choices=RejectReason.choices, blank=True)
     reject_note = models.TextField(blank=True)
+    # What sales reads before calling, as it stood at the handoff: the score
+    # explanation (and, as the context package grows, answers and history).
+    context = models.JSONField(default=dict, blank=True)
 
     objects = HandoffQuerySet.as_manager()
 

@@ -75,6 +75,7 @@ def hand_off_if_qualified(lead: Lead, *, policy: HandoffPolicy | None = None) ->
                 fit_at_handoff=lead.fit_score,
                 engagement_at_handoff=lead.engagement_score,
                 score_at_handoff=lead.fit_score + lead.engagement_score,
+                context={"scores": crm.explain_lead(lead).summary()},
             )
     except IntegrityError:
         return None  # a live handoff exists already

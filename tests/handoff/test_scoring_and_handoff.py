@@ -99,3 +99,17 @@ def test_recycled_lead_can_hand_off_again(rep):
     assert lead.stage == Lead.Stage.RECYCLED
     again = services.hand_off_if_qualified(lead)
     assert again is not None and again.pk != handoff.pk
+
+
+def test_the_handoff_keeps_the_score_explanation_for_sales(client_as, rep):
+    HandoffPolicy.objects.filter(pk=1).update(engagement_threshold=40)
+    lead = factories.lead(title="営業部長")
+    for _ in range(2):
+        handoff = services.process_activity_event(
+            factories.activity_event(lead, Activity.Kind.FORM_SUBMIT)[1].pk
+        )
+    rules = {line["rule"]: line for line in handoff.context["scores"]["rules"]}
+    assert rules["Form submitted"]["activities"] == 2 and rules["Form submitted"]["points"] == 40.0
+    assert rules["Decision maker by title"]["dimension"] == "fit"
+    page = client_as(rep).get("/sales/queue/").content.decode()
+    assert 'data-testid="handoff-why"' in page and "Form submitted ×2" in page
