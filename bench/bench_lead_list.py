@@ -32,9 +32,12 @@ SEARCHES = {
 
 def generate() -> None:
     """1M leads with Japanese names and readings, 50k companies, by SQL."""
+    from django.contrib.auth.models import User
     from django.db import connection
 
     from crm import demo
+
+    User.objects.get_or_create(username="bench-owner")  # campaigns need an owner
 
     families = [f for f, _ in demo.FAMILY_NAMES]
     family_kana = [k for _, k in demo.FAMILY_NAMES]
