@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import timedelta
 
 from bench._django import setup
 
@@ -82,6 +83,11 @@ def run() -> None:
     again = rescore.rescore_all(rules, now=now)
     print(
         f"  the same again (nothing to write): {time.perf_counter() - started:.1f} s ({again:,} changed)"
+    )
+    started = time.perf_counter()
+    nightly = rescore.rescore_all(rules, now=now + timedelta(days=1))
+    print(
+        f"  the next night (one day of decay): {time.perf_counter() - started:.1f} s ({nightly:,} changed)"
     )
 
     sample = list(Lead.objects.order_by("?").values_list("pk", flat=True)[:SAMPLE])
