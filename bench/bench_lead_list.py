@@ -47,9 +47,11 @@ def generate() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE crm_activity, crm_stagechange, crm_outboxevent, crm_consent, crm_answer, "
-            "handoff_notification, handoff_handoff, crm_deal, crm_lead, crm_company, crm_campaign "
+            "handoff_notification, handoff_handoff, crm_deal, crm_lead, crm_company "
             "RESTART IDENTITY CASCADE"
         )
+        # Not TRUNCATE crm_campaign: CASCADE would take the scoring rules with it.
+        cursor.execute("DELETE FROM crm_campaign WHERE utm_code LIKE 'bench-%%'")
         cursor.execute(
             "INSERT INTO crm_campaign (name, channel, budget, actual_cost, utm_code, capture_key, owner_id, created_at) "
             "SELECT 'Campaign ' || g, 'web', 0, 0, 'bench-' || g, md5(g::text), (SELECT min(id) FROM auth_user), now() "
