@@ -67,6 +67,16 @@ def _fast_passwords(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture
+def in_process_tasks() -> Iterator[None]:
+    """Tasks run in this process as they are queued (as under `make run`),
+    whether or not a broker is configured."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
 def make_user(username: str, role: str | None, **extra: Any) -> User:
     user = User.objects.create_user(username, f"{username}@example.com", "pw", **extra)
     if role:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from itertools import count
 
+from django.db import transaction
+
 from crm import services as crm
 from crm.models import Activity, Campaign, Lead, OutboxEvent
 from handoff import services as handoff_services
@@ -36,5 +38,19 @@ def qualified_handoff(campaign: Campaign | None = None) -> Handoff:
     policy = HandoffPolicy.current()
     target = lead(engagement_score=policy.engagement_threshold, source_campaign=campaign)
     handoff = handoff_services.hand_off_if_qualified(target, policy=policy)
+    assert handoff is not None
+    return handoff
+
+
+def captured_handoff(campaign: Campaign, data: crm.CaptureData) -> Handoff:
+    """A lead captured through the form whose scores crossed the threshold: its
+    handoff queued and reps notified. Qualified on the spot rather than through
+    scoring, which may run in a worker the test did not start."""
+    lead, _activity = crm.capture_lead(campaign, data=data)
+    policy = HandoffPolicy.current()
+    with transaction.atomic():
+        Lead.objects.filter(pk=lead.pk).update(engagement_score=policy.engagement_threshold + 10)
+        locked = Lead.objects.select_for_update().get(pk=lead.pk)
+        handoff = handoff_services.hand_off_if_qualified(locked, policy=policy)
     assert handoff is not None
     return handoff

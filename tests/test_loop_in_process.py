@@ -1,24 +1,13 @@
 """The loop as `make run` runs it: no broker, tasks in-process after commit."""
 
-from collections.abc import Iterator
-
 import pytest
 from django.urls import reverse
 
-from config.celery import app as celery_app
 from crm import outbox
 from crm.models import Lead, OutboxEvent
 from handoff.models import Handoff, HandoffPolicy, Notification
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-@pytest.fixture
-def in_process_tasks() -> Iterator[None]:
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def test_two_submits_hand_the_lead_off_in_process(in_process_tasks, client, campaign, rep):

@@ -10,13 +10,11 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import transaction
 from playwright.sync_api import Page, expect
 
 from crm import services as crm
 from crm.models import Campaign, Lead
-from handoff import services as handoff_services
-from handoff.models import HandoffPolicy
+from tests import factories
 
 pytestmark = [
     pytest.mark.browser,
@@ -25,21 +23,13 @@ pytestmark = [
 
 
 def waiting_lead(campaign: Campaign) -> Lead:
-    lead, _activity = crm.capture_lead(
-        campaign,
-        data=crm.CaptureData(
-            email="kato@example.co.jp",
-            family_name="加藤",
-            given_name="真由美",
-            company_name="株式会社テスト",
-        ),
+    data = crm.CaptureData(
+        email="kato@example.co.jp",
+        family_name="加藤",
+        given_name="真由美",
+        company_name="株式会社テスト",
     )
-    policy = HandoffPolicy.current()
-    with transaction.atomic():
-        Lead.objects.filter(pk=lead.pk).update(engagement_score=policy.engagement_threshold + 10)
-        locked = Lead.objects.select_for_update().get(pk=lead.pk)
-        assert handoff_services.hand_off_if_qualified(locked, policy=policy)
-    return lead
+    return factories.captured_handoff(campaign, data).lead
 
 
 def switch_to_japanese(page: Page) -> None:

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import transaction
 from playwright.sync_api import Browser, Page, expect
 
 from crm import services as crm
 from crm.models import Campaign, Lead
-from handoff import services as handoff_services
-from handoff.models import Handoff, HandoffPolicy
+from handoff.models import Handoff
+from tests import factories
 
 pytestmark = [
     pytest.mark.browser,
@@ -22,24 +21,15 @@ pytestmark = [
 
 
 def waiting_handoff(campaign: Campaign) -> Handoff:
-    """A captured lead whose scores crossed the threshold: queued, reps notified."""
-    lead, _activity = crm.capture_lead(
+    return factories.captured_handoff(
         campaign,
-        data=crm.CaptureData(
+        crm.CaptureData(
             email="ito@example.co.jp",
             family_name="伊藤",
             given_name="誠",
             company_name="株式会社サンプル",
         ),
     )
-    # Qualify on the spot instead of through scoring, which may run in a worker.
-    policy = HandoffPolicy.current()
-    with transaction.atomic():
-        Lead.objects.filter(pk=lead.pk).update(engagement_score=policy.engagement_threshold + 10)
-        lead = Lead.objects.select_for_update().get(pk=lead.pk)
-        handoff = handoff_services.hand_off_if_qualified(lead, policy=policy)
-    assert handoff is not None
-    return handoff
 
 
 def test_rep_claims_before_a_colleague_and_accepts(

@@ -4,13 +4,12 @@ rescore finish, and sees a lead's explanation change."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from config.celery import app as celery_app
 from crm.models import Activity, Lead, ScoringRule
 from tests import factories
 
@@ -18,15 +17,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def in_process_tasks() -> Iterator[None]:
-    """The rescore runs in the live server's process, broker or not."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def test_marketer_changes_a_rule_and_the_scores_follow(
