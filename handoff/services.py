@@ -190,6 +190,9 @@ def rescore_everyone(event_id: int) -> None:
         return
     job_id = event.payload["job_id"]
     if not crm.claim_rescore(job_id):
+        finished = [RescoreJob.Status.DONE, RescoreJob.Status.FAILED]
+        if not RescoreJob.objects.filter(pk=job_id).exclude(status__in=finished).exists():
+            outbox.mark_processed(event_id)  # nothing left to do: stop the sweep resending it
         return
     try:
         rules = ScoringRule.objects.active().snapshot()

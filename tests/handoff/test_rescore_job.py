@@ -69,3 +69,12 @@ def test_thresholds_come_from_the_policy(rep):
     factories.lead(title="担当")
     run_job()
     assert list(Handoff.objects.values_list("lead_id", flat=True)) == [boss.pk]
+
+
+def test_an_event_for_a_finished_job_is_put_to_rest():
+    job = crm.request_rescore(reason=RescoreJob.Reason.NIGHTLY)
+    RescoreJob.objects.filter(pk=job.pk).update(status=RescoreJob.Status.FAILED)
+    event = OutboxEvent.objects.get(payload__job_id=job.pk)
+    services.rescore_everyone(event.pk)
+    event.refresh_from_db()
+    assert event.processed_at is not None
