@@ -148,41 +148,38 @@ class LeadFilterForm(forms.Form):
         return leads.order_by(*self.SORTS[data["sort"] or "-created"])
 
 
-class MergeForm(forms.Form):
-    """Which lead to keep, and which to fold into it."""
+class _MergeForm(forms.Form):
+    """Which record to keep, and which to fold into it (`keep` may be among `others`)."""
 
+    keep: forms.ModelChoiceField[Any]
+    others: forms.ModelMultipleChoiceField[Any]
+    nothing_to_merge: Any  # a lazy translation: the message when `others` holds only `keep`
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        keep, others = data.get("keep"), data.get("others")
+        if keep is not None and others is not None:
+            data["others"] = [other for other in others if other.pk != keep.pk]
+            if not data["others"]:
+                raise forms.ValidationError(self.nothing_to_merge)
+        return data
+
+
+class MergeForm(_MergeForm):
     keep = forms.ModelChoiceField(queryset=Lead.objects.none())
     others = forms.ModelMultipleChoiceField(queryset=Lead.objects.none())
+    nothing_to_merge = _("Choose at least one other lead to merge.")
 
     def __init__(self, *args: Any, leads: LeadQuerySet, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["keep"].queryset = leads  # type: ignore[attr-defined]
         self.fields["others"].queryset = leads  # type: ignore[attr-defined]
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        keep, others = data.get("keep"), data.get("others")
-        if keep is not None and others is not None:
-            data["others"] = [lead for lead in others if lead.pk != keep.pk]
-            if not data["others"]:
-                raise forms.ValidationError(_("Choose at least one other lead to merge."))
-        return data
 
-
-class CompanyMergeForm(forms.Form):
-    """Which company to keep, and which to fold into it."""
-
+class CompanyMergeForm(_MergeForm):
     keep = forms.ModelChoiceField(queryset=Company.objects.all())
     others = forms.ModelMultipleChoiceField(queryset=Company.objects.all())
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        keep, others = data.get("keep"), data.get("others")
-        if keep is not None and others is not None:
-            data["others"] = [company for company in others if company.pk != keep.pk]
-            if not data["others"]:
-                raise forms.ValidationError(_("Choose at least one other company to merge."))
-        return data
+    nothing_to_merge = _("Choose at least one other company to merge.")
 
 
 class ImportUploadForm(forms.Form):

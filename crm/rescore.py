@@ -196,18 +196,16 @@ def _scores_python(
 def _update_batch_python(
     rules: Sequence[scoring.Rule], *, now: datetime, first: int, last: int
 ) -> int:
-    current = dict(
-        Lead.objects.filter(pk__gte=first, pk__lte=last).values_list("pk", "fit_score").order_by()
-    )
-    engagement_now = dict(
-        Lead.objects.filter(pk__gte=first, pk__lte=last)
-        .values_list("pk", "engagement_score")
+    current = {
+        pk: (fit, engagement)
+        for pk, fit, engagement in Lead.objects.filter(pk__gte=first, pk__lte=last)
+        .values_list("pk", "fit_score", "engagement_score")
         .order_by()
-    )
+    }
     changed = [
         Lead(pk=s.lead_id, fit_score=s.fit, engagement_score=s.engagement)
         for s in _scores_python(rules, now=now, first=first, last=last)
-        if (current.get(s.lead_id), engagement_now.get(s.lead_id)) != (s.fit, s.engagement)
+        if current.get(s.lead_id) != (s.fit, s.engagement)
     ]
     Lead.objects.bulk_update(changed, ["fit_score", "engagement_score"], batch_size=1000)
     return len(changed)
