@@ -92,6 +92,7 @@ def test_marketer_creates_a_campaign_and_sees_its_first_lead(
 
     # 4. And through the lead list's search, as one looks a person up later.
     page.get_by_role("link", name="Leads").first.click()
+    page.wait_for_load_state()  # htmx is deferred: typing before it loads sends nothing
     page.get_by_label("Search").fill("山田")
     results = page.locator("#results")
     expect(results.get_by_role("link", name="花子 山田")).to_be_visible()

@@ -47,6 +47,7 @@ def test_rep_claims_before_a_colleague_and_accepts(
     log_in(page, "rep")
     expect(page.get_by_test_id("notification-badge")).to_have_text("1")
     page.get_by_role("link", name="Sales queue").click()
+    page.wait_for_load_state()  # htmx is deferred: claiming in place needs it
     expect(page.get_by_role("heading", name="Sales queue")).to_be_visible()
     expect(page.get_by_test_id("queue-count")).to_have_text("1")
     row = page.get_by_test_id("handoff-row")
@@ -60,6 +61,7 @@ def test_rep_claims_before_a_colleague_and_accepts(
         colleague = colleague_context.new_page()
         log_in(colleague, "other_rep")
         colleague.get_by_role("link", name="Sales queue").click()
+        colleague.wait_for_load_state()
         expect(colleague.get_by_test_id("handoff-row")).to_contain_text("誠 伊藤")
 
         # 3. The rep claims first (htmx swaps the row in place).

@@ -37,6 +37,7 @@ def test_marketer_changes_a_rule_and_the_scores_follow(
     page.get_by_role("link", name="Scoring").click()
     expect(page.get_by_role("heading", name="Scoring rules")).to_be_visible()
     page.get_by_role("link", name="Downloaded").click()
+    page.wait_for_load_state()  # htmx is deferred: the preview needs it
 
     page.get_by_role("spinbutton", name=re.compile(r"^Points")).fill("60")
     page.get_by_role("button", name="Preview").click()
