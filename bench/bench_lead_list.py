@@ -70,12 +70,12 @@ def generate() -> None:
             """
             INSERT INTO crm_lead (family_name, given_name, family_name_kana, given_name_kana, email, phone,
                 phone_digits, search_text, company_id, department, title, stage, owner_id, source_campaign_id,
-                fit_score, engagement_score, created_at, updated_at)
+                created_at, updated_at)
             SELECT f, gv, fk, gk, e, '03-' || lpad((g %% 10000)::text, 4, '0') || '-' || lpad((g / 10000)::text, 4, '0'),
                 '03' || lpad((g %% 10000)::text, 4, '0') || lpad((g / 10000)::text, 4, '0'),
                 f || gv || fk || gk || replace(replace(e, '@', ''), '.', ''),
                 1 + g %% %s, '', '', (ARRAY['lead','lead','lead','mql','sal','sql','recycled'])[1 + g %% 7], NULL,
-                1 + g %% 200, g %% 50, g %% 97, now() - (g %% 365) * interval '1 day', now()
+                1 + g %% 200, now() - (g %% 365) * interval '1 day', now()
             FROM (
                 SELECT g, (%s::text[])[1 + g %% 20] AS f, (%s::text[])[1 + (g / 20) %% 20] AS gv,
                     (%s::text[])[1 + g %% 20] AS fk, (%s::text[])[1 + (g / 20) %% 20] AS gk,
@@ -86,12 +86,15 @@ def generate() -> None:
             [COMPANIES, families, givens, family_kana, given_kana, LEADS],
         )
         cursor.execute(
+            "INSERT INTO crm_leadscore (lead_id, fit, engagement) SELECT id, id %% 50, id %% 97 FROM crm_lead"
+        )
+        cursor.execute(
             "CREATE INDEX lead_search_text_trgm ON crm_lead USING gin (search_text gin_trgm_ops)"
         )
         cursor.execute(
             "CREATE INDEX lead_phone_digits_trgm ON crm_lead USING gin (phone_digits gin_trgm_ops)"
         )
-        cursor.execute("ANALYZE crm_lead; ANALYZE crm_company")
+        cursor.execute("ANALYZE crm_lead; ANALYZE crm_leadscore; ANALYZE crm_company")
 
 
 def naive(params: dict[str, str]) -> float:
@@ -114,7 +117,7 @@ def naive(params: dict[str, str]) -> float:
     if campaign := params.get("campaign"):
         leads = leads.filter(source_campaign_id=int(campaign))
     if minimum := params.get("min_engagement"):
-        leads = leads.filter(engagement_score__gte=minimum)
+        leads = leads.filter(score__engagement__gte=minimum)
     leads.count()
     list(leads.order_by("-created_at")[:50])
     return (time.perf_counter() - start) * 1000

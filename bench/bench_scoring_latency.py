@@ -30,7 +30,7 @@ def run() -> None:
 
     from config.celery import app
     from crm import services as crm
-    from crm.models import Activity, Lead
+    from crm.models import Activity, Lead, LeadScore
 
     app.conf.task_default_queue = QUEUE
     env = {**os.environ, "CELERY_QUEUE": QUEUE}
@@ -46,9 +46,10 @@ def run() -> None:
             if time.monotonic() > deadline:
                 raise RuntimeError("the worker did not start")
         if not Lead.objects.exists():
-            Lead.objects.bulk_create(
+            created = Lead.objects.bulk_create(
                 Lead(family_name="bench", email=f"lat{i}@bench.example") for i in range(COUNT)
             )
+            LeadScore.objects.bulk_create(LeadScore(lead=lead) for lead in created)
         leads = list(Lead.objects.order_by("pk").values_list("pk", flat=True)[:COUNT])
         latencies = []
         for lead_id in leads:

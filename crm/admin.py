@@ -21,6 +21,7 @@ class LeadAdmin(admin.ModelAdmin[Lead]):
         "engagement_score",
         "owner",
     ]
+    list_select_related = ["score"]
     list_filter = ["stage"]
     search_fields = ["email", "family_name", "given_name"]
     raw_id_fields = ["company", "owner", "source_campaign"]

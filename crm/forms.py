@@ -62,8 +62,8 @@ class LeadFilterForm(forms.Form):
     SORTS = {
         "-created": ("-created_at", "-pk"),
         "created": ("created_at", "pk"),
-        "-engagement": ("-engagement_score", "-pk"),
-        "-fit": ("-fit_score", "-pk"),
+        "-engagement": ("-score__engagement", "-pk"),
+        "-fit": ("-score__fit", "-pk"),
         "name": ("family_name_kana", "family_name", "pk"),
     }
 
@@ -134,9 +134,9 @@ class LeadFilterForm(forms.Form):
         if data["owner"]:
             leads = leads.filter(owner=data["owner"])
         if data["min_fit"] is not None:
-            leads = leads.filter(fit_score__gte=data["min_fit"])
+            leads = leads.filter(score__fit__gte=data["min_fit"])
         if data["min_engagement"] is not None:
-            leads = leads.filter(engagement_score__gte=data["min_engagement"])
+            leads = leads.filter(score__engagement__gte=data["min_engagement"])
         tz = timezone.get_current_timezone()
         if data["created_from"]:
             leads = leads.filter(
@@ -145,7 +145,11 @@ class LeadFilterForm(forms.Form):
         if data["created_to"]:
             end = datetime.combine(data["created_to"] + timedelta(days=1), time.min, tzinfo=tz)
             leads = leads.filter(created_at__lt=end)
-        return leads.order_by(*self.SORTS[data["sort"] or "-created"])
+        sort = data["sort"] or "-created"
+        if sort in ("-engagement", "-fit"):
+            # An inner join, so that PostgreSQL can walk the score index in order.
+            leads = leads.filter(score__isnull=False)
+        return leads.order_by(*self.SORTS[sort])
 
 
 class _MergeForm(forms.Form):

@@ -19,6 +19,7 @@ from crm.models import (
     Company,
     Consent,
     Lead,
+    LeadScore,
     RescoreJob,
     ScoringRule,
     StageChange,
@@ -214,14 +215,14 @@ def rescore_lead(
 ) -> scoring.Explanation | None:
     """Recompute one lead's fit and engagement from its facts and activities.
     Safe to repeat: it writes what the rules give, whatever was there."""
-    lead = Lead.objects.select_related("company").filter(pk=lead_id).first()
+    lead = Lead.objects.select_related("company", "score").filter(pk=lead_id).first()
     if lead is None:
         return None
     explanation = explain_lead(lead, rules=rules, now=now)
     fit, engagement = explanation.fit_score, explanation.engagement_score
     if (fit, engagement) != (lead.fit_score, lead.engagement_score):
-        Lead.objects.filter(pk=lead_id).update(
-            fit_score=fit, engagement_score=engagement, updated_at=timezone.now()
+        LeadScore.objects.update_or_create(
+            lead_id=lead_id, defaults={"fit": fit, "engagement": engagement}
         )
     return explanation
 
@@ -279,13 +280,18 @@ def merge_leads(keep: Lead, other: Lead, *, by: User | None = None) -> Lead:
         .order_by("pk")
     }
     keep, other = locked[keep.pk], locked[other.pk]
-    changed = ["fit_score", "engagement_score", "updated_at"]
+    changed = ["updated_at"]
     for name in MERGE_FILL_FIELDS:
         if not getattr(keep, name) and getattr(other, name):
             setattr(keep, name, getattr(other, name))
             changed.append(name)
-    keep.fit_score = max(keep.fit_score, other.fit_score)
-    keep.engagement_score += other.engagement_score
+    keep.score, _created = LeadScore.objects.update_or_create(
+        lead=keep,
+        defaults={
+            "fit": max(keep.fit_score, other.fit_score),
+            "engagement": keep.engagement_score + other.engagement_score,
+        },
+    )
     try:
         with transaction.atomic():
             _repoint(Lead, other, keep)

@@ -95,7 +95,7 @@ def campaign_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         {
             "campaign": campaign,
             "stats": stats,
-            "recent_leads": leads.select_related("company")[:20],
+            "recent_leads": leads.select_related("score", "company")[:20],
             "capture_url": capture_url,
         },
     )
@@ -106,7 +106,7 @@ def campaign_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def lead_list(request: AuthenticatedRequest) -> HttpResponse:
     form = LeadFilterForm(request.GET or None)
     leads = form.filter(Lead.objects.visible_to(request.user)).select_related(
-        "company", "owner", "source_campaign"
+        "score", "company", "owner", "source_campaign"
     )
     page = CappedPaginator(leads, LEADS_PER_PAGE).get_page(request.GET.get("page"))
     template = "crm/lead_list.html#results" if request.htmx else "crm/lead_list.html"
@@ -122,7 +122,7 @@ def lead_export(request: AuthenticatedRequest) -> HttpResponse:
     if encoding not in export.ENCODINGS:
         return HttpResponse(_("Unknown encoding."), status=400, content_type="text/plain")
     leads = form.filter(Lead.objects.visible_to(request.user)).select_related(
-        "company", "owner", "source_campaign"
+        "score", "company", "owner", "source_campaign"
     )
     rows = (lead_export_row(lead) for lead in leads.iterator(chunk_size=2000))
     result = export.to_csv(LEAD_EXPORT_HEADER, rows, encoding=encoding)
@@ -163,7 +163,9 @@ def lead_export_row(lead: Lead) -> list[object]:
 @permission_required("crm.view_lead", raise_exception=True)
 def lead_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     lead = get_object_or_404(
-        Lead.objects.visible_to(request.user).select_related("company", "owner", "source_campaign"),
+        Lead.objects.visible_to(request.user).select_related(
+            "score", "company", "owner", "source_campaign"
+        ),
         pk=pk,
     )
     activities = lead.activities.select_related("campaign", "actor")[:100]
@@ -273,7 +275,11 @@ def _capture_error(
 @permission_required("crm.view_company", raise_exception=True)
 def company_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     company = get_object_or_404(Company.objects.visible_to(request.user), pk=pk)
-    people = Lead.objects.visible_to(request.user).filter(company=company).select_related("owner")
+    people = (
+        Lead.objects.visible_to(request.user)
+        .filter(company=company)
+        .select_related("score", "owner")
+    )
     return render(request, "crm/company_detail.html", {"company": company, "people": people})
 
 

@@ -34,10 +34,10 @@ def preview_rules(rules: Sequence[scoring.Rule]) -> RulesPreview:
     after = {s.lead_id for s in computed if policy.qualifies_scores(s.fit, s.engagement)}
     before = set(
         Lead.objects.filter(
-            fit_score__gte=policy.fit_threshold, engagement_score__gte=policy.engagement_threshold
+            score__fit__gte=policy.fit_threshold, score__engagement__gte=policy.engagement_threshold
         ).values_list("pk", flat=True)
     )
-    sample = Lead.objects.select_related("company").order_by("-engagement_score", "pk")
+    sample = Lead.objects.select_related("company", "score").order_by("-score__engagement", "pk")
     return RulesPreview(
         mql_now=len(before),
         mql_after=len(after),

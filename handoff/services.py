@@ -220,7 +220,7 @@ def sync_mql_stage(*, batch: int = 500) -> tuple[int, int]:
     handoffs of those that no longer do. Returns (handed off, withdrawn)."""
     policy = HandoffPolicy.current()
     qualifying = Q(
-        fit_score__gte=policy.fit_threshold, engagement_score__gte=policy.engagement_threshold
+        score__fit__gte=policy.fit_threshold, score__engagement__gte=policy.engagement_threshold
     )
     handed = withdrawn = 0
     candidates = Lead.objects.filter(qualifying, stage__in=HANDOFF_FROM_STAGES).values_list(
@@ -239,8 +239,8 @@ def sync_mql_stage(*, batch: int = 500) -> tuple[int, int]:
         Handoff.objects.queued()
         .filter(lead__stage=Lead.Stage.MQL)
         .exclude(
-            lead__fit_score__gte=policy.fit_threshold,
-            lead__engagement_score__gte=policy.engagement_threshold,
+            lead__score__fit__gte=policy.fit_threshold,
+            lead__score__engagement__gte=policy.engagement_threshold,
         )
     )
     for handoff_id in list(dropped.values_list("pk", flat=True)):

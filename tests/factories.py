@@ -7,21 +7,33 @@ from itertools import count
 from django.db import transaction
 
 from crm import services as crm
-from crm.models import Activity, Campaign, Lead, OutboxEvent
+from crm.models import Activity, Campaign, Lead, LeadScore, OutboxEvent
 from handoff import services as handoff_services
 from handoff.models import Handoff, HandoffPolicy
 
 _serial = count(1)
 
 
-def lead(**fields: object) -> Lead:
+def lead(*, fit_score: int = 0, engagement_score: int = 0, **fields: object) -> Lead:
     n = next(_serial)
     defaults: dict[str, object] = {
         "family_name": "山田",
         "given_name": f"太郎{n}",
         "email": f"lead{n}@example.jp",
     }
-    return Lead.objects.create(**{**defaults, **fields})
+    created = Lead.objects.create(**{**defaults, **fields})
+    if fit_score or engagement_score:
+        set_scores(created, fit=fit_score, engagement=engagement_score)
+    return created
+
+
+def set_scores(target: Lead, *, fit: int | None = None, engagement: int | None = None) -> None:
+    """Give the lead these scores, as if scoring had written them."""
+    values = {"fit": fit, "engagement": engagement}
+    LeadScore.objects.filter(lead=target).update(
+        **{name: value for name, value in values.items() if value is not None}
+    )
+    target._state.fields_cache.pop("score", None)  # read them afresh
 
 
 def activity_event(
@@ -49,7 +61,7 @@ def captured_handoff(campaign: Campaign, data: crm.CaptureData) -> Handoff:
     lead, _activity = crm.capture_lead(campaign, data=data)
     policy = HandoffPolicy.current()
     with transaction.atomic():
-        Lead.objects.filter(pk=lead.pk).update(engagement_score=policy.engagement_threshold + 10)
+        set_scores(lead, engagement=policy.engagement_threshold + 10)
         locked = Lead.objects.select_for_update().get(pk=lead.pk)
         handoff = handoff_services.hand_off_if_qualified(locked, policy=policy)
     assert handoff is not None

@@ -18,7 +18,7 @@ from crm import normalize, outbox
 from crm.imports.reading import Table
 from crm.imports.rows import Candidate, Rejection, check_row, name_missing
 from crm.imports.sql import insert_rows
-from crm.models import Activity, Campaign, Company, Lead, StageChange
+from crm.models import Activity, Campaign, Company, Lead, LeadScore, StageChange
 
 CHUNK = 5000
 ACTIVITIES_RECORDED = "activities.recorded"
@@ -167,7 +167,8 @@ def _apply_chunk(
             counts.unchanged += 1
     if new_leads:
         # ignore_conflicts: a lead created meanwhile by a capture stays as it is.
-        insert_rows(Lead, NEW_LEAD_COLUMNS, new_leads, ignore_conflicts=True)
+        ids = insert_rows(Lead, NEW_LEAD_COLUMNS, new_leads, ignore_conflicts=True, returning="id")
+        insert_rows(LeadScore, ("lead",), [(lead_id,) for lead_id in ids])
         counts.new += len(new_leads)
     if changed:
         Lead.objects.bulk_update(
@@ -238,7 +239,7 @@ def _record_activities(
 
 NEW_LEAD_COLUMNS = (
     "email", *LEAD_FIELDS, "phone_digits", "search_text", "company", "source_campaign", "stage",
-    "fit_score", "engagement_score", "created_at", "updated_at",
+    "created_at", "updated_at",
 )  # fmt: skip
 
 
@@ -260,8 +261,6 @@ def _new_lead_row(
         company.pk if company else None,
         campaign.pk if campaign else None,
         Lead.Stage.LEAD,
-        0,
-        0,
         now,
         now,
     )

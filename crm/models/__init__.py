@@ -6,7 +6,7 @@ from crm.models.choices import Industry, Prefecture, SizeBand
 from crm.models.deal import Deal
 from crm.models.imports import ImportJob
 from crm.models.outbox import OutboxEvent
-from crm.models.people import Company, Consent, Lead, StageChange
+from crm.models.people import Company, Consent, Lead, LeadScore, StageChange
 from crm.models.scoring import RescoreJob, ScoringRule
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "ImportJob",
     "Industry",
     "Lead",
+    "LeadScore",
     "OutboxEvent",
     "Prefecture",
     "RescoreJob",

@@ -162,8 +162,6 @@ class Lead(models.Model):
         blank=True,
         related_name="sourced_leads",
     )
-    fit_score = models.IntegerField(_("fit score"), default=0)
-    engagement_score = models.IntegerField(_("engagement score"), default=0)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -188,9 +186,6 @@ class Lead(models.Model):
             models.Index(fields=["stage"], name="lead_stage_idx"),
             # 名寄せ: people sharing a phone number.
             models.Index(fields=["phone_digits"], name="lead_phone_digits_idx"),
-            # The lead list sorted by score, highest first.
-            models.Index(fields=["-engagement_score", "-id"], name="lead_engagement_idx"),
-            models.Index(fields=["-fit_score", "-id"], name="lead_fit_idx"),
         ]
 
     def __str__(self) -> str:
@@ -202,7 +197,10 @@ class Lead(models.Model):
         self.search_text = self.compute_search_text()
         if (fields := kwargs.get("update_fields")) is not None:
             kwargs["update_fields"] = {*fields, "phone_digits", "search_text"}
+        adding = self._state.adding
         super().save(*args, **kwargs)
+        if adding:
+            LeadScore.objects.get_or_create(lead_id=self.pk)
 
     def get_absolute_url(self) -> str:
         return reverse("crm:lead_detail", args=[self.pk])
@@ -238,6 +236,50 @@ class Lead(models.Model):
     @property
     def display_kana(self) -> str:
         return f"{self.family_name_kana} {self.given_name_kana}".strip()
+
+    @property
+    def fit_score(self) -> int:
+        """The fit score (stored in LeadScore; select_related("score") in lists)."""
+        return self._scores().fit
+
+    @property
+    def engagement_score(self) -> int:
+        return self._scores().engagement
+
+    def _scores(self) -> LeadScore:
+        try:
+            return self.score
+        except LeadScore.DoesNotExist:
+            return LeadScore(lead_id=self.pk)  # not scored yet: zeros
+
+
+class LeadScore(models.Model):
+    """A lead's fit and engagement, in a narrow table of their own.
+
+    A full rescore rewrites every lead's scores: here that is a 40-byte row and
+    two small indexes, where on crm_lead it was the whole row again in every one
+    of its indexes (the trigram index of the search key included). Every lead
+    has one: Lead.save() creates it, bulk paths insert it, and the rescore
+    inserts any that is missing.
+    """
+
+    lead = models.OneToOneField(
+        Lead, on_delete=models.CASCADE, primary_key=True, related_name="score"
+    )
+    fit = models.IntegerField(_("fit score"), default=0, db_default=0)
+    engagement = models.IntegerField(_("engagement score"), default=0, db_default=0)
+
+    class Meta:
+        verbose_name = _("lead score")
+        verbose_name_plural = _("lead scores")
+        indexes = [
+            # The lead list sorted by score, highest first (and score filters).
+            models.Index(fields=["-engagement", "-lead"], name="leadscore_engagement_idx"),
+            models.Index(fields=["-fit", "-lead"], name="leadscore_fit_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id}: fit {self.fit}, engagement {self.engagement}"
 
 
 class StageChange(models.Model):

@@ -17,6 +17,7 @@ from crm.models import Campaign, Lead
 from handoff import services as handoff_services
 from handoff.models import Handoff, HandoffPolicy
 from kpi.forms import last_month
+from tests import factories
 
 pytestmark = [
     pytest.mark.browser,
@@ -30,7 +31,7 @@ def seed_this_quarter(campaign: Campaign, *, rep: User) -> None:
     hot = policy.engagement_threshold + 10
     people = [("木村", "拓也", hot), ("林", "美咲", hot), ("清水", "健", 5)]
     for n, (family, given, engagement) in enumerate(people):
-        Lead.objects.create(
+        factories.lead(
             family_name=family,
             given_name=given,
             email=f"kpi{n}@example.jp",
@@ -41,7 +42,7 @@ def seed_this_quarter(campaign: Campaign, *, rep: User) -> None:
         family_name="古川", email="old@example.jp", created_at=timezone.now() - timedelta(days=400)
     )
     handoffs: list[Handoff] = []
-    for lead in Lead.objects.filter(engagement_score__gte=policy.engagement_threshold):
+    for lead in Lead.objects.filter(score__engagement__gte=policy.engagement_threshold):
         with transaction.atomic():
             locked = Lead.objects.select_for_update().get(pk=lead.pk)
             handoff = handoff_services.hand_off_if_qualified(locked, policy=policy)

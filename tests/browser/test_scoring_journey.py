@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from crm.models import Activity, Lead, ScoringRule
+from crm.models import Activity, ScoringRule
 from tests import factories
 
 pytestmark = [
@@ -30,7 +30,7 @@ def test_marketer_changes_a_rule_and_the_scores_follow(
 ):
     lead = factories.lead(family_name="木村", given_name="亮")
     Activity.objects.create(lead=lead, kind="download")
-    Lead.objects.filter(pk=lead.pk).update(engagement_score=15)
+    factories.set_scores(lead, engagement=15)
     downloads = ScoringRule.objects.get(kind="download")
 
     log_in(page, "marketer")

@@ -7,7 +7,7 @@ import pytest
 
 from crm.imports import engine, jobs, mapping, reading
 from crm.imports.rows import Rejection, check_row
-from crm.models import Activity, Company, ImportJob, Lead, OutboxEvent, StageChange
+from crm.models import Activity, Company, ImportJob, Lead, LeadScore, OutboxEvent, StageChange
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -149,6 +149,7 @@ def test_import_creates_people_companies_and_timeline(campaign, marketer):
     assert exchange.details["mobile"] == "090-1111-2222"
     assert StageChange.objects.filter(lead=takahashi, to_stage="lead").count() == 1
     assert OutboxEvent.objects.filter(topic="activities.recorded").count() == 1
+    assert LeadScore.objects.filter(lead__in=Lead.objects.all()).count() == 3  # one row each
 
 
 def test_script_and_formula_payloads_are_stored_as_text():

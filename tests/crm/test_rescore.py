@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from crm import rescore, scoring
-from crm.models import Activity, Campaign, Company, Lead, ScoringRule
+from crm.models import Activity, Campaign, Company, Lead, LeadScore, ScoringRule
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +115,23 @@ def test_rescoring_twice_changes_nothing_the_second_time(marketer):
 
 def test_preview_scores_without_writing(marketer):
     rules = random_world(random.Random(4), marketer)
-    before = list(Lead.objects.values_list("fit_score", "engagement_score"))
+    before = list(Lead.objects.values_list("score__fit", "score__engagement"))
     computed = rescore.scores(rules, now=timezone.now())
     assert len(computed) == Lead.objects.count()
-    assert list(Lead.objects.values_list("fit_score", "engagement_score")) == before
+    assert list(Lead.objects.values_list("score__fit", "score__engagement")) == before
+
+
+def test_a_lead_missing_its_score_row_gets_one(marketer):
+    rules = random_world(random.Random(5), marketer)
+    lost = Lead.objects.filter(activities__isnull=False).first()
+    LeadScore.objects.filter(lead=lost).delete()
+    now = timezone.now()
+    rescore.rescore_all(rules, now=now)
+    lost = Lead.objects.select_related("company").get(pk=lost.pk)
+    facts = [a.scoring_facts() for a in lost.activities.all()]
+    expected = scoring.explain(lost.scoring_facts(), facts, rules, now=now)
+    assert (lost.score.fit, lost.score.engagement) == (
+        expected.fit_score,
+        expected.engagement_score,
+    )
+    assert LeadScore.objects.count() == Lead.objects.count()

@@ -24,6 +24,7 @@ from crm.models import (
     Company,
     Industry,
     Lead,
+    LeadScore,
     ScoringRule,
     SizeBand,
     StageChange,
@@ -174,8 +175,8 @@ class Command(BaseCommand):
                 activity.points = scoring.points_for(fact, rules)
             Activity.objects.bulk_create(activities)
             today = scoring.explain(lead.scoring_facts(), facts, rules, now=now)
-            Lead.objects.filter(pk=lead.pk).update(
-                fit_score=today.fit_score, engagement_score=today.engagement_score
+            LeadScore.objects.filter(lead=lead).update(
+                fit=today.fit_score, engagement=today.engagement_score
             )
             # The moment the lead first qualified, scored as it stood then.
             crossed = next(
