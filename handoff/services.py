@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -11,6 +10,7 @@ from django.utils import timezone
 from crm import outbox, rescore
 from crm import services as crm
 from crm.models import Lead
+from handoff import notify
 from handoff.models import Handoff, HandoffPolicy, Notification
 
 # Stages from which crossing the threshold hands a lead to sales.
@@ -84,23 +84,9 @@ def hand_off_if_qualified(lead: Lead, *, policy: HandoffPolicy | None = None) ->
     return handoff
 
 
-def sales_reps() -> list[User]:
-    """Active users who may claim handoffs (superusers excluded: they are not reps)."""
-    user_model = get_user_model()
-    return list(
-        user_model.objects.with_perm("handoff.claim_handoff", include_superusers=False).filter(
-            is_active=True
-        )
-    )
-
-
 def notify_reps(handoff: Handoff) -> None:
-    """In-app notification to every rep; a second call adds nothing."""
-    rows = [
-        Notification(recipient=rep, handoff=handoff, kind=Notification.Kind.NEW_HANDOFF)
-        for rep in sales_reps()
-    ]
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    """Tell sales about a new handoff; a second call adds nothing."""
+    notify.send(handoff, Notification.Kind.NEW_HANDOFF, notify.sales_reps())
 
 
 @transaction.atomic
