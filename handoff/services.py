@@ -10,6 +10,7 @@ from django.utils import timezone
 from crm import outbox, rescore
 from crm import services as crm
 from crm.models import Lead
+from handoff import context as context_package
 from handoff import notify
 from handoff.models import Handoff, HandoffPolicy, Notification
 
@@ -75,7 +76,7 @@ def hand_off_if_qualified(lead: Lead, *, policy: HandoffPolicy | None = None) ->
                 fit_at_handoff=lead.fit_score,
                 engagement_at_handoff=lead.engagement_score,
                 score_at_handoff=lead.fit_score + lead.engagement_score,
-                context={"scores": crm.explain_lead(lead).summary()},
+                context=context_package.build(lead),
             )
     except IntegrityError:
         return None  # a live handoff exists already
