@@ -1,7 +1,17 @@
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
 from django import forms
+from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
-from handoff.models import Handoff
+from crm.models import Activity, Answer
+from handoff import chat_webhook, notify
+from handoff.models import Handoff, HandoffPolicy
 
 
 class RejectForm(forms.Form):
@@ -12,3 +22,141 @@ class RejectForm(forms.Form):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class TouchForm(forms.Form):
+    """A sales touch logged on the lead's timeline."""
+
+    kind = forms.ChoiceField(
+        label=_("What"),
+        choices=[
+            (value, label)
+            for value, label in Activity.Kind.choices
+            if value in Activity.SALES_KINDS
+        ],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+    )
+
+
+class AnswerForm(forms.Form):
+    """One answer for the question ledger."""
+
+    question = forms.ChoiceField(
+        label=_("Question"),
+        choices=Answer.Question.choices,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    answer = forms.CharField(
+        label=_("Answer"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+    )
+    source = forms.ChoiceField(
+        label=_("Heard on"),
+        choices=[
+            (value, label)
+            for value, label in Answer.Source.choices
+            if value in ("call", "meeting", "email", "event")
+        ],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def __init__(self, *args: Any, answered: Iterable[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Questions the customer already answered are marked, not hidden: an
+        # answer may change, but nobody should ask without knowing.
+        done = set(answered)
+        self.fields["question"].choices = [  # type: ignore[attr-defined]
+            (value, f"{label} ✓" if value in done else label)
+            for value, label in Answer.Question.choices
+        ]
+
+
+class DealForm(forms.Form):
+    name = forms.CharField(
+        label=_("Deal name"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
+    amount = forms.DecimalField(
+        label=_("Amount (JPY)"),
+        min_value=Decimal(0),
+        max_digits=14,
+        decimal_places=0,
+        widget=forms.NumberInput(attrs={"class": "form-control"}),
+    )
+    close_date = forms.DateField(
+        label=_("Expected close date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+    )
+
+
+class ReassignForm(forms.Form):
+    rep = forms.ModelChoiceField(
+        label=_("Reassign to"),
+        queryset=User.objects.none(),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rep"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+            pk__in=[rep.pk for rep in notify.sales_reps()]
+        ).order_by("last_name", "first_name", "username")
+        self.fields["rep"].label_from_instance = lambda user: user.get_full_name() or user.username  # type: ignore[attr-defined]
+
+
+class PolicyForm(forms.ModelForm[HandoffPolicy]):
+    chat_webhook_url = forms.URLField(
+        label=_("Chat webhook URL"),
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text=_("Slack-compatible incoming webhook (https only); leave empty for none."),
+    )
+
+    class Meta:
+        model = HandoffPolicy
+        fields = [
+            "fit_threshold",
+            "engagement_threshold",
+            "first_touch_sla_minutes",
+            "claim_timeout_minutes",
+            "business_day_start",
+            "business_day_end",
+            "recycle_cooldown_days",
+            "routing",
+            "notify_managers",
+            "notify_by_email",
+            "chat_webhook_url",
+        ]
+        widgets = {
+            "business_day_start": forms.TimeInput(attrs={"type": "time"}),
+            "business_day_end": forms.TimeInput(attrs={"type": "time"}),
+        }
+
+    def clean_chat_webhook_url(self) -> str:
+        url: str = self.cleaned_data["chat_webhook_url"]
+        return chat_webhook.validate_webhook_url(url) if url else ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("business_day_start"), data.get("business_day_end")
+        if start and end and end <= start:
+            self.add_error("business_day_end", _("The business day must end after it starts."))
+        return data
+
+    def save(self, commit: bool = True) -> HandoffPolicy:
+        policy = super().save(commit=False)
+        if policy.chat_webhook_url and not policy.chat_webhook_secret:
+            policy.chat_webhook_secret = secrets.token_hex(32)
+        if commit:
+            policy.save()
+        return policy

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from handoff import views, views_scoring
+from handoff import views, views_policy, views_scoring, views_work
 
 app_name = "handoff"
 urlpatterns = [
@@ -9,6 +9,14 @@ urlpatterns = [
     path("handoffs/<int:pk>/accept/", views.accept, name="accept"),
     path("handoffs/<int:pk>/reject/", views.reject, name="reject"),
     path("handoffs/<int:pk>/release/", views.release, name="release"),
+    path("handoffs/<int:pk>/", views_work.handoff_detail, name="detail"),
+    path("handoffs/<int:pk>/qualify/", views_work.qualify, name="qualify"),
+    path("handoffs/<int:pk>/deal/", views_work.open_deal, name="open_deal"),
+    path("handoffs/<int:pk>/reassign/", views_work.reassign, name="reassign"),
+    path("leads/<int:pk>/touch/", views_work.log_touch, name="log_touch"),
+    path("leads/<int:pk>/answers/", views_work.record_answer, name="record_answer"),
+    path("availability/", views_work.set_availability, name="availability"),
+    path("policy/", views_policy.policy, name="policy"),
     path("scoring/", views_scoring.rules, name="scoring_rules"),
     path("scoring/progress/", views_scoring.rescore_progress, name="rescore_progress"),
     path("scoring/new/", views_scoring.rule_edit, name="scoring_rule_create"),

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -10,19 +11,27 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
 from crm.http import AuthenticatedRequest
-from handoff import services
+from handoff import services, views_work, work
 from handoff.forms import RejectForm
 from handoff.models import Handoff, Notification
 
 
 @login_required
-@permission_required("handoff.claim_handoff", raise_exception=True)
 def queue(request: AuthenticatedRequest) -> HttpResponse:
+    """Reps: the queue and their claims. Managers: the queue and every lead
+    being worked, to reassign."""
+    overseer = request.user.has_perm("handoff.reassign_handoff")
+    if not (overseer or request.user.has_perm("handoff.claim_handoff")):
+        raise PermissionDenied
     handoffs = Handoff.objects.visible_to(request.user).for_queue()
     context = {
         "queued": handoffs.queued(),
         "mine": handoffs.filter(claimed_by=request.user, status=Handoff.Status.CLAIMED),
+        "in_progress": handoffs.filter(status__in=work.LIVE).order_by("claimed_at")
+        if overseer
+        else None,
         "reject_form": RejectForm(),
+        "available": views_work.is_available(request.user),
     }
     template = "handoff/queue.html#queue" if request.htmx else "handoff/queue.html"
     return render(request, template, context)
@@ -47,7 +56,7 @@ def claim(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         messages.success(request, _("You claimed %(lead)s.") % {"lead": handoff.lead})
     else:
         messages.warning(request, _("Someone else already claimed this lead."))
-    return redirect("handoff:queue")
+    return _back(request, handoff)
 
 
 @login_required
@@ -61,7 +70,7 @@ def accept(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         )
     else:
         messages.error(request, _("Only the rep who claimed this lead can accept it."))
-    return redirect("handoff:queue")
+    return _back(request, handoff)
 
 
 @login_required
@@ -83,7 +92,7 @@ def reject(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         )
     else:
         messages.error(request, _("Only the rep who claimed this lead can reject it."))
-    return redirect("handoff:queue")
+    return _back(request, handoff)
 
 
 @login_required
@@ -95,6 +104,13 @@ def release(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Released: the lead is back in the queue."))
     else:
         messages.error(request, _("Only the rep who claimed this lead can release it."))
+    return _back(request, handoff)
+
+
+def _back(request: AuthenticatedRequest, handoff: Handoff) -> HttpResponse:
+    """To the handoff's page when the form was there, else to the queue."""
+    if request.POST.get("next") == "detail":
+        return redirect("handoff:detail", pk=handoff.pk)
     return redirect("handoff:queue")
 
 

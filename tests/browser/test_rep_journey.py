@@ -1,4 +1,5 @@
-"""A rep sees a new qualified lead, claims it before a colleague, and accepts it."""
+"""A rep sees a new qualified lead, claims it before a colleague, reads what marketing
+learned, logs the call and the answers, accepts, qualifies and opens a deal."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Browser, Page, expect
 
 from crm import services as crm
-from crm.models import Campaign, Lead
+from crm.models import Answer, Campaign, Lead
 from handoff.models import Handoff
 from tests import factories
 
@@ -21,15 +22,15 @@ pytestmark = [
 
 
 def waiting_handoff(campaign: Campaign) -> Handoff:
-    return factories.captured_handoff(
-        campaign,
-        crm.CaptureData(
-            email="ito@example.co.jp",
-            family_name="伊藤",
-            given_name="誠",
-            company_name="株式会社サンプル",
-        ),
+    data = crm.CaptureData(
+        email="ito@example.co.jp",
+        family_name="伊藤",
+        given_name="誠",
+        company_name="株式会社サンプル",
     )
+    lead, _activity = crm.capture_lead(campaign, data=data)
+    Answer.objects.create(lead=lead, question="headcount", answer="30名規模", source="web_form")
+    return factories.captured_handoff(campaign, data)
 
 
 def test_rep_claims_before_a_colleague_and_accepts(
@@ -86,16 +87,52 @@ def test_rep_claims_before_a_colleague_and_accepts(
     assert handoff.status == Handoff.Status.CLAIMED
     assert handoff.claimed_by == rep
 
-    # 5. The rep accepts: the lead becomes a sales-accepted lead (SAL).
+    # 5. The rep opens the handoff and reads what marketing learned before calling.
+    page.get_by_test_id("handoff-row").get_by_role("link", name="誠 伊藤").click()
+    package = page.get_by_test_id("context-package")
+    expect(package.get_by_test_id("context-campaign")).to_contain_text("Spring webinar")
+    expect(package.get_by_test_id("answers")).to_contain_text("30名規模")
+    expect(package.get_by_test_id("answers")).to_contain_text("answered on Web form")
+    expect(package.get_by_test_id("context-activities")).to_contain_text("Form submitted")
+    screenshot(page, "rep-handoff-context")
+
+    # 6. The call: logged with a note (the SLA clock stops), and what was learned.
+    touch = page.get_by_test_id("touch-form")
+    touch.get_by_label("What").select_option("call")
+    touch.get_by_label("Note").fill("導入時期を確認。来月デモ希望。")
+    touch.get_by_role("button", name="Log it").click()
+    expect(page.get_by_role("alert")).to_contain_text("Call logged.")
+    expect(page.get_by_test_id("touches")).to_contain_text("導入時期を確認")
+    expect(page.get_by_test_id("first-touch")).to_be_visible()
+    answer = page.get_by_test_id("answer-form")
+    expect(answer.get_by_label("Question")).to_contain_text("Headcount ✓")
+    answer.get_by_label("Question").select_option("budget")
+    answer.get_by_label("Answer").fill("年間300万円まで")
+    answer.get_by_label("Heard on").select_option("call")
+    answer.get_by_role("button", name="Record").click()
+    expect(page.get_by_test_id("answers")).to_contain_text("年間300万円まで")
+    screenshot(page, "rep-handoff-call-logged")
+
+    # 7. Accept (SAL), qualify (SQL), open the deal.
     page.get_by_role("button", name="Accept (SAL)").click()
     expect(page.get_by_role("alert")).to_contain_text("is now a sales-accepted lead")
-    expect(page.get_by_test_id("claimed-by-me")).to_have_count(0)
-    screenshot(page, "rep-queue-accepted")
-    page.get_by_role("link", name="Leads", exact=True).click()
-    page.get_by_role("link", name="誠 伊藤").click()
-    expect(page.get_by_test_id("lead-stage")).to_have_text("SAL")
-    screenshot(page, "rep-lead-detail-sal")
+    page.get_by_role("button", name="Qualify (SQL)").click()
+    expect(page.get_by_test_id("handoff-status")).to_have_text("Qualified (SQL)")
+    deal = page.get_by_test_id("deal-form")
+    deal.get_by_label("Deal name").fill("サンプル社 導入")
+    deal.get_by_label("Amount (JPY)").fill("3000000")
+    deal.get_by_label("Expected close date").fill("2027-03-31")
+    deal.get_by_role("button", name="Open a deal").click()
+    expect(page.get_by_test_id("deal")).to_contain_text("サンプル社 導入")
+    screenshot(page, "rep-handoff-deal")
+    page.get_by_role("link", name="Lead page").click()
+    expect(page.get_by_test_id("lead-stage")).to_have_text("Opportunity")
+    screenshot(page, "rep-lead-detail-opportunity")
 
     handoff.refresh_from_db()
-    assert handoff.status == Handoff.Status.ACCEPTED
-    assert Lead.objects.get(pk=handoff.lead_id).stage == Lead.Stage.SAL
+    assert handoff.status == Handoff.Status.QUALIFIED
+    assert handoff.first_touch_at is not None and handoff.rep_delay is not None
+    lead = Lead.objects.get(pk=handoff.lead_id)
+    assert lead.stage == Lead.Stage.OPPORTUNITY
+    assert lead.deals.get().amount == 3_000_000
+    assert lead.answers.get(question="budget").recorded_by == rep

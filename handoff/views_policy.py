@@ -1,0 +1,32 @@
+"""The handoff policy, edited by managers."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from crm.http import AuthenticatedRequest
+from handoff import notify
+from handoff.forms import PolicyForm
+from handoff.models import HandoffPolicy, RepAvailability
+
+
+@login_required
+@permission_required("handoff.change_handoffpolicy", raise_exception=True)
+def policy(request: AuthenticatedRequest) -> HttpResponse:
+    current = HandoffPolicy.current()
+    form = PolicyForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Handoff policy saved."))
+        return redirect("handoff:policy")
+    away = set(RepAvailability.objects.filter(available=False).values_list("rep_id", flat=True))
+    reps = [(rep, rep.pk not in away) for rep in notify.sales_reps()]
+    return render(
+        request,
+        "handoff/policy_form.html",
+        {"form": form, "policy": current, "reps": reps},
+    )

@@ -1,0 +1,179 @@
+"""Working a handed-off lead: its page, touches, answers, qualification, the
+deal, reassignment and a rep's availability."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.http import AuthenticatedRequest
+from crm.models import Activity, Lead
+from handoff import context as context_package
+from handoff import routing, work
+from handoff.forms import AnswerForm, DealForm, ReassignForm, RejectForm, TouchForm
+from handoff.models import Handoff, RepAvailability
+
+
+@login_required
+def handoff_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The handoff as the rep reads it before calling: the context package,
+    what was already asked, the SLA, and what can be done next."""
+    if not (
+        request.user.has_perm("handoff.claim_handoff")
+        or request.user.has_perm("handoff.reassign_handoff")
+    ):
+        raise PermissionDenied
+    handoff = get_object_or_404(
+        Handoff.objects.visible_to(request.user).select_related(
+            "lead", "lead__company", "lead__source_campaign", "lead__score", "claimed_by"
+        ),
+        pk=pk,
+    )
+    lead = handoff.lead
+    answers = list(lead.answers.select_related("recorded_by").order_by("question", "-recorded_at"))
+    return render(
+        request,
+        "handoff/handoff_detail.html",
+        {
+            "handoff": handoff,
+            "lead": lead,
+            "package": context_package.present(handoff.context),
+            "answers": answers,
+            "touches": lead.activities.filter(kind__in=Activity.SALES_KINDS)
+            .select_related("actor")
+            .order_by("-occurred_at")[:20],
+            "deadlines": handoff.deadlines.order_by("due_at"),
+            "deals": lead.deals.order_by("-created_at"),
+            "mine": handoff.claimed_by_id == request.user.pk,
+            "reassignable": handoff.status in (Handoff.Status.QUEUED, *work.LIVE),
+            "touch_form": TouchForm(),
+            "answer_form": AnswerForm(answered=[a.question for a in answers]),
+            "reject_form": RejectForm(),
+            "deal_form": DealForm(initial={"name": str(lead.company or lead)}),
+            "reassign_form": ReassignForm()
+            if request.user.has_perm("handoff.reassign_handoff")
+            else None,
+        },
+    )
+
+
+def _own_handoff(request: AuthenticatedRequest, pk: int) -> Handoff:
+    return get_object_or_404(Handoff.objects.visible_to(request.user), pk=pk)
+
+
+@login_required
+@permission_required("handoff.claim_handoff", raise_exception=True)
+@require_POST
+def qualify(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    handoff = _own_handoff(request, pk)
+    if work.qualify_handoff(handoff, rep=request.user):
+        messages.success(
+            request, _("Qualified: %(lead)s is a sales-qualified lead.") % {"lead": handoff.lead}
+        )
+    else:
+        messages.error(request, _("Only the rep who accepted this lead can qualify it."))
+    return redirect("handoff:detail", pk=pk)
+
+
+@login_required
+@permission_required("crm.add_deal", raise_exception=True)
+@require_POST
+def open_deal(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    handoff = _own_handoff(request, pk)
+    form = DealForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.as_data().values():
+            messages.error(request, " ".join(e.messages[0] for e in error))
+        return redirect("handoff:detail", pk=pk)
+    terms = work.DealTerms(**form.cleaned_data)
+    deal = work.open_deal(handoff, rep=request.user, terms=terms)
+    if deal is None:
+        messages.error(request, _("Qualify the lead before opening a deal."))
+    else:
+        messages.success(request, _("Deal “%(deal)s” opened.") % {"deal": deal.name})
+    return redirect("handoff:detail", pk=pk)
+
+
+@login_required
+@permission_required("handoff.reassign_handoff", raise_exception=True)
+@require_POST
+def reassign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    handoff = get_object_or_404(Handoff.objects.all(), pk=pk)
+    form = ReassignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a rep."))
+    elif work.reassign_handoff(handoff, to=form.cleaned_data["rep"], by=request.user):
+        messages.success(
+            request,
+            _("Reassigned to %(rep)s.")
+            % {"rep": form.cleaned_data["rep"].get_full_name() or form.cleaned_data["rep"]},
+        )
+    else:
+        messages.error(request, _("This handoff cannot be reassigned to that rep now."))
+    return redirect("handoff:detail", pk=pk)
+
+
+def _workable_lead(request: AuthenticatedRequest, pk: int) -> Lead:
+    return get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
+
+
+def _back(request: AuthenticatedRequest, lead: Lead) -> HttpResponse:
+    """Back to the page the form was on (the handoff's or the lead's)."""
+    handoff_id = request.POST.get("handoff")
+    if handoff_id and handoff_id.isdigit():
+        return redirect("handoff:detail", pk=int(handoff_id))
+    return redirect(lead.get_absolute_url())
+
+
+@login_required
+@permission_required("handoff.claim_handoff", raise_exception=True)
+@require_POST
+def log_touch(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    lead = _workable_lead(request, pk)
+    form = TouchForm(request.POST)
+    if form.is_valid():
+        activity = work.log_touch(
+            lead, kind=form.cleaned_data["kind"], note=form.cleaned_data["note"], by=request.user
+        )
+        messages.success(request, _("%(kind)s logged.") % {"kind": activity.get_kind_display()})
+    else:
+        messages.error(request, _("Choose what kind of touch to log."))
+    return _back(request, lead)
+
+
+@login_required
+@permission_required("crm.add_answer", raise_exception=True)
+@require_POST
+def record_answer(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    lead = _workable_lead(request, pk)
+    form = AnswerForm(request.POST)
+    if form.is_valid():
+        work.record_answer(lead, by=request.user, **form.cleaned_data)
+        messages.success(request, _("Answer recorded."))
+    else:
+        messages.error(request, _("Write the answer and choose its question."))
+    return _back(request, lead)
+
+
+@login_required
+@permission_required("handoff.claim_handoff", raise_exception=True)
+@require_POST
+def set_availability(request: AuthenticatedRequest) -> HttpResponse:
+    available = request.POST.get("available") == "1"
+    routing.set_available(request.user, available)
+    if available:
+        messages.success(request, _("You are available: new leads can be routed to you."))
+    else:
+        messages.info(request, _("You are away: round-robin skips you until you are back."))
+    return redirect("handoff:queue")
+
+
+def is_available(user: User) -> bool:
+    row = RepAvailability.objects.filter(rep=user).first()
+    return row is None or row.available
