@@ -188,6 +188,10 @@ BATON_OUTBOX_ROUTES = {
     "activities.recorded": "handoff.tasks.process_activity_batch_event",
     "scoring.rescore_requested": "handoff.tasks.rescore_everyone_event",
 }
+# Publish each outbox event as soon as its transaction commits (the fast path);
+# false leaves it to the periodic sweep alone (the handoff latency benchmark's
+# naive comparison).
+BATON_OUTBOX_PUBLISH_AT_COMMIT = env.bool("OUTBOX_PUBLISH_AT_COMMIT", default=True)
 # An event published but still unprocessed after this long is published again.
 BATON_OUTBOX_REPUBLISH_AFTER = timedelta(seconds=env.int("OUTBOX_REPUBLISH_SECONDS", default=60))
 
