@@ -40,13 +40,12 @@ def rescore_all(
     """Write every lead's scores under `rules` as of `now`; returns how many
     changed. Safe to run again: it writes what the rules give."""
     last = Lead.objects.aggregate(last=Max("pk"))["last"] or 0
+    if connection.vendor == "postgresql":
+        return _rescore_all_sql(rules, now=now, last=last, progress=progress)
     changed = 0
     for start in range(0, last + 1, BATCH):
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                changed += _update_batch_sql(rules, now=now, first=start, last=start + BATCH - 1)
-            else:
-                changed += _update_batch_python(rules, now=now, first=start, last=start + BATCH - 1)
+            changed += _update_batch_python(rules, now=now, first=start, last=start + BATCH - 1)
         progress(min(start + BATCH, last), last)
     return changed
 
@@ -65,38 +64,78 @@ def scores(
     return list(_scores_python(rules, now=now, first=first, last=last))
 
 
-def _update_batch_sql(
-    rules: Sequence[scoring.Rule], *, now: datetime, first: int, last: int
+def _rescore_all_sql(
+    rules: Sequence[scoring.Rule],
+    *,
+    now: datetime,
+    last: int,
+    progress: Callable[[int, int], None],
 ) -> int:
-    sql, params = _scores_sql(rules, now=now, first=first, last=last)
+    """1. Compute every lead's scores in one statement into a temporary table:
+          one pass over the activities, one group per lead (the rules as
+          conditional sums, not a join), in parallel where PostgreSQL can.
+       2. Write the ones that changed, a batch of leads per transaction.
+    A lead scored by a worker after step 1 began keeps the worker's scores:
+    they are newer (LeadScore.scored_at tells)."""
+    sql, params = _scores_sql(rules, now=now, first=0, last=last)
     with connection.cursor() as cursor:
-        # A lead that somehow lacks its score row gets one (an upsert instead
-        # would lock every unchanged row too).
-        cursor.execute(
-            """
-            INSERT INTO crm_leadscore (lead_id, fit, engagement)
-            SELECT l.id, 0, 0 FROM crm_lead l
-            WHERE l.id BETWEEN %s AND %s
-              AND NOT EXISTS (SELECT 1 FROM crm_leadscore s WHERE s.lead_id = l.id)
-            """,
-            [first, last],
-        )
-        cursor.execute(
-            f"""
-            UPDATE crm_leadscore cur SET fit = s.fit, engagement = s.engagement
-            FROM ({sql}) s
-            WHERE cur.lead_id = s.lead_id
-              AND (cur.fit, cur.engagement) IS DISTINCT FROM (s.fit, s.engagement)
-            """,
-            params,
-        )
-        return cursor.rowcount
+        cursor.execute("SELECT clock_timestamp()")
+        started = cursor.fetchone()[0]
+        try:
+            with transaction.atomic():
+                # One hash aggregate over a million leads: give it the memory
+                # to stay out of temporary files (this transaction only).
+                cursor.execute("SET LOCAL work_mem = '512MB'")
+                cursor.execute("DROP TABLE IF EXISTS _baton_scores")
+                cursor.execute(f"CREATE TEMPORARY TABLE _baton_scores AS {sql}", params)
+                cursor.execute("CREATE INDEX ON _baton_scores (lead_id)")
+                cursor.execute("ANALYZE _baton_scores")
+            progress(0, last)
+            changed = 0
+            for first in range(0, last + 1, BATCH):
+                with transaction.atomic():
+                    changed += _write_batch(
+                        cursor, first=first, last=first + BATCH - 1, started=started
+                    )
+                progress(min(first + BATCH, last), last)
+        finally:
+            cursor.execute("DROP TABLE IF EXISTS _baton_scores")
+    return changed
+
+
+def _write_batch(cursor: Any, *, first: int, last: int, started: datetime) -> int:
+    # A lead that somehow lacks its score row gets one (an upsert instead
+    # would lock every unchanged row too).
+    cursor.execute(
+        """
+        INSERT INTO crm_leadscore (lead_id, fit, engagement)
+        SELECT l.id, 0, 0 FROM crm_lead l
+        WHERE l.id BETWEEN %s AND %s
+          AND NOT EXISTS (SELECT 1 FROM crm_leadscore s WHERE s.lead_id = l.id)
+        """,
+        [first, last],
+    )
+    cursor.execute(
+        """
+        UPDATE crm_leadscore cur SET fit = s.fit, engagement = s.engagement, scored_at = now()
+        FROM _baton_scores s
+        WHERE cur.lead_id = s.lead_id AND s.lead_id BETWEEN %s AND %s
+          AND (cur.fit, cur.engagement) IS DISTINCT FROM (s.fit, s.engagement)
+          AND (cur.scored_at IS NULL OR cur.scored_at < %s)
+        """,
+        [first, last, started],
+    )
+    return int(cursor.rowcount)
 
 
 def _scores_sql(
     rules: Sequence[scoring.Rule], *, now: datetime, first: int, last: int
 ) -> tuple[str, list[Any]]:
-    """SELECT lead_id, fit, engagement for the leads with ids in [first, last]."""
+    """SELECT lead_id, fit, engagement for the leads with ids in [first, last].
+
+    Each engagement rule is a conditional sum over the lead's activities, its
+    cap applied to the sum: one aggregate group per lead. date_part() is float
+    arithmetic, where EXTRACT() would be numeric and several times slower."""
     params: list[Any] = []
     fit_terms = []
     for rule in rules:
@@ -104,51 +143,55 @@ def _scores_sql(
             fit_terms.append(term)
     fit = " + ".join(fit_terms) or "0"
     engagement_rules = [r for r in rules if r.dimension == "engagement" and r.points]
-    engagement_sql = "SELECT NULL::bigint AS lead_id, 0::float8 AS score WHERE false"
-    rule_params: list[Any] = []
-    if engagement_rules:
-        values = []
-        for rule in engagement_rules:
-            values.append(
-                "(%s::bigint, %s::float8, %s::float8, %s::float8, %s::text, %s::bigint, %s::text)"
-            )
-            rate = math.log(2) / rule.half_life_days if rule.half_life_days else None
-            rule_params += [
-                rule.id,
-                rule.points,
-                rule.cap,
-                rate,
-                rule.kind,
-                rule.campaign_id,
-                rule.url_contains,
-            ]
-        engagement_sql = f"""
-            SELECT lead_id, SUM(CASE WHEN cap IS NULL THEN v ELSE GREATEST(-cap, LEAST(cap, v)) END) AS score
-            FROM (
-                SELECT a.lead_id, r.id, r.cap, SUM(
-                    r.points * CASE WHEN r.rate IS NULL THEN 1.0
-                    ELSE exp(-r.rate * GREATEST(%s - date_part('epoch', a.occurred_at), 0) / 86400.0) END
-                ) AS v
-                FROM crm_activity a
-                JOIN (VALUES {", ".join(values)}) AS r(id, points, cap, rate, kind, campaign_id, url)
-                  ON a.kind = r.kind
-                 AND (r.campaign_id IS NULL OR a.campaign_id = r.campaign_id)
-                 AND (r.url = '' OR strpos(COALESCE(a.details ->> 'url', ''), r.url) > 0)
-                WHERE a.lead_id BETWEEN %s AND %s
-                GROUP BY a.lead_id, r.id, r.cap
-            ) per_rule
-            GROUP BY lead_id
+    if not engagement_rules:
+        sql = f"""
+            SELECT l.id AS lead_id, ({fit})::int AS fit, 0 AS engagement
+            FROM crm_lead l LEFT JOIN crm_company c ON c.id = l.company_id
+            WHERE l.id BETWEEN %s AND %s
         """
-        # date_part() is float arithmetic; EXTRACT() would be numeric, several times slower.
-        rule_params = [now.timestamp(), *rule_params, first, last]
+        return sql, [*params, first, last]
+    sums: list[str] = []
+    totals: list[str] = []
+    rule_params: list[Any] = []
+    for n, rule in enumerate(engagement_rules):
+        test = ["a.kind = %s"]
+        rule_params.append(rule.kind)
+        if rule.campaign_id is not None:
+            test.append("a.campaign_id = %s")
+            rule_params.append(rule.campaign_id)
+        if rule.url_contains:
+            test.append("strpos(COALESCE(a.details ->> 'url', ''), %s) > 0")
+            rule_params.append(rule.url_contains)
+        if rule.half_life_days:
+            value = "%s * exp(%s * a.age)"
+            rule_params += [rule.points, -math.log(2) / rule.half_life_days]
+        else:
+            value = "%s::float8"
+            rule_params.append(rule.points)
+        sums.append(f"SUM(CASE WHEN {' AND '.join(test)} THEN {value} END) AS r{n}")
+        total = f"COALESCE(e.r{n}, 0)"
+        if rule.cap is not None:
+            total = f"GREATEST(-{int(rule.cap)}, LEAST({int(rule.cap)}, {total}))"
+        totals.append(total)
+    kinds = sorted({rule.kind for rule in engagement_rules})
     sql = f"""
-        SELECT l.id AS lead_id, ({fit})::int AS fit, COALESCE(round(e.score), 0)::int AS engagement
+        SELECT l.id AS lead_id, ({fit})::int AS fit,
+               COALESCE(round({" + ".join(totals)}), 0)::int AS engagement
         FROM crm_lead l
         LEFT JOIN crm_company c ON c.id = l.company_id
-        LEFT JOIN ({engagement_sql}) e ON e.lead_id = l.id
+        LEFT JOIN (
+            SELECT a.lead_id, {", ".join(sums)}
+            FROM (
+                SELECT lead_id, kind, campaign_id, details,
+                       GREATEST(%s - date_part('epoch', occurred_at), 0) / 86400.0 AS age
+                FROM crm_activity
+                WHERE kind = ANY(%s) AND lead_id BETWEEN %s AND %s
+            ) a
+            GROUP BY a.lead_id
+        ) e ON e.lead_id = l.id
         WHERE l.id BETWEEN %s AND %s
     """
-    return sql, [*params, *rule_params, first, last]
+    return sql, [*params, *rule_params, now.timestamp(), kinds, first, last, first, last]
 
 
 def _fit_sql(rule: scoring.Rule, params: list[Any]) -> str | None:

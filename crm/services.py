@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -221,9 +222,11 @@ def rescore_lead(
     explanation = explain_lead(lead, rules=rules, now=now)
     fit, engagement = explanation.fit_score, explanation.engagement_score
     if (fit, engagement) != (lead.fit_score, lead.engagement_score):
-        LeadScore.objects.update_or_create(
-            lead_id=lead_id, defaults={"fit": fit, "engagement": engagement}
+        written = LeadScore.objects.filter(lead_id=lead_id).update(
+            fit=fit, engagement=engagement, scored_at=Now()
         )
+        if not written:
+            LeadScore.objects.create(lead_id=lead_id, fit=fit, engagement=engagement)
     return explanation
 
 

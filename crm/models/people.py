@@ -268,6 +268,9 @@ class LeadScore(models.Model):
     )
     fit = models.IntegerField(_("fit score"), default=0, db_default=0)
     engagement = models.IntegerField(_("engagement score"), default=0, db_default=0)
+    # When scores were last written (database clock): a full rescore leaves
+    # alone the leads a worker scored after it began.
+    scored_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("lead score")

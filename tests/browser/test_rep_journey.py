@@ -92,7 +92,7 @@ def test_rep_claims_before_a_colleague_and_accepts(
     package = page.get_by_test_id("context-package")
     expect(package.get_by_test_id("context-campaign")).to_contain_text("Spring webinar")
     expect(package.get_by_test_id("answers")).to_contain_text("30名規模")
-    expect(package.get_by_test_id("answers")).to_contain_text("answered on Web form")
+    expect(package.get_by_test_id("answers")).to_contain_text("Answered via Web form")
     expect(package.get_by_test_id("context-activities")).to_contain_text("Form submitted")
     screenshot(page, "rep-handoff-context")
 

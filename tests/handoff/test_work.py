@@ -55,7 +55,7 @@ def test_answers_show_with_their_source_and_mark_the_question(client, rep, claim
     assert answer.recorded_by == rep and answer.source == "call"
     page = client.get(reverse("handoff:detail", args=[claimed.pk])).content.decode()
     assert "500万円" in page and "来年4月" in page
-    assert "answered on Web form" in page
+    assert "Answered via Web form" in page
     assert "Budget ✓" in page and "Timeline ✓" in page and "Need ✓" not in page
 
 
