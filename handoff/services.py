@@ -11,8 +11,8 @@ from crm import outbox, rescore
 from crm import services as crm
 from crm.models import Lead
 from handoff import context as context_package
-from handoff import notify
-from handoff.models import Handoff, HandoffPolicy, Notification
+from handoff import routing, sla
+from handoff.models import Handoff, HandoffPolicy, Notification, SlaDeadline
 
 # Stages from which crossing the threshold hands a lead to sales.
 HANDOFF_FROM_STAGES = frozenset({Lead.Stage.SUBSCRIBER, Lead.Stage.LEAD, Lead.Stage.RECYCLED})
@@ -61,7 +61,8 @@ def process_activity_batch_event(event_id: int) -> list[Handoff]:
 
 
 def hand_off_if_qualified(lead: Lead, *, policy: HandoffPolicy | None = None) -> Handoff | None:
-    """Create the lead's handoff and notify sales when its scores qualify.
+    """Create the lead's handoff when its scores qualify, start its first-touch
+    SLA and route it (open queue or round-robin).
 
     Call with the lead row locked (select_for_update) in a transaction; the
     one-live-handoff constraint backs this up if a caller forgets.
@@ -81,18 +82,15 @@ def hand_off_if_qualified(lead: Lead, *, policy: HandoffPolicy | None = None) ->
     except IntegrityError:
         return None  # a live handoff exists already
     crm.change_stage(lead, Lead.Stage.MQL, reason="score crossed the handoff threshold")
-    notify_reps(handoff)
+    sla.open_first_touch_deadline(handoff, policy=policy)
+    routing.route(handoff, policy=policy)
     return handoff
-
-
-def notify_reps(handoff: Handoff) -> None:
-    """Tell sales about a new handoff; a second call adds nothing."""
-    notify.send(handoff, Notification.Kind.NEW_HANDOFF, notify.sales_reps())
 
 
 @transaction.atomic
 def claim_handoff(handoff: Handoff, *, rep: User) -> bool:
-    """Make `rep` the owner; False when another rep got there first.
+    """Make `rep` the owner; False when another rep got there first. The
+    claim timeout starts, and the offers leave every rep's badge.
 
     SKIP LOCKED lets every rep but the first return at once instead of waiting
     behind the winner's row lock for the rest of its transaction; the
@@ -101,37 +99,28 @@ def claim_handoff(handoff: Handoff, *, rep: User) -> bool:
     queued = Handoff.objects.queued().filter(pk=handoff.pk)
     if not queued.select_for_update(skip_locked=True).exists():
         return False
-    won = (
-        Handoff.objects.queued()
-        .filter(pk=handoff.pk)
-        .update(status=Handoff.Status.CLAIMED, claimed_by=rep, claimed_at=timezone.now())
-    )
-    if won:
-        Lead.objects.filter(pk=handoff.lead_id).update(owner=rep, updated_at=timezone.now())
-        # Nobody else can act on it any more: clear it from every rep's badge.
-        Notification.objects.filter(handoff=handoff, read_at__isnull=True).update(
-            read_at=timezone.now()
-        )
-        handoff.refresh_from_db()
-    return bool(won)
+    return routing.start_claim(handoff, rep=rep, via=Handoff.ClaimedVia.CLAIM)
 
 
 @transaction.atomic
 def accept_handoff(handoff: Handoff, *, rep: User) -> bool:
-    """The claiming rep accepts the lead (SAL)."""
+    """The claiming rep accepts the lead (SAL). The claim no longer times out;
+    the first-touch SLA runs on until the rep logs a touch."""
     won = Handoff.objects.filter(
         pk=handoff.pk, status=Handoff.Status.CLAIMED, claimed_by=rep
     ).update(status=Handoff.Status.ACCEPTED, decided_at=timezone.now())
     if won:
         lead = Lead.objects.select_for_update().get(pk=handoff.lead_id)
         crm.change_stage(lead, Lead.Stage.SAL, by=rep, reason="accepted by sales")
+        sla.settle_deadlines(handoff, kinds=[SlaDeadline.Kind.CLAIM_TIMEOUT])
         handoff.refresh_from_db()
     return bool(won)
 
 
 @transaction.atomic
 def reject_handoff(handoff: Handoff, *, rep: User, reason: str, note: str = "") -> bool:
-    """The claiming rep sends the lead back to marketing as recycled, with a reason."""
+    """The claiming rep sends the lead back to marketing as recycled, with a
+    reason. Its deadlines are settled (a first touch already overdue is the sweep's)."""
     won = Handoff.objects.filter(
         pk=handoff.pk, status=Handoff.Status.CLAIMED, claimed_by=rep
     ).update(
@@ -144,18 +133,24 @@ def reject_handoff(handoff: Handoff, *, rep: User, reason: str, note: str = "") 
         lead = Lead.objects.select_for_update().get(pk=handoff.lead_id)
         crm.change_stage(lead, Lead.Stage.RECYCLED, by=rep, reason=f"rejected: {reason}")
         Lead.objects.filter(pk=lead.pk).update(owner=None)
+        sla.settle_deadlines(handoff)
         handoff.refresh_from_db()
     return bool(won)
 
 
 @transaction.atomic
 def release_handoff(handoff: Handoff, *, rep: User) -> bool:
-    """The claiming rep puts the handoff back in the queue."""
+    """The claiming rep puts the handoff back: its claim timeout ends, the
+    first-touch SLA runs on, and it is routed again (the other available reps
+    are told, or in round-robin the next rep gets it)."""
     won = Handoff.objects.filter(
         pk=handoff.pk, status=Handoff.Status.CLAIMED, claimed_by=rep
-    ).update(status=Handoff.Status.QUEUED, claimed_by=None, claimed_at=None)
+    ).update(status=Handoff.Status.QUEUED, claimed_by=None, claimed_at=None, claimed_via="")
     if won:
         Lead.objects.filter(pk=handoff.lead_id).update(owner=None, updated_at=timezone.now())
+        sla.settle_deadlines(handoff, kinds=[SlaDeadline.Kind.CLAIM_TIMEOUT])
+        handoff.refresh_from_db()
+        routing.route(handoff, returned_by=rep)
         handoff.refresh_from_db()
     return bool(won)
 
@@ -238,7 +233,8 @@ def sync_mql_stage(*, batch: int = 500) -> tuple[int, int]:
 @transaction.atomic
 def withdraw_handoff(handoff_id: int) -> bool:
     """A waiting handoff whose lead fell below the threshold goes away; the lead
-    returns to the lead stage, recorded. False when someone claimed it first."""
+    returns to the lead stage, recorded, and its deadlines are settled (a first
+    touch already overdue is the sweep's). False when someone claimed it first."""
     handoff = (
         Handoff.objects.select_for_update()
         .filter(pk=handoff_id, status=Handoff.Status.QUEUED)
@@ -252,6 +248,7 @@ def withdraw_handoff(handoff_id: int) -> bool:
     Notification.objects.filter(handoff_id=handoff_id, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+    sla.settle_deadlines(handoff)
     lead = Lead.objects.select_for_update().get(pk=handoff.lead_id)
     crm.change_stage(lead, Lead.Stage.LEAD, reason="score fell below the handoff threshold")
     return True

@@ -119,7 +119,8 @@ def notifications(request: AuthenticatedRequest) -> HttpResponse:
     items = request.user.notifications.select_related(
         "handoff__lead", "handoff__lead__company", "handoff__claimed_by"
     )[:50]
-    return render(request, "handoff/notifications.html", {"notifications": items})
+    template = "handoff/notifications.html#list" if request.htmx else "handoff/notifications.html"
+    return render(request, template, {"notifications": items})
 
 
 @login_required

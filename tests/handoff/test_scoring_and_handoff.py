@@ -4,7 +4,7 @@ import pytest
 
 from crm import services as crm
 from crm.models import Activity, Lead, OutboxEvent, ScoringRule, StageChange
-from handoff import services
+from handoff import routing, services
 from handoff.models import Handoff, HandoffPolicy, Notification
 from tests import factories
 
@@ -87,7 +87,7 @@ def test_below_threshold_no_handoff():
 
 def test_notifying_twice_adds_nothing(rep):
     handoff = factories.qualified_handoff()
-    services.notify_reps(handoff)
+    routing.route(handoff)
     assert Notification.objects.filter(handoff=handoff).count() == 1
 
 

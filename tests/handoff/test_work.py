@@ -228,3 +228,13 @@ def test_the_handoff_page_shows_the_context_package(client, rep, claimed):
     assert 'data-testid="context-package"' in page
     assert "Spring webinar" in page
     assert 'data-testid="touch-form"' in page
+
+
+def test_the_notification_list_refreshes_itself(client, rep, campaign):
+    handoff = factories.qualified_handoff(campaign)
+    client.force_login(rep)
+    page = client.get(reverse("handoff:notifications")).content.decode()
+    assert 'hx-trigger="every 3s"' in page
+    fragment = client.get(reverse("handoff:notifications"), HTTP_HX_REQUEST="true").content.decode()
+    assert fragment.lstrip().startswith('<ul class="list-group" id="notification-list"')
+    assert reverse("handoff:detail", args=[handoff.pk]) in fragment
