@@ -210,6 +210,10 @@ BATON_PRIVACY_POLICY_VERSION = env("PRIVACY_POLICY_VERSION", default="2026-01")
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Baton <baton@localhost>")
+# Seconds before an unresponsive mail server fails a send (the task holds a row lock meanwhile).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# Where Baton is reached: links in emails and chat messages start with it.
+BATON_BASE_URL = env("BASE_URL", default="http://127.0.0.1:8000")
 
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
