@@ -187,6 +187,8 @@ BATON_OUTBOX_ROUTES = {
     "activity.recorded": "handoff.tasks.process_activity_event",
     "activities.recorded": "handoff.tasks.process_activity_batch_event",
     "scoring.rescore_requested": "handoff.tasks.rescore_everyone_event",
+    "notifications.email": "handoff.tasks.email_notifications_event",
+    "notifications.chat": "handoff.tasks.deliver_chat_event",
 }
 # Publish each outbox event as soon as its transaction commits (the fast path);
 # false leaves it to the periodic sweep alone (the handoff latency benchmark's

@@ -3,17 +3,50 @@ and on the team's chat.
 
 `send` is the one entry point: it records one in-app notification per
 recipient (at most one per recipient, handoff and kind, so a retried task adds
-nothing) and returns the rows it created.
+nothing) and, in the same transaction, writes the outbox events that email
+those recipients and post to the chat webhook. The consumers of those events
+(`email_notifications_event`, `deliver_chat_event`, run by handoff.tasks) send
+each email and each chat message once, however often they are delivered.
+
+Messages are written in the site's language (settings.LANGUAGE_CODE): users
+have no language preference of their own yet.
 """
 
 from __future__ import annotations
 
+import logging
+import random
+import secrets
+import smtplib
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models.functions import Now
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
-from handoff.models import Handoff, Notification
+from crm import outbox
+from crm.models import OutboxEvent
+from crm.templatetags.people import person
+from handoff import chat_webhook
+from handoff.models import ChatDelivery, Handoff, HandoffPolicy, Notification
+
+logger = logging.getLogger(__name__)
+
+EMAIL_TOPIC = "notifications.email"
+CHAT_TOPIC = "notifications.chat"
+# The first try and up to seven retries, 10 s to 10 min apart (about 30 min in all).
+CHAT_MAX_ATTEMPTS = 8
+# Jitter for the chat backoff, so that deliveries failing together do not all
+# come back together.
+_jitter = random.Random()
 
 
 def sales_reps() -> list[User]:
@@ -36,8 +69,304 @@ def managers() -> list[User]:
     )
 
 
-def send(handoff: Handoff, kind: str, recipients: Iterable[User]) -> list[Notification]:
-    """Notify each recipient once of `kind` about `handoff`."""
-    rows = [Notification(recipient=user, handoff=handoff, kind=kind) for user in recipients]
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+def send(
+    handoff: Handoff,
+    kind: str,
+    recipients: Iterable[User],
+    *,
+    policy: HandoffPolicy | None = None,
+) -> list[Notification]:
+    """Notify each recipient once of `kind` about `handoff`.
+
+    In the app always; by email when the policy says so; on the chat webhook,
+    once per handoff and kind whoever the recipients, when one is configured.
+    Emails and chat messages leave after commit (through the outbox).
+    """
+    policy = policy or HandoffPolicy.current()
+    users = list(recipients)
+    rows = [Notification(recipient=user, handoff=handoff, kind=kind) for user in users]
+    with transaction.atomic():
+        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        if policy.notify_by_email and users:
+            _queue_emails(handoff, kind, users)
+        if policy.chat_webhook_url:
+            _queue_chat_message(handoff, kind, url=policy.chat_webhook_url)
     return rows
+
+
+def _queue_emails(handoff: Handoff, kind: str, users: list[User]) -> None:
+    # bulk_create(ignore_conflicts=True) gives no ids back: read them. A row
+    # from an earlier call that was not emailed yet is listed again, harmlessly
+    # (the consumer sends each row once).
+    ids = list(
+        Notification.objects.filter(
+            handoff=handoff, kind=kind, recipient__in=users, emailed_at__isnull=True
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if ids:
+        outbox.emit(EMAIL_TOPIC, {"notification_ids": ids})
+
+
+def _queue_chat_message(handoff: Handoff, kind: str, *, url: str) -> None:
+    # One message per handoff and kind (the unique constraint decides between
+    # concurrent callers); only the call that creates the row queues it.
+    delivery, created = ChatDelivery.objects.get_or_create(
+        handoff=handoff, kind=kind, defaults={"url": url}
+    )
+    if created:
+        outbox.emit(CHAT_TOPIC, {"delivery_id": delivery.pk})
+
+
+# --- What a message says ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LeadSummary:
+    """The handed-off lead as an email or a chat message presents it."""
+
+    name: str
+    company: str
+    campaign: str
+    fit: int
+    engagement: int
+    rep: str
+    url: str
+
+    @property
+    def name_and_company(self) -> str:
+        return f"{self.name} ({self.company})" if self.company else self.name
+
+
+def summarize(handoff: Handoff) -> LeadSummary:
+    """Call under the reader's language: the name order follows it (family name
+    first in Japanese). Scores are those at the handoff, as the queue shows them."""
+    lead = handoff.lead
+    return LeadSummary(
+        name=lead.display_name or lead.email,
+        company=lead.company.name if lead.company else "",
+        campaign=lead.source_campaign.name if lead.source_campaign else "",
+        fit=handoff.fit_at_handoff,
+        engagement=handoff.engagement_at_handoff,
+        rep=person(handoff.claimed_by),
+        url=absolute_url(lead.get_absolute_url()),
+    )
+
+
+def absolute_url(path: str) -> str:
+    """A link for a message read outside the site (BATON_BASE_URL + path)."""
+    return settings.BATON_BASE_URL.rstrip("/") + path
+
+
+def _load_handoff(handoff_id: int) -> Handoff:
+    return Handoff.objects.select_related(
+        "lead", "lead__company", "lead__source_campaign", "claimed_by"
+    ).get(pk=handoff_id)
+
+
+# --- Email --------------------------------------------------------------------
+
+
+def email_notifications_event(event_id: int) -> int:
+    """Consume a notifications.email event: email each notification it lists to
+    its recipient, once. Returns how many emails went out.
+
+    A mail server that cannot be reached leaves the event unprocessed: the
+    outbox sweep delivers it again later, and the notifications emailed before
+    the failure are skipped then.
+    """
+    event = OutboxEvent.objects.filter(pk=event_id, processed_at__isnull=True).first()
+    if event is None:
+        return 0
+    sent = 0
+    for notification_id in event.payload["notification_ids"]:
+        try:
+            sent += email_notification(notification_id)
+        except (smtplib.SMTPException, OSError) as error:
+            logger.warning("notify: email of event %s failed (%s); will retry", event_id, error)
+            return sent
+    outbox.mark_processed(event_id)
+    return sent
+
+
+def email_notification(notification_id: int) -> bool:
+    """Email one notification to its recipient unless it went out already.
+
+    The row is locked, checked and marked in one transaction, so two deliveries
+    of the same event cannot both send it. One window remains: if the process
+    dies after the mail server accepted the message and before the commit,
+    emailed_at is not recorded and the redelivered event sends it again. SMTP
+    offers no way to close it; it is one duplicate email at worst, never a lost
+    one. Returns whether an email was sent.
+    """
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("recipient")
+            .filter(pk=notification_id, emailed_at__isnull=True)
+            .first()
+        )
+        if notification is None:
+            return False  # emailed already, or deleted with its handoff
+        recipient = notification.recipient
+        if not recipient.email or not recipient.is_active:
+            return False
+        message = build_email(notification, handoff=_load_handoff(notification.handoff_id))
+        try:
+            message.send()
+        except smtplib.SMTPRecipientsRefused as refused:
+            # This address will not work later either: log it, leave the row.
+            logger.warning("notify: %s refused for notification %s", refused, notification_id)
+            return False
+        notification.emailed_at = timezone.now()
+        notification.save(update_fields=["emailed_at"])
+    return True
+
+
+def build_email(notification: Notification, *, handoff: Handoff) -> EmailMultiAlternatives:
+    """The email for one notification, in plain text and HTML, in the site's language.
+
+    Templates: handoff/email/<kind>_subject.txt, <kind>_body.txt, <kind>_body.html.
+    """
+    kind = notification.kind
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "kind_label": notification.get_kind_display(),
+            "lead": summarize(handoff),
+        }
+        subject = render_to_string(f"handoff/email/{kind}_subject.txt", context)
+        text = render_to_string(f"handoff/email/{kind}_body.txt", context)
+        html = render_to_string(f"handoff/email/{kind}_body.html", context)
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),  # one line, whatever the template's whitespace
+        body=text.strip() + "\n",
+        to=[notification.recipient.email],
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+# --- Chat ---------------------------------------------------------------------
+
+CHAT_TEXTS = {
+    Notification.Kind.NEW_HANDOFF: _(
+        "New qualified lead: %(lead)s (fit %(fit)s, engagement %(engagement)s)"
+    ),
+    Notification.Kind.ASSIGNED: _("%(lead)s was assigned to %(rep)s"),
+    Notification.Kind.SLA_BREACH: _("First-touch SLA breached: %(lead)s (%(rep)s)"),
+    Notification.Kind.RETURNED: _("Untouched claim returned to the queue: %(lead)s"),
+}
+
+
+def chat_text(kind: str, lead: LeadSummary) -> str:
+    """The chat line for a notification of `kind`, in the active language."""
+    return str(CHAT_TEXTS[Notification.Kind(kind)]) % {
+        "lead": lead.name_and_company,
+        "fit": lead.fit,
+        "engagement": lead.engagement,
+        "rep": lead.rep or _("not claimed"),
+    }
+
+
+@dataclass(frozen=True)
+class ChatRetry:
+    """Try the delivery again: attempt number `attempt` (0-based), in `countdown` seconds."""
+
+    attempt: int
+    countdown: int
+
+
+def deliver_chat_event(event_id: int, *, attempt: int | None = None) -> ChatRetry | None:
+    """Consume a notifications.chat event: make one attempt at its chat delivery.
+
+    1. Lock the delivery row. Stop when it is delivered or failed already, or
+       when `attempt` (set by a retry) is not the next attempt any more:
+       another run made it.
+    2. Post the message. Delivered, or refused for good (a refused address, a
+       redirect, a 4xx, the last attempt): record it and mark the event
+       processed in the same transaction.
+    3. A retryable failure: record the attempt and return when to retry (the
+       task schedules it). The event stays unprocessed, its publish dated at
+       the retry's due time, so the outbox sweep steps in only when the retry
+       message is lost. Where tasks run in-process nothing is scheduled and
+       the sweep is the retry, about a minute apart (crm.outbox.publish dates
+       the publish after the in-process run, overwriting that date).
+
+    The row lock is held while posting (at most the post's timeout), so a
+    duplicate run waits and then finds the delivery settled. One window
+    remains: if the process dies after the webhook accepted the message and
+    before the commit, the message is posted again on redelivery.
+    """
+    event = OutboxEvent.objects.filter(pk=event_id, processed_at__isnull=True).first()
+    if event is None:
+        return None
+    with transaction.atomic():
+        delivery = (
+            ChatDelivery.objects.select_for_update().filter(pk=event.payload["delivery_id"]).first()
+        )
+        if delivery is None or delivery.status != ChatDelivery.Status.PENDING:
+            outbox.mark_processed(event_id)
+            return None
+        if attempt is not None and delivery.attempts != attempt:
+            return None
+        with translation.override(settings.LANGUAGE_CODE):
+            lead = summarize(_load_handoff(delivery.handoff_id))
+            payload = chat_webhook.slack_payload(chat_text(delivery.kind, lead), lead.url)
+        delivery.attempts += 1
+        try:
+            chat_webhook.post_message(delivery.url, signing_secret(), payload)
+        except chat_webhook.DeliveryError as error:
+            delivery.last_error = str(error)[:300]
+            if error.retryable and delivery.attempts < CHAT_MAX_ATTEMPTS:
+                delivery.save(update_fields=["attempts", "last_error"])
+                countdown = chat_webhook.backoff_seconds(delivery.attempts - 1, rng=_jitter)
+                # crm.outbox republishes events published longer ago than
+                # BATON_OUTBOX_REPUBLISH_AFTER: dating the publish at the retry's
+                # due time keeps the sweep from racing the retry.
+                OutboxEvent.objects.filter(pk=event_id).update(
+                    published_at=Now() + timedelta(seconds=countdown)
+                )
+                return ChatRetry(attempt=delivery.attempts, countdown=countdown)
+            delivery.status = ChatDelivery.Status.FAILED
+            logger.warning("notify: chat delivery %s failed: %s", delivery.pk, error)
+        else:
+            delivery.status = ChatDelivery.Status.DELIVERED
+            delivery.delivered_at = timezone.now()
+            delivery.last_error = ""
+        delivery.save(update_fields=["status", "attempts", "last_error", "delivered_at"])
+        outbox.mark_processed(event_id)
+    return None
+
+
+def signing_secret() -> bytes:
+    """The key that signs chat messages: the policy's secret (its text, as ASCII).
+
+    A policy whose URL was set without one (not through a form) gets one now.
+    """
+    policy = HandoffPolicy.current()
+    if not policy.chat_webhook_secret:
+        HandoffPolicy.objects.filter(pk=policy.pk, chat_webhook_secret="").update(
+            chat_webhook_secret=secrets.token_hex(32)
+        )
+        policy.refresh_from_db(fields=["chat_webhook_secret"])
+    return policy.chat_webhook_secret.encode()
+
+
+# --- Policy settings (for the policy form and the admin) ----------------------
+
+
+def clean_chat_webhook_url(value: str) -> str:
+    """A form's clean_chat_webhook_url: empty, or an https URL whose host resolves
+    only to public addresses (ValidationError otherwise)."""
+    url = (value or "").strip()
+    return chat_webhook.validate_webhook_url(url) if url else ""
+
+
+def ensure_chat_webhook_secret(policy: HandoffPolicy) -> None:
+    """Before saving a policy: give it a signing secret once it has a webhook URL.
+
+    The secret is kept when the URL changes; receivers verify with it.
+    """
+    if policy.chat_webhook_url and not policy.chat_webhook_secret:
+        policy.chat_webhook_secret = secrets.token_hex(32)

@@ -1,6 +1,8 @@
-from celery import shared_task
+from typing import Any
 
-from handoff import services
+from celery import Task, shared_task
+
+from handoff import notify, services
 
 
 @shared_task
@@ -42,3 +44,30 @@ def nightly_rescore() -> None:
     from crm.models import RescoreJob
 
     crm_services.request_rescore(reason=RescoreJob.Reason.NIGHTLY)
+
+
+@shared_task
+def email_notifications_event(event_id: int) -> None:
+    """Email the notifications an outbox event lists, each to its recipient.
+
+    Safe to run twice: each notification is locked, sent only while its
+    emailed_at is empty and marked in the same transaction. A mail server that
+    cannot be reached leaves the event for the outbox sweep to deliver again.
+    """
+    notify.email_notifications_event(event_id)
+
+
+@shared_task(bind=True, max_retries=None)
+def deliver_chat_event(self: Task[Any, Any], event_id: int, attempt: int | None = None) -> None:
+    """Post one chat message (an outbox event names its ChatDelivery row).
+
+    Safe to run twice: the delivery row is locked and posted only while it is
+    pending, and a retry carries its attempt number, so a stale duplicate does
+    nothing. Retryable failures are retried with backoff up to
+    notify.CHAT_MAX_ATTEMPTS (counted on the row, not by Celery). In-process
+    (eager) runs do not retry inline, which would ignore the countdown: the
+    outbox sweep delivers the event again instead.
+    """
+    retry = notify.deliver_chat_event(event_id, attempt=attempt)
+    if retry is not None and not self.request.is_eager:
+        raise self.retry(countdown=retry.countdown, kwargs={"attempt": retry.attempt})
