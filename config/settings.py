@@ -174,6 +174,8 @@ CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {"task": "crm.tasks.relay_outbox", "schedule": timedelta(seconds=10)},
     "purge-outbox": {"task": "crm.tasks.purge_outbox", "schedule": timedelta(hours=6)},
     "requeue-imports": {"task": "crm.tasks.requeue_imports", "schedule": timedelta(minutes=1)},
+    # SLA deadlines are rows: breaches to managers, untouched claims back to routing.
+    "sweep-sla": {"task": "handoff.tasks.sweep_sla_deadlines", "schedule": timedelta(seconds=30)},
     # Engagement decays: rescore everyone each night, in Tokyo time.
     "nightly-rescore": {
         "task": "handoff.tasks.nightly_rescore",

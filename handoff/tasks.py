@@ -2,7 +2,7 @@ from typing import Any
 
 from celery import Task, shared_task
 
-from handoff import notify, services
+from handoff import notify, services, sla
 
 
 @shared_task
@@ -71,3 +71,15 @@ def deliver_chat_event(self: Task[Any, Any], event_id: int, attempt: int | None 
     retry = notify.deliver_chat_event(event_id, attempt=attempt)
     if retry is not None and not self.request.is_eager:
         raise self.retry(countdown=retry.countdown, kwargs={"attempt": retry.attempt})
+
+
+@shared_task
+def sweep_sla_deadlines() -> None:
+    """Act on the SLA deadlines that are due on the database clock: first-touch
+    breaches to the managers, untouched claims back to routing.
+
+    Safe to run twice, even at once: deadlines are taken with SKIP LOCKED and
+    settled in the transaction that acts on them, and a notification is
+    recorded at most once per recipient, handoff and kind.
+    """
+    sla.sweep()

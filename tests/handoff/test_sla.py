@@ -15,10 +15,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.utils import timezone
 
+from config.celery import app as celery_app
 from crm.models import Lead
-from handoff import services, sla
+from handoff import services, sla, tasks
 from handoff.business_hours import BusinessHours
 from handoff.models import Handoff, HandoffPolicy, Notification, SlaDeadline
 from tests import factories
@@ -318,3 +320,19 @@ def test_withdrawal_settles_every_deadline(policy, rep):
     handoff = factories.qualified_handoff()
     assert services.withdraw_handoff(handoff.pk)
     assert open_kinds(handoff) == set()
+
+
+# --- The periodic task --------------------------------------------------------
+
+
+def test_beat_runs_the_sweep_task_every_half_minute():
+    entries = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if "sweep_sla" in e["task"]]
+    assert [e["schedule"] for e in entries] == [timedelta(seconds=30)]
+    assert entries[0]["task"] in celery_app.tasks
+
+
+def test_sweep_task_breaches_what_is_due_on_the_database_clock(policy, rep, manager):
+    handoff = factories.qualified_handoff()
+    SlaDeadline.objects.filter(handoff=handoff).update(due_at=timezone.now() - timedelta(seconds=1))
+    tasks.sweep_sla_deadlines()
+    assert breach_notices() == ["manager"]
