@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from crm import outbox, rescore
@@ -64,11 +66,14 @@ def hand_off_if_qualified(lead: Lead, *, policy: HandoffPolicy | None = None) ->
     """Create the lead's handoff when its scores qualify, start its first-touch
     SLA and route it (open queue or round-robin).
 
-    Call with the lead row locked (select_for_update) in a transaction; the
-    one-live-handoff constraint backs this up if a caller forgets.
+    Not while the lead cools down after a rejection. Call with the lead row
+    locked (select_for_update) in a transaction; the one-live-handoff
+    constraint backs this up if a caller forgets.
     """
     policy = policy or HandoffPolicy.current()
     if lead.stage not in HANDOFF_FROM_STAGES or not policy.qualifies(lead):
+        return None
+    if recently_rejected(policy).filter(lead=lead).exists():
         return None
     try:
         with transaction.atomic():
@@ -85,6 +90,13 @@ def hand_off_if_qualified(lead: Lead, *, policy: HandoffPolicy | None = None) ->
     sla.open_first_touch_deadline(handoff, policy=policy)
     routing.route(handoff, policy=policy)
     return handoff
+
+
+def recently_rejected(policy: HandoffPolicy) -> QuerySet[Handoff]:
+    """Rejected handoffs whose lead is still in the recycle cooldown: it goes
+    back to marketing and cannot hand off again before the policy's days pass."""
+    cutoff = timezone.now() - timedelta(days=policy.recycle_cooldown_days)
+    return Handoff.objects.filter(status=Handoff.Status.REJECTED, decided_at__gt=cutoff)
 
 
 @transaction.atomic
@@ -120,7 +132,8 @@ def accept_handoff(handoff: Handoff, *, rep: User) -> bool:
 @transaction.atomic
 def reject_handoff(handoff: Handoff, *, rep: User, reason: str, note: str = "") -> bool:
     """The claiming rep sends the lead back to marketing as recycled, with a
-    reason. Its deadlines are settled (a first touch already overdue is the sweep's)."""
+    reason; it cannot hand off again during the policy's recycle cooldown.
+    Its deadlines are settled (a first touch already overdue is the sweep's)."""
     won = Handoff.objects.filter(
         pk=handoff.pk, status=Handoff.Status.CLAIMED, claimed_by=rep
     ).update(
@@ -198,15 +211,18 @@ def rescore_everyone(event_id: int) -> None:
 
 
 def sync_mql_stage(*, batch: int = 500) -> tuple[int, int]:
-    """Hand off the leads whose scores now qualify; withdraw the waiting
-    handoffs of those that no longer do. Returns (handed off, withdrawn)."""
+    """Hand off the leads whose scores now qualify (except those cooling down
+    after a rejection); withdraw the waiting handoffs of those that no longer
+    do. Returns (handed off, withdrawn)."""
     policy = HandoffPolicy.current()
     qualifying = Q(
         score__fit__gte=policy.fit_threshold, score__engagement__gte=policy.engagement_threshold
     )
     handed = withdrawn = 0
-    candidates = Lead.objects.filter(qualifying, stage__in=HANDOFF_FROM_STAGES).values_list(
-        "pk", flat=True
+    candidates = (
+        Lead.objects.filter(qualifying, stage__in=HANDOFF_FROM_STAGES)
+        .exclude(pk__in=recently_rejected(policy).values("lead_id"))
+        .values_list("pk", flat=True)
     )
     ids = list(candidates.order_by("pk"))
     for start in range(0, len(ids), batch):

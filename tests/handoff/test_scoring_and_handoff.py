@@ -1,6 +1,11 @@
 """An activity is scored once, and crossing the threshold hands the lead off once."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
+from django.contrib.auth.models import User
 
 from crm import services as crm
 from crm.models import Activity, Lead, OutboxEvent, ScoringRule, StageChange
@@ -9,6 +14,8 @@ from handoff.models import Handoff, HandoffPolicy, Notification
 from tests import factories
 
 pytestmark = pytest.mark.django_db
+
+TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 def test_activity_is_scored_by_its_rule(rep):
@@ -91,14 +98,40 @@ def test_notifying_twice_adds_nothing(rep):
     assert Notification.objects.filter(handoff=handoff).count() == 1
 
 
-def test_recycled_lead_can_hand_off_again(rep):
-    handoff = factories.qualified_handoff()
-    assert services.claim_handoff(handoff, rep=rep)
-    assert services.reject_handoff(handoff, rep=rep, reason="bad_timing")
-    lead = Lead.objects.get(pk=handoff.lead_id)
+def rejected_on(day: datetime, rep: User) -> Lead:
+    """A lead handed off, claimed and rejected on `day`; its scores still qualify."""
+    with time_machine.travel(day, tick=False):
+        handoff = factories.qualified_handoff()
+        assert services.claim_handoff(handoff, rep=rep)
+        assert services.reject_handoff(handoff, rep=rep, reason="bad_timing")
+    return Lead.objects.get(pk=handoff.lead_id)
+
+
+def test_recycled_lead_does_not_hand_off_again_during_the_cooldown(rep):
+    HandoffPolicy.objects.filter(pk=1).update(recycle_cooldown_days=30)
+    lead = rejected_on(datetime(2026, 6, 1, 10, 0, tzinfo=TOKYO), rep)
     assert lead.stage == Lead.Stage.RECYCLED
-    again = services.hand_off_if_qualified(lead)
-    assert again is not None and again.pk != handoff.pk
+    with time_machine.travel(datetime(2026, 6, 2, 10, 0, tzinfo=TOKYO), tick=False):
+        assert services.hand_off_if_qualified(lead) is None
+        assert services.sync_mql_stage() == (0, 0)  # nor through a rescore
+    assert Handoff.objects.filter(lead=lead).count() == 1
+
+
+def test_recycled_lead_hands_off_again_after_the_cooldown(rep):
+    HandoffPolicy.objects.filter(pk=1).update(recycle_cooldown_days=30)
+    lead = rejected_on(datetime(2026, 6, 1, 10, 0, tzinfo=TOKYO), rep)
+    with time_machine.travel(datetime(2026, 7, 1, 10, 1, tzinfo=TOKYO), tick=False):
+        again = services.hand_off_if_qualified(lead)
+    assert again is not None
+    assert again.status == Handoff.Status.QUEUED
+
+
+def test_recycled_lead_hands_off_again_through_a_rescore_after_the_cooldown(rep):
+    HandoffPolicy.objects.filter(pk=1).update(recycle_cooldown_days=30)
+    lead = rejected_on(datetime(2026, 6, 1, 10, 0, tzinfo=TOKYO), rep)
+    with time_machine.travel(datetime(2026, 7, 2, 10, 0, tzinfo=TOKYO), tick=False):
+        assert services.sync_mql_stage() == (1, 0)
+    assert Handoff.objects.filter(lead=lead, status=Handoff.Status.QUEUED).exists()
 
 
 def test_the_handoff_keeps_the_score_explanation_for_sales(client_as, rep):
