@@ -227,7 +227,7 @@ def email_notification(notification_id: int) -> bool:
 def build_email(notification: Notification, *, handoff: Handoff) -> EmailMultiAlternatives:
     """The email for one notification, in plain text and HTML, in the site's language.
 
-    Templates: handoff/email/<kind>_subject.txt, <kind>_body.txt, <kind>_body.html.
+    Templates: emails/handoff_<kind>_subject.txt, _body.txt and _body.html.
     """
     kind = notification.kind
     with translation.override(settings.LANGUAGE_CODE):
@@ -235,9 +235,9 @@ def build_email(notification: Notification, *, handoff: Handoff) -> EmailMultiAl
             "kind_label": notification.get_kind_display(),
             "lead": summarize(handoff),
         }
-        subject = render_to_string(f"handoff/email/{kind}_subject.txt", context)
-        text = render_to_string(f"handoff/email/{kind}_body.txt", context)
-        html = render_to_string(f"handoff/email/{kind}_body.html", context)
+        subject = render_to_string(f"emails/handoff_{kind}_subject.txt", context)
+        text = render_to_string(f"emails/handoff_{kind}_body.txt", context)
+        html = render_to_string(f"emails/handoff_{kind}_body.html", context)
     message = EmailMultiAlternatives(
         subject=" ".join(subject.split()),  # one line, whatever the template's whitespace
         body=text.strip() + "\n",
