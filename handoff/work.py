@@ -105,9 +105,12 @@ def reassign_handoff(handoff: Handoff, *, to: User, by: User) -> bool:
         **({"routing_delay": now - locked.created_at} if first_claim else {}),
     )
     Lead.objects.filter(pk=locked.lead_id).update(owner=to, updated_at=now)
-    Notification.objects.filter(handoff=locked, read_at__isnull=True).exclude(recipient=to).update(
-        read_at=now
-    )
+    # The queue's news is stale now; managers' breach notices stay unread.
+    Notification.objects.filter(
+        handoff=locked,
+        read_at__isnull=True,
+        kind__in=[Notification.Kind.NEW_HANDOFF, Notification.Kind.RETURNED],
+    ).exclude(recipient=to).update(read_at=now)
     handoff.refresh_from_db()
     if handoff.first_touch_at is None:
         sla.open_claim_timeout(handoff)

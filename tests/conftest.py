@@ -23,9 +23,15 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
 
 from config.celery import app as celery_app
 from crm.models import Campaign
+
+# Property tests judge results, not speed: a busy 2-core CI machine must not
+# fail them on hypothesis' per-example deadline.
+hypothesis_settings.register_profile("baton", deadline=None)
+hypothesis_settings.load_profile("baton")
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRE_SERVICES = os.environ.get("BATON_REQUIRE_SERVICES") == "1"
