@@ -238,3 +238,12 @@ def test_the_notification_list_refreshes_itself(client, rep, campaign):
     fragment = client.get(reverse("handoff:notifications"), HTTP_HX_REQUEST="true").content.decode()
     assert fragment.lstrip().startswith('<ul class="list-group" id="notification-list"')
     assert reverse("handoff:detail", args=[handoff.pk]) in fragment
+
+
+def test_reassigning_keeps_the_managers_breach_notice_unread(manager, rep, other_rep, claimed):
+    Notification.objects.create(
+        recipient=manager, handoff=claimed, kind=Notification.Kind.SLA_BREACH
+    )
+    work.reassign_handoff(claimed, to=other_rep, by=manager)
+    breach = Notification.objects.get(recipient=manager, kind=Notification.Kind.SLA_BREACH)
+    assert breach.read_at is None
