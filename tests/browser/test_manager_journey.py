@@ -66,7 +66,7 @@ def test_manager_reads_the_kpis_for_a_period(
     log_in(page, "manager")
     expect(page.get_by_role("heading", name="Shared KPIs")).to_be_visible()
     expect(page.get_by_role("link", name="KPIs")).to_have_class("nav-link active")
-    expect(page.get_by_role("link", name="Sales queue")).to_have_count(0)
+    expect(page.get_by_role("link", name="Handoff policy")).to_be_visible()
     expect(page.get_by_role("combobox", name="Period")).to_have_value("this_quarter")
     expect(page.get_by_test_id("kpi-leads-value")).to_have_text("3")
     expect(page.get_by_test_id("kpi-mqls-value")).to_have_text("2")
