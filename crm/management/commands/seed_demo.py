@@ -20,8 +20,10 @@ from django.utils import timezone
 from crm import demo, scoring
 from crm.models import (
     Activity,
+    Answer,
     Campaign,
     Company,
+    Deal,
     Industry,
     Lead,
     LeadScore,
@@ -198,16 +200,40 @@ class Command(BaseCommand):
         return then.fit_score, then.engagement_score
 
     def _hand_off(self, rng, handoff_model, lead, at, score, reps, now) -> None:  # type: ignore[no-untyped-def]
-        """Walk the lead through the handoff states a real team would have left."""
+        """Walk the lead through the handoff states a real team would have left:
+        the context package, SLA deadlines, first touches, answers and deals."""
+        # Demo data spans both apps; crm's own code never imports handoff.
+        from handoff import context as context_package
+
+        deadline_model = apps.get_model("handoff", "SlaDeadline")
+        policy = apps.get_model("handoff", "HandoffPolicy").current()
+        hours = policy.business_hours()
+        first_touch_due = hours.add_business_minutes(at, policy.first_touch_sla_minutes)
         StageChange.objects.create(
             lead=lead, from_stage="lead", to_stage="mql", changed_at=at, reason="demo"
         )
+        if rng.random() < 0.5:
+            Answer.objects.create(
+                lead=lead,
+                question=rng.choice(["headcount", "current_tool", "timeline"]),
+                answer=rng.choice(demo.WEB_FORM_ANSWERS),
+                source="web_form",
+                recorded_at=at,
+            )
+        context = context_package.build(lead)
         fate = rng.choices(
             ["queued", "claimed", "accepted", "rejected", "qualified"], [3, 2, 3, 2, 2]
         )[0]
         if fate == "queued" or at > now - timedelta(hours=2):
             handoff = handoff_model.objects.create(
-                lead=lead, created_at=at, engagement_at_handoff=score, score_at_handoff=score
+                lead=lead,
+                created_at=at,
+                engagement_at_handoff=score,
+                score_at_handoff=score,
+                context=context,
+            )
+            deadline_model.objects.create(
+                handoff=handoff, kind="first_touch", due_at=first_touch_due
             )
             Lead.objects.filter(pk=lead.pk).update(stage="mql")
             for rep in reps:
@@ -216,13 +242,15 @@ class Command(BaseCommand):
         rep = rng.choice(reps)
         claimed_at = min(at + timedelta(minutes=rng.randint(3, 240)), now)
         decided_at = min(claimed_at + timedelta(minutes=rng.randint(10, 600)), now)
+        touched_at = min(claimed_at + timedelta(minutes=rng.randint(2, 90)), decided_at)
         status, stage = {
             "claimed": ("claimed", "mql"),
             "accepted": ("accepted", "sal"),
             "rejected": ("rejected", "recycled"),
             "qualified": ("qualified", "sql"),
         }[fate]
-        handoff_model.objects.create(
+        touched = status != "claimed"
+        handoff = handoff_model.objects.create(
             lead=lead,
             status=status,
             created_at=at,
@@ -230,10 +258,36 @@ class Command(BaseCommand):
             score_at_handoff=score,
             claimed_by=rep,
             claimed_at=claimed_at,
+            claimed_via="claim",
+            routing_delay=claimed_at - at,
+            first_touch_at=touched_at if touched else None,
+            rep_delay=touched_at - claimed_at if touched else None,
             decided_at=None if status == "claimed" else decided_at,
             reject_reason="bad_timing" if status == "rejected" else "",
             reject_note="予算は来期に検討とのこと" if status == "rejected" else "",
+            context=context,
         )
+        if touched:
+            Activity.objects.create(
+                lead=lead,
+                kind="call",
+                occurred_at=touched_at,
+                actor=rep,
+                details={"note": rng.choice(demo.CALL_NOTES)},
+                scored_at=touched_at,
+            )
+            breached = touched_at > first_touch_due
+            deadline_model.objects.create(
+                handoff=handoff,
+                kind="first_touch",
+                due_at=first_touch_due,
+                settled_at=first_touch_due if breached else touched_at,
+                breached=breached,
+            )
+        else:
+            deadline_model.objects.create(
+                handoff=handoff, kind="first_touch", due_at=first_touch_due
+            )
         path = {
             "claimed": [],
             "accepted": ["sal"],
@@ -251,6 +305,24 @@ class Command(BaseCommand):
                 reason="demo",
             )
             previous = to_stage
+        if fate == "qualified" and rng.random() < 0.6:
+            Deal.objects.create(
+                lead=lead,
+                company=lead.company,
+                name=f"{lead.company.name if lead.company else lead} 導入",
+                amount=Decimal(rng.choice([600_000, 1_200_000, 3_000_000, 5_400_000])),
+                owner=rep,
+                created_at=decided_at,
+            )
+            StageChange.objects.create(
+                lead=lead,
+                from_stage="sql",
+                to_stage="opportunity",
+                changed_at=decided_at,
+                changed_by=rep,
+                reason="demo",
+            )
+            stage = "opportunity"
         Lead.objects.filter(pk=lead.pk).update(
             stage=stage, owner=None if status == "rejected" else rep
         )
