@@ -2,19 +2,17 @@
 
 The ORM's bulk_create builds a model instance and compiles every value, which
 was most of an import's time at 100,000 rows (bench/README.md). These write
-plain tuples: on PostgreSQL through COPY into a temporary table and one
-INSERT … SELECT (conflicts skipped there), elsewhere (SQLite) as multi-row
-INSERTs.
+plain tuples: on PostgreSQL through COPY (into a temporary table and one
+INSERT … SELECT when conflicts are skipped or ids returned), elsewhere (SQLite)
+as multi-row INSERTs.
 """
 
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import json
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
 from itertools import islice
 from typing import Any
 
@@ -36,22 +34,27 @@ def insert_rows(
     rows: Iterable[Sequence[object]],
     *,
     ignore_conflicts: bool = False,
-    returning: str | None = None,
+    returning: str | Sequence[str] | None = None,
 ) -> list[Any]:
     """Insert `rows` (tuples in the order of `columns`, field names) and return
-    the `returning` column of each inserted row; rows that would break a
-    unique constraint are skipped when `ignore_conflicts`."""
+    the `returning` column of each inserted row (a tuple of them when given
+    several); rows that would break a unique constraint are skipped when
+    `ignore_conflicts`."""
     connection = connections[router.db_for_write(model)]
     fields: list[Any] = [model._meta.get_field(name) for name in columns]
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     names = ", ".join(quote(field.column) for field in fields)
+    wanted: list[Any] = [
+        model._meta.get_field(name)
+        for name in ([returning] if isinstance(returning, str) else returning or ())
+    ]
     tail = (" ON CONFLICT DO NOTHING" if ignore_conflicts else "") + (
-        f" RETURNING {quote(returning)}" if returning else ""
+        " RETURNING " + ", ".join(quote(field.column) for field in wanted) if wanted else ""
     )
-    if connection.vendor == "postgresql":
-        return _copy_insert(connection, table, names, fields, rows, tail, bool(returning))
-    return _values_insert(connection, table, names, fields, rows, tail, bool(returning))
+    insert = _copy_insert if connection.vendor == "postgresql" else _values_insert
+    result = insert(connection, table, names, fields, rows, tail, bool(wanted))
+    return [row[0] for row in result] if isinstance(returning, str) else result
 
 
 def _copy_insert(
@@ -64,50 +67,47 @@ def _copy_insert(
     returning: bool,
 ) -> list[Any]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows(
-        [value if type(value) is str else _copy_text(value) for value in row] for row in rows
-    )
+    # csv writes None as an empty field (COPY's NULL) and anything else but JSON
+    # through str(), which PostgreSQL reads back (datetimes with their offset).
+    json_columns = [i for i, field in enumerate(fields) if isinstance(field, models.JSONField)]
+    if json_columns:
+        rows = (_json_dumped(row, json_columns) for row in rows)
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
     if not buffer.tell():
         return []
     buffer.seek(0)
+    # csv writes None and "" alike: text columns that cannot be NULL read it as "".
+    not_null = [
+        connection.ops.quote_name(f.column)
+        for f in fields
+        if isinstance(f, models.CharField | models.TextField) and not f.null
+    ]
+    options = f", FORCE_NOT_NULL ({', '.join(not_null)})" if not_null else ""
     with connection.cursor() as cursor:
+        if not tail:  # nothing to skip or return: straight into the table
+            cursor.cursor.copy_expert(
+                f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv{options})", buffer
+            )
+            return []
         cursor.execute("DROP TABLE IF EXISTS _baton_rows")
         cursor.execute(
             f"CREATE TEMPORARY TABLE _baton_rows AS SELECT {names} FROM {table} WITH NO DATA"
         )
-        # csv writes None and "" alike: text columns that cannot be NULL read it as "".
-        not_null = [
-            connection.ops.quote_name(f.column)
-            for f in fields
-            if isinstance(f, models.CharField | models.TextField) and not f.null
-        ]
-        options = f", FORCE_NOT_NULL ({', '.join(not_null)})" if not_null else ""
         cursor.cursor.copy_expert(
             f"COPY _baton_rows ({names}) FROM STDIN WITH (FORMAT csv{options})", buffer
         )
         cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _baton_rows{tail}")
-        result = [row[0] for row in cursor.fetchall()] if returning else []
+        result = cursor.fetchall() if returning else []
         cursor.execute("DROP TABLE _baton_rows")
     return result
 
 
-def _copy_text(value: object) -> object:
-    """A value as COPY's CSV reads it (strings are passed through by the caller)."""
-    if value is None:
-        return ""  # COPY's NULL; text columns that cannot be NULL are FORCE_NOT_NULL
-    if isinstance(value, datetime):
-        return _isoformat(value)
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    return value
-
-
-@functools.lru_cache(maxsize=4096)  # an import stamps thousands of rows with one time
-def _isoformat(value: datetime) -> str:
-    return value.isoformat()
+def _json_dumped(row: Sequence[object], columns: list[int]) -> list[object]:
+    values = list(row)
+    for i in columns:
+        if values[i] is not None:
+            values[i] = json.dumps(values[i], ensure_ascii=False)
+    return values
 
 
 def _values_insert(
@@ -134,7 +134,7 @@ def _values_insert(
                 params,
             )
             if returning:
-                results.extend(row[0] for row in cursor.fetchall())
+                results.extend(cursor.fetchall())
     return results
 
 
