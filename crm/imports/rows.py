@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, fields
 from datetime import date
@@ -60,12 +61,13 @@ def name_missing(candidate: Candidate, values: list[str]) -> Rejection:
 
 def check_row(values: list[str], mapping: list[str], *, line: int) -> Candidate | Rejection | None:
     """The row as a candidate, a rejection with its reason, or None when it is empty."""
-    cells: dict[str, str] = {}
-    for field, value in zip(mapping, values, strict=True):
-        if field and (text := normalize.nfkc(value)):
-            cells.setdefault(field, text)
-    if not any(normalize.nfkc(v) for v in values):
+    texts = [normalize.nfkc(value) for value in values]
+    if not any(texts):
         return None
+    cells: dict[str, str] = {}
+    for field, text in zip(mapping, texts, strict=True):
+        if field and text:
+            cells.setdefault(field, text)
     if "full_name" in cells and "family_name" not in cells:
         cells["family_name"], cells["given_name"] = _split_name(
             cells.pop("full_name"), cells.get("given_name", "")
@@ -107,6 +109,7 @@ LIMITS = {
 }  # fmt: skip
 
 
+@functools.lru_cache(maxsize=4096)  # a file's rows share a few hundred dates
 def parse_date(text: str) -> date | None:
     match = _DATE.match(text.strip())
     if not match:
