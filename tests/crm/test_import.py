@@ -195,6 +195,45 @@ def test_a_known_person_is_updated_and_a_second_row_is_merged():
     assert lead.title == "本部長"  # the later row wins
 
 
+def test_a_person_captured_between_dry_run_and_import_is_not_created_twice(campaign):
+    from crm.services import CaptureData, capture_lead
+
+    planned = plan_cards()
+    assert planned.counts.new == 3
+    captured, _ = capture_lead(
+        campaign, data=CaptureData(email="Takahashi@Aoba.example.jp", family_name="髙橋")
+    )
+    counts = engine.apply(
+        planned, campaign=None, kind=Activity.Kind.CARD_EXCHANGE, actor=None, source="test"
+    )
+    assert (counts.new, counts.unchanged) == (2, 1)  # the capture's lead stays as it is
+    assert Lead.objects.count() == 3
+    assert sorted(captured.activities.values_list("kind", flat=True)) == [
+        Activity.Kind.CARD_EXCHANGE,
+        Activity.Kind.FORM_SUBMIT,
+    ]
+    assert StageChange.objects.filter(lead=captured).count() == 1  # the capture's own
+    assert StageChange.objects.count() == 3
+
+
+def test_a_known_email_in_another_case_is_the_same_person():
+    known = factories.lead(email="Takahashi@Aoba.example.jp", family_name="髙橋")
+    counts = apply_cards()
+    assert counts.new == 2 and counts.updated == 1
+    assert Lead.objects.count() == 3
+    assert known.activities.get().kind == Activity.Kind.CARD_EXCHANGE
+
+
+def test_companies_named_in_several_chunks_are_created_once(monkeypatch):
+    monkeypatch.setattr(engine, "CHUNK", 1)
+    counts = apply_cards()
+    assert counts.new == 3
+    assert Company.objects.filter(key="青葉商事").count() == 1
+    assert Lead.objects.filter(company__key="青葉商事").count() == 2
+    assert OutboxEvent.objects.filter(topic="activities.recorded").count() == 3
+    assert apply_cards().unchanged == 3
+
+
 def test_capture_after_import_updates_the_same_person(client, campaign):
     apply_cards()
     client.post(
