@@ -15,6 +15,8 @@ import time
 from bench._django import setup
 
 ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
+# BENCH_IMPORT_PEER=0 measures Baton alone (while iterating; figures need both).
+PEER = os.environ.get("BENCH_IMPORT_PEER", "1") != "0"
 DUPLICATE_SHARE = 0.10
 HEADER = [
     "会社名",
@@ -156,6 +158,8 @@ def run() -> None:
     again, counts_again = run_baton(data)
     print(f"baton, same file again: {again:.1f} s, {counts_again} (nothing changes)")
     clean()
+    if not PEER:
+        return
     peer = run_import_export(data)
     print(
         f"django-import-export 4.4.3: {peer:.1f} s ({ROWS / peer:,.0f} rows/s), "
