@@ -50,12 +50,14 @@ _jitter = random.Random()
 
 
 def sales_reps() -> list[User]:
-    """Active users who may claim handoffs (superusers excluded: they are not reps)."""
+    """Active users in the sales role who may claim handoffs. Administrators
+    hold every permission but are not reps: routing never picks them."""
     user_model = get_user_model()
     return list(
-        user_model.objects.with_perm("handoff.claim_handoff", include_superusers=False).filter(
-            is_active=True
-        )
+        user_model.objects.with_perm("handoff.claim_handoff", include_superusers=False)
+        .filter(is_active=True, groups__name="sales")
+        .distinct()
+        .order_by("pk")
     )
 
 

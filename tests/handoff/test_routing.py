@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from crm.models import Lead
-from handoff import routing, services
+from handoff import notify, routing, services
 from handoff.models import Handoff, HandoffPolicy, Notification, RepAvailability, SlaDeadline
 from tests import factories
 from tests.conftest import make_user
@@ -158,3 +158,9 @@ def test_two_handoffs_at_once_in_round_robin_go_to_different_reps():
         leads = [factories.lead(engagement_score=threshold) for _ in range(2)]
         handoffs = run_at_once([lambda pk=lead.pk: hand_off(pk) for lead in leads])
         assert sorted(h.claimed_by_id for h in handoffs) == [r.pk for r in reps]
+
+
+def test_administrators_hold_every_permission_but_are_not_reps(rep, db):
+    admin = make_user("admin2", "admin")
+    assert admin.has_perm("handoff.claim_handoff")
+    assert notify.sales_reps() == [rep]
