@@ -47,11 +47,14 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "crm",
     "handoff",
     "kpi",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -222,14 +225,41 @@ BATON_BASE_URL = env("BASE_URL", default="http://127.0.0.1:8000")
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Token first: an API client without credentials gets 401 with
+    # `WWW-Authenticate: Token`; the session serves the browsable docs.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.CursorPage",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_THROTTLE_ANON", default="60/minute"),
+        "user": env("API_THROTTLE_USER", default="600/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Baton API",
+    "DESCRIPTION": "Leads, companies, campaigns, activities, answers, deals and handoffs. "
+    "Send `Authorization: Token <key>`; get a key on the API token page or from "
+    "`manage.py create_api_token USERNAME`.",
     "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Separate request and response components, so read-only fields are not
+    # asked for and write-only ones are not promised.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "LeadStageEnum": "crm.models.people.Lead.Stage",
+        "DealStageEnum": "crm.models.deal.Deal.Stage",
+        "HandoffStatusEnum": "handoff.models.Handoff.Status",
+        "RejectReasonEnum": "handoff.models.Handoff.RejectReason",
+    },
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",

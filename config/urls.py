@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from api import views as api_views
 from config import health
 from crm import views as crm_views
 from kpi.views import home
@@ -19,6 +20,8 @@ urlpatterns = [
     path("crm/", include("crm.urls")),
     path("sales/", include("handoff.urls")),
     path("kpi/", include("kpi.urls")),
+    path("account/api-token/", api_views.api_token, name="api_token"),
+    path("api/v1/", include("api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path(settings.ADMIN_URL, admin.site.urls),

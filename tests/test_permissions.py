@@ -68,11 +68,14 @@ MATRIX: dict[str, tuple[str, str | None, tuple[int, int, int, int, int]]] = {
     "handoff:notification_badge": ("get", None, (LOGIN, 200, 200, 200, 200)),
     "handoff:mark_all_read": ("post", None, (LOGIN, 302, 302, 302, 302)),
     "kpi:dashboard": ("get", None, (LOGIN, 403, 403, 403, 200)),
-    "api_schema": ("get", None, (403, 200, 200, 200, 200)),
-    "api_docs": ("get", None, (403, 200, 200, 200, 200)),
+    # Token authentication comes first: no credentials is 401 (WWW-Authenticate: Token).
+    "api_schema": ("get", None, (401, 200, 200, 200, 200)),
+    "api_docs": ("get", None, (401, 200, 200, 200, 200)),
+    "api_token": ("get", None, (LOGIN, 200, 200, 200, 200)),
 }
-# Django's admin checks staff status itself and is tested by Django.
-NOT_IN_MATRIX = {"admin"}
+# Django's admin checks staff status itself and is tested by Django; the REST
+# API has its own matrix, route by method (tests/api/test_permissions.py).
+NOT_IN_MATRIX = {"admin", "api"}
 
 
 def url_names(patterns: list[Any], namespace: str = "") -> set[str]:

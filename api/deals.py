@@ -1,0 +1,112 @@
+"""Deals: opened from a qualified handoff, then worked to won or lost."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import django_filters
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api import services
+from api.errors import Conflict, DetailSerializer
+from api.permissions import ModelPermissions
+from crm.models import Deal, Lead
+from handoff import work
+from handoff.models import Handoff
+
+
+class DealSerializer(serializers.ModelSerializer[Deal]):
+    amount = serializers.DecimalField(
+        max_digits=14, decimal_places=0, min_value=Decimal(0), required=False
+    )
+
+    class Meta:
+        model = Deal
+        fields = [
+            "id", "lead", "company", "name", "amount", "stage", "close_date", "lost_reason",
+            "owner", "created_at", "closed_at",
+        ]  # fmt: skip
+        read_only_fields = ["lead", "company", "owner", "created_at", "closed_at"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        stage = attrs.get("stage", getattr(self.instance, "stage", Deal.Stage.OPEN))
+        reason = attrs.get("lost_reason", getattr(self.instance, "lost_reason", ""))
+        if stage == Deal.Stage.LOST and not reason:
+            raise serializers.ValidationError({"lost_reason": [_("Say why the deal was lost.")]})
+        return attrs
+
+
+class DealOpenSerializer(serializers.Serializer[Deal]):
+    """What opening a deal takes: the rep's qualified handoff and the terms."""
+
+    handoff = serializers.IntegerField(
+        min_value=1, help_text=gettext_lazy("Your qualified handoff of the lead.")
+    )
+    name = serializers.CharField(max_length=200)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=0, min_value=Decimal(0))
+    close_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class DealFilter(django_filters.FilterSet):
+    lead = django_filters.NumberFilter(field_name="lead_id")
+
+    class Meta:
+        model = Deal
+        fields = ["stage", "owner"]
+
+
+class DealViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet[Deal],
+):
+    """The deals of the leads the caller may see; sales opens and works them."""
+
+    serializer_class = DealSerializer
+    permission_classes = [ModelPermissions]
+    filterset_class = DealFilter
+    ordering = ("-created_at", "-pk")
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Deal]:
+        return Deal.objects.filter(lead__in=Lead.objects.visible_to(self.request.user))
+
+    @extend_schema(
+        request=DealOpenSerializer,
+        responses={
+            201: DealSerializer,
+            409: OpenApiResponse(DetailSerializer, "The handoff is not your qualified one."),
+        },
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        form = DealOpenSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        user: User = request.user  # type: ignore[assignment]
+        handoff = Handoff.objects.visible_to(user).filter(pk=data.pop("handoff")).first()
+        if handoff is None:
+            raise serializers.ValidationError(
+                {"handoff": [_("No handoff you can see has this id.")]}
+            )
+        deal = work.open_deal(handoff, rep=user, terms=work.DealTerms(**data))
+        if deal is None:
+            raise Conflict(_("Qualify the lead before opening a deal."))
+        return Response(DealSerializer(deal).data, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer: serializers.BaseSerializer[Deal]) -> None:
+        assert serializer.instance is not None
+        serializer.instance = services.update_deal(
+            serializer.instance,
+            changes=dict(serializer.validated_data),
+            by=self.request.user,  # type: ignore[arg-type]
+        )

@@ -1,0 +1,142 @@
+"""Handoffs: the sales queue and a rep's decisions, through the same services
+as the queue and handoff pages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import django_filters
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.errors import Conflict, DetailSerializer
+from api.permissions import ModelPermissions, has_perms
+from handoff import services, work
+from handoff.models import Handoff
+
+
+class HandoffSerializer(serializers.ModelSerializer[Handoff]):
+    class Meta:
+        model = Handoff
+        fields = [
+            "id", "lead", "status", "created_at", "fit_at_handoff", "engagement_at_handoff",
+            "score_at_handoff", "claimed_by", "claimed_at", "claimed_via", "first_touch_at",
+            "decided_at", "reject_reason", "reject_note", "context",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class RejectSerializer(serializers.Serializer[dict[str, str]]):
+    reason = serializers.ChoiceField(choices=Handoff.RejectReason.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class HandoffFilter(django_filters.FilterSet):
+    lead = django_filters.NumberFilter(field_name="lead_id")
+
+    class Meta:
+        model = Handoff
+        fields = ["status", "claimed_by"]
+
+
+def _decision(summary: str, request: Any = None) -> Any:
+    return extend_schema(
+        summary=summary,
+        request=request,
+        responses={
+            200: HandoffSerializer,
+            404: OpenApiResponse(DetailSerializer, "Not found among the handoffs you can see."),
+            409: OpenApiResponse(DetailSerializer, "The handoff is not in a state that allows it."),
+        },
+    )
+
+
+class HandoffViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Handoff]
+):
+    """Managers see every handoff; a rep sees the queue and their own claims.
+    Claims and decisions need the claim permission (sales)."""
+
+    serializer_class = HandoffSerializer
+    permission_classes = [ModelPermissions]
+    filterset_class = HandoffFilter
+    ordering = ("-created_at", "-pk")
+
+    def get_queryset(self) -> QuerySet[Handoff]:
+        return Handoff.objects.visible_to(self.request.user)
+
+    def get_permissions(self) -> Sequence[Any]:
+        if self.action in {"claim", "accept", "reject", "release", "qualify"}:
+            return [has_perms("handoff.claim_handoff")()]
+        return super().get_permissions()
+
+    def _answer(self, handoff: Handoff) -> Response:
+        handoff.refresh_from_db()
+        return Response(HandoffSerializer(handoff).data)
+
+    @_decision("Claim a waiting handoff; of simultaneous claims exactly one wins.")
+    @action(detail=True, methods=["post"])
+    def claim(self, request: Request, pk: str) -> Response:
+        # Not visible_to, as on the queue page: a rep who lost the race must
+        # learn who won, not get a 404.
+        handoff = get_object_or_404(Handoff.objects.all(), pk=pk)
+        user: User = request.user  # type: ignore[assignment]
+        if services.claim_handoff(handoff, rep=user):
+            return self._answer(handoff)
+        handoff.refresh_from_db()
+        if handoff.claimed_by_id == user.pk:
+            raise Conflict(_("You have claimed this lead already."))
+        if handoff.claimed_by is not None:
+            raise Conflict(
+                _("Someone else already claimed this lead: %(rep)s.")
+                % {"rep": handoff.claimed_by.get_full_name() or handoff.claimed_by.username}
+            )
+        raise Conflict(_("This handoff is no longer waiting to be claimed."))
+
+    @_decision("Accept the lead you claimed (SAL).")
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str) -> Response:
+        handoff = self.get_object()
+        if not services.accept_handoff(handoff, rep=request.user):  # type: ignore[arg-type]
+            raise Conflict(_("Only the rep who claimed this lead can accept it."))
+        return self._answer(handoff)
+
+    @_decision("Reject the lead you claimed, with a reason: it goes back to marketing.",
+               RejectSerializer)  # fmt: skip
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        handoff = self.get_object()
+        form = RejectSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        if not services.reject_handoff(
+            handoff,
+            rep=request.user,  # type: ignore[arg-type]
+            reason=form.validated_data["reason"],
+            note=form.validated_data["note"],
+        ):
+            raise Conflict(_("Only the rep who claimed this lead can reject it."))
+        return self._answer(handoff)
+
+    @_decision("Put the lead you claimed back in the queue.")
+    @action(detail=True, methods=["post"])
+    def release(self, request: Request, pk: str) -> Response:
+        handoff = self.get_object()
+        if not services.release_handoff(handoff, rep=request.user):  # type: ignore[arg-type]
+            raise Conflict(_("Only the rep who claimed this lead can release it."))
+        return self._answer(handoff)
+
+    @_decision("Qualify the lead you accepted (SQL).")
+    @action(detail=True, methods=["post"])
+    def qualify(self, request: Request, pk: str) -> Response:
+        handoff = self.get_object()
+        if not work.qualify_handoff(handoff, rep=request.user):  # type: ignore[arg-type]
+            raise Conflict(_("Only the rep who accepted this lead can qualify it."))
+        return self._answer(handoff)

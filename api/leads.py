@@ -1,0 +1,188 @@
+"""Leads: list with the lead list's filters, read, create, change; and each
+lead's question-ledger answers."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+import django_filters
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.permissions import ModelPermissions
+from crm import services as crm
+from crm.models import Answer, Campaign, Lead, StageChange
+from crm.models.people import LeadQuerySet
+from handoff import work
+
+
+class LeadSerializer(serializers.ModelSerializer[Lead]):
+    company_name = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text=_("Finds the company by its name (㈱ and 株式会社 alike) or creates it."),
+    )
+    fit_score = serializers.IntegerField(read_only=True)
+    engagement_score = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id", "family_name", "given_name", "family_name_kana", "given_name_kana",
+            "email", "phone", "company", "company_name", "department", "title",
+            "stage", "owner", "source_campaign", "fit_score", "engagement_score",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+        # Stage and owner change through handoffs (claim, accept, reject...),
+        # which record the history the KPIs are computed from.
+        read_only_fields = ["stage", "owner", "created_at", "updated_at"]
+
+    def validate_email(self, value: str) -> str:
+        email = crm.normalise_email(value)
+        others = Lead.objects.filter(email__iexact=email)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise serializers.ValidationError(_("A lead with this email already exists."))
+        return email
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        name = attrs.pop("company_name", "")
+        if name and attrs.get("company"):
+            raise serializers.ValidationError(
+                {"company_name": [_("Give either company or company_name, not both.")]}
+            )
+        if name:
+            attrs["company_name"] = name
+        return attrs
+
+    @transaction.atomic
+    def create(self, validated_data: dict[str, Any]) -> Lead:
+        if name := validated_data.pop("company_name", ""):
+            validated_data["company"] = crm.company_named(name)
+        lead = Lead.objects.create(**validated_data)
+        StageChange.objects.create(
+            lead=lead, from_stage="", to_stage=lead.stage, changed_by=self.context["request"].user,
+            reason="api",
+        )  # fmt: skip
+        return lead
+
+    @transaction.atomic
+    def update(self, instance: Lead, validated_data: dict[str, Any]) -> Lead:
+        if name := validated_data.pop("company_name", ""):
+            validated_data["company"] = crm.company_named(name)
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        instance.save(update_fields=[*validated_data, "updated_at"])
+        return instance
+
+
+class LeadFilter(django_filters.FilterSet):
+    """The lead list's filters (crm.forms.LeadFilterForm), by the same names."""
+
+    q = django_filters.CharFilter(method="search", label=_("Search"), max_length=100)
+    stage = django_filters.ChoiceFilter(choices=Lead.Stage.choices)
+    campaign = django_filters.ModelChoiceFilter(
+        field_name="source_campaign", queryset=Campaign.objects.all()
+    )
+    owner = django_filters.ModelChoiceFilter(queryset=User.objects.filter(is_active=True))
+    min_fit = django_filters.NumberFilter(field_name="score__fit", lookup_expr="gte")
+    min_engagement = django_filters.NumberFilter(field_name="score__engagement", lookup_expr="gte")
+    created_from = django_filters.DateFilter(method="created_from_filter")
+    created_to = django_filters.DateFilter(method="created_to_filter")
+
+    class Meta:
+        model = Lead
+        fields = ["q", "stage", "campaign", "owner", "min_fit", "min_engagement"]
+
+    def search(self, leads: LeadQuerySet, name: str, value: str) -> LeadQuerySet:
+        return leads.search(value)
+
+    def created_from_filter(self, leads: QuerySet[Lead], name: str, value: Any) -> QuerySet[Lead]:
+        tz = timezone.get_current_timezone()
+        return leads.filter(created_at__gte=datetime.combine(value, time.min, tzinfo=tz))
+
+    def created_to_filter(self, leads: QuerySet[Lead], name: str, value: Any) -> QuerySet[Lead]:
+        # The whole day, in Baton's time zone, as on the lead list.
+        tz = timezone.get_current_timezone()
+        end = datetime.combine(value + timedelta(days=1), time.min, tzinfo=tz)
+        return leads.filter(created_at__lt=end)
+
+
+class LeadViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet[Lead],
+):
+    """Leads the caller may see: marketers and managers every lead, a rep the
+    leads waiting for sales and their own."""
+
+    serializer_class = LeadSerializer
+    permission_classes = [ModelPermissions]
+    filterset_class = LeadFilter
+    ordering = ("-created_at", "-pk")
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Lead]:
+        return Lead.objects.visible_to(self.request.user).select_related("score")
+
+
+class AnswerSerializer(serializers.ModelSerializer[Answer]):
+    class Meta:
+        model = Answer
+        fields = ["id", "lead", "question", "answer", "source", "recorded_by", "recorded_at"]
+        read_only_fields = ["lead", "recorded_by", "recorded_at"]
+        extra_kwargs = {"answer": {"max_length": 2000}}
+
+
+LEAD_PK = OpenApiParameter("lead_pk", OpenApiTypes.INT, OpenApiParameter.PATH)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[LEAD_PK]), create=extend_schema(parameters=[LEAD_PK])
+)
+class LeadAnswerViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet[Answer]
+):
+    """The question ledger of one lead: what the customer already told us."""
+
+    serializer_class = AnswerSerializer
+    permission_classes = [ModelPermissions]
+    ordering = ("question", "-recorded_at", "-pk")
+    pagination_class = None  # a lead has a handful of answers
+
+    def lead(self) -> Lead:
+        visible = Lead.objects.visible_to(self.request.user)
+        return get_object_or_404(visible, pk=self.kwargs["lead_pk"])
+
+    def get_queryset(self) -> QuerySet[Answer]:
+        visible = Lead.objects.visible_to(self.request.user)
+        return Answer.objects.filter(lead__in=visible, lead_id=self.kwargs.get("lead_pk"))
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self.lead()  # a lead out of scope is not found, rather than without answers
+        return super().list(request, *args, **kwargs)
+
+    def perform_create(self, serializer: serializers.BaseSerializer[Answer]) -> None:
+        data = serializer.validated_data
+        serializer.instance = work.record_answer(
+            self.lead(),
+            question=data["question"],
+            answer=data["answer"],
+            source=data["source"],
+            by=self.request.user,  # type: ignore[arg-type]
+        )
