@@ -1,0 +1,152 @@
+"""Leads and their answers through the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from crm.models import Answer, Company, Lead, StageChange
+from handoff import services
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+LEADS = "/api/v1/leads/"
+
+
+def ids(response):
+    assert response.status_code == 200, response.content
+    return [row["id"] for row in response.json()["results"]]
+
+
+def test_marketer_creates_a_lead_with_its_company_by_name(api_as, marketer, campaign):
+    existing = Company.objects.create(name="株式会社青葉商事")
+    response = api_as(marketer).post(
+        LEADS,
+        {
+            "family_name": "山田",
+            "given_name": "花子",
+            "email": "Hanako@Example.JP",
+            "company_name": "㈱青葉商事",
+            "source_campaign": campaign.pk,
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    lead = Lead.objects.get(pk=response.json()["id"])
+    assert (lead.email, lead.company, lead.stage) == ("hanako@example.jp", existing, "lead")
+    assert StageChange.objects.filter(lead=lead, to_stage="lead", changed_by=marketer).exists()
+    assert response.json()["fit_score"] == 0
+
+
+def test_invalid_lead_gets_a_message_per_field(api_as, marketer):
+    factories.lead(email="taken@example.jp")
+    response = api_as(marketer).post(
+        LEADS, {"email": "TAKEN@example.jp", "source_campaign": 999999}, format="json"
+    )
+    assert response.status_code == 400
+    errors = response.json()
+    assert set(errors) == {"family_name", "email", "source_campaign"}
+    assert errors["email"] == ["A lead with this email already exists."]
+
+
+def test_stage_and_owner_cannot_be_set_through_the_api(api_as, marketer, rep):
+    lead = factories.lead()
+    response = api_as(marketer).patch(
+        f"{LEADS}{lead.pk}/", {"stage": "customer", "owner": rep.pk, "title": "部長"}, format="json"
+    )
+    assert response.status_code == 200
+    lead.refresh_from_db()
+    assert (lead.stage, lead.owner, lead.title) == ("lead", None, "部長")
+
+
+def test_changing_the_phone_keeps_search_working(api_as, marketer):
+    lead = factories.lead()
+    api_as(marketer).patch(f"{LEADS}{lead.pk}/", {"phone": "０３-１２３４-５６７８"}, format="json")
+    assert ids(api_as(marketer).get(LEADS, {"q": "1234-5678"})) == [lead.pk]
+
+
+def test_filters_follow_the_lead_list(api_as, marketer, rep, campaign):
+    with time_machine.travel(datetime.fromisoformat("2026-04-01T10:00:00+09:00"), tick=False):
+        old = factories.lead(family_name="佐藤", email="sato@example.jp")
+    hot = factories.lead(
+        family_name="鈴木", engagement_score=80, fit_score=10, source_campaign=campaign
+    )
+    owned = factories.lead(owner=rep, stage=Lead.Stage.SAL)
+    client = api_as(marketer)
+    assert ids(client.get(LEADS, {"q": "佐藤"})) == [old.pk]
+    assert ids(client.get(LEADS, {"campaign": campaign.pk})) == [hot.pk]
+    assert ids(client.get(LEADS, {"min_engagement": 50, "min_fit": 5})) == [hot.pk]
+    assert ids(client.get(LEADS, {"owner": rep.pk, "stage": "sal"})) == [owned.pk]
+    assert ids(client.get(LEADS, {"created_to": "2026-04-01"})) == [old.pk]
+    assert old.pk not in ids(client.get(LEADS, {"created_from": "2026-04-02"}))
+
+
+def test_a_bad_filter_value_is_400_naming_the_filter(api_as, marketer):
+    response = api_as(marketer).get(LEADS, {"stage": "hot", "created_from": "soon"})
+    assert response.status_code == 400
+    assert set(response.json()) == {"stage", "created_from"}
+
+
+def test_rep_sees_the_queue_and_their_own_leads_only(api_as, rep, other_rep, campaign):
+    waiting = factories.qualified_handoff(campaign)
+    claimed = factories.qualified_handoff(campaign)
+    services.claim_handoff(claimed, rep=other_rep)
+    factories.lead()  # marketing's
+    assert set(ids(api_as(rep).get(LEADS))) == {waiting.lead_id}
+    assert api_as(rep).get(f"{LEADS}{claimed.lead_id}/").status_code == 404
+
+
+def test_pages_are_cursors_with_a_capped_size(api_as, marketer):
+    made = [factories.lead().pk for _ in range(5)]
+    client = api_as(marketer)
+    first = client.get(LEADS, {"page_size": 2}).json()
+    assert [r["id"] for r in first["results"]] == made[::-1][:2]
+    second = client.get(first["next"]).json()
+    assert [r["id"] for r in second["results"]] == made[::-1][2:4]
+    assert "count" not in first  # no count over a million leads
+    assert len(client.get(LEADS, {"page_size": 10_000}).json()["results"]) == 5
+
+
+def test_the_lead_list_takes_a_constant_number_of_queries(api_as, marketer):
+    client = api_as(marketer)
+    for _ in range(3):
+        factories.lead(engagement_score=5)
+    with CaptureQueriesContext(connection) as few:
+        client.get(LEADS)
+    for _ in range(20):
+        factories.lead(engagement_score=5)
+    with CaptureQueriesContext(connection) as many:
+        client.get(LEADS)
+    assert len(many) == len(few)
+
+
+# --- Answers ----------------------------------------------------------------------
+
+
+def test_rep_records_and_reads_answers_of_their_lead(api_as, rep, campaign):
+    handoff = factories.qualified_handoff(campaign)
+    services.claim_handoff(handoff, rep=rep)
+    url = f"{LEADS}{handoff.lead_id}/answers/"
+    client = api_as(rep)
+    created = client.post(
+        url, {"question": "budget", "answer": "500万円", "source": "call"}, format="json"
+    )
+    assert created.status_code == 201, created.content
+    answer = Answer.objects.get()
+    assert (answer.recorded_by, answer.lead_id) == (rep, handoff.lead_id)
+    listed = client.get(url).json()
+    assert [a["answer"] for a in listed] == ["500万円"]
+
+
+def test_invalid_answer_gets_a_message_per_field(api_as, marketer):
+    lead = factories.lead()
+    response = api_as(marketer).post(
+        f"{LEADS}{lead.pk}/answers/", {"question": "mood", "source": "call"}, format="json"
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"question", "answer"}
