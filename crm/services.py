@@ -206,7 +206,9 @@ def explain_lead(
 ) -> scoring.Explanation:
     """Where every point of the lead's scores comes from, as of `now`."""
     rules = ScoringRule.objects.active().snapshot() if rules is None else rules
-    activities = lead.activities.only("pk", "kind", "occurred_at", "campaign_id", "details")
+    activities = lead.activities.only(
+        "pk", "lead_id", "kind", "occurred_at", "campaign_id", "details"
+    )
     facts = [activity.scoring_facts() for activity in activities]
     return scoring.explain(lead.scoring_facts(), facts, rules, now=now or timezone.now())
 

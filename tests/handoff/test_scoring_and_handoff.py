@@ -146,3 +146,20 @@ def test_the_handoff_keeps_the_score_explanation_for_sales(client_as, rep):
     assert rules["Decision maker by title"]["dimension"] == "fit"
     page = client_as(rep).get("/sales/queue/").content.decode()
     assert 'data-testid="handoff-why"' in page and "Form submitted ×2" in page
+
+
+def _queries_to_score_one_more(activities: int) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lead = factories.lead()
+    for _ in range(activities):
+        crm.record_activity(lead, kind=Activity.Kind.PAGE_VIEW)
+    _activity, event = factories.activity_event(lead, Activity.Kind.PAGE_VIEW)
+    with CaptureQueriesContext(connection) as ctx:
+        services.process_activity_event(event.pk)
+    return len(ctx.captured_queries)
+
+
+def test_scoring_costs_the_same_queries_however_many_activities_the_lead_has(rep):
+    assert _queries_to_score_one_more(2) == _queries_to_score_one_more(12)
