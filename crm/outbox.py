@@ -16,7 +16,7 @@ from typing import Any
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import DurationField, F, Q, Value
 from django.db.models.functions import Now
 from kombu.exceptions import OperationalError as BrokerError
@@ -52,8 +52,21 @@ def publish(event_id: int, topic: str) -> bool:
     except (BrokerError, ConnectionError, OSError) as exc:
         logger.warning("outbox: event %s not published (%s); the sweep will retry", event_id, exc)
         return False
-    OutboxEvent.objects.filter(pk=event_id).update(published_at=Now(), attempts=F("attempts") + 1)
+    _mark_published(event_id)
     return True
+
+
+def _mark_published(event_id: int) -> None:
+    """Note the publish without waiting for the disk: `published_at` only
+    spares the sweep a resend, so losing it in a crash costs a duplicate
+    delivery, which consumers ignore. One fsync less per event."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+        OutboxEvent.objects.filter(pk=event_id).update(
+            published_at=Now(), attempts=F("attempts") + 1
+        )
 
 
 def relay_pending(*, limit: int = 1000) -> int:
