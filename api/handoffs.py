@@ -8,6 +8,7 @@ from typing import Any
 
 import django_filters
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -45,6 +46,16 @@ class HandoffFilter(django_filters.FilterSet):
     class Meta:
         model = Handoff
         fields = ["status", "claimed_by"]
+
+
+def _settled(handoff: Handoff) -> Handoff:
+    """The handoff once whoever holds its row lock has committed.
+
+    A losing claim returns at once (SKIP LOCKED), possibly before the winner's
+    transaction commits; waiting for the lock here lets the answer name the winner.
+    """
+    with transaction.atomic():
+        return Handoff.objects.select_for_update().get(pk=handoff.pk)
 
 
 def _decision(summary: str, request: Any = None) -> Any:
@@ -91,7 +102,9 @@ class HandoffViewSet(
         user: User = request.user  # type: ignore[assignment]
         if services.claim_handoff(handoff, rep=user):
             return self._answer(handoff)
-        handoff.refresh_from_db()
+        handoff = _settled(handoff)
+        if handoff.status == Handoff.Status.QUEUED and services.claim_handoff(handoff, rep=user):
+            return self._answer(handoff)  # whoever held the row let it go unclaimed
         if handoff.claimed_by_id == user.pk:
             raise Conflict(_("You have claimed this lead already."))
         if handoff.claimed_by is not None:

@@ -171,7 +171,9 @@ def _insert(
     inserted = insert_rows(
         Activity,
         ("lead", "kind", "occurred_at", "campaign", "actor", "details", "external_id", "points"),
-        [row for _i, row in with_id.values()],
+        # In external id order: two batches sharing ids wait for each other in
+        # the same order, instead of deadlocking on each other's rows.
+        [with_id[external_id][1] for external_id in sorted(with_id)],
         ignore_conflicts=True,
         returning=("id", "external_id"),
     )

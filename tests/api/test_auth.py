@@ -62,8 +62,10 @@ def test_an_inactive_users_token_is_refused(marketer):
 
 def test_the_session_still_serves_the_browsable_api_and_docs(client, marketer):
     client.force_login(marketer)
-    assert client.get(LEADS).status_code == 200
-    assert client.get(reverse("api_docs")).status_code == 200
+    for url in ("/api/v1/", LEADS, "/api/v1/activities/", reverse("api_docs")):
+        page = client.get(url, HTTP_ACCEPT="text/html")
+        assert page.status_code == 200, url
+        assert b"<html" in page.content
 
 
 def test_a_session_cannot_write_without_the_csrf_token(marketer):

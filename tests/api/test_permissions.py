@@ -110,7 +110,8 @@ def api_routes(patterns: list[Any], inside: bool = False) -> set[tuple[str, str]
             view = pattern.callback
             allowed = view.cls.http_method_names  # type: ignore[attr-defined]
             methods = getattr(view, "actions", None) or {"get": "list"}
-            routes |= {(pattern.name, m) for m in methods if m in allowed}
+            # HEAD answers as GET does (DRF adds it to `actions` on the first request).
+            routes |= {(pattern.name, m) for m in methods if m in allowed and m != "head"}
     return routes
 
 
