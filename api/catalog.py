@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, serializers, viewsets
@@ -31,6 +32,15 @@ class CompanySerializer(serializers.ModelSerializer[Company]):
         if others.exists():
             raise serializers.ValidationError(_("This company exists already."))
         return value
+
+    def create(self, validated_data: dict[str, Any]) -> Company:
+        try:
+            with transaction.atomic():
+                return super().create(validated_data)
+        except IntegrityError as exc:  # the same company created meanwhile
+            raise serializers.ValidationError(
+                {"name": [_("This company exists already.")]}
+            ) from exc
 
 
 class CompanyFilter(django_filters.FilterSet):

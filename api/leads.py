@@ -8,7 +8,7 @@ from typing import Any
 
 import django_filters
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -72,7 +72,13 @@ class LeadSerializer(serializers.ModelSerializer[Lead]):
     def create(self, validated_data: dict[str, Any]) -> Lead:
         if name := validated_data.pop("company_name", ""):
             validated_data["company"] = crm.company_named(name)
-        lead = Lead.objects.create(**validated_data)
+        try:
+            with transaction.atomic():
+                lead = Lead.objects.create(**validated_data)
+        except IntegrityError as exc:  # the same email created meanwhile
+            raise serializers.ValidationError(
+                {"email": [_("A lead with this email already exists.")]}
+            ) from exc
         StageChange.objects.create(
             lead=lead, from_stage="", to_stage=lead.stage, changed_by=self.context["request"].user,
             reason="api",

@@ -94,3 +94,18 @@ def test_claims_through_the_api_have_exactly_one_winner():
         assert Handoff.objects.get(pk=handoff.pk).claimed_by == winner
         message = f"Someone else already claimed this lead: {winner.first_name}."
         assert [r.json() for r in responses if r.status_code == 409] == [{"detail": message}] * 19
+
+
+def test_the_same_lead_created_at_once_is_one_lead_and_clear_400s():
+    marketer = make_user("marketer", "marketer")
+    clients = [same_user_client(marketer) for _ in range(6)]
+    body = {"family_name": "同時", "email": "same@example.jp"}
+    responses = run_at_once(
+        [lambda c=c: c.post("/api/v1/leads/", body, format="json") for c in clients]
+    )
+    assert sorted(r.status_code for r in responses) == [201, 400, 400, 400, 400, 400]
+    assert all(
+        r.json() == {"email": ["A lead with this email already exists."]}
+        for r in responses
+        if r.status_code == 400
+    )
