@@ -181,3 +181,12 @@ def test_a_full_batch_takes_a_bounded_number_of_queries(api_as, marketer):
         response = client.post(BATCH, body, format="json")
     assert response.json()["created"] == 1000
     assert len(queries) <= 20, [q["sql"][:80] for q in queries]
+
+
+def test_a_body_over_the_cap_is_refused_unread(api_as, marketer, settings):
+    settings.BATON_API_MAX_BODY_BYTES = 1000
+    lead = factories.lead()
+    response = api_as(marketer).post(BATCH, batch_of([lead], 20), format="json")
+    assert response.status_code == 413
+    assert "the API reads at most 1,000" in response.json()["detail"]
+    assert not Activity.objects.exists()
