@@ -8,7 +8,7 @@ from typing import Any
 
 import django_filters
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -19,9 +19,10 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api import services
 from api.permissions import ModelPermissions
 from crm import services as crm
-from crm.models import Answer, Campaign, Lead, StageChange
+from crm.models import Answer, Campaign, Lead
 from crm.models.people import LeadQuerySet
 from handoff import work
 
@@ -68,31 +69,16 @@ class LeadSerializer(serializers.ModelSerializer[Lead]):
             attrs["company_name"] = name
         return attrs
 
-    @transaction.atomic
     def create(self, validated_data: dict[str, Any]) -> Lead:
-        if name := validated_data.pop("company_name", ""):
-            validated_data["company"] = crm.company_named(name)
         try:
-            with transaction.atomic():
-                lead = Lead.objects.create(**validated_data)
+            return services.create_lead(validated_data, by=self.context["request"].user)
         except IntegrityError as exc:  # the same email created meanwhile
             raise serializers.ValidationError(
                 {"email": [_("A lead with this email already exists.")]}
             ) from exc
-        StageChange.objects.create(
-            lead=lead, from_stage="", to_stage=lead.stage, changed_by=self.context["request"].user,
-            reason="api",
-        )  # fmt: skip
-        return lead
 
-    @transaction.atomic
     def update(self, instance: Lead, validated_data: dict[str, Any]) -> Lead:
-        if name := validated_data.pop("company_name", ""):
-            validated_data["company"] = crm.company_named(name)
-        for name, value in validated_data.items():
-            setattr(instance, name, value)
-        instance.save(update_fields=[*validated_data, "updated_at"])
-        return instance
+        return services.update_lead(instance, changes=validated_data)
 
 
 class LeadFilter(django_filters.FilterSet):

@@ -16,11 +16,46 @@ from crm import outbox
 from crm import services as crm
 from crm.imports.engine import ACTIVITIES_RECORDED
 from crm.imports.sql import insert_rows
-from crm.models import Activity, Campaign, Deal, Lead
+from crm.models import Activity, Campaign, Deal, Lead, StageChange
 from crm.models.people import LeadQuerySet
 from handoff import sla
 
 BATCH_LIMIT = 1000
+# Lead fields the fit rules read: changing one rescores the lead.
+FIT_FIELDS = frozenset({"title", "department", "email", "company"})
+
+
+@transaction.atomic
+def create_lead(data: dict[str, Any], *, by: User) -> Lead:
+    """A lead entered by an API client: its company found or created by name
+    (`company_name`), its first stage recorded, its fit scored at once.
+    Raises IntegrityError when its email exists (whatever the case)."""
+    data = dict(data)
+    if name := data.pop("company_name", ""):
+        data["company"] = crm.company_named(name)
+    with transaction.atomic():
+        lead = Lead.objects.create(**data)
+    StageChange.objects.create(
+        lead=lead, from_stage="", to_stage=lead.stage, changed_by=by, reason="api"
+    )
+    crm.rescore_lead(lead.pk)
+    return lead
+
+
+@transaction.atomic
+def update_lead(lead: Lead, *, changes: dict[str, Any]) -> Lead:
+    """Change the lead's own fields (stage and owner move through handoffs);
+    a change the fit rules read rescores it."""
+    changes = dict(changes)
+    if name := changes.pop("company_name", ""):
+        changes["company"] = crm.company_named(name)
+    for field_name, value in changes.items():
+        setattr(lead, field_name, value)
+    lead.save(update_fields=[*changes, "updated_at"])
+    if FIT_FIELDS & set(changes):
+        crm.rescore_lead(lead.pk)
+        lead.refresh_from_db()
+    return lead
 
 
 @transaction.atomic

@@ -150,3 +150,15 @@ def test_invalid_answer_gets_a_message_per_field(api_as, marketer):
     )
     assert response.status_code == 400
     assert set(response.json()) == {"question", "answer"}
+
+
+def test_a_new_or_changed_lead_is_fit_scored_at_once(api_as, marketer):
+    client = api_as(marketer)
+    created = client.post(
+        LEADS,
+        {"family_name": "高橋", "email": "takahashi@aoba.example.jp", "title": "情報システム部長"},
+        format="json",
+    ).json()
+    assert created["fit_score"] == 20  # "Decision maker by title"
+    changed = client.patch(f"{LEADS}{created['id']}/", {"title": "課長"}, format="json").json()
+    assert changed["fit_score"] == 10
