@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
@@ -15,6 +16,7 @@ from crm.http import AuthenticatedRequest
 
 
 @login_required
+@never_cache  # the answer may carry a key: no browser or proxy may keep it
 @require_http_methods(["GET", "POST"])
 def api_token(request: AuthenticatedRequest) -> HttpResponse:
     """The key is shown once, in the answer to the POST that made it; later

@@ -86,6 +86,7 @@ def test_token_page_creates_a_token_and_shows_it_once(client, rep):
     created = client.post(reverse("api_token"), {"action": "create"})
     key = Token.objects.get(user=rep).key
     assert key in created.content.decode()
+    assert "no-store" in created["Cache-Control"]
     assert key not in client.get(reverse("api_token")).content.decode()
 
 
