@@ -94,8 +94,17 @@ def _rescore_all_sql(
                 cursor.execute(f"CREATE TEMPORARY TABLE _baton_scores AS {sql}", params)
                 cursor.execute("CREATE INDEX ON _baton_scores (lead_id)")
                 cursor.execute("ANALYZE _baton_scores")
+                # A lead that somehow lacks its score row gets one, with its
+                # scores (an upsert in the batches would lock unchanged rows).
+                cursor.execute(
+                    """
+                    INSERT INTO crm_leadscore (lead_id, fit, engagement, scored_at)
+                    SELECT s.lead_id, s.fit, s.engagement, now() FROM _baton_scores s
+                    WHERE NOT EXISTS (SELECT 1 FROM crm_leadscore cur WHERE cur.lead_id = s.lead_id)
+                    """
+                )
+                changed = cursor.rowcount
             progress(0, last)
-            changed = 0
             for first in range(0, last + 1, BATCH):
                 with transaction.atomic():
                     changed += _write_batch(
@@ -108,26 +117,18 @@ def _rescore_all_sql(
 
 
 def _write_batch(cursor: Any, *, first: int, last: int, started: datetime) -> int:
-    # A lead that somehow lacks its score row gets one (an upsert instead
-    # would lock every unchanged row too).
-    cursor.execute(
-        """
-        INSERT INTO crm_leadscore (lead_id, fit, engagement)
-        SELECT l.id, 0, 0 FROM crm_lead l
-        WHERE l.id BETWEEN %s AND %s
-          AND NOT EXISTS (SELECT 1 FROM crm_leadscore s WHERE s.lead_id = l.id)
-        """,
-        [first, last],
-    )
+    # Both sides limited to the batch's range: each batch reads its own slice
+    # of crm_leadscore through the primary key, not the whole table.
     cursor.execute(
         """
         UPDATE crm_leadscore cur SET fit = s.fit, engagement = s.engagement, scored_at = now()
         FROM _baton_scores s
-        WHERE cur.lead_id = s.lead_id AND s.lead_id BETWEEN %s AND %s
+        WHERE cur.lead_id = s.lead_id
+          AND s.lead_id BETWEEN %s AND %s AND cur.lead_id BETWEEN %s AND %s
           AND (cur.fit, cur.engagement) IS DISTINCT FROM (s.fit, s.engagement)
           AND (cur.scored_at IS NULL OR cur.scored_at < %s)
         """,
-        [first, last, started],
+        [first, last, first, last, started],
     )
     return int(cursor.rowcount)
 
