@@ -9,8 +9,11 @@ from collections.abc import Sequence
 BENCH_DB = "baton_bench"
 
 
-def setup() -> None:
-    os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}")
+def setup(database: str = BENCH_DB) -> None:
+    """`database` unless DATABASE_URL says otherwise: benchmarks that empty
+    their tables keep to a database of their own, away from the million-lead
+    one the others share."""
+    os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{database}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     # Benchmarks call views through Django's test client.

@@ -138,7 +138,7 @@ def run_import_export(data: bytes) -> float:
 
 def run() -> None:
     os.environ["CELERY_BROKER_URL"] = "memory://"
-    setup()
+    setup("baton_bench_import")
     from crm.models import Activity, Company, Lead
 
     data = make_file(ROWS)

@@ -36,16 +36,18 @@ def generate_activities() -> None:
     (its indexes in place, as in production)."""
     from django.db import connection
 
+    from bench import bench_lead_list
+
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE crm_activity RESTART IDENTITY CASCADE")
         cursor.execute(
             """
             INSERT INTO crm_activity (lead_id, kind, occurred_at, campaign_id, actor_id, details, external_id, points, scored_at)
             SELECT 1 + (g * 7919) %% %s, (%s::text[])[1 + g %% 10], now() - ((g * 104729) %% 31536000) * interval '1 second',
-                   1 + g %% 200, NULL, '{}'::jsonb, NULL, 0, now()
+                   %s + g %% 200, NULL, '{}'::jsonb, NULL, 0, now()
             FROM generate_series(1::bigint, %s::bigint) g
             """,
-            [LEADS, KINDS, ACTIVITIES],
+            [LEADS, KINDS, bench_lead_list.first_campaign(), ACTIVITIES],
         )
         cursor.execute("ANALYZE crm_activity")
 

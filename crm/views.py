@@ -105,8 +105,12 @@ def campaign_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @permission_required("crm.view_lead", raise_exception=True)
 def lead_list(request: AuthenticatedRequest) -> HttpResponse:
     form = LeadFilterForm(request.GET or None)
-    leads = form.filter(Lead.objects.visible_to(request.user)).select_related(
-        "score", "company", "owner", "source_campaign"
+    # Scores come in a second query for the page's leads: joined, PostgreSQL
+    # would join every matching lead before sorting and cutting the page.
+    leads = (
+        form.filter(Lead.objects.visible_to(request.user))
+        .select_related("company", "owner", "source_campaign")
+        .prefetch_related("score")
     )
     page = CappedPaginator(leads, LEADS_PER_PAGE).get_page(request.GET.get("page"))
     template = "crm/lead_list.html#results" if request.htmx else "crm/lead_list.html"
@@ -121,8 +125,10 @@ def lead_export(request: AuthenticatedRequest) -> HttpResponse:
     encoding = request.GET.get("encoding", "utf-8-sig")
     if encoding not in export.ENCODINGS:
         return HttpResponse(_("Unknown encoding."), status=400, content_type="text/plain")
-    leads = form.filter(Lead.objects.visible_to(request.user)).select_related(
-        "score", "company", "owner", "source_campaign"
+    leads = (
+        form.filter(Lead.objects.visible_to(request.user))
+        .select_related("company", "owner", "source_campaign")
+        .prefetch_related("score")
     )
     rows = (lead_export_row(lead) for lead in leads.iterator(chunk_size=2000))
     result = export.to_csv(LEAD_EXPORT_HEADER, rows, encoding=encoding)
