@@ -63,8 +63,8 @@ def run() -> None:
     from crm import services as crm
     from crm.models import Activity, Lead, ScoringRule
 
-    if Lead.objects.count() != LEADS:
-        bench_lead_list.LEADS = LEADS
+    bench_lead_list.LEADS = LEADS
+    if not bench_lead_list.generated():
         bench_lead_list.generate()
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = 'crm_activity'")
