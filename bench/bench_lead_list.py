@@ -150,7 +150,6 @@ def run() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-
     marketer, created = User.objects.get_or_create(username="bench-marketer")
     if created:
         marketer.groups.add(Group.objects.get(name="marketer"))
