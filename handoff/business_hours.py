@@ -68,7 +68,7 @@ class BusinessHours:
         return (
             day.weekday() in self.working_weekdays
             and (day.month, day.day) not in self.closures
-            and day not in public_holidays(day.year)
+            and not is_public_holiday(day)
         )
 
     def is_open(self, moment: datetime) -> bool:
@@ -136,11 +136,16 @@ class BusinessHours:
 @lru_cache(maxsize=64)
 def public_holidays(year: int) -> frozenset[date]:
     """Japan's public holidays of `year`, substitute and citizens' holidays included.
-
-    Cached per year: jpholiday works out each date from the rules (about a
-    millisecond a call), and a long deadline visits thousands of days.
-    """
+    (Working out a whole year costs about 0.1 s: is_public_holiday is cheaper
+    for the few days a deadline usually spans.)"""
     return frozenset(day for day, _name in jpholiday.year_holidays(year))
+
+
+@lru_cache(maxsize=4096)
+def is_public_holiday(day: date) -> bool:
+    """Whether `day` is a Japanese public holiday (substitute and citizens'
+    holidays included), cached per date."""
+    return bool(jpholiday.is_holiday(day))
 
 
 def _require_aware(moment: datetime) -> None:
