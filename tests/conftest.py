@@ -73,6 +73,30 @@ def _fast_passwords(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# Fixtures of the tests that talk to the broker or a worker on purpose.
+BROKER_FIXTURES = {"celery_worker", "private_redis", "in_process_tasks"}
+
+
+@pytest.fixture(autouse=True)
+def _tasks_stay_in_transactional_tests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that commits (transactional database, live server) and does not
+    ask for the worker runs its tasks in process. Otherwise the session's
+    worker, once started by another test, would take the events it commits
+    while its teardown empties the tables: a deadlock, or a task on the next
+    test's data."""
+    marker = request.node.get_closest_marker("django_db")
+    commits = "live_server" in request.fixturenames or bool(
+        marker and marker.kwargs.get("transaction")
+    )
+    if not commits or BROKER_FIXTURES & set(request.fixturenames):
+        yield
+        return
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
 @pytest.fixture
 def in_process_tasks() -> Iterator[None]:
     """Tasks run in this process as they are queued (as under `make run`),
