@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -10,7 +9,7 @@ from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Activity, Answer
-from handoff import chat_webhook, notify
+from handoff import notify
 from handoff.models import Handoff, HandoffPolicy
 
 
@@ -143,8 +142,7 @@ class PolicyForm(forms.ModelForm[HandoffPolicy]):
         }
 
     def clean_chat_webhook_url(self) -> str:
-        url: str = self.cleaned_data["chat_webhook_url"]
-        return chat_webhook.validate_webhook_url(url) if url else ""
+        return notify.clean_chat_webhook_url(self.cleaned_data["chat_webhook_url"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -155,8 +153,7 @@ class PolicyForm(forms.ModelForm[HandoffPolicy]):
 
     def save(self, commit: bool = True) -> HandoffPolicy:
         policy = super().save(commit=False)
-        if policy.chat_webhook_url and not policy.chat_webhook_secret:
-            policy.chat_webhook_secret = secrets.token_hex(32)
+        notify.ensure_chat_webhook_secret(policy)
         if commit:
             policy.save()
         return policy

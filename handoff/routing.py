@@ -30,6 +30,11 @@ def set_available(rep: User, available: bool) -> None:
     RepAvailability.objects.update_or_create(rep=rep, defaults={"available": available})
 
 
+def is_available(rep: User) -> bool:
+    """Whether the rep takes new leads (a rep who never said otherwise does)."""
+    return not RepAvailability.objects.filter(rep=rep, available=False).exists()
+
+
 def available_reps() -> list[User]:
     """Sales reps taking new leads, in user id order."""
     away = set(RepAvailability.objects.filter(available=False).values_list("rep_id", flat=True))

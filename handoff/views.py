@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
 from crm.http import AuthenticatedRequest
-from handoff import services, views_work, work
+from handoff import routing, services, work
 from handoff.forms import RejectForm
 from handoff.models import Handoff, Notification
 
@@ -31,7 +31,7 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
         if overseer
         else None,
         "reject_form": RejectForm(),
-        "available": views_work.is_available(request.user),
+        "available": routing.is_available(request.user),
     }
     template = "handoff/queue.html#queue" if request.htmx else "handoff/queue.html"
     return render(request, template, context)

@@ -9,9 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from crm.http import AuthenticatedRequest
-from handoff import notify
+from handoff import notify, routing
 from handoff.forms import PolicyForm
-from handoff.models import HandoffPolicy, RepAvailability
+from handoff.models import HandoffPolicy
 
 
 @login_required
@@ -23,8 +23,8 @@ def policy(request: AuthenticatedRequest) -> HttpResponse:
         form.save()
         messages.success(request, _("Handoff policy saved."))
         return redirect("handoff:policy")
-    away = set(RepAvailability.objects.filter(available=False).values_list("rep_id", flat=True))
-    reps = [(rep, rep.pk not in away) for rep in notify.sales_reps()]
+    available = {rep.pk for rep in routing.available_reps()}
+    reps = [(rep, rep.pk in available) for rep in notify.sales_reps()]
     return render(
         request,
         "handoff/policy_form.html",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,7 +16,7 @@ from crm.models import Activity, Lead
 from handoff import context as context_package
 from handoff import routing, work
 from handoff.forms import AnswerForm, DealForm, ReassignForm, RejectForm, TouchForm
-from handoff.models import Handoff, RepAvailability
+from handoff.models import Handoff
 
 
 @login_required
@@ -172,8 +171,3 @@ def set_availability(request: AuthenticatedRequest) -> HttpResponse:
     else:
         messages.info(request, _("You are away: round-robin skips you until you are back."))
     return redirect("handoff:queue")
-
-
-def is_available(user: User) -> bool:
-    row = RepAvailability.objects.filter(rep=user).first()
-    return row is None or row.available

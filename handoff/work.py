@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from crm import services as crm
 from crm.models import Activity, Answer, Deal, Lead
-from handoff import notify, sla
+from handoff import notify, routing, sla
 from handoff.models import Handoff, Notification
 
 # Handoffs a rep is working: the SLA clock runs until their first touch.
@@ -109,7 +109,7 @@ def reassign_handoff(handoff: Handoff, *, to: User, by: User) -> bool:
     Notification.objects.filter(
         handoff=locked,
         read_at__isnull=True,
-        kind__in=[Notification.Kind.NEW_HANDOFF, Notification.Kind.RETURNED],
+        kind__in=routing.QUEUE_OFFERS,
     ).exclude(recipient=to).update(read_at=now)
     handoff.refresh_from_db()
     if handoff.first_touch_at is None:
