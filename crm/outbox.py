@@ -10,6 +10,7 @@ sweep alone publishes, without waiting for a fast path that never runs.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 from typing import Any
@@ -97,6 +98,29 @@ def purge_processed(*, older_than: timedelta = timedelta(days=7)) -> int:
     cutoff = Now() - Value(older_than, output_field=DurationField())
     deleted, _ = OutboxEvent.objects.filter(processed_at__lt=cutoff).delete()
     return deleted
+
+
+def claim(event_id: int) -> dict[str, Any] | None:
+    """mark_processed and read the event's payload in one statement.
+
+    Returns None when the event does not exist or another delivery processed it
+    already; a concurrent duplicate waits on the row lock, then gets None.
+    """
+    # The ORM's update() cannot return columns: one statement instead of two
+    # on the scoring path, which runs for every activity.
+    # The database's clock, as Now() elsewhere (SQLite is the embedded default).
+    now = "STATEMENT_TIMESTAMP()" if connection.vendor == "postgresql" else "CURRENT_TIMESTAMP"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE crm_outboxevent SET processed_at = {now} "
+            "WHERE id = %s AND processed_at IS NULL RETURNING payload",
+            [event_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    payload = row[0]
+    return json.loads(payload) if isinstance(payload, str) else payload
 
 
 def mark_processed(event_id: int) -> bool:

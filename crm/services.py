@@ -135,7 +135,8 @@ def _update_known_fields(lead: Lead, *, data: CaptureData, company: Company | No
         lead.save(update_fields=[*changed, "updated_at"])
 
 
-@transaction.atomic
+# No savepoint of its own: a failure here fails the caller's transaction anyway.
+@transaction.atomic(savepoint=False)
 def record_activity(
     lead: Lead,
     *,
@@ -151,36 +152,42 @@ def record_activity(
     Idempotent by `external_id`: the same event delivered twice (even at the
     same moment) is stored and scored once. Returns (activity, created).
     """
+    fields = {
+        "lead": lead,
+        "kind": kind,
+        "occurred_at": occurred_at or timezone.now(),
+        "campaign": campaign,
+        "actor": actor,
+        "details": details or {},
+    }
     if external_id:
         existing = Activity.objects.filter(external_id=external_id).first()
         if existing:
             return existing, False
-    try:
-        with transaction.atomic():
-            activity = Activity.objects.create(
-                lead=lead,
-                kind=kind,
-                occurred_at=occurred_at or timezone.now(),
-                campaign=campaign,
-                actor=actor,
-                details=details or {},
-                external_id=external_id or None,
-            )
-    except IntegrityError:
-        if not external_id:
-            raise
-        return Activity.objects.get(external_id=external_id), False
+        try:
+            with transaction.atomic():
+                activity = Activity.objects.create(**fields, external_id=external_id)
+        except IntegrityError:
+            return Activity.objects.get(external_id=external_id), False
+    else:
+        activity = Activity.objects.create(**fields)
     outbox.emit(ACTIVITY_RECORDED, {"activity_id": activity.pk})
     return activity, True
 
 
-def score_activity(activity_id: int, *, rules: list[scoring.Rule] | None = None) -> Activity | None:
+def score_activity(
+    activity_id: int, *, rules: list[scoring.Rule] | None = None, lock_lead: bool = False
+) -> Activity | None:
     """Record one activity's points and recompute its lead's scores.
 
     Runs inside the caller's transaction. The conditional update on
     `scored_at` is the ledger: the second call for the same activity changes
     nothing and returns None. The scores are recomputed from all the lead's
     activities, not incremented, so they are the same in any order of arrival.
+
+    The returned activity carries its lead (`activity.lead`, with company and
+    current scores loaded), locked for update when `lock_lead` is set, so the
+    caller can decide on a handoff without reading the lead again.
     """
     activity = (
         Activity.objects.filter(pk=activity_id)
@@ -196,7 +203,13 @@ def score_activity(activity_id: int, *, rules: list[scoring.Rule] | None = None)
     )
     if not won:
         return None
-    rescore_lead(activity.lead_id, rules=rules)
+    leads = Lead.objects.select_related("company", "score")
+    if lock_lead:
+        leads = leads.select_for_update(of=("self",))
+    lead = leads.filter(pk=activity.lead_id).first()
+    if lead is not None:
+        rescore(lead, rules=rules)
+        activity.lead = lead
     activity.points = points
     return activity
 
@@ -221,14 +234,25 @@ def rescore_lead(
     lead = Lead.objects.select_related("company", "score").filter(pk=lead_id).first()
     if lead is None:
         return None
+    return rescore(lead, rules=rules, now=now)
+
+
+def rescore(
+    lead: Lead, *, rules: list[scoring.Rule] | None = None, now: datetime | None = None
+) -> scoring.Explanation:
+    """rescore_lead for a lead already read with its company and score; the
+    lead's in-memory scores are brought up to date too."""
     explanation = explain_lead(lead, rules=rules, now=now)
     fit, engagement = explanation.fit_score, explanation.engagement_score
     if (fit, engagement) != (lead.fit_score, lead.engagement_score):
-        written = LeadScore.objects.filter(lead_id=lead_id).update(
+        written = LeadScore.objects.filter(lead_id=lead.pk).update(
             fit=fit, engagement=engagement, scored_at=Now()
         )
         if not written:
-            LeadScore.objects.create(lead_id=lead_id, fit=fit, engagement=engagement)
+            LeadScore.objects.create(lead_id=lead.pk, fit=fit, engagement=engagement)
+        score = lead.score if hasattr(lead, "score") else LeadScore(lead_id=lead.pk)
+        score.fit, score.engagement = fit, engagement
+        lead.score = score
     return explanation
 
 

@@ -26,40 +26,52 @@ def process_activity_event(event_id: int) -> Handoff | None:
 
     1. Claim the event (a duplicate delivery waits on the row lock, then sees
        it processed and stops).
-    2. Give the activity its points (once, by crm's ledger).
-    3. Lock the lead and hand it off if it now qualifies.
+    2. Give the activity its points (once, by crm's ledger), with its lead
+       locked, so two activities of one lead are scored one after the other.
+    3. Hand the lead off if it now qualifies.
     Returns the new handoff, if one was created.
-    """
-    from crm.models import OutboxEvent
 
-    event = OutboxEvent.objects.filter(pk=event_id).first()
-    if event is None or not outbox.mark_processed(event_id):
+    It runs for every activity, so it reads each row once: eight statements
+    for an activity that does not cross (a test holds that count).
+    """
+    payload = outbox.claim(event_id)
+    if payload is None:
         return None
-    activity = crm.score_activity(event.payload["activity_id"])
+    activity = crm.score_activity(payload["activity_id"], lock_lead=True)
     if activity is None:
         return None
-    lead = Lead.objects.select_for_update().get(pk=activity.lead_id)
-    return hand_off_if_qualified(lead)
+    return hand_off_if_qualified(activity.lead)
 
 
 @transaction.atomic
 def process_activity_batch_event(event_id: int) -> list[Handoff]:
     """The batch form of process_activity_event (one event per imported chunk):
-    score each activity once, then hand off every lead that now qualifies,
-    locking the leads in id order so concurrent batches cannot deadlock."""
-    from crm.models import OutboxEvent
+    score each activity once, then hand off every lead that now qualifies.
 
-    event = OutboxEvent.objects.filter(pk=event_id).first()
-    if event is None or not outbox.mark_processed(event_id):
+    The leads are locked first, in id order, as process_activity_event locks
+    its lead before its scores: concurrent events never wait on each other in
+    a circle."""
+    from crm.models import Activity, ScoringRule
+
+    payload = outbox.claim(event_id)
+    if payload is None:
         return []
-    lead_ids = set()
-    for activity_id in event.payload["activity_ids"]:
-        activity = crm.score_activity(activity_id)
+    activity_ids = payload["activity_ids"]
+    lead_ids = Activity.objects.filter(pk__in=activity_ids).values_list("lead_id", flat=True)
+    locked = Lead.objects.select_for_update().filter(pk__in=set(lead_ids)).order_by("pk")
+    list(locked.values_list("pk", flat=True))
+    rules = ScoringRule.objects.active().snapshot()
+    scored: dict[int, Lead] = {}
+    for activity_id in activity_ids:
+        activity = crm.score_activity(activity_id, rules=rules)
         if activity is not None and activity.points:
-            lead_ids.add(activity.lead_id)
+            scored[activity.lead_id] = activity.lead
     policy = HandoffPolicy.current()
-    leads = Lead.objects.select_for_update().filter(pk__in=lead_ids).order_by("pk")
-    return [h for lead in leads if (h := hand_off_if_qualified(lead, policy=policy))]
+    return [
+        h
+        for _pk, lead in sorted(scored.items())
+        if (h := hand_off_if_qualified(lead, policy=policy))
+    ]
 
 
 def hand_off_if_qualified(lead: Lead, *, policy: HandoffPolicy | None = None) -> Handoff | None:
@@ -70,8 +82,10 @@ def hand_off_if_qualified(lead: Lead, *, policy: HandoffPolicy | None = None) ->
     locked (select_for_update) in a transaction; the one-live-handoff
     constraint backs this up if a caller forgets.
     """
+    if lead.stage not in HANDOFF_FROM_STAGES:
+        return None
     policy = policy or HandoffPolicy.current()
-    if lead.stage not in HANDOFF_FROM_STAGES or not policy.qualifies(lead):
+    if not policy.qualifies(lead):
         return None
     if recently_rejected(policy).filter(lead=lead).exists():
         return None

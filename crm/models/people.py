@@ -200,7 +200,8 @@ class Lead(models.Model):
         adding = self._state.adding
         super().save(*args, **kwargs)
         if adding:
-            LeadScore.objects.get_or_create(lead_id=self.pk)
+            # One INSERT … ON CONFLICT DO NOTHING: no read, no savepoint.
+            LeadScore.objects.bulk_create([LeadScore(lead_id=self.pk)], ignore_conflicts=True)
 
     def get_absolute_url(self) -> str:
         return reverse("crm:lead_detail", args=[self.pk])

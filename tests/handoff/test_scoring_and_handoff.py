@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from crm import services as crm
 from crm.models import Activity, Lead, OutboxEvent, ScoringRule, StageChange
@@ -28,6 +30,22 @@ def test_activity_is_scored_by_its_rule(rep):
     assert activity.scored_at is not None
     assert lead.engagement_score == activity.points
     assert OutboxEvent.objects.get(pk=event.pk).processed_at is not None
+
+
+def test_scoring_an_activity_reads_each_row_once(rep):
+    """The worker scores every activity: claim the event, read the activity and
+    the rules, record the points, lock the lead (with company and scores), read
+    its activities, write the scores, read the policy. However many activities
+    the lead has."""
+    lead = factories.lead()
+    for _ in range(5):
+        _activity, event = factories.activity_event(lead, Activity.Kind.PAGE_VIEW)
+        services.process_activity_event(event.pk)
+    _activity, event = factories.activity_event(lead, Activity.Kind.DOWNLOAD)
+    with CaptureQueriesContext(connection) as queries:
+        services.process_activity_event(event.pk)
+    statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) == 8, "\n".join(statements)
 
 
 def test_same_event_delivered_twice_is_scored_once(rep):
