@@ -200,7 +200,7 @@ def capture(request: HtmxHttpRequest, key: str) -> HttpResponse:
             request, "crm/capture_form.html", {"campaign": campaign, "form": CaptureForm()}
         )
     ip = ratelimit.client_ip(request)
-    retry_after = ratelimit.hit(CAPTURE_PER_IP, ip) or ratelimit.hit(CAPTURE_PER_KEY, key)
+    retry_after = ratelimit.hit_all([(CAPTURE_PER_IP, ip), (CAPTURE_PER_KEY, key)])
     if retry_after:
         message = _("Too many submissions. Please try again in a minute.")
         response = _capture_error(request, campaign, {"__all__": [message]}, 429, wants_json)

@@ -1,11 +1,16 @@
 """The public capture endpoint: form posts and JSON, honeypot, updates not duplicates."""
 
 import json
+import uuid
 
 import pytest
+from django.conf import settings as django_settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.urls import reverse
 
 from crm.models import Activity, Consent, Lead, StageChange
+from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.django_db
 
@@ -148,7 +153,30 @@ def test_json_consent_must_be_true_to_count(client, campaign):
     assert list(Consent.objects.values_list("lead__email", flat=True)) == ["t@example.jp"]
 
 
-def test_too_many_submits_from_one_ip_get_429_with_retry_after(client, campaign, settings):
+@pytest.fixture(params=["locmem", "redis"])
+def limit_cache(request, settings):
+    """The rate limits count in Django's cache: in process (the embedded
+    default) and on Redis (production), where one Lua script counts them."""
+    if request.param == "redis":
+        if not django_settings.CELERY_BROKER_URL:
+            skip_or_fail("CELERY_BROKER_URL is not set")
+        # Redis database 12 of the broker's server: clearing this cache (each
+        # test does) must not empty the broker's queues.
+        server = django_settings.CELERY_BROKER_URL.rsplit("/", 1)[0]
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": f"{server}/12",
+                "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+            }
+        }
+        assert isinstance(caches["default"], RedisCache)
+    return request.param
+
+
+def test_too_many_submits_from_one_ip_get_429_with_retry_after(
+    client, campaign, limit_cache, settings
+):
     settings.BATON_CAPTURE_PER_IP_PER_MINUTE = 3
     url = capture_url(campaign)
     statuses = [
@@ -165,7 +193,7 @@ def test_too_many_submits_from_one_ip_get_429_with_retry_after(client, campaign,
     assert Lead.objects.count() == 3
 
 
-def test_limit_per_key_holds_across_addresses(client, campaign, settings):
+def test_limit_per_key_holds_across_addresses(client, campaign, limit_cache, settings):
     settings.BATON_CAPTURE_PER_KEY_PER_MINUTE = 2
     url = capture_url(campaign)
     statuses = [
@@ -175,6 +203,26 @@ def test_limit_per_key_holds_across_addresses(client, campaign, settings):
         for i in range(3)
     ]
     assert statuses == [200, 200, 429]
+
+
+def test_a_flood_from_one_address_leaves_the_key_to_others(client, campaign, limit_cache, settings):
+    settings.BATON_CAPTURE_PER_IP_PER_MINUTE = 2
+    settings.BATON_CAPTURE_PER_KEY_PER_MINUTE = 5
+    url = capture_url(campaign)
+    flood = [
+        client.post(
+            url, {"email": f"f{i}@example.jp", "family_name": "F"}, REMOTE_ADDR="203.0.113.9"
+        ).status_code
+        for i in range(10)
+    ]
+    assert flood.count(200) == 2
+    others = [
+        client.post(
+            url, {"email": f"o{i}@example.jp", "family_name": "O"}, REMOTE_ADDR=f"198.51.100.{i}"
+        ).status_code
+        for i in range(3)
+    ]
+    assert others == [200, 200, 200]
 
 
 def test_lead_page_shows_answers_consents_and_reading(client_as, campaign, marketer):
