@@ -72,13 +72,15 @@ def route(
         assigned = _assign_in_turn(handoff, reps=reps, policy_id=policy.pk)
         if assigned is not None:
             if returned_by is None and policy.notify_managers:
-                notify.send(handoff, Notification.Kind.NEW_HANDOFF, notify.managers())
+                notify.send(
+                    handoff, Notification.Kind.NEW_HANDOFF, notify.managers(), policy=policy
+                )
             return assigned
     kind = Notification.Kind.RETURNED if returned_by else Notification.Kind.NEW_HANDOFF
     recipients = list(reps)
     if not reps or (returned_by is None and policy.notify_managers):
         recipients += notify.managers()
-    notify.send(handoff, kind, recipients)
+    notify.send(handoff, kind, recipients, policy=policy)
     return None
 
 
