@@ -180,6 +180,9 @@ class Handoff(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     reject_reason = models.CharField(max_length=30, choices=RejectReason.choices, blank=True)
     reject_note = models.TextField(blank=True)
+    # How many times it was offered or assigned (routing, reassignment): each
+    # time may notify the same people again, once.
+    routing_round = models.PositiveIntegerField(default=0, db_default=0)
     # What sales reads before calling, as it stood at the handoff: the score
     # explanation (and, as the context package grows, answers and history).
     context = models.JSONField(default=dict, blank=True)
@@ -258,7 +261,8 @@ class SlaDeadline(models.Model):
 
 
 class Notification(models.Model):
-    """An in-app message to one user; at most one per user, handoff and kind."""
+    """An in-app message to one user; at most one per user, handoff, kind and
+    routing round (a lead returned to the queue twice is news twice)."""
 
     class Kind(models.TextChoices):
         NEW_HANDOFF = "new_handoff", _("New qualified lead")
@@ -275,13 +279,15 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     # Set when the email went out: a retried task never sends it twice.
     emailed_at = models.DateTimeField(null=True, blank=True)
+    routing_round = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
             # A retried task never notifies twice.
             models.UniqueConstraint(
-                fields=["recipient", "handoff", "kind"], name="notification_once"
+                fields=["recipient", "handoff", "kind", "routing_round"],
+                name="notification_once_a_round",
             ),
         ]
         indexes = [

@@ -78,7 +78,8 @@ def send(
     *,
     policy: HandoffPolicy | None = None,
 ) -> list[Notification]:
-    """Notify each recipient once of `kind` about `handoff`.
+    """Notify each recipient once of `kind` about `handoff` in its current
+    routing round.
 
     In the app always; by email when the policy says so; on the chat webhook,
     once per handoff and kind whoever the recipients, when one is configured.
@@ -86,7 +87,12 @@ def send(
     """
     policy = policy or HandoffPolicy.current()
     users = list(recipients)
-    rows = [Notification(recipient=user, handoff=handoff, kind=kind) for user in users]
+    rows = [
+        Notification(
+            recipient=user, handoff=handoff, kind=kind, routing_round=handoff.routing_round
+        )
+        for user in users
+    ]
     with transaction.atomic():
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
         if policy.notify_by_email and users:
@@ -102,7 +108,11 @@ def _queue_emails(handoff: Handoff, kind: str, users: list[User]) -> None:
     # (the consumer sends each row once).
     ids = list(
         Notification.objects.filter(
-            handoff=handoff, kind=kind, recipient__in=users, emailed_at__isnull=True
+            handoff=handoff,
+            kind=kind,
+            routing_round=handoff.routing_round,
+            recipient__in=users,
+            emailed_at__isnull=True,
         )
         .order_by("pk")
         .values_list("pk", flat=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from crm.models import Lead
@@ -67,6 +67,7 @@ def route(
     available to hear it.
     """
     policy = policy or HandoffPolicy.current()
+    next_round(handoff)
     reps = [rep for rep in available_reps() if rep != returned_by]
     if policy.routing == HandoffPolicy.Routing.ROUND_ROBIN:
         assigned = _assign_in_turn(handoff, reps=reps, policy_id=policy.pk)
@@ -82,6 +83,19 @@ def route(
         recipients += notify.managers()
     notify.send(handoff, kind, recipients, policy=policy)
     return None
+
+
+def next_round(handoff: Handoff) -> None:
+    """Start the handoff's next routing round (in the database and on
+    `handoff`): its notifications are new, not repeats of the last round's."""
+    # The ORM's update() cannot return the new value: one statement, not two.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE handoff_handoff SET routing_round = routing_round + 1 "
+            "WHERE id = %s RETURNING routing_round",
+            [handoff.pk],
+        )
+        (handoff.routing_round,) = cursor.fetchone()
 
 
 def start_claim(handoff: Handoff, *, rep: User, via: str) -> bool:

@@ -114,5 +114,6 @@ def reassign_handoff(handoff: Handoff, *, to: User, by: User) -> bool:
     handoff.refresh_from_db()
     if handoff.first_touch_at is None:
         sla.open_claim_timeout(handoff)
+    routing.next_round(handoff)
     notify.send(handoff, Notification.Kind.ASSIGNED, [to])
     return True

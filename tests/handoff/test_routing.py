@@ -164,3 +164,26 @@ def test_administrators_hold_every_permission_but_are_not_reps(rep, db):
     admin = make_user("admin2", "admin")
     assert admin.has_perm("handoff.claim_handoff")
     assert notify.sales_reps() == [rep]
+
+
+# --- Rounds: the same news again is news -------------------------------------------
+
+
+def test_a_lead_returned_twice_is_announced_twice(rep, other_rep):
+    handoff = factories.qualified_handoff()
+    for _ in range(2):
+        assert services.claim_handoff(handoff, rep=rep)
+        assert services.release_handoff(handoff, rep=rep)
+    # The other rep heard of it when it came in and each time it came back.
+    assert notified(Notification.Kind.RETURNED) == ["other_rep", "other_rep"]
+    assert handoff.routing_round == 3
+
+
+def test_a_lead_reassigned_back_tells_its_rep_again(rep, other_rep, manager):
+    from handoff import work
+
+    handoff = factories.qualified_handoff()
+    assert work.reassign_handoff(handoff, to=rep, by=manager)
+    assert work.reassign_handoff(handoff, to=other_rep, by=manager)
+    assert work.reassign_handoff(handoff, to=rep, by=manager)
+    assert notified(Notification.Kind.ASSIGNED) == ["other_rep", "rep", "rep"]
