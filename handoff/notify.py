@@ -192,9 +192,11 @@ def email_notifications_event(event_id: int) -> int:
     if event is None:
         return 0
     sent = 0
+    # The reps of one handoff get the same words: rendered once for the event.
+    rendered: dict[tuple[int, str], RenderedEmail] = {}
     for notification_id in event.payload["notification_ids"]:
         try:
-            sent += email_notification(notification_id)
+            sent += email_notification(notification_id, rendered=rendered)
         except (smtplib.SMTPException, OSError) as error:
             logger.warning("notify: email of event %s failed (%s); will retry", event_id, error)
             return sent
@@ -202,7 +204,9 @@ def email_notifications_event(event_id: int) -> int:
     return sent
 
 
-def email_notification(notification_id: int) -> bool:
+def email_notification(
+    notification_id: int, *, rendered: dict[tuple[int, str], RenderedEmail] | None = None
+) -> bool:
     """Email one notification to its recipient unless it went out already.
 
     The row is locked, checked and marked in one transaction, so two deliveries
@@ -211,7 +215,11 @@ def email_notification(notification_id: int) -> bool:
     emailed_at is not recorded and the redelivered event sends it again. SMTP
     offers no way to close it; it is one duplicate email at worst, never a lost
     one. Returns whether an email was sent.
+
+    `rendered` keeps the words of each (handoff, kind) across the calls of one
+    event.
     """
+    rendered = {} if rendered is None else rendered
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(of=("self",))
@@ -224,7 +232,12 @@ def email_notification(notification_id: int) -> bool:
         recipient = notification.recipient
         if not recipient.email or not recipient.is_active:
             return False
-        message = build_email(notification, handoff=_load_handoff(notification.handoff_id))
+        key = (notification.handoff_id, notification.kind)
+        if key not in rendered:
+            rendered[key] = render_email(
+                notification.kind, handoff=_load_handoff(notification.handoff_id)
+            )
+        message = rendered[key].to(recipient.email)
         try:
             message.send()
         except smtplib.SMTPRecipientsRefused as refused:
@@ -236,27 +249,41 @@ def email_notification(notification_id: int) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+    def to(self, address: str) -> EmailMultiAlternatives:
+        message = EmailMultiAlternatives(subject=self.subject, body=self.text, to=[address])
+        message.attach_alternative(self.html, "text/html")
+        return message
+
+
 def build_email(notification: Notification, *, handoff: Handoff) -> EmailMultiAlternatives:
-    """The email for one notification, in plain text and HTML, in the site's language.
+    """The email for one notification, in plain text and HTML, in the site's language."""
+    return render_email(notification.kind, handoff=handoff).to(notification.recipient.email)
+
+
+def render_email(kind: str, *, handoff: Handoff) -> RenderedEmail:
+    """The words of a notification email of `kind` about `handoff`, whoever reads them.
 
     Templates: emails/handoff_<kind>_subject.txt, _body.txt and _body.html.
     """
-    kind = notification.kind
     with translation.override(settings.LANGUAGE_CODE):
         context = {
-            "kind_label": notification.get_kind_display(),
+            "kind_label": Notification.Kind(kind).label,
             "lead": summarize(handoff),
         }
         subject = render_to_string(f"emails/handoff_{kind}_subject.txt", context)
         text = render_to_string(f"emails/handoff_{kind}_body.txt", context)
         html = render_to_string(f"emails/handoff_{kind}_body.html", context)
-    message = EmailMultiAlternatives(
+    return RenderedEmail(
         subject=" ".join(subject.split()),  # one line, whatever the template's whitespace
-        body=text.strip() + "\n",
-        to=[notification.recipient.email],
+        text=text.strip() + "\n",
+        html=html,
     )
-    message.attach_alternative(html, "text/html")
-    return message
 
 
 # --- Chat ---------------------------------------------------------------------

@@ -33,6 +33,7 @@ from handoff import chat_webhook, notify, services, tasks
 from handoff.chat_webhook import Connection, WebhookTarget
 from handoff.models import ChatDelivery, Handoff, HandoffPolicy, Notification
 from tests import factories
+from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -185,6 +186,32 @@ def test_each_rep_is_emailed_in_english_with_a_link_to_the_lead(
     assert f'<a href="{link}">' in str(html) and '<html lang="en">' in str(html)
     assert not Notification.objects.filter(emailed_at__isnull=True).exists()
     assert is_processed(email_event.pk)
+
+
+def test_one_event_renders_the_email_once_for_all_its_reps(
+    mailoutbox: list[EmailMultiAlternatives],
+    campaign: Campaign,
+    rep: User,
+    other_rep: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_user("third_rep", "sales")
+    hand_off(campaign)
+    renders: list[str] = []
+    render = notify.render_email
+
+    def counted(kind: str, *, handoff: Handoff) -> notify.RenderedEmail:
+        renders.append(kind)
+        return render(kind, handoff=handoff)
+
+    monkeypatch.setattr(notify, "render_email", counted)
+
+    tasks.email_notifications_event(event(notify.EMAIL_TOPIC).pk)
+
+    assert len(mailoutbox) == 3
+    assert renders == [Notification.Kind.NEW_HANDOFF]
+    assert len({m.to[0] for m in mailoutbox}) == 3
+    assert len({m.body for m in mailoutbox}) == 1
 
 
 def test_each_rep_is_emailed_in_japanese_family_name_first(
