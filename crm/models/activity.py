@@ -50,8 +50,9 @@ class Activity(models.Model):
     )
     details = models.JSONField(_("details"), default=dict, blank=True)
     # Set by the sender to make ingest idempotent: the same event twice is one
-    # row (activity_external_id_unique).
-    external_id = models.CharField(max_length=200, null=True, blank=True)
+    # row (activity_external_id_unique). NULL, not "", when there is none, so
+    # that the activities without one do not collide.
+    external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     # Written once by the scoring task: its conditional update is the ledger that
     # makes scoring the same activity twice a no-op.
     points = models.IntegerField(default=0)
