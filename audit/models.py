@@ -34,6 +34,16 @@ class Action(models.TextChoices):
     ERASED = "erased", _("Person erased")
 
 
+# What an entry can be about, for the audit page.
+OBJECT_TYPES = {
+    "lead": _("Lead"),
+    "leads": _("Leads"),
+    "handoff": _("Handoff"),
+    "user": _("User"),
+    "importjob": _("Import"),
+}
+
+
 class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
     def update(self, **kwargs: Any) -> int:
         raise AppendOnlyError("audit entries cannot be changed")
@@ -83,3 +93,25 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("audit entries cannot be deleted")
+
+    @property
+    def object_label(self) -> str:
+        kind = OBJECT_TYPES.get(self.object_type, self.object_type)
+        return f"{kind} #{self.object_id}" if self.object_id else str(kind)
+
+    @property
+    def change_items(self) -> list[tuple[str, str]]:
+        """The changes as (what, how) for display: a [before, after] pair reads
+        "before → after"; an empty side reads "—"."""
+        items = []
+        for key, value in self.changes.items():
+            if key == "username":
+                continue
+            if isinstance(value, list) and len(value) == 2:
+                before, after = (v if v not in (None, "") else "—" for v in value)
+                items.append((key, f"{before} → {after}"))
+            elif isinstance(value, dict):
+                items.append((key, ", ".join(f"{k}={v}" for k, v in value.items()) or "—"))
+            else:
+                items.append((key, str(value)))
+        return items

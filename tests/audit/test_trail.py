@@ -171,12 +171,12 @@ def test_managers_read_and_filter_the_trail(client, manager, rep):
     client.force_login(manager)
     url = reverse("audit:entry_list")
     page = client.get(url, {"action": "stage_changed"}).content.decode()
-    assert f"lead #{lead.pk}" in page
+    assert f"Lead #{lead.pk}" in page
     assert "Logged in</td>" not in page
     page = client.get(url, {"user": "rep", "action": "login"}).content.decode()
-    assert "Logged in" in page and f"lead #{lead.pk}" not in page
+    assert "Logged in" in page and f"Lead #{lead.pk}" not in page
     page = client.get(url, {"object_type": "lead", "object_id": str(lead.pk)}).content.decode()
-    assert f"lead #{lead.pk}" in page
+    assert f"Lead #{lead.pk}" in page
 
 
 def test_filter_dates_are_checked(client, manager):
