@@ -281,7 +281,12 @@ def _erase_linked_row(row: models.Model, pattern: re.Pattern[str]) -> int:
         elif isinstance(field, models.JSONField):
             changes[name] = _erase_json(value, pattern)
         elif isinstance(field, models.CharField | models.TextField):
-            keep = field.choices or f"{label}.{field.name}" in KEEP_TEXT or field.unique
+            keep = (
+                field.choices
+                or f"{label}.{field.name}" in KEEP_TEXT
+                or field.unique
+                or field.name in _unique_together(type(row))
+            )
             changes[name] = pattern.sub(ERASED, value) if keep else ""
             if changes[name] == "" and not field.blank and not field.null:
                 changes[name] = ERASED
@@ -289,6 +294,16 @@ def _erase_linked_row(row: models.Model, pattern: re.Pattern[str]) -> int:
     if changes:
         type(row)._default_manager.filter(pk=row.pk).update(**changes)
     return 1 if changes else 0
+
+
+def _unique_together(model: type[models.Model]) -> set[str]:
+    """Fields in a unique constraint: emptying them could collide with another row."""
+    return {
+        name
+        for constraint in model._meta.constraints
+        if isinstance(constraint, models.UniqueConstraint)
+        for name in constraint.fields
+    }
 
 
 def _erase_json(value: Any, pattern: re.Pattern[str], key: str = "") -> Any:
