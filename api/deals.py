@@ -104,7 +104,7 @@ class DealViewSet(
         return Response(DealSerializer(deal).data, status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer: serializers.BaseSerializer[Deal]) -> None:
-        assert serializer.instance is not None
+        assert serializer.instance is not None  # nosec B101  # narrows the type for mypy; DRF always sets the instance on update
         serializer.instance = services.update_deal(
             serializer.instance,
             changes=dict(serializer.validated_data),

@@ -31,7 +31,7 @@ import os
 import queue
 import secrets
 import socket
-import subprocess
+import subprocess  # nosec B404  # starts the worker process under test, fixed argv
 import sys
 import tempfile
 import threading
@@ -286,7 +286,7 @@ def running_stack(env: dict[str, str], run_dir: Path) -> Iterator[tuple[int, dic
             with open(run_dir / f"{name}.log", "wb") as log:
                 # Own session: a Ctrl-C reaches only this process, whose
                 # finally stops them in order.
-                procs[name] = subprocess.Popen(
+                procs[name] = subprocess.Popen(  # nosec B603  # fixed argv (this interpreter, celery), no shell
                     command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )  # fmt: skip

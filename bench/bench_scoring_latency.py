@@ -11,7 +11,7 @@ for the sweep's period (10 s) on top.
 from __future__ import annotations
 
 import os
-import subprocess
+import subprocess  # nosec B404  # starts the worker process under test, fixed argv
 import sys
 import time
 from pathlib import Path
@@ -35,7 +35,7 @@ def run() -> None:
     app.conf.task_default_queue = QUEUE
     env = {**os.environ, "CELERY_QUEUE": QUEUE}
     root = Path(__file__).resolve().parent.parent
-    worker = subprocess.Popen(
+    worker = subprocess.Popen(  # nosec B603  # fixed argv (this interpreter, celery), no shell
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "WARNING", "-c", "2", "-Q", QUEUE,
          "-n", f"{QUEUE}@localhost", "--without-gossip", "--without-mingle"],
         cwd=root, env=env,

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api import views as api_views
 from config import health
@@ -20,9 +20,10 @@ urlpatterns = [
     path("crm/", include("crm.urls")),
     path("sales/", include("handoff.urls")),
     path("kpi/", include("kpi.urls")),
+    path("audit/", include("audit.urls")),
     path("account/api-token/", api_views.api_token, name="api_token"),
     path("api/v1/", include("api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -9,7 +9,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 # A cell starting with one of these is run as a formula by spreadsheet software.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The full-width forms too: Japanese spreadsheet software may read them as the
+# ASCII ones, and CP932 turns the minus sign (U+2212) into a full-width hyphen.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠", "\u2212")
 ENCODINGS = {"utf-8-sig": "UTF-8 (BOM)", "cp932": "Shift_JIS (CP932)"}
 
 
@@ -23,6 +25,7 @@ def neutralise(value: object) -> str:
 class Export:
     content: bytes
     replaced: int  # characters the encoding could not represent, written as "?"
+    rows: int = 0  # data rows, without the header (for the audit trail)
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]], *, encoding: str) -> Export:
@@ -31,13 +34,14 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]], *, encoding:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([neutralise(h) for h in header])
-    for row in rows:
+    count = 0
+    for count, row in enumerate(rows, start=1):  # noqa: B007 (the count is used after the loop)
         writer.writerow([neutralise(cell) for cell in row])
     text = buffer.getvalue()
     if encoding == "utf-8-sig":
-        return Export(text.encode("utf-8-sig"), 0)
+        return Export(text.encode("utf-8-sig"), 0, count)
     replaced = sum(1 for ch in text if ord(ch) > 127 and not _encodable(ch))
-    return Export(text.encode("cp932", errors="replace"), replaced)
+    return Export(text.encode("cp932", errors="replace"), replaced, count)
 
 
 @functools.cache

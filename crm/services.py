@@ -13,6 +13,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit import trail
 from crm import normalize, outbox, scoring
 from crm.models import (
     Activity,
@@ -273,6 +274,13 @@ def change_stage(lead: Lead, to_stage: str, *, by: User | None = None, reason: s
     StageChange.objects.create(
         lead=lead, from_stage=from_stage, to_stage=to_stage, changed_by=by, reason=reason
     )
+    trail.record(
+        trail.Action.STAGE_CHANGED,
+        lead,
+        actor=by,
+        summary=reason,
+        changes={"stage": [from_stage, to_stage]},
+    )
     lead.stage = to_stage
     return True
 
@@ -283,9 +291,16 @@ class MergeConflict(Exception):
 
 # Fields a merge copies from the merged lead when the kept one has them blank.
 MERGE_FILL_FIELDS = (
-    "given_name", "family_name_kana", "given_name_kana", "phone", "company", "department",
-    "title", "owner", "source_campaign",
-)  # fmt: skip
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "phone",
+    "company",
+    "department",
+    "title",
+    "owner",
+    "source_campaign",
+)
 
 
 @transaction.atomic

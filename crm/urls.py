@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm import views, views_import
+from crm import views, views_import, views_privacy
 
 app_name = "crm"
 urlpatterns = [
@@ -11,6 +11,12 @@ urlpatterns = [
     path("leads/", views.lead_list, name="lead_list"),
     path("leads/export/", views.lead_export, name="lead_export"),
     path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),
+    path(
+        "leads/<int:pk>/personal-data.json",
+        views_privacy.personal_data,
+        name="lead_personal_data",
+    ),
+    path("leads/<int:pk>/erase/", views_privacy.erase, name="lead_erase"),
     path("imports/", views_import.import_list, name="import_list"),
     path("imports/<int:pk>/", views_import.import_detail, name="import_detail"),
     path("imports/<int:pk>/preview/", views_import.import_preview, name="import_preview"),

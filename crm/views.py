@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from audit import trail
 from crm import dedupe, export, ratelimit, services
 from crm.forms import CampaignForm, CaptureForm, CompanyMergeForm, LeadFilterForm, MergeForm
 from crm.http import AuthenticatedRequest, HtmxHttpRequest
@@ -132,6 +133,14 @@ def lead_export(request: AuthenticatedRequest) -> HttpResponse:
     )
     rows = (lead_export_row(lead) for lead in leads.iterator(chunk_size=2000))
     result = export.to_csv(LEAD_EXPORT_HEADER, rows, encoding=encoding)
+    # The search text may be a person's name or email: the trail keeps only
+    # that there was one (it is never rewritten when a person is erased).
+    filters = {k: ("…" if k == "q" else v) for k, v in request.GET.items() if v}
+    trail.record(
+        trail.Action.EXPORTED,
+        object_type="leads",
+        changes={"filters": filters, "rows": result.rows},
+    )
     if result.replaced:
         message = ngettext(
             "%(count)d character could not be written in Shift_JIS and was replaced by “?”.",

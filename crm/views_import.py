@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from audit import trail
 from crm.forms import ImportMappingForm, ImportUploadForm
 from crm.http import AuthenticatedRequest
 from crm.imports import jobs, reading
@@ -85,5 +86,6 @@ def import_start(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def import_rejections(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(ImportJob.objects.defer("content"), pk=pk)
     response = HttpResponse(jobs.rejected_rows_csv(job), content_type="text/csv; charset=utf-8")
+    trail.record(trail.Action.EXPORTED, job, summary="rejected rows")
     response["Content-Disposition"] = f'attachment; filename="rejected-rows-{job.pk}.csv"'
     return response

@@ -46,7 +46,10 @@ CHAT_TOPIC = "notifications.chat"
 CHAT_MAX_ATTEMPTS = 8
 # Jitter for the chat backoff, so that deliveries failing together do not all
 # come back together.
-_jitter = random.Random()
+_jitter = random.Random()  # nosec B311  # retry jitter, not security
+# Permissions are granted through groups, which ModelBackend reads; with_perm()
+# must be told so once django-axes adds its backend.
+PERMISSION_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def sales_reps() -> list[User]:
@@ -54,7 +57,9 @@ def sales_reps() -> list[User]:
     hold every permission but are not reps: routing never picks them."""
     user_model = get_user_model()
     return list(
-        user_model.objects.with_perm("handoff.claim_handoff", include_superusers=False)
+        user_model.objects.with_perm(
+            "handoff.claim_handoff", include_superusers=False, backend=PERMISSION_BACKEND
+        )
         .filter(is_active=True, groups__name="sales")
         .distinct()
         .order_by("pk")
@@ -65,9 +70,9 @@ def managers() -> list[User]:
     """Active users who oversee handoffs (they may reassign them)."""
     user_model = get_user_model()
     return list(
-        user_model.objects.with_perm("handoff.reassign_handoff", include_superusers=False).filter(
-            is_active=True
-        )
+        user_model.objects.with_perm(
+            "handoff.reassign_handoff", include_superusers=False, backend=PERMISSION_BACKEND
+        ).filter(is_active=True)
     )
 
 
@@ -385,7 +390,7 @@ def signing_secret() -> bytes:
     """
     policy = HandoffPolicy.current()
     if not policy.chat_webhook_secret:
-        HandoffPolicy.objects.filter(pk=policy.pk, chat_webhook_secret="").update(
+        HandoffPolicy.objects.filter(pk=policy.pk, chat_webhook_secret="").update(  # nosec B106  # compares with the empty secret; the new one comes from secrets
             chat_webhook_secret=secrets.token_hex(32)
         )
         policy.refresh_from_db(fields=["chat_webhook_secret"])

@@ -16,6 +16,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 
+from audit import trail
 from crm.models import Lead
 from handoff import notify, sla
 from handoff.models import Handoff, HandoffPolicy, Notification, RepAvailability
@@ -120,6 +121,16 @@ def start_claim(handoff: Handoff, *, rep: User, via: str) -> bool:
         routing_delay=now - handoff.created_at
     )
     Lead.objects.filter(pk=handoff.lead_id).update(owner=rep, updated_at=now)
+    trail.record(
+        trail.Action.HANDOFF_CHANGED,
+        handoff,
+        changes={
+            "status": ["queued", "claimed"],
+            "owner": [None, rep.pk],
+            "via": via,
+            "lead": handoff.lead_id,
+        },
+    )
     Notification.objects.filter(
         handoff=handoff, kind__in=QUEUE_OFFERS, read_at__isnull=True
     ).update(read_at=now)

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from audit import trail
 from crm import outbox, rescore
 from crm import services as crm
 from crm.models import Lead
@@ -100,6 +101,11 @@ def hand_off_if_qualified(lead: Lead, *, policy: HandoffPolicy | None = None) ->
             )
     except IntegrityError:
         return None  # a live handoff exists already
+    trail.record(
+        trail.Action.HANDOFF_CHANGED,
+        handoff,
+        changes={"status": ["", handoff.status], "lead": lead.pk},
+    )
     crm.change_stage(lead, Lead.Stage.MQL, reason="score crossed the handoff threshold")
     sla.open_first_touch_deadline(handoff, policy=policy)
     routing.route(handoff, policy=policy)
@@ -138,6 +144,12 @@ def accept_handoff(handoff: Handoff, *, rep: User) -> bool:
     if won:
         lead = Lead.objects.select_for_update().get(pk=handoff.lead_id)
         crm.change_stage(lead, Lead.Stage.SAL, by=rep, reason="accepted by sales")
+        trail.record(
+            trail.Action.HANDOFF_CHANGED,
+            handoff,
+            actor=rep,
+            changes={"status": ["claimed", "accepted"], "lead": lead.pk},
+        )
         sla.settle_deadlines(handoff, kinds=[SlaDeadline.Kind.CLAIM_TIMEOUT])
         handoff.refresh_from_db()
     return bool(won)
@@ -160,6 +172,13 @@ def reject_handoff(handoff: Handoff, *, rep: User, reason: str, note: str = "") 
         lead = Lead.objects.select_for_update().get(pk=handoff.lead_id)
         crm.change_stage(lead, Lead.Stage.RECYCLED, by=rep, reason=f"rejected: {reason}")
         Lead.objects.filter(pk=lead.pk).update(owner=None)
+        trail.record(
+            trail.Action.HANDOFF_CHANGED,
+            handoff,
+            actor=rep,
+            summary=reason,
+            changes={"status": ["claimed", "rejected"], "owner": [rep.pk, None], "lead": lead.pk},
+        )
         sla.settle_deadlines(handoff)
         handoff.refresh_from_db()
     return bool(won)
@@ -175,6 +194,16 @@ def release_handoff(handoff: Handoff, *, rep: User) -> bool:
     ).update(status=Handoff.Status.QUEUED, claimed_by=None, claimed_at=None, claimed_via="")
     if won:
         Lead.objects.filter(pk=handoff.lead_id).update(owner=None, updated_at=timezone.now())
+        trail.record(
+            trail.Action.HANDOFF_CHANGED,
+            handoff,
+            actor=rep,
+            changes={
+                "status": ["claimed", "queued"],
+                "owner": [rep.pk, None],
+                "lead": handoff.lead_id,
+            },
+        )
         sla.settle_deadlines(handoff, kinds=[SlaDeadline.Kind.CLAIM_TIMEOUT])
         handoff.refresh_from_db()
         routing.route(handoff, returned_by=rep)
@@ -277,6 +306,11 @@ def withdraw_handoff(handoff_id: int) -> bool:
     )
     Notification.objects.filter(handoff_id=handoff_id, read_at__isnull=True).update(
         read_at=timezone.now()
+    )
+    trail.record(
+        trail.Action.HANDOFF_CHANGED,
+        handoff,
+        changes={"status": ["queued", "withdrawn"], "lead": handoff.lead_id},
     )
     sla.settle_deadlines(handoff)
     lead = Lead.objects.select_for_update().get(pk=handoff.lead_id)

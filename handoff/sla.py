@@ -31,6 +31,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from audit import trail
 from crm.models import Lead
 from handoff import notify
 from handoff.models import Handoff, HandoffPolicy, Notification, SlaDeadline
@@ -199,6 +200,16 @@ def _time_out_claim(
         status=Handoff.Status.QUEUED, claimed_by=None, claimed_at=None, claimed_via=""
     )
     Lead.objects.filter(pk=locked.lead_id, owner=rep).update(owner=None, updated_at=timezone.now())
+    trail.record(
+        trail.Action.HANDOFF_CHANGED,
+        locked,
+        summary="claim timed out",
+        changes={
+            "status": ["claimed", "queued"],
+            "owner": [locked.claimed_by_id, None],
+            "lead": locked.lead_id,
+        },
+    )
     # Settled before routing, which may open the next claim's timeout.
     _settle(deadline, clock, breached=True)
     locked.refresh_from_db()

@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from audit import trail
 from crm import services as crm
 from crm.models import Activity, Answer, Deal, Lead
 from handoff import notify, routing, sla
@@ -49,6 +50,12 @@ def qualify_handoff(handoff: Handoff, *, rep: User) -> bool:
     if won:
         lead = Lead.objects.select_for_update().get(pk=handoff.lead_id)
         crm.change_stage(lead, Lead.Stage.SQL, by=rep, reason="qualified by sales")
+        trail.record(
+            trail.Action.HANDOFF_CHANGED,
+            handoff,
+            actor=rep,
+            changes={"status": ["accepted", "qualified"], "lead": lead.pk},
+        )
         handoff.refresh_from_db()
     return bool(won)
 
@@ -105,6 +112,20 @@ def reassign_handoff(handoff: Handoff, *, to: User, by: User) -> bool:
         **({"routing_delay": now - locked.created_at} if first_claim else {}),
     )
     Lead.objects.filter(pk=locked.lead_id).update(owner=to, updated_at=now)
+    trail.record(
+        trail.Action.HANDOFF_CHANGED,
+        locked,
+        actor=by,
+        summary="reassigned",
+        changes={
+            "status": [
+                locked.status,
+                Handoff.Status.CLAIMED if locked.status == Handoff.Status.QUEUED else locked.status,
+            ],
+            "owner": [locked.claimed_by_id, to.pk],
+            "lead": locked.lead_id,
+        },
+    )
     # The queue's news is stale now; managers' breach notices stay unread.
     Notification.objects.filter(
         handoff=locked,

@@ -1,4 +1,10 @@
-"""Every URL × every role. A URL without a row here fails the test."""
+"""Every URL × every role. A URL without a row here fails the test.
+
+Adding a URL: add one MATRIX row named like the pattern (namespace:name) with
+the method to try, the fixture object its arguments come from (a key of
+`world`, or None) and the status each role gets. The failure message of
+test_every_url_has_a_row_in_the_matrix names the pattern and its route.
+"""
 
 from __future__ import annotations
 
@@ -44,6 +50,9 @@ MATRIX: dict[str, tuple[str, str | None, tuple[int, int, int, int, int]]] = {
     "crm:merge_companies": ("post", None, (LOGIN, 302, 403, 403, 403)),
     "crm:lead_export": ("get", None, (LOGIN, 200, 403, 403, 200)),
     "crm:lead_detail": ("get", "reps_lead", (LOGIN, 200, 200, 404, 200)),
+    # Personal-data requests are the managers' (tests/security/test_personal_data.py).
+    "crm:lead_personal_data": ("get", "reps_lead", (LOGIN, 403, 403, 403, 200)),
+    "crm:lead_erase": ("get", "reps_lead", (LOGIN, 403, 403, 403, 200)),
     "crm:company_detail": ("get", "company", (LOGIN, 200, 200, 200, 200)),
     "handoff:queue": ("get", None, (LOGIN, 403, 200, 200, 200)),
     "handoff:claim": ("post", "queued", (LOGIN, 403, 302, 302, 403)),
@@ -68,6 +77,7 @@ MATRIX: dict[str, tuple[str, str | None, tuple[int, int, int, int, int]]] = {
     "handoff:notification_badge": ("get", None, (LOGIN, 200, 200, 200, 200)),
     "handoff:mark_all_read": ("post", None, (LOGIN, 302, 302, 302, 302)),
     "kpi:dashboard": ("get", None, (LOGIN, 403, 403, 403, 200)),
+    "audit:entry_list": ("get", None, (LOGIN, 403, 403, 403, 200)),
     # Token authentication comes first: no credentials is 401 (WWW-Authenticate: Token).
     "api_schema": ("get", None, (401, 200, 200, 200, 200)),
     "api_docs": ("get", None, (401, 200, 200, 200, 200)),
@@ -78,21 +88,41 @@ MATRIX: dict[str, tuple[str, str | None, tuple[int, int, int, int, int]]] = {
 NOT_IN_MATRIX = {"admin", "api"}
 
 
-def url_names(patterns: list[Any], namespace: str = "") -> set[str]:
-    names: set[str] = set()
+def url_patterns(patterns: list[Any], namespace: str = "", prefix: str = "") -> dict[str, str]:
+    """Every named URL pattern (namespace:name) with its full route."""
+    found: dict[str, str] = {}
     for pattern in patterns:
+        route = prefix + str(pattern.pattern)
         if isinstance(pattern, URLResolver):
             if pattern.namespace in NOT_IN_MATRIX:
                 continue
             inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
-            names |= url_names(pattern.url_patterns, inner)
+            found |= url_patterns(pattern.url_patterns, inner, route)
         elif isinstance(pattern, URLPattern) and pattern.name:
-            names.add(f"{namespace}{pattern.name}")
-    return names
+            found[f"{namespace}{pattern.name}"] = route
+    return found
+
+
+def rows_missing(patterns: dict[str, str]) -> list[str]:
+    return [f"{name} ({patterns[name]})" for name in sorted(set(patterns) - set(MATRIX))]
 
 
 def test_every_url_has_a_row_in_the_matrix():
-    assert url_names(get_resolver().url_patterns) == set(MATRIX)
+    patterns = url_patterns(get_resolver().url_patterns)
+    missing = rows_missing(patterns)
+    stale = sorted(set(MATRIX) - set(patterns))
+    assert not missing, (
+        "URL patterns without a row in tests/test_permissions.py MATRIX: "
+        + ", ".join(missing)
+        + ". Add a row: name: (method, world key or None, statuses for "
+        + "(anonymous, marketer, rep, other_rep, manager))."
+    )
+    assert not stale, f"MATRIX rows for URL patterns that no longer exist: {', '.join(stale)}"
+
+
+def test_a_new_url_is_named_with_its_route_when_it_has_no_row():
+    patterns = {**url_patterns(get_resolver().url_patterns), "nurture:step": "nurture/<int:pk>/"}
+    assert rows_missing(patterns) == ["nurture:step (nurture/<int:pk>/)"]
 
 
 @pytest.fixture

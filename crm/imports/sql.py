@@ -91,12 +91,12 @@ def _copy_insert(
             return []
         cursor.execute("DROP TABLE IF EXISTS _baton_rows")
         cursor.execute(
-            f"CREATE TEMPORARY TABLE _baton_rows AS SELECT {names} FROM {table} WITH NO DATA"
+            f"CREATE TEMPORARY TABLE _baton_rows AS SELECT {names} FROM {table} WITH NO DATA"  # nosec B608  # table and column names come from model metadata; values go through COPY
         )
         cursor.cursor.copy_expert(
             f"COPY _baton_rows ({names}) FROM STDIN WITH (FORMAT csv{options})", buffer
         )
-        cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _baton_rows{tail}")
+        cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _baton_rows{tail}")  # nosec B608  # table and column names come from model metadata
         result = cursor.fetchall() if returning else []
         cursor.execute("DROP TABLE _baton_rows")
     return result
@@ -130,7 +130,7 @@ def _values_insert(
                 adapt(value) for row in batch for adapt, value in zip(adapters, row, strict=True)
             ]
             cursor.execute(
-                f"INSERT INTO {table} ({names}) VALUES " + ", ".join([one_row] * len(batch)) + tail,
+                f"INSERT INTO {table} ({names}) VALUES " + ", ".join([one_row] * len(batch)) + tail,  # nosec B608  # names from model metadata; every value is a %s parameter
                 params,
             )
             if returning:

@@ -32,7 +32,7 @@ from crm.models import (
     StageChange,
 )
 
-PASSWORD = "baton-demo"
+PASSWORD = "baton-demo"  # nosec B105  # the documented demo password (README), for `make run` only
 USERS = [
     # username, first name, last name, role
     ("marketer", "Hanako", "Sato", "marketer"),
@@ -72,7 +72,7 @@ class Command(BaseCommand):
         user_model = get_user_model()
         if not user_model.objects.filter(username="marketer").exists():
             with transaction.atomic():
-                self._seed(random.Random(20261127))
+                self._seed(random.Random(20261127))  # nosec B311  # demo data, not security
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(f"\nLog in at http://127.0.0.1:8000/ as one of (password: {PASSWORD}):")
         for username, first, last, role in USERS:

@@ -1,0 +1,1 @@
+"""The audit trail: `audit.record(...)` from services, one INSERT each."""
