@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from api.errors import Conflict, DetailSerializer
 from api.permissions import ModelPermissions, has_perms
-from handoff import services, work
+from handoff import notify, services, work
 from handoff.models import Handoff
 
 
@@ -38,6 +38,20 @@ class HandoffSerializer(serializers.ModelSerializer[Handoff]):
 class RejectSerializer(serializers.Serializer[dict[str, str]]):
     reason = serializers.ChoiceField(choices=Handoff.RejectReason.choices)
     note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class ReassignSerializer(serializers.Serializer[dict[str, Any]]):
+    rep = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.none(),
+        help_text="The id of an active sales rep who will own the handoff.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The reps routing could pick, as on the handoff page's form.
+        self.fields["rep"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+            pk__in=[rep.pk for rep in notify.sales_reps()]
+        )
 
 
 class HandoffFilter(django_filters.FilterSet):
@@ -87,6 +101,8 @@ class HandoffViewSet(
     def get_permissions(self) -> Sequence[Any]:
         if self.action in {"claim", "accept", "reject", "release", "qualify"}:
             return [has_perms("handoff.claim_handoff")()]
+        if self.action == "reassign":
+            return [has_perms("handoff.reassign_handoff")()]
         return super().get_permissions()
 
     def _answer(self, handoff: Handoff) -> Response:
@@ -152,4 +168,18 @@ class HandoffViewSet(
         handoff = self.get_object()
         if not work.qualify_handoff(handoff, rep=request.user):  # type: ignore[arg-type]
             raise Conflict(_("Only the rep who accepted this lead can qualify it."))
+        return self._answer(handoff)
+
+    @_decision("Give a waiting or live handoff to another rep (managers).", ReassignSerializer)
+    @action(detail=True, methods=["post"])
+    def reassign(self, request: Request, pk: str) -> Response:
+        handoff = self.get_object()
+        form = ReassignSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        if not work.reassign_handoff(
+            handoff,
+            to=form.validated_data["rep"],
+            by=request.user,  # type: ignore[arg-type]
+        ):
+            raise Conflict(_("This handoff cannot be reassigned to that rep now."))
         return self._answer(handoff)
