@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "handoff",
     "kpi",
     "api",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -194,6 +195,7 @@ BATON_OUTBOX_ROUTES = {
     "scoring.rescore_requested": "handoff.tasks.rescore_everyone_event",
     "notifications.email": "handoff.tasks.email_notifications_event",
     "notifications.chat": "handoff.tasks.deliver_chat_event",
+    "webhooks.delivery": "webhooks.tasks.deliver_webhook_event",
 }
 # Publish each outbox event as soon as its transaction commits (the fast path);
 # false leaves it to the periodic sweep alone (the handoff latency benchmark's
