@@ -20,6 +20,7 @@ urlpatterns = [
     path("crm/", include("crm.urls")),
     path("sales/", include("handoff.urls")),
     path("kpi/", include("kpi.urls")),
+    path("webhooks/", include("webhooks.urls")),
     path("account/api-token/", api_views.api_token, name="api_token"),
     path("api/v1/", include("api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

@@ -34,7 +34,7 @@ def new_secret() -> str:
 
 
 @transaction.atomic
-def create_endpoint(*, name: str, url: str, event_types: list[str], by: User) -> Endpoint:
+def create_endpoint(*, name: str, url: str, event_types: list[str], by: User | None) -> Endpoint:
     """A new active endpoint with a fresh signing secret."""
     endpoint = Endpoint.objects.create(
         name=name, url=url, events=sorted(event_types), secret=new_secret(), created_by=by
