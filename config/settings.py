@@ -226,7 +226,7 @@ BATON_BASE_URL = env("BASE_URL", default="http://127.0.0.1:8000")
 
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.BatonAutoSchema",
     # Token first: an API client without credentials gets 401 with
     # `WWW-Authenticate: Token`; the session serves the browsable docs.
     "DEFAULT_AUTHENTICATION_CLASSES": [
