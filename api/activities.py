@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import services
-from api.filters import IdFilter
+from api.filters import IdFilter, UtcDateTimeFilter
 from api.permissions import ModelPermissions
 from crm.models import Activity, Lead
 
@@ -65,8 +65,8 @@ class ActivitySerializer(serializers.ModelSerializer[Activity]):
 class ActivityFilter(django_filters.FilterSet):
     lead = IdFilter(field_name="lead_id")
     campaign = IdFilter(field_name="campaign_id")
-    occurred_from = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_to = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_from = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_to = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = Activity

@@ -18,12 +18,16 @@ Two checks judge the input handling instead, and are left out on purpose:
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
@@ -37,12 +41,26 @@ schema.app = application
 
 # Examples per operation, from a fixed seed (the same run every time, as CI
 # needs): enough to reach every field's edge cases, bounded so the whole run
-# takes about a minute on 2 cores. Raise it (and drop derandomize) to explore.
-EXAMPLES = 25
+# takes a minute or two on 2 cores. To explore, SCHEMATHESIS_EXPLORE=200 runs
+# 200 random examples per operation instead.
+EXPLORE = int(os.environ.get("SCHEMATHESIS_EXPLORE", "0"))
+EXAMPLES = EXPLORE or 25
 
 
 @pytest.fixture
-def api_headers(db: None, campaign: Any) -> dict[str, str]:
+def keep_connection() -> Iterator[None]:
+    """Django closes its database connection at the start and end of each
+    request; here the requests run inside the test's transaction, so keep it
+    open (as Django's test client does)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_headers(db: None, keep_connection: None, campaign: Any) -> dict[str, str]:
     admin = User.objects.create_superuser("schemathesis", "st@example.com", "pw")
     factories.qualified_handoff(campaign)  # something to list and act on
     return {"Authorization": f"Token {tokens.rotate_token(admin).key}"}
@@ -52,7 +70,7 @@ def api_headers(db: None, campaign: Any) -> dict[str, str]:
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
-    derandomize=True,
+    derandomize=not EXPLORE,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_api_answers_as_its_schema_says(case: Any, api_headers: dict[str, str]) -> None:
