@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 VENDOR := static/vendor
 
-.PHONY: run setup install assets messages test lint bench up migrate seed clean
+.PHONY: run setup install assets messages test schemathesis lint bench up migrate seed clean
 
 run: setup ## Set up everything on SQLite, load demo data and serve http://127.0.0.1:8000
 	$(PY) manage.py seed_demo
@@ -45,6 +45,10 @@ seed: migrate
 
 test: install assets messages ## The whole suite (services are used when DATABASE_URL / CELERY_BROKER_URL are set)
 	$(VENV)/bin/pytest
+
+# Also part of `make test`: schemathesis against the OpenAPI schema, alone.
+schemathesis: install ## Generated requests for every API operation: no 5xx, answers as the schema says
+	$(VENV)/bin/pytest tests/api/test_schemathesis.py
 
 lint: install
 	$(VENV)/bin/ruff check .

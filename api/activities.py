@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import services
+from api.filters import IdFilter, UtcDateTimeFilter
 from api.permissions import ModelPermissions
 from crm.models import Activity, Lead
 
@@ -62,9 +63,10 @@ class ActivitySerializer(serializers.ModelSerializer[Activity]):
 
 
 class ActivityFilter(django_filters.FilterSet):
-    lead = django_filters.NumberFilter(field_name="lead_id")
-    occurred_from = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_to = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    lead = IdFilter(field_name="lead_id")
+    campaign = IdFilter(field_name="campaign_id")
+    occurred_from = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_to = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = Activity
@@ -149,6 +151,7 @@ class ActivityViewSet(
 ):
     """The activities of the leads the caller may see."""
 
+    lookup_value_regex = "[0-9]+"
     serializer_class = ActivitySerializer
     permission_classes = [ModelPermissions]
     filterset_class = ActivityFilter

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, serializers, viewsets
 
+from api.filters import IdFilter
 from api.permissions import ModelPermissions
 from crm import normalize
 from crm.models import Campaign, Company
@@ -62,6 +63,7 @@ class CompanyViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet[Company],
 ):
+    lookup_value_regex = "[0-9]+"
     serializer_class = CompanySerializer
     permission_classes = [ModelPermissions]
     filterset_class = CompanyFilter
@@ -97,6 +99,8 @@ class CampaignSerializer(serializers.ModelSerializer[Campaign]):
 
 
 class CampaignFilter(django_filters.FilterSet):
+    owner = IdFilter(field_name="owner_id")
+
     class Meta:
         model = Campaign
         fields = ["channel", "owner", "utm_code"]
@@ -112,6 +116,7 @@ class CampaignViewSet(
     """Every role reads campaigns (as on the campaign pages); marketers create
     and change them, and own the ones they create."""
 
+    lookup_value_regex = "[0-9]+"
     serializer_class = CampaignSerializer
     permission_classes = [ModelPermissions]
     filterset_class = CampaignFilter

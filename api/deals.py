@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from api import services
 from api.errors import Conflict, DetailSerializer
+from api.filters import IdFilter
 from api.permissions import ModelPermissions
 from crm.models import Deal, Lead
 from handoff import work
@@ -56,7 +57,8 @@ class DealOpenSerializer(serializers.Serializer[Deal]):
 
 
 class DealFilter(django_filters.FilterSet):
-    lead = django_filters.NumberFilter(field_name="lead_id")
+    lead = IdFilter(field_name="lead_id")
+    owner = IdFilter(field_name="owner_id")
 
     class Meta:
         model = Deal
@@ -72,6 +74,7 @@ class DealViewSet(
 ):
     """The deals of the leads the caller may see; sales opens and works them."""
 
+    lookup_value_regex = "[0-9]+"
     serializer_class = DealSerializer
     permission_classes = [ModelPermissions]
     filterset_class = DealFilter

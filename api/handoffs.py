@@ -10,21 +10,30 @@ import django_filters
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.errors import Conflict, DetailSerializer
+from api.filters import IdFilter
 from api.permissions import ModelPermissions, has_perms
 from handoff import services, work
 from handoff.models import Handoff
 
 
 class HandoffSerializer(serializers.ModelSerializer[Handoff]):
+    # Empty until claimed / rejected: the schema says so (an enum or "").
+    claimed_via = serializers.ChoiceField(
+        choices=Handoff.ClaimedVia.choices, allow_blank=True, read_only=True
+    )
+    reject_reason = serializers.ChoiceField(
+        choices=Handoff.RejectReason.choices, allow_blank=True, read_only=True
+    )
+
     class Meta:
         model = Handoff
         fields = [
@@ -40,8 +49,26 @@ class RejectSerializer(serializers.Serializer[dict[str, str]]):
     note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
 
 
+class ReassignSerializer(serializers.Serializer[dict[str, Any]]):
+    rep = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.none(),
+        help_text="The id of an active sales rep who will own the handoff.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The reps routing could pick (notify.sales_reps), as a lazy queryset:
+        # the schema generator builds this serializer without a database.
+        self.fields["rep"].queryset = (  # type: ignore[attr-defined]
+            User.objects.with_perm("handoff.claim_handoff", include_superusers=False)
+            .filter(is_active=True, groups__name="sales")
+            .distinct()
+        )
+
+
 class HandoffFilter(django_filters.FilterSet):
-    lead = django_filters.NumberFilter(field_name="lead_id")
+    lead = IdFilter(field_name="lead_id")
+    claimed_by = IdFilter(field_name="claimed_by_id")
 
     class Meta:
         model = Handoff
@@ -76,6 +103,7 @@ class HandoffViewSet(
     """Managers see every handoff; a rep sees the queue and their own claims.
     Claims and decisions need the claim permission (sales)."""
 
+    lookup_value_regex = "[0-9]+"
     serializer_class = HandoffSerializer
     permission_classes = [ModelPermissions]
     filterset_class = HandoffFilter
@@ -87,6 +115,8 @@ class HandoffViewSet(
     def get_permissions(self) -> Sequence[Any]:
         if self.action in {"claim", "accept", "reject", "release", "qualify"}:
             return [has_perms("handoff.claim_handoff")()]
+        if self.action == "reassign":
+            return [has_perms("handoff.reassign_handoff")()]
         return super().get_permissions()
 
     def _answer(self, handoff: Handoff) -> Response:
@@ -152,4 +182,18 @@ class HandoffViewSet(
         handoff = self.get_object()
         if not work.qualify_handoff(handoff, rep=request.user):  # type: ignore[arg-type]
             raise Conflict(_("Only the rep who accepted this lead can qualify it."))
+        return self._answer(handoff)
+
+    @_decision("Give a waiting or live handoff to another rep (managers).", ReassignSerializer)
+    @action(detail=True, methods=["post"])
+    def reassign(self, request: Request, pk: str) -> Response:
+        handoff = self.get_object()
+        form = ReassignSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        if not work.reassign_handoff(
+            handoff,
+            to=form.validated_data["rep"],
+            by=request.user,  # type: ignore[arg-type]
+        ):
+            raise Conflict(_("This handoff cannot be reassigned to that rep now."))
         return self._answer(handoff)

@@ -7,7 +7,6 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 import django_filters
-from django.contrib.auth.models import User
 from django.db import IntegrityError
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
@@ -20,9 +19,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import services
+from api.filters import IdFilter, IntFilter
 from api.permissions import ModelPermissions
 from crm import services as crm
-from crm.models import Answer, Campaign, Lead
+from crm.models import Answer, Lead
 from crm.models.people import LeadQuerySet
 from handoff import work
 
@@ -86,12 +86,10 @@ class LeadFilter(django_filters.FilterSet):
 
     q = django_filters.CharFilter(method="search", label=_("Search"), max_length=100)
     stage = django_filters.ChoiceFilter(choices=Lead.Stage.choices)
-    campaign = django_filters.ModelChoiceFilter(
-        field_name="source_campaign", queryset=Campaign.objects.all()
-    )
-    owner = django_filters.ModelChoiceFilter(queryset=User.objects.filter(is_active=True))
-    min_fit = django_filters.NumberFilter(field_name="score__fit", lookup_expr="gte")
-    min_engagement = django_filters.NumberFilter(field_name="score__engagement", lookup_expr="gte")
+    campaign = IdFilter(field_name="source_campaign_id")
+    owner = IdFilter(field_name="owner_id")
+    min_fit = IntFilter(field_name="score__fit", lookup_expr="gte")
+    min_engagement = IntFilter(field_name="score__engagement", lookup_expr="gte")
     created_from = django_filters.DateFilter(method="created_from_filter")
     created_to = django_filters.DateFilter(method="created_to_filter")
 
@@ -123,6 +121,7 @@ class LeadViewSet(
     """Leads the caller may see: marketers and managers every lead, a rep the
     leads waiting for sales and their own."""
 
+    lookup_value_regex = "[0-9]+"
     serializer_class = LeadSerializer
     permission_classes = [ModelPermissions]
     filterset_class = LeadFilter
@@ -152,6 +151,7 @@ class LeadAnswerViewSet(
 ):
     """The question ledger of one lead: what the customer already told us."""
 
+    lookup_value_regex = "[0-9]+"
     serializer_class = AnswerSerializer
     permission_classes = [ModelPermissions]
     ordering = ("question", "-recorded_at", "-pk")

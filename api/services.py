@@ -19,6 +19,7 @@ from crm.imports.sql import insert_rows
 from crm.models import Activity, Campaign, Deal, Lead, StageChange
 from crm.models.people import LeadQuerySet
 from handoff import sla
+from webhooks import events as webhook_events
 
 BATCH_LIMIT = 1000
 # Lead fields the fit rules read: changing one rescores the lead.
@@ -269,4 +270,5 @@ def update_deal(deal: Deal, *, changes: dict[str, Any], by: User) -> Deal:
     if was_open and locked.stage == Deal.Stage.WON:
         lead = Lead.objects.select_for_update().get(pk=locked.lead_id)
         crm.change_stage(lead, Lead.Stage.CUSTOMER, by=by, reason="deal won")
+        webhook_events.deal_won(locked)
     return locked

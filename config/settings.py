@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "kpi",
     "api",
     "audit",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -209,6 +210,7 @@ BATON_OUTBOX_ROUTES = {
     "scoring.rescore_requested": "handoff.tasks.rescore_everyone_event",
     "notifications.email": "handoff.tasks.email_notifications_event",
     "notifications.chat": "handoff.tasks.deliver_chat_event",
+    "webhooks.delivery": "webhooks.tasks.deliver_webhook_event",
 }
 # Publish each outbox event as soon as its transaction commits (the fast path);
 # false leaves it to the periodic sweep alone (the handoff latency benchmark's
@@ -239,7 +241,7 @@ BATON_BASE_URL = env("BASE_URL", default="http://127.0.0.1:8000")
 
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.BatonAutoSchema",
     # Token first: an API client without credentials gets 401 with
     # `WWW-Authenticate: Token`; the session serves the browsable docs.
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -9,6 +9,9 @@ from config import health
 from crm import views as crm_views
 from kpi.views import home
 
+# Under /api/ an unknown path answers JSON, as the API's own 404s do.
+handler404 = "api.views.not_found"
+
 urlpatterns = [
     path("", home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -21,6 +24,7 @@ urlpatterns = [
     path("sales/", include("handoff.urls")),
     path("kpi/", include("kpi.urls")),
     path("audit/", include("audit.urls")),
+    path("webhooks/", include("webhooks.urls")),
     path("account/api-token/", api_views.api_token, name="api_token"),
     path("api/v1/", include("api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

@@ -20,6 +20,7 @@ from audit import trail
 from crm.models import Lead
 from handoff import notify, sla
 from handoff.models import Handoff, HandoffPolicy, Notification, RepAvailability
+from webhooks import events as webhook_events
 
 # What a rep is offered while a handoff waits in the queue; a claim makes them moot.
 QUEUE_OFFERS = (Notification.Kind.NEW_HANDOFF, Notification.Kind.RETURNED)
@@ -136,6 +137,7 @@ def start_claim(handoff: Handoff, *, rep: User, via: str) -> bool:
     ).update(read_at=now)
     handoff.refresh_from_db()
     sla.open_claim_timeout(handoff)
+    webhook_events.handoff_claimed(handoff)
     return True
 
 

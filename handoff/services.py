@@ -16,6 +16,7 @@ from crm.models import Lead
 from handoff import context as context_package
 from handoff import routing, sla
 from handoff.models import Handoff, HandoffPolicy, Notification, SlaDeadline
+from webhooks import events as webhook_events
 
 # Stages from which crossing the threshold hands a lead to sales.
 HANDOFF_FROM_STAGES = frozenset({Lead.Stage.SUBSCRIBER, Lead.Stage.LEAD, Lead.Stage.RECYCLED})
@@ -107,6 +108,7 @@ def hand_off_if_qualified(lead: Lead, *, policy: HandoffPolicy | None = None) ->
         changes={"status": ["", handoff.status], "lead": lead.pk},
     )
     crm.change_stage(lead, Lead.Stage.MQL, reason="score crossed the handoff threshold")
+    webhook_events.lead_became_mql(lead, handoff)
     sla.open_first_touch_deadline(handoff, policy=policy)
     routing.route(handoff, policy=policy)
     return handoff
@@ -152,6 +154,7 @@ def accept_handoff(handoff: Handoff, *, rep: User) -> bool:
         )
         sla.settle_deadlines(handoff, kinds=[SlaDeadline.Kind.CLAIM_TIMEOUT])
         handoff.refresh_from_db()
+        webhook_events.handoff_accepted(handoff)
     return bool(won)
 
 
@@ -181,6 +184,7 @@ def reject_handoff(handoff: Handoff, *, rep: User, reason: str, note: str = "") 
         )
         sla.settle_deadlines(handoff)
         handoff.refresh_from_db()
+        webhook_events.handoff_rejected(handoff)
     return bool(won)
 
 

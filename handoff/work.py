@@ -16,6 +16,7 @@ from crm import services as crm
 from crm.models import Activity, Answer, Deal, Lead
 from handoff import notify, routing, sla
 from handoff.models import Handoff, Notification
+from webhooks import events as webhook_events
 
 # Handoffs a rep is working: the SLA clock runs until their first touch.
 LIVE = (Handoff.Status.CLAIMED, Handoff.Status.ACCEPTED, Handoff.Status.QUALIFIED)
@@ -137,4 +138,5 @@ def reassign_handoff(handoff: Handoff, *, to: User, by: User) -> bool:
         sla.open_claim_timeout(handoff)
     routing.next_round(handoff)
     notify.send(handoff, Notification.Kind.ASSIGNED, [to])
+    webhook_events.handoff_claimed(handoff)
     return True

@@ -18,6 +18,7 @@ from crm.models import Company, ScoringRule
 from handoff import services
 from tests import factories
 from tests.conftest import make_user
+from webhooks.models import Endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +83,12 @@ MATRIX: dict[str, tuple[str, str | None, tuple[int, int, int, int, int]]] = {
     "api_schema": ("get", None, (401, 200, 200, 200, 200)),
     "api_docs": ("get", None, (401, 200, 200, 200, 200)),
     "api_token": ("get", None, (LOGIN, 200, 200, 200, 200)),
+    "webhooks:endpoint_list": ("get", None, (LOGIN, 403, 403, 403, 200)),
+    "webhooks:endpoint_create": ("get", None, (LOGIN, 403, 403, 403, 200)),
+    "webhooks:endpoint_detail": ("get", "endpoint", (LOGIN, 403, 403, 403, 200)),
+    "webhooks:endpoint_edit": ("get", "endpoint", (LOGIN, 403, 403, 403, 200)),
+    "webhooks:endpoint_rotate_secret": ("post", "endpoint", (LOGIN, 403, 403, 403, 200)),
+    "webhooks:endpoint_delete": ("post", "endpoint", (LOGIN, 403, 403, 403, 302)),
 }
 # Django's admin checks staff status itself and is tested by Django; the REST
 # API has its own matrix, route by method (tests/api/test_permissions.py).
@@ -139,6 +146,11 @@ def world(marketer, rep, other_rep, manager, campaign) -> dict[str, Any]:
         "company": [Company.objects.create(name="株式会社青葉商事").pk],
         "rule": [ScoringRule.objects.earliest("pk").pk],
         "rule_up": [ScoringRule.objects.earliest("pk").pk, "up"],
+        "endpoint": [
+            Endpoint.objects.create(
+                name="CRM", url="https://hooks.example.com/x", events=["deal.won"], secret="s"
+            ).pk
+        ],
         "import_job": [
             jobs.create_job(
                 b"email,name\n", filename="x.csv", user=marketer, campaign=None, kind="imported"

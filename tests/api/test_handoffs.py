@@ -115,3 +115,35 @@ def test_handoff_list_is_scoped_like_the_queue(api_as, rep, other_rep, manager, 
     status_filter = api_as(manager).get(HANDOFFS, {"status": "claimed"}).json()["results"]
     assert [row["id"] for row in status_filter] == [theirs.pk]
     assert Handoff.objects.count() == 2
+
+
+def test_a_manager_reassigns_a_claimed_handoff_to_another_rep(
+    api_as, rep, other_rep, manager, campaign
+):
+    handoff = factories.qualified_handoff(campaign)
+    services.claim_handoff(handoff, rep=rep)
+    moved = post(api_as(manager), handoff, "reassign", {"rep": other_rep.pk})
+    assert moved.status_code == 200, moved.content
+    assert (moved.json()["claimed_by"], moved.json()["claimed_via"]) == (other_rep.pk, "reassign")
+    assert Lead.objects.get(pk=handoff.lead_id).owner == other_rep
+    # Already theirs: nothing to do.
+    again = post(api_as(manager), handoff, "reassign", {"rep": other_rep.pk})
+    assert again.status_code == 409
+    assert again.json() == {"detail": "This handoff cannot be reassigned to that rep now."}
+
+
+def test_reassign_only_to_a_sales_rep(api_as, rep, marketer, manager, campaign):
+    handoff = factories.qualified_handoff(campaign)
+    client = api_as(manager)
+    for body in ({}, {"rep": marketer.pk}, {"rep": manager.pk}, {"rep": "x"}):
+        refused = post(client, handoff, "reassign", body)
+        assert refused.status_code == 400, body
+        assert set(refused.json()) == {"rep"}
+    assert Handoff.objects.get(pk=handoff.pk).status == Handoff.Status.QUEUED
+
+
+def test_a_settled_handoff_cannot_be_reassigned(api_as, rep, other_rep, manager, campaign):
+    handoff = factories.qualified_handoff(campaign)
+    services.claim_handoff(handoff, rep=rep)
+    services.reject_handoff(handoff, rep=rep, reason="no_budget", note="")
+    assert post(api_as(manager), handoff, "reassign", {"rep": other_rep.pk}).status_code == 409

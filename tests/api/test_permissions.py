@@ -96,6 +96,11 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Payload, tuple[int, int, int, in
     ),
     ("handoff-release", "post"): ("claimed", None, (401, 403, 200, 404, 403)),
     ("handoff-qualify", "post"): ("accepted", None, (401, 403, 200, 404, 403)),
+    ("handoff-reassign", "post"): (
+        "claimed",
+        lambda w: {"rep": w["users"]["other_rep"].pk},
+        (401, 403, 403, 403, 200),
+    ),
 }
 
 

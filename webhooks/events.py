@@ -1,0 +1,147 @@
+"""Emitting webhook events where things happen, inside their transaction.
+
+The handoff and deal code calls one function here per event. When no active
+endpoint asked for the event (the usual case) the call answers from a cached
+set of subscribed event types and touches no table: the scoring hot path pays
+a cache read, not a query. The set is cached for SUBSCRIPTIONS_SECONDS and
+dropped when an endpoint changes; with a per-process cache (locmem) other
+processes notice a new endpoint within that time.
+
+Otherwise the event row, one delivery row per subscribed endpoint and one
+outbox event per delivery are written in the caller's transaction: they exist
+exactly when the change committed, and the outbox publishes them after commit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+
+from crm import outbox
+from webhooks.models import Delivery, Endpoint, Event, EventType
+
+if TYPE_CHECKING:
+    from crm.models import Deal, Lead
+    from handoff.models import Handoff
+
+DELIVERY_TOPIC = "webhooks.delivery"
+SUBSCRIPTIONS_KEY = "webhooks:subscribed-event-types"
+SUBSCRIPTIONS_SECONDS = 60
+
+
+def subscribed_event_types() -> frozenset[str]:
+    """The event types at least one active endpoint asked for (cached)."""
+    types: frozenset[str] | None = cache.get(SUBSCRIPTIONS_KEY)
+    if types is None:
+        rows = Endpoint.objects.active().values_list("events", flat=True)
+        types = frozenset(event for events in rows for event in events)
+        cache.set(SUBSCRIPTIONS_KEY, types, SUBSCRIPTIONS_SECONDS)
+    return types
+
+
+def forget_subscriptions() -> None:
+    """Drop the cached set now and again after commit (a reader between the two
+    would otherwise cache the old endpoints for the whole timeout)."""
+    cache.delete(SUBSCRIPTIONS_KEY)
+    transaction.on_commit(lambda: cache.delete(SUBSCRIPTIONS_KEY))
+
+
+def emit(event_type: str, data: Callable[[], dict[str, Any]]) -> Event | None:
+    """Record `event_type` for every active endpoint subscribed to it, in the
+    current transaction; `data` builds the object's JSON only when needed.
+    Returns the event, or None when nobody listens."""
+    if event_type not in subscribed_event_types():
+        return None
+    endpoints = [e for e in Endpoint.objects.active().order_by("pk") if event_type in e.events]
+    if not endpoints:
+        return None
+    # Dates and decimals as the API writes them; a plain JSON value in the row.
+    event = Event.objects.create(
+        type=event_type, data=json.loads(json.dumps(data(), cls=DjangoJSONEncoder))
+    )
+    deliveries = Delivery.objects.bulk_create(
+        [Delivery(endpoint=endpoint, event=event) for endpoint in endpoints]
+    )
+    for delivery in deliveries:
+        outbox.emit(DELIVERY_TOPIC, {"delivery_id": delivery.pk})
+    return event
+
+
+# --- The events (one call each from the code where they happen) --------------
+
+
+def lead_became_mql(lead: Lead, handoff: Handoff) -> Event | None:
+    return emit(
+        EventType.LEAD_MQL, lambda: {"lead": lead_data(lead), "handoff": handoff_data(handoff)}
+    )
+
+
+def handoff_claimed(handoff: Handoff) -> Event | None:
+    return emit(EventType.HANDOFF_CLAIMED, lambda: {"handoff": handoff_data(handoff)})
+
+
+def handoff_accepted(handoff: Handoff) -> Event | None:
+    return emit(EventType.HANDOFF_ACCEPTED, lambda: {"handoff": handoff_data(handoff)})
+
+
+def handoff_rejected(handoff: Handoff) -> Event | None:
+    return emit(EventType.HANDOFF_REJECTED, lambda: {"handoff": handoff_data(handoff)})
+
+
+def deal_won(deal: Deal) -> Event | None:
+    return emit(EventType.DEAL_WON, lambda: {"deal": deal_data(deal)})
+
+
+# --- The objects, as receivers get them (the API's field names) --------------
+
+
+def lead_data(lead: Lead) -> dict[str, Any]:
+    return {
+        "id": lead.pk,
+        "family_name": lead.family_name,
+        "given_name": lead.given_name,
+        "email": lead.email,
+        "company": lead.company_id,
+        "stage": lead.stage,
+        "owner": lead.owner_id,
+        "source_campaign": lead.source_campaign_id,
+        "fit_score": lead.fit_score,
+        "engagement_score": lead.engagement_score,
+        "created_at": lead.created_at,
+    }
+
+
+def handoff_data(handoff: Handoff) -> dict[str, Any]:
+    return {
+        "id": handoff.pk,
+        "lead": handoff.lead_id,
+        "status": handoff.status,
+        "created_at": handoff.created_at,
+        "score_at_handoff": handoff.score_at_handoff,
+        "claimed_by": handoff.claimed_by_id,
+        "claimed_at": handoff.claimed_at,
+        "claimed_via": handoff.claimed_via,
+        "decided_at": handoff.decided_at,
+        "reject_reason": handoff.reject_reason,
+        "reject_note": handoff.reject_note,
+    }
+
+
+def deal_data(deal: Deal) -> dict[str, Any]:
+    return {
+        "id": deal.pk,
+        "lead": deal.lead_id,
+        "company": deal.company_id,
+        "name": deal.name,
+        "amount": deal.amount,
+        "stage": deal.stage,
+        "close_date": deal.close_date,
+        "owner": deal.owner_id,
+        "created_at": deal.created_at,
+        "closed_at": deal.closed_at,
+    }
