@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from api.errors import Conflict, DetailSerializer
 from api.filters import IdFilter
 from api.permissions import ModelPermissions, has_perms
-from handoff import services, work
+from handoff import notify, services, work
 from handoff.models import Handoff
 
 
@@ -59,11 +59,7 @@ class ReassignSerializer(serializers.Serializer[dict[str, Any]]):
         super().__init__(*args, **kwargs)
         # The reps routing could pick (notify.sales_reps), as a lazy queryset:
         # the schema generator builds this serializer without a database.
-        self.fields["rep"].queryset = (  # type: ignore[attr-defined]
-            User.objects.with_perm("handoff.claim_handoff", include_superusers=False)
-            .filter(is_active=True, groups__name="sales")
-            .distinct()
-        )
+        self.fields["rep"].queryset = notify.sales_rep_queryset()  # type: ignore[attr-defined]
 
 
 class HandoffFilter(django_filters.FilterSet):

@@ -27,6 +27,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import QuerySet
 from django.db.models.functions import Now
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -55,14 +56,18 @@ PERMISSION_BACKEND = "django.contrib.auth.backends.ModelBackend"
 def sales_reps() -> list[User]:
     """Active users in the sales role who may claim handoffs. Administrators
     hold every permission but are not reps: routing never picks them."""
+    return list(sales_rep_queryset().order_by("pk"))
+
+
+def sales_rep_queryset() -> QuerySet[User]:
+    """sales_reps(), unevaluated (for a form or serializer field's choices)."""
     user_model = get_user_model()
-    return list(
+    return (
         user_model.objects.with_perm(
             "handoff.claim_handoff", include_superusers=False, backend=PERMISSION_BACKEND
         )
         .filter(is_active=True, groups__name="sales")
         .distinct()
-        .order_by("pk")
     )
 
 
