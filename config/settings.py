@@ -196,10 +196,17 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-imports": {"task": "crm.tasks.requeue_imports", "schedule": timedelta(minutes=1)},
     # SLA deadlines are rows: breaches to managers, untouched claims back to routing.
     "sweep-sla": {"task": "handoff.tasks.sweep_sla_deadlines", "schedule": timedelta(seconds=30)},
-    # Engagement decays: rescore everyone each night, in Tokyo time.
-    "resume-sends": {"task": "nurture.tasks.resume_stalled_sends", "schedule": timedelta(minutes=1)},
+    # Nurture: sends whose job was lost, page views to join, anonymous views to forget.
+    "resume-sends": {
+        "task": "nurture.tasks.resume_stalled_sends",
+        "schedule": timedelta(minutes=1),
+    },
     "join-visits": {"task": "nurture.tasks.join_visits", "schedule": timedelta(seconds=10)},
-    "purge-visits": {"task": "nurture.tasks.purge_anonymous_visits", "schedule": timedelta(hours=6)},
+    "purge-visits": {
+        "task": "nurture.tasks.purge_anonymous_visits",
+        "schedule": timedelta(hours=6),
+    },
+    # Engagement decays: rescore everyone each night, in Tokyo time.
     "nightly-rescore": {
         "task": "handoff.tasks.nightly_rescore",
         "schedule": crontab(hour=2, minute=30),

@@ -53,7 +53,7 @@ class EmailForm(forms.ModelForm[Email]):
     def clean_from_name(self) -> str:
         value: str = self.cleaned_data["from_name"]
         if re.search(r'[<>"\r\n]', value):
-            raise forms.ValidationError(_("The sender name cannot contain < > \" or line breaks."))
+            raise forms.ValidationError(_('The sender name cannot contain < > " or line breaks.'))
         return value.strip()
 
     def _check_fields(self, name: str) -> str:

@@ -78,4 +78,3 @@ def unsubscribe(delivery: Delivery) -> bool:
         unsubscribed_at=now
     )
     return bool(withdrawn or marked)
-

@@ -39,7 +39,9 @@ def segment_create(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @permission_required("nurture.change_segment", raise_exception=True)
 def segment_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    return _segment_form(request, get_object_or_404(Segment.objects.visible_to(request.user), pk=pk))
+    return _segment_form(
+        request, get_object_or_404(Segment.objects.visible_to(request.user), pk=pk)
+    )
 
 
 def _segment_form(request: AuthenticatedRequest, segment: Segment) -> HttpResponse:

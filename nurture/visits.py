@@ -95,9 +95,9 @@ def record_known_views(*, limit: int = 2000) -> int:
     """Turn the views of identified visitors into page_view activities and
     delete them from the waiting table, in one transaction: a view becomes
     an activity exactly once (the external id backs this up)."""
-    views = PageView.objects.filter(
-        visitor_id__in=Visitor.objects.values("visitor_id")
-    ).order_by("pk")
+    views = PageView.objects.filter(visitor_id__in=Visitor.objects.values("visitor_id")).order_by(
+        "pk"
+    )
     if connection.features.has_select_for_update_skip_locked:
         views = views.select_for_update(skip_locked=True)
     rows = list(views[:limit])

@@ -29,7 +29,10 @@ def email(by: User | None = None, **fields: Any) -> Email:
         "from_name": "青葉商事 マーケティング部",
         "from_email": "news@aoba.example.jp",
         "subject": "{{ name }}、ご案内です",
-        "body": "{{ company }}\n{{ name }}\n\n詳しくはこちら https://aoba.example.jp/pricing をご覧ください。\n",
+        "body": (
+            "{{ company }}\n{{ name }}\n\n"
+            "詳しくはこちら https://aoba.example.jp/pricing をご覧ください。\n"
+        ),
         "created_by": by,
     }
     return Email.objects.create(**{**defaults, **fields})
