@@ -25,6 +25,12 @@ def _delivery(delivery_id: int) -> Delivery | None:
     return Delivery.objects.select_related("send__campaign", "lead").filter(pk=delivery_id).first()
 
 
+def _subject(delivery: Delivery) -> str:
+    """The subject as this recipient read it, for the timeline."""
+    values = rendering.merge_values(delivery.lead, delivery.send.language)
+    return rendering.fill(delivery.send.subject, values)
+
+
 @transaction.atomic
 def record_open(delivery_id: int) -> bool:
     """Note the open once; True when this was the first."""
@@ -37,7 +43,7 @@ def record_open(delivery_id: int) -> bool:
         delivery.lead,
         kind=Activity.Kind.EMAIL_OPEN,
         campaign=delivery.send.campaign,
-        details={"send": delivery.send_id, "subject": delivery.send.subject},
+        details={"send": delivery.send_id, "subject": _subject(delivery)},
         external_id=f"nurture:open:{delivery_id}",
         occurred_at=now,
     )
@@ -59,7 +65,7 @@ def record_click(delivery_id: int, url: str) -> Delivery:
         delivery.lead,
         kind=Activity.Kind.EMAIL_CLICK,
         campaign=delivery.send.campaign,
-        details={"url": url, "send": delivery.send_id, "subject": delivery.send.subject},
+        details={"url": url, "send": delivery.send_id, "subject": _subject(delivery)},
         external_id=f"nurture:click:{delivery_id}:{url_key(url)}",
         occurred_at=now,
     )

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import reverse
 
 from crm.models import Consent
@@ -178,7 +178,9 @@ def test_sending_from_the_page_queues_the_job(client_as, marketer, in_process_ta
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_on_one_send_reach_each_lead_once(marketer):
     leads = [consenting() for _ in range(40)]
-    send = sending.start_send(email(marketer), segment=segment(), by=marketer)
+    with transaction.atomic():
+        send = sending.start_send(email(marketer), segment=segment(), by=marketer)
+        transaction.get_connection().run_on_commit.clear()  # these threads are the workers
     assert sending.claim_send(send.pk)
     errors: list[BaseException] = []
 

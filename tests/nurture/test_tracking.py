@@ -33,7 +33,7 @@ def link_in(message_body: str, path: str) -> str:
 
 
 def test_opening_twice_counts_once_and_raises_the_engagement_score(
-    client, delivered, django_capture_on_commit_callbacks
+    client, delivered, django_capture_on_commit_callbacks, in_process_tasks
 ):
     pixel = link_in(mail.outbox[0].alternatives[0][0], "o")
     with django_capture_on_commit_callbacks(execute=True):
@@ -47,7 +47,7 @@ def test_opening_twice_counts_once_and_raises_the_engagement_score(
 
 
 def test_a_click_redirects_to_the_link_counts_once_and_is_scored(
-    client, delivered, django_capture_on_commit_callbacks
+    client, delivered, django_capture_on_commit_callbacks, in_process_tasks
 ):
     url = link_in(mail.outbox[0].body, "c")
     with django_capture_on_commit_callbacks(execute=True):

@@ -73,7 +73,7 @@ def test_only_post_is_accepted(client):
 
 
 def test_anonymous_visits_join_the_lead_when_the_visitor_submits_a_capture_form(
-    client, campaign, django_capture_on_commit_callbacks
+    client, campaign, django_capture_on_commit_callbacks, in_process_tasks
 ):
     view(client, "https://aoba.example.jp/")
     view(client, "https://aoba.example.jp/pricing")
@@ -154,7 +154,7 @@ def test_anonymous_visits_are_purged_after_the_retention(client, settings):
 
 
 def test_scoring_rules_match_page_views_by_url(
-    client, campaign, django_capture_on_commit_callbacks
+    client, campaign, django_capture_on_commit_callbacks, in_process_tasks
 ):
     ScoringRule.objects.create(kind="page_view", url_contains="/pricing", points=30)
     lead = consenting()
