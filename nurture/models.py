@@ -99,8 +99,8 @@ class Email(models.Model):
 
     class Meta:
         ordering = ["-updated_at", "-pk"]
-        verbose_name = _("email")
-        verbose_name_plural = _("emails")
+        verbose_name = _("marketing email")
+        verbose_name_plural = _("marketing emails")
 
     def __str__(self) -> str:
         return self.name

@@ -39,8 +39,8 @@ class Migration(migrations.Migration):
                 ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'verbose_name': 'email',
-                'verbose_name_plural': 'emails',
+                'verbose_name': 'marketing email',
+                'verbose_name_plural': 'marketing emails',
                 'ordering': ['-updated_at', '-pk'],
             },
         ),
