@@ -202,7 +202,9 @@ class Visitor(models.Model):
     to be a lead, since a capture form submit or a tracked email click."""
 
     visitor_id = models.CharField(max_length=64, primary_key=True)
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    # A named relation, so that merging two leads (crm.services.merge_leads)
+    # moves the merged lead's visitor ids to the kept one.
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="website_visitors")
     identified_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

@@ -105,7 +105,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('visitor_id', models.CharField(max_length=64, primary_key=True, serialize=False)),
                 ('identified_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='crm.lead')),
+                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='website_visitors', to='crm.lead')),
             ],
         ),
         migrations.CreateModel(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from django.core import mail
@@ -13,6 +14,7 @@ from crm.models import Consent
 from nurture import sending, tracking
 from nurture.models import Delivery, Send
 from tests import factories
+from tests.conftest import wait_until
 from tests.nurture.conftest import consenting, email, segment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_sends")]
@@ -201,3 +203,27 @@ def test_two_workers_on_one_send_reach_each_lead_once(marketer):
     assert not errors
     sent_to = [m.to[0] for m in mail.outbox]
     assert sorted(sent_to) == sorted(lead.email for lead in leads)
+
+
+def test_the_rate_limit_spaces_the_batches(marketer, settings):
+    settings.NURTURE_SEND_RATE_PER_SECOND = 40
+    settings.NURTURE_BATCH_SIZE = 5
+    for _ in range(10):
+        consenting()
+    send = sending.start_send(email(marketer), segment=segment(), by=marketer)
+    began = time.monotonic()
+    sending.run(send.pk)
+    assert len(mail.outbox) == 10
+    assert time.monotonic() - began >= 10 / 40 * 0.9
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_sends_each_recipient_once(celery_worker, marketer):
+    for _ in range(10):
+        consenting()
+    send = sending.start_send(email(marketer), segment=segment(), by=marketer)
+    wait_until(lambda: Send.objects.get(pk=send.pk).status == Send.Status.DONE, timeout=60)
+    sent = Delivery.objects.filter(send=send, status=Delivery.Status.SENT)
+    assert sent.count() == 10
+    assert sent.values("lead").distinct().count() == 10
