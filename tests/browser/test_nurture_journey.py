@@ -100,7 +100,7 @@ def test_marketer_sends_an_email_and_sees_the_click_raise_the_score(
     before = Lead.objects.get(pk=lead.pk).engagement_score
 
     # 5. The lead opens the tracked link in their own browser.
-    tracked = re.search(r"http://\S+/nurture/c/\S+", mail.outbox[0].body)
+    tracked = re.search(r"http://\S+/nurture/c/\S+", str(mail.outbox[0].body))
     assert tracked
     reader = browser.new_context(locale="ja-JP")
     try:
