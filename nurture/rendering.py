@@ -7,6 +7,7 @@ marketer's text is never run through the template engine.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -101,6 +102,16 @@ def render_body(body: str, values: dict[str, str], link: Callable[[str], str]) -
     return "".join(text), "".join(html).replace("\n", "<br>\n")
 
 
+@functools.lru_cache(maxsize=64)
+def footer(language: str, from_name: str, from_email: str) -> tuple[str, str]:
+    """The footer's two sentences in the email's language (once per send, not
+    once per message: switching the language costs more than the rest)."""
+    with translation.override(language):
+        sender = _("Sent by %(name)s <%(email)s>.") % {"name": from_name, "email": from_email}
+        stop = _("To stop receiving these emails, unsubscribe here:")
+    return sender, stop
+
+
 @dataclass(frozen=True)
 class Rendered:
     subject: str
@@ -125,9 +136,7 @@ def render(
     unsubscribe link, in the email's language)."""
     values = merge_values(lead, language)
     text, html = render_body(body, values, link)
-    with translation.override(language):
-        sender = _("Sent by %(name)s <%(email)s>.") % {"name": from_name, "email": from_email}
-        stop = _("To stop receiving these emails, unsubscribe here:")
+    sender, stop = footer(language, from_name, from_email)
     text = f"{text}\n\n--\n{sender}\n{stop} {unsubscribe_url}\n"
     pixel = f'<img src="{escape(open_url)}" width="1" height="1" alt="">' if open_url else ""
     html = (

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
@@ -173,10 +174,9 @@ def send_batch(send: Send, *, size: int) -> int:
 def build_message(send: Send, delivery: Delivery) -> EmailMultiAlternatives:
     """The message for one recipient, with its tracked links, open pixel and
     one-click unsubscribe (RFC 8058: List-Unsubscribe and List-Unsubscribe-Post)."""
-    unsubscribe_url = absolute(
-        reverse("nurture:unsubscribe", args=[tokens.make(tokens.UNSUBSCRIBE, delivery.pk)])
+    unsubscribe_url = tracked_url(
+        "nurture:unsubscribe", tokens.make(tokens.UNSUBSCRIBE, delivery.pk)
     )
-    open_url = absolute(reverse("nurture:open", args=[tokens.make(tokens.OPEN, delivery.pk)]))
     rendered = rendering.render(
         subject=send.subject,
         body=send.body,
@@ -186,7 +186,7 @@ def build_message(send: Send, delivery: Delivery) -> EmailMultiAlternatives:
         lead=delivery.lead,
         link=click_link(delivery.pk),
         unsubscribe_url=unsubscribe_url,
-        open_url=open_url,
+        open_url=tracked_url("nurture:open", tokens.make(tokens.OPEN, delivery.pk)),
     )
     message = EmailMultiAlternatives(
         subject=rendered.subject,
@@ -205,10 +205,24 @@ def build_message(send: Send, delivery: Delivery) -> EmailMultiAlternatives:
 
 def click_link(delivery_id: int) -> Callable[[str], str]:
     def link(url: str) -> str:
-        token = tokens.make(tokens.CLICK, [delivery_id, url])
-        return absolute(reverse("nurture:click", args=[token]))
+        return tracked_url("nurture:click", tokens.make(tokens.CLICK, [delivery_id, url]))
 
     return link
+
+
+PLACEHOLDER = "__token__"
+
+
+def tracked_url(name: str, token: str) -> str:
+    """The absolute URL of a tracking view for `token`. The URL around the
+    token is reversed once per process, not once per message (reverse() was
+    a tenth of a send's time)."""
+    return _url_around_token(name, settings.BATON_BASE_URL).replace(PLACEHOLDER, token)
+
+
+@functools.lru_cache(maxsize=16)
+def _url_around_token(name: str, base_url: str) -> str:
+    return base_url.rstrip("/") + reverse(name, args=[PLACEHOLDER])
 
 
 def url_key(url: str) -> str:
