@@ -177,7 +177,7 @@ def test_sending_from_the_page_queues_the_job(client_as, marketer, in_process_ta
 
 
 @pytest.mark.services
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_workers_on_one_send_reach_each_lead_once(marketer):
     leads = [consenting() for _ in range(40)]
     with transaction.atomic():
@@ -218,7 +218,7 @@ def test_the_rate_limit_spaces_the_batches(marketer, settings):
 
 
 @pytest.mark.services
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_real_worker_sends_each_recipient_once(celery_worker, marketer):
     for _ in range(10):
         consenting()
