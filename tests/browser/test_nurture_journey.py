@@ -135,3 +135,90 @@ def test_marketer_sends_an_email_and_sees_the_click_raise_the_score(
     screenshot(page, "nurture-tracking-ja")
     page.goto(f"{live_server.url}{lead.get_absolute_url()}")
     screenshot(page, "nurture-lead-timeline-ja")
+
+
+# The company's website, faked by route interception at an address of the
+# live server's host (a public origin calling localhost would be stopped by
+# Chromium's local network access checks; on the Internet both are public).
+SITE_PATH = "/company-site"
+
+
+def company_site(live_server: Any, campaign: Campaign, title: str) -> str:
+    """A page of the company's website with the tracking script and, on it,
+    the campaign's capture form, as the marketer pasted them."""
+    return f"""<!doctype html><html><head><title>{title}</title>
+<script src="{live_server.url}/static/js/baton-track.js"
+        data-endpoint="{live_server.url}/nurture/collect/" defer></script></head>
+<body><h1>{title}</h1>
+<form method="post" action="{live_server.url}/capture/{campaign.capture_key}/">
+  <label>Email <input name="email" type="email" required></label>
+  <label>Family name <input name="family_name" required></label>
+  <button type="submit">Send</button>
+</form></body></html>"""
+
+
+def test_the_tracking_script_joins_anonymous_visits_when_the_visitor_identifies(
+    browser: Browser,
+    live_server: Any,
+    campaign: Campaign,
+    in_process_tasks: None,
+) -> None:
+    from nurture import visits
+    from nurture.models import PageView
+    from tests.conftest import wait_until
+
+    site = live_server.url + SITE_PATH
+    context = browser.new_context(locale="ja-JP")
+    try:
+        context.route(
+            f"{site}/**",
+            lambda route: route.fulfill(
+                content_type="text/html; charset=utf-8",
+                body=company_site(live_server, campaign, route.request.url.rsplit("/", 1)[1]),
+            ),
+        )
+        visit = context.new_page()
+        visit.goto(f"{site}/home")
+        wait_until(lambda: PageView.objects.count() == 1)
+        visit.goto(f"{site}/pricing")
+        wait_until(lambda: PageView.objects.count() == 2)
+        cookie = next(c for c in context.cookies() if c["name"] == "baton_vid")
+        assert set(PageView.objects.values_list("visitor_id", flat=True)) == {cookie["value"]}
+        assert visits.join_visits() == 0  # anonymous so far
+
+        visit.get_by_label("Email").fill("kimura@aoba.example.jp")
+        visit.get_by_label("Family name").fill("木村")
+        visit.get_by_role("button", name="Send").click()
+        lead = wait_until(lambda: Lead.objects.filter(email="kimura@aoba.example.jp").first())
+    finally:
+        context.close()
+    assert visits.join_visits() == 2
+    urls = sorted(a.details["url"] for a in lead.activities.filter(kind="page_view"))
+    assert urls == [f"{site}/home", f"{site}/pricing"]
+    assert not PageView.objects.exists()
+
+
+def test_the_tracking_script_records_nothing_under_do_not_track(
+    browser: Browser, live_server: Any, campaign: Campaign
+) -> None:
+    import time
+
+    from nurture.models import PageView
+
+    site = live_server.url + SITE_PATH
+    context = browser.new_context(extra_http_headers={"DNT": "1"})
+    try:
+        context.route(
+            f"{site}/**",
+            lambda route: route.fulfill(
+                content_type="text/html; charset=utf-8",
+                body=company_site(live_server, campaign, "home"),
+            ),
+        )
+        page = context.new_page()
+        page.goto(f"{site}/home")
+        page.wait_for_load_state("networkidle")
+        time.sleep(0.5)
+    finally:
+        context.close()
+    assert not PageView.objects.exists()
