@@ -130,9 +130,9 @@ def email_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     email = get_object_or_404(Email.objects.visible_to(request.user), pk=pk)
     send_form = SendForm(request.GET or None)
     segment = send_form.cleaned_data["segment"] if send_form.is_valid() else None
-    recipients = segment.leads().select_related("company")[:50] if segment else []
+    recipients = list(segment.leads().select_related("company")[:50]) if segment else []
     lead = _preview_lead(request, recipients)
-    preview = _render(email, lead, unsubscribe_url="#") if lead else None
+    preview = _render(email, lead, unsubscribe_url="#")
     context = {
         "email": email,
         "send_form": send_form,
@@ -146,15 +146,14 @@ def email_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "nurture/email_detail.html", context)
 
 
-def _preview_lead(request: AuthenticatedRequest, recipients: object) -> Lead | None:
+def _preview_lead(request: AuthenticatedRequest, recipients: list[Lead]) -> Lead:
+    """The chosen recipient, the segment's first, or the marketer as a sample."""
     chosen = request.GET.get("lead", "")
-    leads = list(recipients)  # type: ignore[call-overload]
-    if chosen.isdigit():
-        for lead in leads:
-            if lead.pk == int(chosen):
-                return lead
-    if leads:
-        return leads[0]
+    for lead in recipients:
+        if chosen.isdigit() and lead.pk == int(chosen):
+            return lead
+    if recipients:
+        return recipients[0]
     # No segment chosen: the marketer as a sample recipient.
     user = request.user
     return Lead(family_name=user.last_name or user.get_username(), given_name=user.first_name)
