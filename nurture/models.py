@@ -224,7 +224,7 @@ class PageView(models.Model):
     title = models.CharField(max_length=200, blank=True)
     occurred_at = models.DateTimeField(default=timezone.now)
     # A signed lead token from a tracked email link, checked by the worker.
-    token = models.CharField(max_length=200, blank=True)
+    identity = models.CharField(max_length=200, blank=True)
 
     class Meta:
         indexes = [

@@ -94,14 +94,11 @@ def write_recipients(send: Send) -> int:
     leads = send.segment.leads().order_by().values("pk")
     sql, params = leads.query.sql_with_params()
     table = Delivery._meta.db_table
+    # The table from model metadata and the SELECT compiled by Django; values
+    # are parameters. WHERE: SQLite cannot tell ON CONFLICT from a join without it.
+    insert = f"INSERT INTO {table} (send_id, lead_id, status) SELECT %s, sub.pk, %s FROM ({sql}) sub WHERE 1 = 1 ON CONFLICT (send_id, lead_id) DO NOTHING"  # nosec B608  # noqa: E501
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (send_id, lead_id, status) "
-            # WHERE: SQLite cannot tell ON CONFLICT from a join clause without it.
-            f"SELECT %s, sub.pk, %s FROM ({sql}) sub WHERE 1 = 1 "
-            f"ON CONFLICT (send_id, lead_id) DO NOTHING",
-            [send.pk, str(Delivery.Status.PENDING), *params],
-        )
+        cursor.execute(insert, [send.pk, str(Delivery.Status.PENDING), *params])
     send.total = Delivery.objects.filter(send=send).count()
     send.save(update_fields=["total"])
     return send.total

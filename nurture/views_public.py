@@ -143,7 +143,7 @@ def _page_view(data: object) -> PageView | None:
         return None
     if not isinstance(title, str) or not isinstance(token, str) or len(token) > 200:
         return None
-    return PageView(visitor_id=visitor, url=url, title=title[:200], token=token)
+    return PageView(visitor_id=visitor, url=url, title=title[:200], identity=token)
 
 
 def _no_content(status: int = 204) -> HttpResponse:

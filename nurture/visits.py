@@ -44,7 +44,9 @@ def identify(visitor_id: str, lead_id: int) -> None:
 
 def identify_from_tokens(*, limit: int = 5000) -> int:
     """Visitors who arrived through a tracked email link."""
-    rows = list(PageView.objects.exclude(token="").values_list("pk", "visitor_id", "token")[:limit])
+    rows = list(
+        PageView.objects.exclude(identity="").values_list("pk", "visitor_id", "identity")[:limit]
+    )
     known = set(Lead.objects.filter(pk__in=_token_leads(rows)).values_list("pk", flat=True))
     found = 0
     for _pk, visitor_id, token in rows:
@@ -52,7 +54,7 @@ def identify_from_tokens(*, limit: int = 5000) -> int:
         if lead_id in known:
             identify(visitor_id, lead_id)
             found += 1
-    PageView.objects.filter(pk__in=[pk for pk, _v, _t in rows]).update(token="")
+    PageView.objects.filter(pk__in=[pk for pk, _v, _t in rows]).update(identity="")
     return found
 
 

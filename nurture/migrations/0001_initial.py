@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
                 ('url', models.CharField(max_length=500)),
                 ('title', models.CharField(blank=True, max_length=200)),
                 ('occurred_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('token', models.CharField(blank=True, max_length=200)),
+                ('identity', models.CharField(blank=True, max_length=200)),
             ],
             options={
                 'indexes': [models.Index(fields=['visitor_id'], name='pageview_visitor_idx'), models.Index(fields=['occurred_at'], name='pageview_occurred_idx')],

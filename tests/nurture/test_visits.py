@@ -144,7 +144,7 @@ def test_a_forged_identity_token_identifies_nobody(client):
     view(client, body={"i": "1:forged"})
     assert visits.join_visits() == 0
     assert not Visitor.objects.exists()
-    assert PageView.objects.get().token == ""
+    assert PageView.objects.get().identity == ""
 
 
 def test_anonymous_visits_are_purged_after_the_retention(client, settings):
