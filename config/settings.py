@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "api",
     "audit",
     "webhooks",
+    "nurture",
 ]
 
 MIDDLEWARE = [
@@ -195,6 +196,16 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-imports": {"task": "crm.tasks.requeue_imports", "schedule": timedelta(minutes=1)},
     # SLA deadlines are rows: breaches to managers, untouched claims back to routing.
     "sweep-sla": {"task": "handoff.tasks.sweep_sla_deadlines", "schedule": timedelta(seconds=30)},
+    # Nurture: sends whose job was lost, page views to join, anonymous views to forget.
+    "resume-sends": {
+        "task": "nurture.tasks.resume_stalled_sends",
+        "schedule": timedelta(minutes=1),
+    },
+    "join-visits": {"task": "nurture.tasks.join_visits", "schedule": timedelta(seconds=10)},
+    "purge-visits": {
+        "task": "nurture.tasks.purge_anonymous_visits",
+        "schedule": timedelta(hours=6),
+    },
     # Engagement decays: rescore everyone each night, in Tokyo time.
     "nightly-rescore": {
         "task": "handoff.tasks.nightly_rescore",
@@ -231,6 +242,15 @@ BATON_TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
 BATON_PRIVACY_POLICY_VERSION = env("PRIVACY_POLICY_VERSION", default="2026-01")
 
 # --- Email ------------------------------------------------------------------
+# Nurture: email sends and website tracking.
+NURTURE_SEND_RATE_PER_SECOND = env.float("NURTURE_SEND_RATE_PER_SECOND", default=20.0)
+NURTURE_BATCH_SIZE = env.int("NURTURE_BATCH_SIZE", default=200)
+NURTURE_JOB_SECONDS = env.float("NURTURE_JOB_SECONDS", default=120.0)
+NURTURE_SITE_HOSTS = env.list("NURTURE_SITE_HOSTS", default=[])
+NURTURE_COLLECT_PER_IP_PER_MINUTE = env.int("NURTURE_COLLECT_PER_IP_PER_MINUTE", default=120)
+NURTURE_COLLECT_PER_MINUTE = env.int("NURTURE_COLLECT_PER_MINUTE", default=30_000)
+NURTURE_ANONYMOUS_VISIT_DAYS = env.int("NURTURE_ANONYMOUS_VISIT_DAYS", default=30)
+
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Baton <baton@localhost>")

@@ -25,6 +25,7 @@ urlpatterns = [
     path("kpi/", include("kpi.urls")),
     path("audit/", include("audit.urls")),
     path("webhooks/", include("webhooks.urls")),
+    path("nurture/", include("nurture.urls")),
     path("account/api-token/", api_views.api_token, name="api_token"),
     path("api/v1/", include("api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.imports.mapping import FIELDS, missing_fields
-from crm.models import Activity, Campaign, Company, Lead
+from crm.models import Activity, Campaign, Company, Industry, Lead, Prefecture, SizeBand
 from crm.models.people import LeadQuerySet
 
 
@@ -33,6 +35,9 @@ class CampaignForm(forms.ModelForm[Campaign]):
         return data
 
 
+VISITOR_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
 class CaptureForm(forms.Form):
     """What the public capture endpoint accepts, as a form or as JSON."""
 
@@ -51,6 +56,14 @@ class CaptureForm(forms.Form):
     )
     # A honeypot: hidden from people, filled in by bots.
     website = forms.CharField(required=False)
+    # The website visitor id the tracking script adds to capture forms, so
+    # that the visits before the submit join the lead (nurture).
+    visitor_id = forms.CharField(required=False)
+
+    def clean_visitor_id(self) -> str:
+        """A malformed id is dropped, never a reason to lose the submit."""
+        value = self.cleaned_data.get("visitor_id") or ""
+        return value if VISITOR_ID.fullmatch(value) else ""
 
     def is_spam(self) -> bool:
         return bool(self.cleaned_data.get("website"))
@@ -100,6 +113,48 @@ class LeadFilterForm(forms.Form):
     created_to = forms.DateField(
         label=_("Created to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    # Company attributes, activity in a period and consent: what a nurture
+    # segment selects by, and the lead list filters by the same fields.
+    industry = forms.ChoiceField(
+        label=_("Industry"),
+        required=False,
+        choices=[("", _("Any industry")), *Industry.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    size_band = forms.ChoiceField(
+        label=_("Company size"),
+        required=False,
+        choices=[("", _("Any size")), *SizeBand.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    prefecture = forms.ChoiceField(
+        label=_("Prefecture"),
+        required=False,
+        choices=[("", _("Any prefecture")), *Prefecture.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    activity_kind = forms.ChoiceField(
+        label=_("Did"),
+        required=False,
+        choices=[("", _("Any activity")), *Activity.Kind.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    active_from = forms.DateField(
+        label=_("Active from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    active_to = forms.DateField(
+        label=_("Active to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    consent = forms.ChoiceField(
+        label=_("Email consent"),
+        required=False,
+        choices=[
+            ("", _("With or without")),
+            ("yes", _("May be emailed")),
+            ("no", _("No consent or withdrawn")),
+        ],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
     sort = forms.ChoiceField(
         label=_("Sort"),
         required=False,
@@ -118,6 +173,9 @@ class LeadFilterForm(forms.Form):
         start, end = data.get("created_from"), data.get("created_to")
         if start and end and end < start:
             self.add_error("created_to", _("The period cannot end before it starts."))
+        start, end = data.get("active_from"), data.get("active_to")
+        if start and end and end < start:
+            self.add_error("active_to", _("The period cannot end before it starts."))
         return data
 
     def filter(self, leads: LeadQuerySet) -> LeadQuerySet:
@@ -145,11 +203,40 @@ class LeadFilterForm(forms.Form):
         if data["created_to"]:
             end = datetime.combine(data["created_to"] + timedelta(days=1), time.min, tzinfo=tz)
             leads = leads.filter(created_at__lt=end)
+        for name in ("industry", "size_band", "prefecture"):
+            if data[name]:
+                leads = leads.filter(**{f"company__{name}": data[name]})
+        leads = self._filter_activity(leads, data)
+        if data["consent"] == "yes":
+            leads = leads.with_marketing_consent()
+        elif data["consent"] == "no":
+            leads = leads.without_marketing_consent()
         sort = data["sort"] or "-created"
         if sort in ("-engagement", "-fit"):
             # An inner join, so that PostgreSQL can walk the score index in order.
             leads = leads.filter(score__isnull=False)
         return leads.order_by(*self.SORTS[sort])
+
+    @staticmethod
+    def _filter_activity(leads: LeadQuerySet, data: dict[str, Any]) -> LeadQuerySet:
+        """Leads with an activity (of the chosen kind) within the period; an
+        EXISTS per lead, served by the timeline index (lead, occurred_at)."""
+        kind, start, end = data["activity_kind"], data["active_from"], data["active_to"]
+        if not (kind or start or end):
+            return leads
+        tz = timezone.get_current_timezone()
+        activities = Activity.objects.filter(lead=OuterRef("pk"))
+        if kind:
+            activities = activities.filter(kind=kind)
+        if start:
+            activities = activities.filter(
+                occurred_at__gte=datetime.combine(start, time.min, tzinfo=tz)
+            )
+        if end:
+            activities = activities.filter(
+                occurred_at__lt=datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
+            )
+        return leads.filter(Exists(activities))
 
 
 class _MergeForm(forms.Form):

@@ -251,7 +251,7 @@ def capture(request: HtmxHttpRequest, key: str) -> HttpResponse:
                 company_name=data["company"],
                 title=data["title"],
                 phone=data["phone"],
-                extra={"message": data["message"]} if data["message"] else {},
+                extra={name: data[name] for name in ("message", "visitor_id") if data[name]},
                 consent=services.ConsentEvidence(
                     basis=Consent.Basis.CONSENT,
                     policy_version=settings.BATON_PRIVACY_POLICY_VERSION,

@@ -79,6 +79,27 @@ MATRIX: dict[str, tuple[str, str | None, tuple[int, int, int, int, int]]] = {
     "handoff:mark_all_read": ("post", None, (LOGIN, 302, 302, 302, 302)),
     "kpi:dashboard": ("get", None, (LOGIN, 403, 403, 403, 200)),
     "audit:entry_list": ("get", None, (LOGIN, 403, 403, 403, 200)),
+    # Nurture: marketers and managers run it; reps have no access (a segment
+    # counts leads beyond a rep's scope). The public tracking endpoints answer
+    # everyone alike: what they act on is named by a signed token.
+    "nurture:segment_list": ("get", None, (LOGIN, 200, 403, 403, 200)),
+    "nurture:segment_create": ("get", None, (LOGIN, 200, 403, 403, 200)),
+    "nurture:segment_count": ("get", None, (LOGIN, 200, 403, 403, 200)),
+    "nurture:segment_detail": ("get", "segment", (LOGIN, 200, 403, 403, 200)),
+    "nurture:segment_edit": ("get", "segment", (LOGIN, 200, 403, 403, 200)),
+    "nurture:email_list": ("get", None, (LOGIN, 200, 403, 403, 200)),
+    "nurture:email_create": ("get", None, (LOGIN, 200, 403, 403, 200)),
+    "nurture:email_detail": ("get", "email", (LOGIN, 200, 403, 403, 200)),
+    "nurture:email_edit": ("get", "email", (LOGIN, 200, 403, 403, 200)),
+    "nurture:email_test": ("post", "email", (LOGIN, 302, 403, 403, 302)),
+    "nurture:email_send": ("post", "email", (LOGIN, 302, 403, 403, 302)),
+    "nurture:send_detail": ("get", "send", (LOGIN, 200, 403, 403, 200)),
+    "nurture:send_cancel": ("post", "send", (LOGIN, 302, 403, 403, 302)),
+    "nurture:tracking": ("get", None, (LOGIN, 200, 403, 403, 200)),
+    "nurture:open": ("get", "open_token", (200, 200, 200, 200, 200)),
+    "nurture:click": ("get", "click_token", (302, 302, 302, 302, 302)),
+    "nurture:unsubscribe": ("get", "unsubscribe_token", (200, 200, 200, 200, 200)),
+    "nurture:collect": ("post", None, (400, 400, 400, 400, 400)),
     # Token authentication comes first: no credentials is 401 (WWW-Authenticate: Token).
     "api_schema": ("get", None, (401, 200, 200, 200, 200)),
     "api_docs": ("get", None, (401, 200, 200, 200, 200)),
@@ -151,11 +172,35 @@ def world(marketer, rep, other_rep, manager, campaign) -> dict[str, Any]:
                 name="CRM", url="https://hooks.example.com/x", events=["deal.won"], secret="s"
             ).pk
         ],
+        **nurture_world(marketer),
         "import_job": [
             jobs.create_job(
                 b"email,name\n", filename="x.csv", user=marketer, campaign=None, kind="imported"
             ).pk
         ],
+    }
+
+
+def nurture_world(marketer: Any) -> dict[str, list[Any]]:
+    from nurture import sending, tokens
+    from nurture.models import Delivery, Email, Segment
+
+    segment = Segment.objects.create(name="All")
+    email = Email.objects.create(
+        name="E", from_name="M", from_email="m@example.jp", subject="S",
+        body="https://aoba.example.jp/",
+    )  # fmt: skip
+    send = sending.start_send(email, segment=segment, by=marketer)
+    delivery = Delivery.objects.create(
+        send=send, lead=factories.lead(), status=Delivery.Status.SENT
+    )
+    return {
+        "segment": [segment.pk],
+        "email": [email.pk],
+        "send": [send.pk],
+        "open_token": [tokens.make(tokens.OPEN, delivery.pk)],
+        "click_token": [tokens.make(tokens.CLICK, [delivery.pk, "https://aoba.example.jp/"])],
+        "unsubscribe_token": [tokens.make(tokens.UNSUBSCRIBE, delivery.pk)],
     }
 
 
@@ -170,7 +215,8 @@ def test_role_gets_the_expected_status(client, world, name, role):
     data = {"reason": "no_budget", "language": "ja"} if method == "post" else None
     response = getattr(client, method)(url, data)
     assert response.status_code == expected[role], f"{role} {method.upper()} {url}"
-    if role == "anonymous" and expected[role] == LOGIN and name not in {"logout", "set_language"}:
+    redirects_elsewhere = {"logout", "set_language", "nurture:click"}
+    if role == "anonymous" and expected[role] == LOGIN and name not in redirects_elsewhere:
         assert response["Location"].startswith(reverse("login"))
 
 
@@ -178,3 +224,11 @@ def test_marketer_role_cannot_become_sales_by_url(db):
     user = make_user("m2", "marketer")
     assert not user.has_perm("handoff.claim_handoff")
     assert not user.has_perm("kpi.view_dashboard")
+
+
+def test_reps_cannot_run_nurture(db):
+    rep = make_user("r2", "sales")
+    assert not rep.has_perm("nurture.view_segment")
+    assert not rep.has_perm("nurture.add_send")
+    assert make_user("m3", "marketer").has_perm("nurture.add_send")
+    assert make_user("g2", "manager").has_perm("nurture.add_send")

@@ -80,6 +80,16 @@ class LeadQuerySet(models.QuerySet["Lead"]):
             return self.filter(Q(owner=user) | Q(stage=Lead.Stage.MQL, owner__isnull=True))
         return self.none()
 
+    def with_marketing_consent(self) -> LeadQuerySet:
+        """Leads that may receive marketing email: at least one consent on
+        record and not withdrawn (an unsubscribe withdraws them all)."""
+        live = Consent.objects.filter(lead=models.OuterRef("pk"), withdrawn_at__isnull=True)
+        return self.filter(models.Exists(live))
+
+    def without_marketing_consent(self) -> LeadQuerySet:
+        live = Consent.objects.filter(lead=models.OuterRef("pk"), withdrawn_at__isnull=True)
+        return self.exclude(models.Exists(live))
+
     def search(self, text: str) -> LeadQuerySet:
         """Kanji or kana name, email, company or phone digits.
 

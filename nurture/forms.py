@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
+
+from crm.forms import LeadFilterForm
+from crm.models import Campaign
+from nurture import rendering
+from nurture.models import Email, Segment
+
+
+class SegmentForm(forms.ModelForm[Segment]):
+    """A segment's name; its filter is the lead list's form, bound beside it."""
+
+    class Meta:
+        model = Segment
+        fields = ["name"]
+
+
+def segment_query(filters: LeadFilterForm) -> str:
+    """The filter as the lead list's query string: only its own, non-empty
+    fields (the sort order and page are no part of a segment)."""
+    query = QueryDict(mutable=True)
+    for name in filters.fields:
+        if name in ("sort",):
+            continue
+        value = filters.data.get(name, "")
+        if value:
+            query[name] = str(value)
+    return query.urlencode()
+
+
+class EmailForm(forms.ModelForm[Email]):
+    class Meta:
+        model = Email
+        fields = ["name", "campaign", "language", "from_name", "from_email", "subject", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 12})}
+        help_texts = {
+            "body": _(
+                "Plain text. Links (https://…) are tracked; a footer with the sender and an "
+                "unsubscribe link is added to every message."
+            ),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = Campaign.objects.all()  # type: ignore[attr-defined]
+
+    def clean_from_name(self) -> str:
+        value: str = self.cleaned_data["from_name"]
+        if re.search(r'[<>"\r\n]', value):
+            raise forms.ValidationError(_('The sender name cannot contain < > " or line breaks.'))
+        return value.strip()
+
+    def _check_fields(self, name: str) -> str:
+        value: str = self.cleaned_data[name]
+        if unknown := rendering.unknown_fields(value):
+            raise forms.ValidationError(
+                _("Unknown merge field: %(fields)s. Use one of: %(known)s.")
+                % {
+                    "fields": ", ".join(f"{{{{ {f} }}}}" for f in unknown),
+                    "known": ", ".join(f"{{{{ {f} }}}}" for f in rendering.MERGE_FIELDS),
+                }
+            )
+        return value
+
+    def clean_subject(self) -> str:
+        return self._check_fields("subject")
+
+    def clean_body(self) -> str:
+        return self._check_fields("body")
+
+
+class SendForm(forms.Form):
+    segment = forms.ModelChoiceField(
+        label=_("Segment"),
+        queryset=Segment.objects.all(),
+        empty_label=_("Choose a segment"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )

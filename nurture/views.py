@@ -1,0 +1,249 @@
+"""The marketer's nurture pages: segments, emails, sends, website tracking."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.mail import EmailMultiAlternatives
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.forms import LeadFilterForm
+from crm.http import AuthenticatedRequest
+from crm.models import Lead
+from nurture import rendering, sending, tokens
+from nurture.forms import EmailForm, SegmentForm, SendForm, segment_query
+from nurture.models import Email, Segment, Send
+
+VIEW = "nurture.view_segment"
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def segment_list(request: AuthenticatedRequest) -> HttpResponse:
+    segments = Segment.objects.visible_to(request.user)
+    return render(request, "nurture/segment_list.html", {"segments": segments, "nav": "nurture"})
+
+
+@login_required
+@permission_required("nurture.add_segment", raise_exception=True)
+def segment_create(request: AuthenticatedRequest) -> HttpResponse:
+    return _segment_form(request, Segment(created_by=request.user))
+
+
+@login_required
+@permission_required("nurture.change_segment", raise_exception=True)
+def segment_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    return _segment_form(
+        request, get_object_or_404(Segment.objects.visible_to(request.user), pk=pk)
+    )
+
+
+def _segment_form(request: AuthenticatedRequest, segment: Segment) -> HttpResponse:
+    form = SegmentForm(request.POST or None, instance=segment)
+    filters = segment.filter_form() if request.method != "POST" else LeadFilterForm(request.POST)
+    if request.method == "POST" and form.is_valid() and filters.is_valid():
+        segment = form.save(commit=False)
+        segment.query = segment_query(filters)
+        segment.save()
+        messages.success(request, _("Segment “%(name)s” saved.") % {"name": segment.name})
+        return redirect(segment)
+    count = filters.filter(Lead.objects.all()).count() if filters.is_valid() else None
+    context = {"form": form, "filters": filters, "segment": segment, "count": count}
+    return render(request, "nurture/segment_form.html", {**context, "nav": "nurture"})
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def segment_count(request: AuthenticatedRequest) -> HttpResponse:
+    """The live count of the filter being edited (htmx), or of a saved segment."""
+    filters = LeadFilterForm(request.GET)
+    count = filters.filter(Lead.objects.all()).count() if filters.is_valid() else None
+    partial = "cell" if "cell" in request.GET else "count"
+    context = {"count": count, "filters": filters}
+    return render(request, f"nurture/segment_form.html#{partial}", context)
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def segment_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    segment = get_object_or_404(Segment.objects.visible_to(request.user), pk=pk)
+    leads = segment.leads()
+    context = {
+        "segment": segment,
+        "count": leads.count(),
+        "contactable": leads.with_marketing_consent().count(),
+        "leads": leads.select_related("company", "owner", "source_campaign", "score")[:20],
+        "sends": segment.sends.select_related("email"),
+        "nav": "nurture",
+    }
+    return render(request, "nurture/segment_detail.html", context)
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def email_list(request: AuthenticatedRequest) -> HttpResponse:
+    emails = Email.objects.visible_to(request.user).select_related("campaign")
+    sends = Send.objects.visible_to(request.user).select_related("segment")[:20]
+    context = {"emails": emails, "sends": sends, "nav": "nurture"}
+    return render(request, "nurture/email_list.html", context)
+
+
+@login_required
+@permission_required("nurture.add_email", raise_exception=True)
+def email_create(request: AuthenticatedRequest) -> HttpResponse:
+    initial = {
+        "from_name": request.user.get_full_name() or request.user.get_username(),
+        "from_email": request.user.email,
+        "body": _("{{ name }}\n\nThank you for your interest.\n"),
+    }
+    return _email_form(request, Email(created_by=request.user), initial)
+
+
+@login_required
+@permission_required("nurture.change_email", raise_exception=True)
+def email_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    return _email_form(request, get_object_or_404(Email.objects.visible_to(request.user), pk=pk))
+
+
+def _email_form(
+    request: AuthenticatedRequest, email: Email, initial: dict[str, str] | None = None
+) -> HttpResponse:
+    form = EmailForm(request.POST or None, instance=email, initial=initial)
+    if form.is_valid():
+        email = form.save()
+        messages.success(request, _("Email “%(name)s” saved.") % {"name": email.name})
+        return redirect(email)
+    context = {"form": form, "email": email, "merge_fields": rendering.MERGE_FIELDS}
+    return render(request, "nurture/email_form.html", {**context, "nav": "nurture"})
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def email_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The email, previewed for one recipient of the chosen segment."""
+    email = get_object_or_404(Email.objects.visible_to(request.user), pk=pk)
+    send_form = SendForm(request.GET or None)
+    segment = send_form.cleaned_data["segment"] if send_form.is_valid() else None
+    recipients = list(segment.leads().select_related("company")[:50]) if segment else []
+    lead = _preview_lead(request, recipients)
+    preview = _render(email, lead, unsubscribe_url="#")
+    context = {
+        "email": email,
+        "send_form": send_form,
+        "segment": segment,
+        "recipients": recipients,
+        "lead": lead,
+        "preview": preview,
+        "contactable": segment.leads().with_marketing_consent().count() if segment else None,
+        "nav": "nurture",
+    }
+    return render(request, "nurture/email_detail.html", context)
+
+
+def _preview_lead(request: AuthenticatedRequest, recipients: list[Lead]) -> Lead:
+    """The chosen recipient, the segment's first, or the marketer as a sample."""
+    chosen = request.GET.get("lead", "")
+    for lead in recipients:
+        if chosen.isdigit() and lead.pk == int(chosen):
+            return lead
+    if recipients:
+        return recipients[0]
+    # No segment chosen: the marketer as a sample recipient.
+    user = request.user
+    return Lead(family_name=user.last_name or user.get_username(), given_name=user.first_name)
+
+
+def _render(email: Email, lead: Lead, *, unsubscribe_url: str) -> rendering.Rendered:
+    return rendering.render(
+        subject=email.subject,
+        body=email.body,
+        language=email.language,
+        from_name=email.from_name,
+        from_email=email.from_email,
+        lead=lead,
+        link=lambda url: url,
+        unsubscribe_url=unsubscribe_url,
+    )
+
+
+@login_required
+@permission_required("nurture.add_send", raise_exception=True)
+@require_POST
+def email_test(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Send the preview to oneself: links are not tracked, nothing is recorded."""
+    email = get_object_or_404(Email.objects.visible_to(request.user), pk=pk)
+    if not request.user.email:
+        messages.error(request, _("Your account has no email address to send the test to."))
+        return redirect(email)
+    lead = Lead(family_name=request.user.last_name or request.user.get_username())
+    lead.given_name = request.user.first_name
+    unsubscribe_url = sending.absolute(
+        reverse("nurture:unsubscribe", args=[tokens.make(tokens.UNSUBSCRIBE, 0)])
+    )
+    rendered = _render(email, lead, unsubscribe_url=unsubscribe_url)
+    message = EmailMultiAlternatives(
+        subject=_("[Test] %(subject)s") % {"subject": rendered.subject},
+        body=rendered.text,
+        from_email=rendered.from_header,
+        to=[request.user.email],
+    )
+    message.attach_alternative(rendered.html, "text/html")
+    message.send()
+    messages.success(request, _("Test sent to %(email)s.") % {"email": request.user.email})
+    return redirect(email)
+
+
+@login_required
+@permission_required("nurture.add_send", raise_exception=True)
+@require_POST
+def email_send(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    email = get_object_or_404(Email.objects.visible_to(request.user), pk=pk)
+    form = SendForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose the segment to send to."))
+        return redirect(email)
+    send = sending.start_send(email, segment=form.cleaned_data["segment"], by=request.user)
+    return redirect(send)
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def send_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Progress while sending (htmx polls the fragment), then the results."""
+    send = get_object_or_404(
+        Send.objects.visible_to(request.user).select_related("email", "segment"), pk=pk
+    )
+    context = {"send": send, "results": sending.results(send), "nav": "nurture"}
+    template = "nurture/send_detail.html#progress" if request.htmx else "nurture/send_detail.html"
+    return render(request, template, context)
+
+
+@login_required
+@permission_required("nurture.add_send", raise_exception=True)
+@require_POST
+def send_cancel(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    send = get_object_or_404(Send.objects.visible_to(request.user), pk=pk)
+    if sending.cancel_send(send):
+        messages.success(request, _("Sending stopped. No further messages will go out."))
+    else:
+        messages.info(request, _("This send had already finished."))
+    return redirect(send)
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def tracking(request: AuthenticatedRequest) -> HttpResponse:
+    """The website tracking script for the marketer to copy."""
+    context = {
+        "script_url": request.build_absolute_uri(static("js/baton-track.js")),
+        "collect_url": request.build_absolute_uri(reverse("nurture:collect")),
+        "retention_days": settings.NURTURE_ANONYMOUS_VISIT_DAYS,
+        "nav": "nurture",
+    }
+    return render(request, "nurture/tracking.html", context)
