@@ -154,10 +154,12 @@ class TargetForm(forms.ModelForm):  # type: ignore[type-arg]
         if value is not None and kpi in DEFINITIONS and DEFINITIONS[kpi].unit == "percent":
             if value > 100:
                 self.add_error("value", _("A percentage target cannot be above 100."))
+        if kpi and span and month:
+            # Setting a target again replaces it: validate and save that row.
+            existing = Target.objects.filter(kpi=kpi, span=span, month=month).first()
+            if existing is not None:
+                self.instance = existing
         return data
-
-    def validate_unique(self) -> None:
-        """Setting a target again replaces it (see save)."""
 
     def save(self, commit: bool = True) -> Target:
         data = self.cleaned_data

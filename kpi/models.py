@@ -1,3 +1,4 @@
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +16,9 @@ class Target(models.Model):
     month = models.DateField(
         _("starts on"), help_text=_("The first day of the month or of the quarter.")
     )
-    value = models.DecimalField(_("target"), max_digits=14, decimal_places=2)
+    value = models.DecimalField(
+        _("target"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
 
     class Meta:
         verbose_name = _("target")

@@ -14,7 +14,7 @@ register = template.Library()
 
 @register.filter
 def kpi_value(value: Any, unit: str) -> str:
-    if value is None:
+    if value is None or value == "":  # "" is a missing row's attribute in a template
         return "—"
     if unit == "percent":
         return f"{Decimal(value):.1f}%"
