@@ -393,6 +393,7 @@ def _campaign_rows(cells: Cells, campaigns: dict[int, Campaign]) -> list[Campaig
     def amount(campaign: int, metric: str) -> Decimal:
         return Decimal(cells.by_campaign.get((campaign, metric), [0, 0])[1])
 
+    channels = dict(Campaign.Channel.choices)  # get_channel_display() per row took 65 ms for 200
     rows = []
     for pk in ids:
         campaign = campaigns.get(pk)
@@ -400,7 +401,7 @@ def _campaign_rows(cells: Cells, campaigns: dict[int, Campaign]) -> list[Campaig
             CampaignRow(
                 campaign_id=pk,
                 name=campaign.name if campaign else "",
-                channel=campaign.get_channel_display() if campaign else "",
+                channel=str(channels.get(campaign.channel, campaign.channel)) if campaign else "",
                 cost=campaign.actual_cost if campaign else Decimal(0),
                 leads=n(pk, "lead"),
                 mqls=n(pk, "r_mql"),
@@ -416,22 +417,24 @@ def _campaign_rows(cells: Cells, campaigns: dict[int, Campaign]) -> list[Campaig
 
 
 def _rep_rows(cells: Cells, reps: dict[int, str]) -> list[RepRow]:
-    ids = {rep for rep, _metric, _bucket in cells.by_rep if rep}
-
-    def n(rep: int, metric: str) -> int:
-        return sum(v for (r, m, _b), v in cells.by_rep.items() if r == rep and m == metric)
-
+    counts: dict[tuple[int, str], int] = defaultdict(int)
+    speeds: dict[int, dict[int, int]] = defaultdict(dict)
+    for (rep, metric, bucket), n in cells.by_rep.items():
+        if rep:
+            counts[(rep, metric)] += n
+            if metric == "speed":
+                speeds[rep][bucket] = n
     rows = [
         RepRow(
             rep_id=rep,
             name=reps.get(rep, f"#{rep}"),
-            claimed=n(rep, "claimed"),
-            speed_p50=_p({b: v for (r, m, b), v in cells.by_rep.items() if r == rep and m == "speed"}, 0.5),
-            accepted=n(rep, "accepted"),
-            rejected=n(rep, "rejected"),
-            won=n(rep, "r_won"),
+            claimed=counts[(rep, "claimed")],
+            speed_p50=_p(speeds[rep], 0.5),
+            accepted=counts[(rep, "accepted")],
+            rejected=counts[(rep, "rejected")],
+            won=counts[(rep, "r_won")],
         )
-        for rep in ids
+        for rep in {rep for rep, _metric in counts}
     ]
     return sorted(rows, key=lambda r: (-r.claimed, r.name))
 

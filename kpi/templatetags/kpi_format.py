@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -19,12 +18,14 @@ def kpi_value(value: Any, unit: str) -> str:
     if unit == "percent":
         return f"{Decimal(value):.1f}%"
     if unit == "yen":
-        return f"¥{intcomma(int(value))}"
+        return f"¥{int(value):,}"
     if unit == "minutes":
         return duration(int(value))
     if unit == "days":
         return _("more than a year") if value == -1 else _("%(n)s d") % {"n": value}
-    return intcomma(value)
+    # Both languages group digits by three with commas; Django's intcomma
+    # (locale-aware) made a 200-campaign table take a tenth of a second.
+    return f"{int(value):,}"
 
 
 def duration(minutes: int) -> str:
