@@ -1,14 +1,19 @@
-"""The dashboard as one CSV: UTF-8 with BOM, every cell through crm.export's
-formula neutraliser (campaign and rep names are user text)."""
+"""The dashboard as one CSV: UTF-8 with BOM, every text cell through
+crm.export's formula neutraliser (campaign and rep names are user text).
+Numbers are written as numbers: a negative gap is not a formula, and a
+spreadsheet must be able to add it up."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
 
-from crm.export import to_csv
+from crm.export import neutralise
 from kpi.metrics import Dashboard
 
 
@@ -17,9 +22,20 @@ def plain(value: Any) -> Any:
     return "" if value is None else value
 
 
+def cell(value: Any) -> str:
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return str(value)
+    return neutralise(value)
+
+
 def dashboard_csv(board: Dashboard) -> bytes:
     header = [_("Section"), _("Item"), _("Figure"), _("Value"), _("Target"), _("Gap"), _("Unit")]
-    return to_csv(header, _rows(board), encoding="utf-8-sig").content
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([cell(h) for h in header])
+    for row in _rows(board):
+        writer.writerow([cell(value) for value in row])
+    return buffer.getvalue().encode("utf-8-sig")
 
 
 def _rows(board: Dashboard) -> Iterator[list[Any]]:

@@ -20,6 +20,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from crm.models import Campaign
+from crm.templatetags.people import person
 from handoff.models import Handoff
 from kpi import rollups
 from kpi.definitions import DEFINITIONS, Definition
@@ -503,7 +504,7 @@ def dashboard(period: Period, filters: Filters, *, live: bool = False) -> Dashbo
     rep_ids = {r for r, _m, _b in cells.by_rep if r}
     campaigns = Campaign.objects.in_bulk(campaign_ids) if campaign_ids else {}
     users = get_user_model().objects.filter(pk__in=rep_ids) if rep_ids else []
-    reps = {user.pk: user.get_full_name() or user.get_username() for user in users}
+    reps = {user.pk: person(user) for user in users}  # family name first in Japanese
     return assemble(
         cells, period, filters, campaigns=campaigns, reps=reps, targets=targets_for(period)
     )

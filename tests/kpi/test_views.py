@@ -83,6 +83,12 @@ def test_csv_export_has_a_bom_and_neutralised_cells(client_as, manager, built):
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert ["KPIs", "mqls", "MQLs", "4", "", "", "count"] in rows
+    Target.objects.create(kpi="mqls", span="month", month=date(2026, 10, 1), value=10)
+    rows = list(
+        csv.reader(io.StringIO(client_as(manager).get(reverse("kpi:export"), OCTOBER).content.decode("utf-8-sig")))
+    )
+    # A negative gap is a number, not a neutralised formula.
+    assert ["KPIs", "mqls", "MQLs", "4", "10.00", "-6.00", "count"] in rows
     names = {row[1] for row in rows if row[0] == "Campaigns"}
     assert "'=HYPERLINK(\"http://x\")" in names and "=HYPERLINK(\"http://x\")" not in names
 
