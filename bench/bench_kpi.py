@@ -54,7 +54,9 @@ def generate() -> None:
 
     rep_ids = reps()
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE crm_stagechange, crm_deal, handoff_handoff, kpi_dailyrollup CASCADE")
+        cursor.execute(
+            "TRUNCATE crm_stagechange, crm_deal, handoff_handoff, kpi_dailyrollup CASCADE"
+        )
         cursor.execute("DELETE FROM kpi_rollupstate")
         cursor.execute(
             "UPDATE crm_campaign SET channel = (%s::text[])[1 + id %% 8], "
@@ -190,11 +192,17 @@ def run() -> None:
     if abs(estimate - bench_rescore.ACTIVITIES) > bench_rescore.ACTIVITIES * 0.01:
         started = time.perf_counter()
         bench_rescore.generate_activities()
-        print(f"generated {bench_rescore.ACTIVITIES:,} activities in {time.perf_counter() - started:.0f} s", flush=True)
+        print(
+            f"generated {bench_rescore.ACTIVITIES:,} activities in {time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
     if not generated():
         started = time.perf_counter()
         generate()
-        print(f"generated the funnel ({LEADS // 10:,} handoffs) in {time.perf_counter() - started:.0f} s", flush=True)
+        print(
+            f"generated the funnel ({LEADS // 10:,} handoffs) in {time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
 
     started = time.perf_counter()
     written = rollups.rebuild_all()
@@ -202,7 +210,9 @@ def run() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_size_pretty(pg_total_relation_size('kpi_dailyrollup'))")
         size = cursor.fetchone()[0]
-    print(f"nightly rebuild (every day, from the source tables): {rebuilt:.1f} s, {written:,} rollup rows ({size})")
+    print(
+        f"nightly rebuild (every day, from the source tables): {rebuilt:.1f} s, {written:,} rollup rows ({size})"
+    )
     rollups.refresh()  # the first refresh ever: a full rebuild again, then the state is set
 
     # One incremental refresh: a lead moves on, the worker rebuilds its days.
@@ -211,7 +221,9 @@ def run() -> None:
     crm.change_stage(lead, Lead.Stage.MQL, reason=MARK)
     started = time.perf_counter()
     ranges = rollups.refresh()
-    print(f"incremental refresh after one stage change: {(time.perf_counter() - started) * 1000:.0f} ms ({ranges})")
+    print(
+        f"incremental refresh after one stage change: {(time.perf_counter() - started) * 1000:.0f} ms ({ranges})"
+    )
 
     manager, created = User.objects.get_or_create(username="bench-manager")
     if created:
@@ -220,15 +232,24 @@ def run() -> None:
     client.force_login(manager)
     today = timezone.localdate()
     campaign = Campaign.objects.filter(utm_code__startswith="bench-").order_by("pk").first()
+    assert campaign is not None
     rep = User.objects.get(username="bench-rep-1")
     requests = {
         "this quarter (default)": {},
         "last 90 days": {"preset": "last_90_days"},
-        "one year (custom)": {"preset": "custom", "start": str(today - timedelta(days=365)), "end": str(today)},
+        "one year (custom)": {
+            "preset": "custom",
+            "start": str(today - timedelta(days=365)),
+            "end": str(today),
+        },
         "last 90 days, one campaign": {"preset": "last_90_days", "campaign": str(campaign.pk)},
         "last 90 days, one channel": {"preset": "last_90_days", "channel": "webinar"},
         "last 90 days, one rep": {"preset": "last_90_days", "rep": str(rep.pk)},
-        "last 90 days, campaign + rep": {"preset": "last_90_days", "campaign": str(campaign.pk), "rep": str(rep.pk)},
+        "last 90 days, campaign + rep": {
+            "preset": "last_90_days",
+            "campaign": str(campaign.pk),
+            "rep": str(rep.pk),
+        },
     }
     print(f"{'request':<30} {'p50 / p95 (ms)':>18} {'queries':>8} {'rows in range':>14}")
     all_times: list[float] = []
@@ -242,20 +263,33 @@ def run() -> None:
             assert response.status_code == 200, response.status_code
             queries = len(ctx.captured_queries)
         period = DashboardForm(params or None).period()
-        rows = DailyRollup.objects.filter(day__gte=period.previous().start, day__lte=period.end).count()
+        rows = DailyRollup.objects.filter(
+            day__gte=period.previous().start, day__lte=period.end
+        ).count()
         all_times += times
-        print(f"{label:<30} {percentile(times, 50):>8.0f} / {percentile(times, 95):<8.0f} {queries:>8} {rows:>14,}", flush=True)
+        print(
+            f"{label:<30} {percentile(times, 50):>8.0f} / {percentile(times, 95):<8.0f} {queries:>8} {rows:>14,}",
+            flush=True,
+        )
     api_times = []
     for _ in range(REPEAT):
         start = time.perf_counter()
         assert client.get("/api/v1/kpis/", {"preset": "last_90_days"}).status_code == 200
         api_times.append((time.perf_counter() - start) * 1000)
-    print(f"{'API, last 90 days':<30} {percentile(api_times, 50):>8.0f} / {percentile(api_times, 95):<8.0f}")
+    print(
+        f"{'API, last 90 days':<30} {percentile(api_times, 50):>8.0f} / {percentile(api_times, 95):<8.0f}"
+    )
     print(f"all page requests: {describe(all_times)}; target p95 < 250 ms")
 
     print("naive live computation (the same figures from the source tables):", flush=True)
-    for label, period in (("this quarter", this_quarter(today)), ("last 90 days", last_90_days(today))):
-        for filters_label, filters in (("no filter", metrics.Filters()), ("one campaign", metrics.Filters(campaigns=frozenset({campaign.pk})))):
+    for label, period in (
+        ("this quarter", this_quarter(today)),
+        ("last 90 days", last_90_days(today)),
+    ):
+        for filters_label, filters in (
+            ("no filter", metrics.Filters()),
+            ("one campaign", metrics.Filters(campaigns=frozenset({campaign.pk}))),
+        ):
             with CaptureQueriesContext(connection) as ctx:
                 times = [naive(period, filters) for _ in range(NAIVE_REPEAT)]
             print(

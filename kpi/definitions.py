@@ -59,7 +59,8 @@ _ALL = [
     ),
     Definition(
         "won", _("Won"),
-        _("Leads that became customers (customer stage or a won deal) for the first time in the period."),
+        _("Leads that became customers (customer stage or a won deal) for the first time in "
+          "the period."),
         "count", SALES,
     ),
     Definition(
@@ -69,7 +70,8 @@ _ALL = [
     ),
     Definition(
         "pipeline_sourced", _("Pipeline sourced by marketing"),
-        _("Amounts of deals opened in the period, credited to the campaign that brought the lead in (first touch)."),
+        _("Amounts of deals opened in the period, credited to the campaign that brought the "
+          "lead in (first touch)."),
         "yen", BOTH,
     ),
     Definition(

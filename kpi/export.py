@@ -47,7 +47,10 @@ def _rows(board: Dashboard) -> Iterator[list[Any]]:
             _("KPIs"), d.key, d.name, plain(figure.value), plain(figure.target),
             plain(figure.gap), d.unit_label,
         ]  # fmt: skip
-    for title, steps in ((_("Funnel by cohort"), board.cohort), (_("Funnel by calendar period"), board.calendar)):
+    for title, steps in (
+        (_("Funnel by cohort"), board.cohort),
+        (_("Funnel by calendar period"), board.calendar),
+    ):
         for step in steps:
             yield [title, step.key, _("Leads"), step.count, "", "", ""]
             yield [title, step.key, _("Step conversion"), plain(step.conversion), "", "", "%"]

@@ -151,9 +151,9 @@ class TargetForm(forms.ModelForm):  # type: ignore[type-arg]
                 _("A quarter starts in January, April, July or October."),
             )
         value, kpi = data.get("value"), data.get("kpi")
-        if value is not None and kpi in DEFINITIONS and DEFINITIONS[kpi].unit == "percent":
-            if value > 100:
-                self.add_error("value", _("A percentage target cannot be above 100."))
+        percent = kpi in DEFINITIONS and DEFINITIONS[kpi].unit == "percent"
+        if percent and value is not None and value > 100:
+            self.add_error("value", _("A percentage target cannot be above 100."))
         if kpi and span and month:
             # Setting a target again replaces it: validate and save that row.
             existing = Target.objects.filter(kpi=kpi, span=span, month=month).first()
@@ -164,6 +164,9 @@ class TargetForm(forms.ModelForm):  # type: ignore[type-arg]
     def save(self, commit: bool = True) -> Target:
         data = self.cleaned_data
         target, _created = Target.objects.update_or_create(
-            kpi=data["kpi"], span=data["span"], month=data["month"], defaults={"value": data["value"]}
+            kpi=data["kpi"],
+            span=data["span"],
+            month=data["month"],
+            defaults={"value": data["value"]},
         )
         return target

@@ -451,7 +451,11 @@ def resolve_filters(*, campaign: Campaign | None, channel: str, rep: int | None)
             Campaign.objects.filter(channel=channel).order_by().values_list("pk", flat=True)
         )
     if campaign is not None:
-        campaigns = frozenset({campaign.pk}) & campaigns if campaigns is not None else frozenset({campaign.pk})
+        campaigns = (
+            frozenset({campaign.pk}) & campaigns
+            if campaigns is not None
+            else frozenset({campaign.pk})
+        )
     return Filters(campaigns=campaigns, rep=rep)
 
 

@@ -40,10 +40,11 @@ import bisect
 import io
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any, TypeGuard
 
 from django.db import connection, transaction
 from django.db.models import Max, Min, Q, QuerySet
@@ -104,6 +105,10 @@ def percentile(histogram: dict[int, int], fraction: float, bounds: list[int]) ->
     return -1  # pragma: no cover
 
 
+# Whether a moment falls in the range being computed (and is not None).
+Inside = Callable[[datetime | None], TypeGuard[datetime]]
+
+
 @dataclass(frozen=True)
 class Event:
     day: date
@@ -133,7 +138,7 @@ def events(first: date, last: date) -> Iterator[Event]:
     """Every KPI event dated from `first` to `last` (local days, included)."""
     start, end = day_bounds(first, last)
 
-    def inside(moment: datetime | None) -> bool:
+    def inside(moment: datetime | None) -> TypeGuard[datetime]:
         return moment is not None and start <= moment < end
 
     yield from _lead_events(start, end, inside)
@@ -144,10 +149,9 @@ def events(first: date, last: date) -> Iterator[Event]:
 FUNNEL_STAGES = [*STAGE_OF_STEP.values(), "customer", "recycled"]
 
 
-def _lead_events(start: datetime, end: datetime, inside: object) -> Iterator[Event]:
+def _lead_events(start: datetime, end: datetime, inside: Inside) -> Iterator[Event]:
     """New leads; each funnel step reached (by calendar day and by cohort);
     first recycling; conversion after recycling."""
-    assert callable(inside)
     created = dict(
         Lead.objects.filter(created_at__gte=start, created_at__lt=end)
         .order_by()
@@ -189,12 +193,11 @@ def _journey(
     created_at: datetime,
     campaign: int,
     changes: list[tuple[datetime, str, int]],
-    inside: object,
+    inside: Inside,
 ) -> Iterator[Event]:
     """One lead's events. A lead that skipped a step passed it when it reached
     a later one (an SQL without an MQL counts as an MQL then): the funnel
     never grows from one step to the next."""
-    assert callable(inside)
     cohort = inside(created_at)
     if cohort:
         yield Event(local_day(created_at), "lead", campaign, 0)
@@ -217,7 +220,9 @@ def _journey(
         at, by = reached[step]
         bucket = step_bucket(at - previous)
         if cohort:
-            yield Event(local_day(created_at), f"c_{step}", campaign, 0 if step == "mql" else by, bucket)
+            yield Event(
+                local_day(created_at), f"c_{step}", campaign, 0 if step == "mql" else by, bucket
+            )
         if inside(at):
             yield Event(local_day(at), f"r_{step}", campaign, 0 if step == "mql" else by, bucket)
         previous = at
@@ -232,12 +237,17 @@ def _journey(
                 break
 
 
-def _won_deals_closed_between(start: datetime, end: datetime) -> object:
+def _won_deals_closed_between(start: datetime, end: datetime) -> QuerySet[Deal]:
     start_day, end_day = start.date(), end.date()
     return Deal.objects.filter(stage=Deal.Stage.WON).filter(
         Q(closed_at__gte=start, closed_at__lt=end)
         | Q(closed_at__isnull=True, close_date__gte=start_day, close_date__lt=end_day)
-        | Q(closed_at__isnull=True, close_date__isnull=True, created_at__gte=start, created_at__lt=end)
+        | Q(
+            closed_at__isnull=True,
+            close_date__isnull=True,
+            created_at__gte=start,
+            created_at__lt=end,
+        )
     )
 
 
@@ -251,19 +261,18 @@ def won_at(closed_at: datetime | None, close_date: date | None, created_at: date
     return created_at
 
 
-def _won_deals(deals: object) -> Iterator[tuple[int, datetime, int]]:
+def _won_deals(deals: QuerySet[Deal]) -> Iterator[tuple[int, datetime, int]]:
     for lead_id, closed_at, close_date, created_at, owner in (
-        deals.filter(stage=Deal.Stage.WON)  # type: ignore[attr-defined]
+        deals.filter(stage=Deal.Stage.WON)
         .order_by()
         .values_list("lead_id", "closed_at", "close_date", "created_at", "owner_id")
     ):
         yield lead_id, won_at(closed_at, close_date, created_at), owner or 0
 
 
-def _handoff_events(start: datetime, end: datetime, inside: object) -> Iterator[Event]:
+def _handoff_events(start: datetime, end: datetime, inside: Inside) -> Iterator[Event]:
     """Handoffs made (with their speed), claimed, accepted, rejected (by
     reason); first-touch deadlines met or missed."""
-    assert callable(inside)
     rows = (
         Handoff.objects.filter(
             Q(created_at__gte=start, created_at__lt=end)
@@ -278,7 +287,18 @@ def _handoff_events(start: datetime, end: datetime, inside: object) -> Iterator[
         )
     )  # fmt: skip
     accepted = {Handoff.Status.ACCEPTED, Handoff.Status.QUALIFIED}
-    for created, claimed, decided, status, reason, rep, touched, routing, rep_delay, campaign in rows:
+    for (
+        created,
+        claimed,
+        decided,
+        status,
+        reason,
+        rep,
+        touched,
+        routing,
+        rep_delay,
+        campaign,
+    ) in rows:
         campaign, rep = campaign or 0, rep or 0
         if inside(created):
             day = local_day(created)
@@ -294,7 +314,9 @@ def _handoff_events(start: datetime, end: datetime, inside: object) -> Iterator[
         if inside(decided) and status in accepted:
             yield Event(local_day(decided), "accepted", campaign, rep)
         if inside(decided) and status == Handoff.Status.REJECTED:
-            bucket = REJECT_REASONS.index(reason) if reason in REJECT_REASONS else len(REJECT_REASONS)
+            bucket = (
+                REJECT_REASONS.index(reason) if reason in REJECT_REASONS else len(REJECT_REASONS)
+            )
             yield Event(local_day(decided), "rejected", campaign, rep, bucket)
     deadlines = (
         SlaDeadline.objects.filter(
@@ -316,13 +338,12 @@ def _handoff_events(start: datetime, end: datetime, inside: object) -> Iterator[
             yield Event(local_day(due), "sla_met", campaign or 0, rep or 0)
 
 
-def _deal_events(start: datetime, end: datetime, inside: object) -> Iterator[Event]:
+def _deal_events(start: datetime, end: datetime, inside: Inside) -> Iterator[Event]:
     """Won deals and their revenue (to the lead's source campaign); pipeline
     sourced (the source campaign, the first touch) and influenced (every
     campaign the lead touched before the deal was opened)."""
-    assert callable(inside)
     won = (
-        _won_deals_closed_between(start, end)  # type: ignore[attr-defined]
+        _won_deals_closed_between(start, end)
         .order_by()
         .values_list(
             "closed_at", "close_date", "created_at", "owner_id", "amount",
@@ -342,7 +363,9 @@ def _deal_events(start: datetime, end: datetime, inside: object) -> Iterator[Eve
     leads = sorted({row[0] for row in opened})
     for offset in range(0, len(leads), CHUNK):
         for lead_id, campaign, first_touch in (
-            Activity.objects.filter(lead_id__in=leads[offset : offset + CHUNK], campaign__isnull=False)
+            Activity.objects.filter(
+                lead_id__in=leads[offset : offset + CHUNK], campaign__isnull=False
+            )
             .order_by()
             .values_list("lead_id", "campaign_id")
             .annotate(first=Min("occurred_at"))
@@ -421,7 +444,9 @@ def _write(cells: dict[Cell, list[int | Decimal]]) -> None:
         return
     buffer = io.StringIO()
     for (day, grain, campaign, rep, metric, bucket), (count, amount) in cells.items():
-        buffer.write(f"{day.isoformat()}\t{grain}\t{campaign}\t{rep}\t{metric}\t{bucket}\t{count}\t{amount}\n")
+        buffer.write(
+            f"{day.isoformat()}\t{grain}\t{campaign}\t{rep}\t{metric}\t{bucket}\t{count}\t{amount}\n"
+        )
     buffer.seek(0)
     with connection.cursor() as cursor:
         table = DailyRollup._meta.db_table
@@ -479,7 +504,7 @@ def refresh() -> list[tuple[date, date]]:
     return [(date.min, date.max)]
 
 
-def _max_id(rows: QuerySet) -> int:  # type: ignore[type-arg]
+def _max_id(rows: QuerySet[Any]) -> int:
     return rows.aggregate(last=Max("pk"))["last"] or 0
 
 

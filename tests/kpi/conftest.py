@@ -23,17 +23,21 @@ still queued, its deadline open.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth.models import User
+from rest_framework.test import APIClient
 
 from crm.models import Activity, Campaign, Deal, StageChange
 from handoff.models import Handoff, SlaDeadline
 from kpi import metrics
 from tests import factories
+from tests.api.conftest import token_client
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 OCTOBER = metrics.Period(date(2026, 10, 1), date(2026, 10, 31))
@@ -50,6 +54,12 @@ def moves(lead, *steps) -> None:
             lead=lead, from_stage=previous, to_stage=stage, changed_at=when, changed_by=by
         )
         previous = stage
+
+
+@pytest.fixture
+def api_as() -> Callable[[User], APIClient]:
+    """`api_as(rep)`: an API client sending `rep`'s token (as in tests/api)."""
+    return token_client
 
 
 @pytest.fixture
@@ -98,7 +108,9 @@ def october(marketer, rep, other_rep) -> SimpleNamespace:
         rep_delay=timedelta(minutes=60), decided_at=at(17), reject_reason="no_budget",
     )  # fmt: skip
     h3 = Handoff.objects.create(lead=l4, status="queued", created_at=at(5))
-    SlaDeadline.objects.create(handoff=h1, kind="first_touch", due_at=at(2, 13), settled_at=at(2, 12, 30))
+    SlaDeadline.objects.create(
+        handoff=h1, kind="first_touch", due_at=at(2, 13), settled_at=at(2, 12, 30)
+    )
     SlaDeadline.objects.create(
         handoff=h2, kind="first_touch", due_at=at(15, 13), settled_at=at(15, 13), breached=True
     )

@@ -5,10 +5,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 
 from kpi import metrics, rollups
-from tests.api.conftest import api_as  # noqa: F401 (a fixture)
 from tests.kpi.conftest import EXPECTED_OCTOBER, OCTOBER
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +40,9 @@ def test_the_api_filters_as_the_page_does(api_as, marketer, built):
 
 
 def test_bad_filters_answer_400_by_field(api_as, manager, built):
-    response = api_as(manager).get(URL, {"preset": "custom", "start": "2026-10-31", "end": "2026-10-01"})
+    response = api_as(manager).get(
+        URL, {"preset": "custom", "start": "2026-10-31", "end": "2026-10-01"}
+    )
     assert response.status_code == 400
     assert "cannot end before" in str(response.json()["__all__"])
     response = api_as(manager).get(URL, {"campaign": "x"})

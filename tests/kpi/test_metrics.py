@@ -20,10 +20,12 @@ pytestmark = pytest.mark.django_db
 def board(request):
     """The dashboard for a period and filters, from either source."""
 
-    def build(period: metrics.Period = OCTOBER, filters: Filters = Filters()) -> metrics.Dashboard:
+    def build(
+        period: metrics.Period = OCTOBER, filters: Filters | None = None
+    ) -> metrics.Dashboard:
         if request.param == "rollups":
             rollups.rebuild_all()
-        return metrics.dashboard(period, filters, live=request.param == "live")
+        return metrics.dashboard(period, filters or Filters(), live=request.param == "live")
 
     return build
 

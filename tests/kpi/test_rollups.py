@@ -11,6 +11,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from crm import services as crm
 from crm.models import Campaign, Deal, Lead, StageChange
@@ -105,7 +106,7 @@ def test_dashboard_query_count_is_the_same_at_10_and_10000_leads(client_as, mana
         Campaign.objects.create(name=f"c{n}", channel="web", utm_code=f"c{n}", owner=marketer)
         for n in range(5)
     ]
-    today = date.today()
+    today = timezone.localdate()
 
     def add_leads(count: int, prefix: str) -> None:
         leads = Lead.objects.bulk_create(
