@@ -161,19 +161,19 @@ def live_cells(period: Period, filters: Filters) -> Cells:
         if not filters.keeps(event):
             continue
         total = totals[(event.metric, event.bucket)]
-        total[0] += 1
+        total[0] += event.count
         total[1] += event.amount
         if event.metric in CAMPAIGN_METRICS:
             row = by_campaign[(event.campaign, event.metric)]
-            row[0] += 1
+            row[0] += event.count
             row[1] += event.amount
         if event.metric in REP_METRICS:
-            by_rep[(event.rep, event.metric, event.bucket)] += 1
+            by_rep[(event.rep, event.metric, event.bucket)] += event.count
         if event.metric in DAILY_METRICS:
-            daily[(event.day, event.metric)] += 1
+            daily[(event.day, event.metric)] += event.count
     previous = period.previous()
     cells.previous_mqls = sum(
-        1
+        event.count
         for event in rollups.events(previous.start, previous.end)
         if event.metric == "r_mql" and filters.keeps(event)
     )

@@ -48,8 +48,9 @@ class DailyRollup(models.Model):
     0 = everything (campaign 0, rep 0), 1 = per campaign, 2 = per rep,
     3 = per campaign and rep. Campaign 0 is "no campaign" at grains 1 and 3;
     events of no rep (new leads, MQLs) are not stored at grains 2 and 3,
-    which only a rep filter or the per-rep table read. `bucket` is a histogram bucket for duration metrics (see
-    kpi.rollups for why histograms), 0 otherwise. Plain integers, not foreign
+    which only a rep filter or the per-rep table read. `bucket` is a
+    histogram bucket for duration metrics (see kpi.rollups for why
+    histograms), 0 otherwise. Plain integers, not foreign
     keys: the figures outlive a deleted campaign or user until the nightly
     rebuild.
     """

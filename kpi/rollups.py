@@ -47,8 +47,8 @@ from decimal import Decimal
 from typing import Any, TypeGuard
 
 from django.db import connection, transaction
-from django.db.models import Max, Min, Q, QuerySet
-from django.db.models.functions import Now
+from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models.functions import Now, TruncDate
 from django.utils import timezone
 
 from crm.models import Activity, Deal, Lead, StageChange
@@ -117,6 +117,7 @@ class Event:
     rep: int
     bucket: int = 0
     amount: Decimal = Decimal(0)
+    count: int = 1  # events counted together by the database
 
 
 def local_day(moment: datetime) -> date:
@@ -152,11 +153,16 @@ FUNNEL_STAGES = [*STAGE_OF_STEP.values(), "customer", "recycled"]
 def _lead_events(start: datetime, end: datetime, inside: Inside) -> Iterator[Event]:
     """New leads; each funnel step reached (by calendar day and by cohort);
     first recycling; conversion after recycling."""
-    created = dict(
-        Lead.objects.filter(created_at__gte=start, created_at__lt=end)
-        .order_by()
-        .values_list("pk", "created_at")
-    )
+    new_leads = Lead.objects.filter(created_at__gte=start, created_at__lt=end).order_by()
+    # New leads are counted by the database, per day and campaign: most never
+    # move, and only those that did need their history read.
+    for day, campaign, n in (
+        new_leads.annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        .values_list("day", "source_campaign_id")
+        .annotate(n=Count("pk"))
+        .values_list("day", "source_campaign_id", "n")
+    ):
+        yield Event(day, "lead", campaign or 0, 0, count=n)
     moved = set(
         StageChange.objects.filter(
             changed_at__gte=start, changed_at__lt=end, to_stage__in=FUNNEL_STAGES
@@ -166,7 +172,18 @@ def _lead_events(start: datetime, end: datetime, inside: Inside) -> Iterator[Eve
         .distinct()
     )
     moved |= set(_won_deals_closed_between(start, end).values_list("lead_id", flat=True))
-    ids = sorted(created.keys() | moved)
+    moved |= set(
+        StageChange.objects.filter(lead__in=new_leads, to_stage__in=FUNNEL_STAGES)
+        .order_by()
+        .values_list("lead_id", flat=True)
+        .distinct()
+    )
+    moved |= set(
+        Deal.objects.filter(lead__in=new_leads, stage=Deal.Stage.WON)
+        .order_by()
+        .values_list("lead_id", flat=True)
+    )
+    ids = sorted(moved)
     for offset in range(0, len(ids), CHUNK):
         chunk = ids[offset : offset + CHUNK]
         leads = {
@@ -198,9 +215,7 @@ def _journey(
     """One lead's events. A lead that skipped a step passed it when it reached
     a later one (an SQL without an MQL counts as an MQL then): the funnel
     never grows from one step to the next."""
-    cohort = inside(created_at)
-    if cohort:
-        yield Event(local_day(created_at), "lead", campaign, 0)
+    cohort = inside(created_at)  # its "lead" event is counted in SQL (_lead_events)
     first: dict[str, tuple[datetime, int]] = {}
     for at, stage, by in changes:
         step = STEP_OF_STAGE.get(stage, stage)
@@ -408,7 +423,7 @@ def roll_up(found: Iterable[Event]) -> dict[Cell, list[int | Decimal]]:
                 event.bucket,
             )
             cell = cells[key]
-            cell[0] += 1
+            cell[0] += event.count
             cell[1] += event.amount
     return cells
 
