@@ -147,7 +147,8 @@ TABLE_DEFINITIONS: dict[str, Definition] = {
         Definition(
             "days_per_step", _("Median days per step"),
             _("Whole days from the step before (from creation for MQL) to this step; half of "
-              "the leads took at most this long."),
+              "the leads took at most this long (exact up to a week, then the upper bound of a "
+              "range: 10, 14, 21, 30, 45, 60, 90 days and so on)."),
             "days", BOTH, lower_is_better=True, additive=False,
         ),
         Definition(

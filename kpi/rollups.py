@@ -31,7 +31,9 @@ a bucket, buckets are counted like any other event, and a percentile is read
 from the summed buckets. The price is resolution: a percentile is reported
 as the upper bound of its bucket ("at most 20 minutes"); buckets grow by
 about a quarter each, so the figure is at most that much above the exact
-one. Days per funnel step are exact whole days up to 30 days.
+one. Days per funnel step are exact whole days up to a week, then the
+upper bound of a bucket (10, 14, 21, 30, 45, 60, 90 … days): each bucket is
+a row per day, campaign and rep, and finer ones doubled what a request reads.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ SPEED_MINUTES = [
     300, 360, 480, 600, 720, 960, 1200, 1440, 2160, 2880, 4320, 5760, 7200, 10080, 14400,
     20160, 30240, 43200,
 ]  # fmt: skip
-STEP_DAYS = [*range(31), 45, 60, 90, 120, 180, 270, 365]
+STEP_DAYS = [*range(8), 10, 14, 21, 30, 45, 60, 90, 120, 180, 270, 365]
 
 # GRAINS[grain] = (keeps the campaign, keeps the rep)
 GRAINS = {0: (False, False), 1: (True, False), 2: (False, True), 3: (True, True)}
@@ -135,54 +137,80 @@ def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
 # --- 1. events --------------------------------------------------------------
 
 
-def events(first: date, last: date) -> Iterator[Event]:
-    """Every KPI event dated from `first` to `last` (local days, included)."""
+# The events come in families, each derived from its own source rows, so a
+# change rebuilds only its family's rows of the days it touched (a stage
+# change on a lead created months ago does not recount that day's handoffs).
+FAMILIES = {
+    "cohort": ("lead", *(f"c_{step}" for step in FUNNEL)),  # by creation day
+    "calendar": (*(f"r_{step}" for step in FUNNEL), "recycled", "reconverted"),
+    "handoffs": (
+        "handoff", "speed", "routing", "rep_delay", "claimed", "accepted", "rejected",
+        "sla_met", "sla_missed",
+    ),
+    "deals": ("won_deal", "sourced", "influenced", "influenced_any"),
+}  # fmt: skip
+ALL = frozenset(FAMILIES)
+
+
+def events(first: date, last: date, families: frozenset[str] = ALL) -> Iterator[Event]:
+    """Every KPI event of `families` dated from `first` to `last` (local days,
+    included)."""
     start, end = day_bounds(first, last)
 
     def inside(moment: datetime | None) -> TypeGuard[datetime]:
         return moment is not None and start <= moment < end
 
-    yield from _lead_events(start, end, inside)
-    yield from _handoff_events(start, end, inside)
-    yield from _deal_events(start, end, inside)
+    if families & {"cohort", "calendar"}:
+        yield from _lead_events(start, end, inside, families)
+    if "handoffs" in families:
+        yield from _handoff_events(start, end, inside)
+    if "deals" in families:
+        yield from _deal_events(start, end, inside)
 
 
 FUNNEL_STAGES = [*STAGE_OF_STEP.values(), "customer", "recycled"]
 
 
-def _lead_events(start: datetime, end: datetime, inside: Inside) -> Iterator[Event]:
+def _lead_events(
+    start: datetime, end: datetime, inside: Inside, families: frozenset[str]
+) -> Iterator[Event]:
     """New leads; each funnel step reached (by calendar day and by cohort);
     first recycling; conversion after recycling."""
     new_leads = Lead.objects.filter(created_at__gte=start, created_at__lt=end).order_by()
-    # New leads are counted by the database, per day and campaign: most never
-    # move, and only those that did need their history read.
-    for day, campaign, n in (
-        new_leads.annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
-        .values_list("day", "source_campaign_id")
-        .annotate(n=Count("pk"))
-        .values_list("day", "source_campaign_id", "n")
-    ):
-        yield Event(day, "lead", campaign or 0, 0, count=n)
-    moved = set(
-        StageChange.objects.filter(
-            changed_at__gte=start, changed_at__lt=end, to_stage__in=FUNNEL_STAGES
+    cohort, calendar = "cohort" in families, "calendar" in families
+    moved: set[int] = set()
+    if cohort:
+        # New leads are counted by the database, per day and campaign: most
+        # never move, and only those that did need their history read.
+        tz = timezone.get_current_timezone()
+        for day, campaign, n in (
+            new_leads.annotate(day=TruncDate("created_at", tzinfo=tz))
+            .values_list("day", "source_campaign_id")
+            .annotate(n=Count("pk"))
+            .values_list("day", "source_campaign_id", "n")
+        ):
+            yield Event(day, "lead", campaign or 0, 0, count=n)
+        moved |= set(
+            StageChange.objects.filter(lead__in=new_leads, to_stage__in=FUNNEL_STAGES)
+            .order_by()
+            .values_list("lead_id", flat=True)
+            .distinct()
         )
-        .order_by()
-        .values_list("lead_id", flat=True)
-        .distinct()
-    )
-    moved |= set(_won_deals_closed_between(start, end).values_list("lead_id", flat=True))
-    moved |= set(
-        StageChange.objects.filter(lead__in=new_leads, to_stage__in=FUNNEL_STAGES)
-        .order_by()
-        .values_list("lead_id", flat=True)
-        .distinct()
-    )
-    moved |= set(
-        Deal.objects.filter(lead__in=new_leads, stage=Deal.Stage.WON)
-        .order_by()
-        .values_list("lead_id", flat=True)
-    )
+        moved |= set(
+            Deal.objects.filter(lead__in=new_leads, stage=Deal.Stage.WON)
+            .order_by()
+            .values_list("lead_id", flat=True)
+        )
+    if calendar:
+        moved |= set(
+            StageChange.objects.filter(
+                changed_at__gte=start, changed_at__lt=end, to_stage__in=FUNNEL_STAGES
+            )
+            .order_by()
+            .values_list("lead_id", flat=True)
+            .distinct()
+        )
+        moved |= set(_won_deals_closed_between(start, end).values_list("lead_id", flat=True))
     ids = sorted(moved)
     for offset in range(0, len(ids), CHUNK):
         chunk = ids[offset : offset + CHUNK]
@@ -203,7 +231,9 @@ def _lead_events(start: datetime, end: datetime, inside: Inside) -> Iterator[Eve
             history[lead_id].append((closed, "customer", owner))
         for lead_id, (created_at, campaign) in leads.items():
             changes = sorted(history.get(lead_id, []), key=lambda change: change[0])
-            yield from _journey(created_at, campaign, changes, inside)
+            for event in _journey(created_at, campaign, changes, inside):
+                if cohort if event.metric.startswith("c_") else calendar:
+                    yield event
 
 
 def _journey(
@@ -428,15 +458,19 @@ def roll_up(found: Iterable[Event]) -> dict[Cell, list[int | Decimal]]:
     return cells
 
 
-def rebuild(first: date, last: date) -> int:
-    """Replace the rollups of the days from `first` to `last` by a fresh count
-    from the source tables. Safe to run twice: it recomputes from source.
-    Returns how many rows it wrote."""
+def rebuild(first: date, last: date, families: frozenset[str] = ALL) -> int:
+    """Replace the rollups of `families` on the days from `first` to `last`
+    by a fresh count from the source tables. Safe to run twice: it recomputes
+    from source. Returns how many rows it wrote."""
+    metrics = [metric for family in families for metric in FAMILIES[family]]
     with transaction.atomic():
         # Rebuilds take turns, so two of the same days never both insert.
         _lock_state()
-        cells = roll_up(events(first, last))
-        DailyRollup.objects.filter(day__gte=first, day__lte=last).delete()
+        cells = roll_up(events(first, last, families))
+        # Every grain named, so the (grain, metric, day) index finds the rows.
+        DailyRollup.objects.filter(
+            grain__in=GRAINS, day__gte=first, day__lte=last, metric__in=metrics
+        ).delete()
         _write(cells)
     return len(cells)
 
@@ -494,18 +528,22 @@ def rebuild_all(*, chunk_days: int = 31) -> int:
 # --- 3. the incremental refresh ---------------------------------------------
 
 
-def refresh() -> list[tuple[date, date]]:
-    """Rebuild the days touched since the last refresh and return their
-    ranges. The first refresh ever notes where the sources stand, then
-    rebuilds everything."""
+def refresh() -> list[tuple[str, date, date]]:
+    """Rebuild each family's days touched since the last refresh and return
+    them as (family, first, last) ranges. The first refresh ever notes where
+    the sources stand, then rebuilds everything."""
     with transaction.atomic():
         state = _lock_state()
         if state.checked_at is not None:
             started = timezone.now()
-            days, last_change, last_lead = _touched_days(state)
-            ranges = _ranges(days)
-            for first, last in ranges:
-                rebuild(first, last)
+            touched, last_change, last_lead = _touched_days(state)
+            ranges = [
+                (family, first, last)
+                for family, days in sorted(touched.items())
+                for first, last in _ranges(days)
+            ]
+            for family, first, last in ranges:
+                rebuild(first, last, frozenset({family}))
             RollupState.objects.filter(pk=state.pk).update(
                 checked_at=started, last_stage_change_id=last_change, last_lead_id=last_lead
             )
@@ -516,30 +554,31 @@ def refresh() -> list[tuple[date, date]]:
             last_lead_id=_max_id(Lead.objects.all()),
         )
     rebuild_all()
-    return [(date.min, date.max)]
+    return [(family, date.min, date.max) for family in sorted(FAMILIES)]
 
 
 def _max_id(rows: QuerySet[Any]) -> int:
     return rows.aggregate(last=Max("pk"))["last"] or 0
 
 
-def _touched_days(state: RollupState) -> tuple[set[date], int, int]:
-    """The days whose events may have changed since the state's last run,
-    with the newest stage change and lead ids seen."""
+def _touched_days(state: RollupState) -> tuple[dict[str, set[date]], int, int]:
+    """The days of each family whose events may have changed since the
+    state's last run, with the newest stage change and lead ids seen."""
     assert state.checked_at is not None
     since = state.checked_at - MARGIN
-    days: set[date] = set()
+    touched: dict[str, set[date]] = defaultdict(set)
     last_change = state.last_stage_change_id
     for pk, changed_at, created_at in StageChange.objects.filter(
         pk__gt=state.last_stage_change_id
     ).values_list("pk", "changed_at", "lead__created_at"):
-        days |= {local_day(changed_at), local_day(created_at)}
+        touched["calendar"].add(local_day(changed_at))
+        touched["cohort"].add(local_day(created_at))
         last_change = max(last_change, pk)
     last_lead = state.last_lead_id
     for pk, created_at in Lead.objects.filter(pk__gt=state.last_lead_id).values_list(
         "pk", "created_at"
     ):
-        days.add(local_day(created_at))
+        touched["cohort"].add(local_day(created_at))
         last_lead = max(last_lead, pk)
     handoffs = Handoff.objects.filter(
         Q(created_at__gte=since)
@@ -548,21 +587,24 @@ def _touched_days(state: RollupState) -> tuple[set[date], int, int]:
         | Q(first_touch_at__gte=since)
     ).values_list("created_at", "claimed_at", "decided_at")
     for moments in handoffs:
-        days |= {local_day(moment) for moment in moments if moment is not None}
+        touched["handoffs"] |= {local_day(moment) for moment in moments if moment is not None}
     for (due_at,) in SlaDeadline.objects.filter(settled_at__gte=since).values_list("due_at"):
-        days.add(local_day(due_at))
+        touched["handoffs"].add(local_day(due_at))
     deals = Deal.objects.filter(Q(created_at__gte=since) | Q(closed_at__gte=since)).values_list(
         "created_at", "closed_at", "close_date", "lead__created_at"
     )
     for created_at, closed_at, close_date, lead_created_at in deals:
-        days |= {local_day(created_at), local_day(lead_created_at)}
-        days.add(local_day(won_at(closed_at, close_date, created_at)))
-    return days, last_change, last_lead
+        won = local_day(won_at(closed_at, close_date, created_at))
+        touched["deals"] |= {local_day(created_at), won}
+        # A won deal is a lead won: its funnel moves too.
+        touched["calendar"].add(won)
+        touched["cohort"].add(local_day(lead_created_at))
+    return {family: days for family, days in touched.items() if days}, last_change, last_lead
 
 
-def _ranges(days: set[date], *, gap: int = 7) -> list[tuple[date, date]]:
-    """The days as ranges, days less than `gap` apart in one range (a range
-    costs a few queries whatever its length)."""
+def _ranges(days: set[date], *, gap: int = 1) -> list[tuple[date, date]]:
+    """The days as ranges of consecutive days (a range costs a few queries
+    whatever its length, but every day in it is recounted)."""
     ranges: list[tuple[date, date]] = []
     for day in sorted(days):
         if ranges and (day - ranges[-1][1]).days <= gap:

@@ -85,8 +85,11 @@ def test_incremental_refresh_equals_a_full_rebuild_and_live(october):
             owner=october.other_rep, closed_at=at(4, month=11),
         )  # fmt: skip
         ranges = rollups.refresh()
-    assert ranges and all(first <= last for first, last in ranges)
-    assert any(first <= date(2026, 10, 6) <= last for first, last in ranges)
+    assert ranges and all(first <= last for _family, first, last in ranges)
+    # The October stage change: that day's calendar family only, and its
+    # lead's creation day (30 September) for the cohort.
+    assert ("calendar", date(2026, 10, 6), date(2026, 10, 6)) in ranges
+    assert ("cohort", date(2026, 9, 30), date(2026, 9, 30)) in ranges
     incremental = snapshot()
     assert_rollups_equal_live(october)
     rollups.rebuild_all()
