@@ -223,7 +223,7 @@ def run() -> None:
     movable = Lead.objects.filter(stage="lead").order_by("-pk")
     lead = movable.first()
     assert lead is not None
-    crm.change_stage(lead, Lead.Stage.MQL, reason=MARK)
+    crm.change_stage(lead, Lead.Stage.MQL, reason=f"{MARK}-live")
     started = time.perf_counter()
     ranges = rollups.refresh()
     print(
@@ -234,7 +234,7 @@ def run() -> None:
     for n in range(100):
         spread = movable.filter(pk__lt=LEADS - n * 9_973).first()  # a different day each
         if spread is not None:
-            crm.change_stage(spread, Lead.Stage.MQL, reason=MARK)
+            crm.change_stage(spread, Lead.Stage.MQL, reason=f"{MARK}-live")
     started = time.perf_counter()
     ranges = rollups.refresh()
     days = sum((last - first).days + 1 for _family, first, last in ranges)

@@ -66,8 +66,14 @@ class DailyRollup(models.Model):
 
     class Meta:
         indexes = [
-            # Every dashboard read: one grain, the metrics it shows, a day range.
-            models.Index(fields=["grain", "metric", "day"], name="kpi_rollup_grain_metric_idx"),
+            # Every dashboard read: one grain, the metrics it shows, a day range;
+            # covering, so PostgreSQL answers from the index alone (a quarter of
+            # per-rep histograms is some 30,000 rows scattered over the table).
+            models.Index(
+                fields=["grain", "metric", "day"],
+                include=["campaign_id", "rep_id", "bucket", "count", "amount"],
+                name="kpi_rollup_grain_metric_idx",
+            ),
             # A campaign or a rep filter at grains 1-3.
             models.Index(fields=["campaign_id", "grain", "day"], name="kpi_rollup_campaign_idx"),
             models.Index(fields=["rep_id", "grain", "day"], name="kpi_rollup_rep_idx"),

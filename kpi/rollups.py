@@ -492,7 +492,10 @@ def _write(cells: dict[Cell, list[int | Decimal]]) -> None:
         )
         return
     buffer = io.StringIO()
-    for (day, grain, campaign, rep, metric, bucket), (count, amount) in cells.items():
+    # In the order requests read them (grain, metric, day), so that a quarter
+    # of one metric lies on few pages.
+    ordered = sorted(cells.items(), key=lambda cell: (cell[0][1], cell[0][4], cell[0][0]))
+    for (day, grain, campaign, rep, metric, bucket), (count, amount) in ordered:
         buffer.write(
             f"{day.isoformat()}\t{grain}\t{campaign}\t{rep}\t{metric}\t{bucket}\t{count}\t{amount}\n"
         )
@@ -522,6 +525,11 @@ def rebuild_all(*, chunk_days: int = 31) -> int:
         written += rebuild(day, last)
         day = last + timedelta(days=1)
     RollupState.objects.filter(pk=1).update(rebuilt_at=Now())
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # Fresh statistics, and a visibility map so that requests read the
+        # covering index alone.
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {DailyRollup._meta.db_table}")
     return written
 
 
