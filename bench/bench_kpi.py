@@ -270,7 +270,7 @@ def run() -> None:
             "rep": str(rep.pk),
         },
     }
-    print(f"{'request':<30} {'p50 / p95 (ms)':>18} {'queries':>8} {'rows in range':>14}")
+    print(f"{'request':<30} {'p50 / p95 (ms)':>18} {'queries':>8} {'rows, period + previous':>24}")
     all_times: list[float] = []
     for label, params in requests.items():
         times, queries = [], 0
@@ -287,7 +287,7 @@ def run() -> None:
         ).count()
         all_times += times
         print(
-            f"{label:<30} {percentile(times, 50):>8.0f} / {percentile(times, 95):<8.0f} {queries:>8} {rows:>14,}",
+            f"{label:<30} {percentile(times, 50):>8.0f} / {percentile(times, 95):<8.0f} {queries:>8} {rows:>24,}",
             flush=True,
         )
     api_times = []
