@@ -572,7 +572,8 @@ def _max_id(rows: QuerySet[Any]) -> int:
 def _touched_days(state: RollupState) -> tuple[dict[str, set[date]], int, int]:
     """The days of each family whose events may have changed since the
     state's last run, with the newest stage change and lead ids seen."""
-    assert state.checked_at is not None
+    if state.checked_at is None:
+        raise ValueError("the first refresh rebuilds everything; there is nothing to compare")
     since = state.checked_at - MARGIN
     touched: dict[str, set[date]] = defaultdict(set)
     last_change = state.last_stage_change_id
