@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, viewsets
@@ -126,8 +127,16 @@ FILTERS = [
 ]
 
 
+class OneObjectSchema(AutoSchema):
+    """The figures are one object, though the route is the viewset's list."""
+
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        return False
+
+
 class KpiViewSet(viewsets.ViewSet):
     permission_classes = [CanReadKpis]
+    schema = OneObjectSchema()
 
     @extend_schema(
         parameters=FILTERS,
