@@ -6,6 +6,7 @@ from api.activities import ActivityViewSet
 from api.catalog import CampaignViewSet, CompanyViewSet
 from api.deals import DealViewSet
 from api.handoffs import HandoffViewSet
+from api.kpis import KpiViewSet
 from api.leads import LeadAnswerViewSet, LeadViewSet
 
 app_name = "api"
@@ -18,5 +19,6 @@ router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("activities", ActivityViewSet, basename="activity")
 router.register("deals", DealViewSet, basename="deal")
 router.register("handoffs", HandoffViewSet, basename="handoff")
+router.register("kpis", KpiViewSet, basename="kpi")
 
 urlpatterns = router.urls

@@ -211,6 +211,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "handoff.tasks.nightly_rescore",
         "schedule": crontab(hour=2, minute=30),
     },
+    # KPI rollups: the days touched since the last run, and every day nightly.
+    "refresh-kpi-rollups": {"task": "kpi.tasks.refresh_rollups", "schedule": timedelta(minutes=1)},
+    "rebuild-kpi-rollups": {
+        "task": "kpi.tasks.rebuild_rollups",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 # Which task consumes each outbox topic (the relay publishes by name, so crm does

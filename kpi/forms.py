@@ -4,10 +4,16 @@ from datetime import date, timedelta
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kpi.metrics import Period
+from crm.models import Campaign
+from crm.templatetags.people import person
+from kpi.definitions import DEFINITIONS, TARGETABLE
+from kpi.metrics import Filters, Period, resolve_filters
+from kpi.models import Target
 
 MAX_DAYS = 366
 
@@ -72,3 +78,95 @@ class PeriodForm(forms.Form):
         if preset == "custom":
             return Period(data["start"], data["end"])
         return PRESETS[preset][1](today)
+
+
+def sales_reps() -> QuerySet[User]:
+    return User.objects.filter(groups__name="sales").order_by("last_name", "first_name", "pk")
+
+
+class RepChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: User) -> str:
+        return person(obj)
+
+
+class DashboardForm(PeriodForm):
+    """The period and the filters: campaign, channel, rep."""
+
+    campaign = forms.ModelChoiceField(
+        label=_("Campaign"),
+        queryset=Campaign.objects.order_by("name", "pk"),
+        required=False,
+        empty_label=_("All campaigns"),
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        required=False,
+        choices=[("", _("All channels")), *Campaign.Channel.choices],
+    )
+    rep = RepChoiceField(
+        label=_("Rep"), queryset=User.objects.none(), required=False, empty_label=_("All reps")
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rep"].queryset = sales_reps()  # type: ignore[attr-defined]
+
+    def filters(self) -> Filters:
+        """The chosen filters; none when the form is not valid."""
+        data = self.cleaned_data if self.is_valid() else {}
+        rep = data.get("rep")
+        return resolve_filters(
+            campaign=data.get("campaign"),
+            channel=data.get("channel") or "",
+            rep=rep.pk if rep else None,
+        )
+
+
+class TargetForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A target for one KPI in one month or quarter; setting it again replaces it."""
+
+    kpi = forms.ChoiceField(label=_("KPI"))
+
+    class Meta:
+        model = Target
+        fields = ["kpi", "span", "month", "value"]
+        widgets = {"month": forms.DateInput(attrs={"type": "month"}, format="%Y-%m")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kpi"].choices = [(key, DEFINITIONS[key].name) for key in TARGETABLE]  # type: ignore[attr-defined]
+        self.fields["month"].input_formats = ["%Y-%m", "%Y-%m-%d"]  # type: ignore[attr-defined]
+        self.fields["month"].label = _("Month (or first month of the quarter)")
+
+    def clean_month(self) -> date:
+        month: date = self.cleaned_data["month"]
+        return month.replace(day=1)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        month, span = data.get("month"), data.get("span")
+        if month and span == Target.Span.QUARTER and (month.month - 1) % 3:
+            self.add_error(
+                "month",
+                _("A quarter starts in January, April, July or October."),
+            )
+        value, kpi = data.get("value"), data.get("kpi")
+        percent = kpi in DEFINITIONS and DEFINITIONS[kpi].unit == "percent"
+        if percent and value is not None and value > 100:
+            self.add_error("value", _("A percentage target cannot be above 100."))
+        if kpi and span and month:
+            # Setting a target again replaces it: validate and save that row.
+            existing = Target.objects.filter(kpi=kpi, span=span, month=month).first()
+            if existing is not None:
+                self.instance = existing
+        return data
+
+    def save(self, commit: bool = True) -> Target:
+        data = self.cleaned_data
+        target, _created = Target.objects.update_or_create(
+            kpi=data["kpi"],
+            span=data["span"],
+            month=data["month"],
+            defaults={"value": data["value"]},
+        )
+        return target

@@ -1,29 +1,101 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from crm.http import AuthenticatedRequest
-from kpi import metrics
-from kpi.forms import PeriodForm
+from kpi import export, metrics
+from kpi.definitions import DEFINITIONS, TABLE_DEFINITIONS
+from kpi.forms import DashboardForm, PeriodForm, TargetForm
+from kpi.metrics import Filters
+from kpi.models import Target
+
+
+def chart_data(board: metrics.Dashboard) -> dict[str, Any]:
+    """What the charts draw; the tables beside them show the same numbers."""
+    return {
+        "labels": [point.day.isoformat() for point in board.daily],
+        "leads": [point.leads for point in board.daily],
+        "mqls": [point.mqls for point in board.daily],
+        "sqls": [point.sqls for point in board.daily],
+        "won": [point.won for point in board.daily],
+        "funnel": [step.count for step in board.cohort],
+    }
 
 
 @login_required
 @permission_required("kpi.view_dashboard", raise_exception=True)
 def dashboard(request: AuthenticatedRequest) -> HttpResponse:
-    form = PeriodForm(request.GET or None)
-    period = form.period()
-    flow = metrics.lead_flow(period)
-    daily = metrics.daily_flow(period)
-    chart = {
-        "labels": [point.day.isoformat() for point in daily],
-        "leads": [point.leads for point in daily],
-        "mqls": [point.mqls for point in daily],
+    form = DashboardForm(request.GET or None)
+    board = metrics.dashboard(form.period(), form.filters())
+    context = {
+        "form": form,
+        "board": board,
+        "period": board.period,
+        "chart": chart_data(board),
+        "tables": TABLE_DEFINITIONS,
+        "can_set_targets": request.user.has_perm("kpi.change_target"),
     }
-    figures = [
-        (metrics.DEFINITIONS[key], getattr(flow, key)) for key in ("leads", "mqls", "claimed")
-    ]
-    context = {"form": form, "period": period, "figures": figures, "daily": daily, "chart": chart}
     return render(request, "kpi/dashboard.html", context)
+
+
+@login_required
+@permission_required("kpi.view_dashboard", raise_exception=True)
+def dashboard_csv(request: AuthenticatedRequest) -> HttpResponse:
+    """The page's figures as CSV (UTF-8 with BOM, formulas neutralised)."""
+    form = DashboardForm(request.GET or None)
+    board = metrics.dashboard(form.period(), form.filters())
+    response = HttpResponse(export.dashboard_csv(board), content_type="text/csv; charset=utf-8")
+    name = f"kpis-{board.period.start:%Y%m%d}-{board.period.end:%Y%m%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def definitions(request: AuthenticatedRequest) -> HttpResponse:
+    """Every KPI's agreed definition, for both teams (and reps reading their own)."""
+    if not request.user.has_perm("kpi.view_dashboard") and not request.user.has_perm(
+        "kpi.view_own_kpis"
+    ):
+        raise PermissionDenied
+    context = {"definitions": DEFINITIONS.values(), "tables": TABLE_DEFINITIONS.values()}
+    return render(request, "kpi/definitions.html", context)
+
+
+@login_required
+@permission_required("kpi.change_target", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def targets(request: AuthenticatedRequest) -> HttpResponse:
+    form = TargetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        target = form.save()
+        messages.success(
+            request,
+            _("Target saved: %(kpi)s, %(value)s.")
+            % {"kpi": DEFINITIONS[target.kpi].name, "value": target.value.normalize()},
+        )
+        return redirect("kpi:targets")
+    status = 400 if request.method == "POST" else 200
+    rows = [(t, DEFINITIONS.get(t.kpi)) for t in Target.objects.all()[:200]]
+    return render(request, "kpi/targets.html", {"form": form, "rows": rows}, status=status)
+
+
+@login_required
+@permission_required("kpi.view_own_kpis", raise_exception=True)
+def mine(request: AuthenticatedRequest) -> HttpResponse:
+    """A rep's own row of the per-rep table: their claims, speed, accepted,
+    rejected and won, nobody else's."""
+    form = PeriodForm(request.GET or None)
+    board = metrics.dashboard(form.period(), Filters(rep=request.user.pk))
+    row = next((r for r in board.reps if r.rep_id == request.user.pk), None)
+    return render(request, "kpi/mine.html", {"form": form, "period": board.period, "row": row})
 
 
 @login_required
@@ -32,7 +104,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     if user.has_perm("handoff.claim_handoff"):
         return redirect("handoff:queue")
-    if user.has_perm("kpi.view_dashboard"):
+    if user.has_perm("kpi.view_dashboard") and not user.has_perm("crm.add_campaign"):
         return redirect("kpi:dashboard")
     if user.has_perm("crm.view_campaign"):
         return redirect("crm:campaign_list")

@@ -77,7 +77,12 @@ MATRIX: dict[str, tuple[str, str | None, tuple[int, int, int, int, int]]] = {
     "handoff:notifications": ("get", None, (LOGIN, 200, 200, 200, 200)),
     "handoff:notification_badge": ("get", None, (LOGIN, 200, 200, 200, 200)),
     "handoff:mark_all_read": ("post", None, (LOGIN, 302, 302, 302, 302)),
-    "kpi:dashboard": ("get", None, (LOGIN, 403, 403, 403, 200)),
+    "kpi:dashboard": ("get", None, (LOGIN, 200, 403, 403, 200)),
+    "kpi:export": ("get", None, (LOGIN, 200, 403, 403, 200)),
+    "kpi:definitions": ("get", None, (LOGIN, 200, 200, 200, 200)),
+    "kpi:targets": ("get", None, (LOGIN, 403, 403, 403, 200)),
+    # Reps read their own row; the shared dashboard is for managers and marketers.
+    "kpi:mine": ("get", None, (LOGIN, 403, 200, 200, 403)),
     "audit:entry_list": ("get", None, (LOGIN, 403, 403, 403, 200)),
     # Nurture: marketers and managers run it; reps have no access (a segment
     # counts leads beyond a rep's scope). The public tracking endpoints answer
@@ -223,7 +228,9 @@ def test_role_gets_the_expected_status(client, world, name, role):
 def test_marketer_role_cannot_become_sales_by_url(db):
     user = make_user("m2", "marketer")
     assert not user.has_perm("handoff.claim_handoff")
-    assert not user.has_perm("kpi.view_dashboard")
+    # Marketers read the shared KPIs (PRODUCT.md §4) but set no targets.
+    assert user.has_perm("kpi.view_dashboard")
+    assert not user.has_perm("kpi.change_target")
 
 
 def test_reps_cannot_run_nurture(db):

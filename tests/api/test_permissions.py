@@ -101,6 +101,8 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Payload, tuple[int, int, int, in
         lambda w: {"rep": w["users"]["other_rep"].pk},
         (401, 403, 403, 403, 200),
     ),
+    # Reps get their own per-rep row only (scope "own"; tests/kpi/test_api.py).
+    ("kpi-list", "get"): (None, None, (401, 200, 200, 200, 200)),
 }
 
 
