@@ -117,12 +117,18 @@ def problems(
 
     if mail_dir is not None:
         sent = mailbox(mail_dir)
-        twice = {key[:2]: n for key, n in sent.items() if n > 1}
+        # Without `exact` (PostgreSQL restarted under load), one window is
+        # known and documented (handoff.notify.email_notification): the mail
+        # was handed over and the commit that marks it failed, so the
+        # redelivered event sends it again. Once again at most; never lost.
+        allowed = 1 if exact else 2
+        twice = {key[:2]: n for key, n in sent.items() if n > allowed}
         if twice:
-            found.append(f"emails sent more than once: {twice}")
+            found.append(f"emails sent more than {allowed} times: {twice}")
+        repeats = sum(n - 1 for n in sent.values() if n > 1)
         notifications = Notification.objects.count()
         emailed = Notification.objects.filter(emailed_at__isnull=False).count()
-        if not notifications == emailed == sum(sent.values()):
+        if not notifications == emailed == sum(sent.values()) - (0 if exact else repeats):
             found.append(
                 f"{notifications} notifications, {emailed} marked emailed, "
                 f"{sum(sent.values())} emails written"

@@ -180,7 +180,7 @@ def test_every_acknowledged_capture_survives_a_postgres_restart_under_load(
 
     wait_until(settled, timeout=90, interval=1)
 
-    late = [(round(at - up, 2), reason) for at, reason in visitors.failed if at > up + 10]
+    late = [(round(at - up, 2), reason) for at, reason in visitors.failed if at > up + 20]
     assert not late, f"requests failed long after the restart: {late}"
     assert all(at >= down for at, _reason in visitors.failed), visitors.failed
     accepted = {email: 1 for _at, email in visitors.acked}
