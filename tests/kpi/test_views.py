@@ -46,6 +46,9 @@ def test_reps_do_not_read_the_shared_dashboard_but_their_own_row(client_as, buil
     theirs = client_as(other_rep).get(reverse("kpi:mine"), OCTOBER)
     assert theirs.context["row"] is None
     assert "Suzuki" not in theirs.content.decode()
+    # The top bar leads reps to their own page, not to the shared dashboard.
+    assert f'href="{reverse("kpi:mine")}"' in mine.content.decode()
+    assert f'href="{reverse("kpi:dashboard")}"' not in mine.content.decode()
 
 
 def test_managers_cannot_use_the_reps_page_and_marketers_cannot_set_targets(
