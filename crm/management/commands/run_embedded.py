@@ -30,7 +30,13 @@ def run_periodic_jobs(stop: threading.Event) -> None:
     }
     for sched in schedules.values():
         sched.app = current_app
-    last_run = dict.fromkeys(entries, datetime.now(tz=UTC))
+    # As celery beat does on a fresh start: jobs run every so often are due at
+    # once (the KPI rollups are there on the first look), daily ones at their hour.
+    started = datetime.now(tz=UTC)
+    last_run = {
+        name: started - entry["schedule"] if isinstance(entry["schedule"], timedelta) else started
+        for name, entry in entries.items()
+    }
     while not stop.wait(1.0):
         for name, entry in entries.items():
             due, _next = schedules[name].is_due(last_run[name])
