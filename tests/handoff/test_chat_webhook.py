@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
-import ipaddress
 import json
 import random
 import shutil
@@ -38,14 +37,11 @@ from handoff.chat_webhook import (
     slack_payload,
     validate_webhook_url,
 )
+from tests.fake_dns import resolve_from
 
 PUBLIC_IP = "93.184.215.14"
 HOOK_URL = "https://hooks.example.com/services/T000/B000/xyz"
 SECRET = b"baton-webhook-secret"
-
-AddrInfo = tuple[
-    socket.AddressFamily, socket.SocketKind, int, str, tuple[str, int] | tuple[str, int, int, int]
-]
 
 
 @pytest.fixture
@@ -56,22 +52,7 @@ def dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
         "localhost": ["127.0.0.1", "::1"],
     }
 
-    def getaddrinfo(host: str, port: int, *args: Any, **kwargs: Any) -> list[AddrInfo]:
-        try:
-            addresses = [str(ipaddress.ip_address(host))]
-        except ValueError:
-            if host not in answers:
-                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
-            addresses = answers[host]
-        infos: list[AddrInfo] = []
-        for address in addresses:
-            if ":" in address:
-                infos.append((socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port, 0, 0)))
-            else:
-                infos.append((socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port)))
-        return infos
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    resolve_from(monkeypatch, answers)
     return answers
 
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import smtplib
-import socket
 from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from functools import partial
@@ -34,6 +32,7 @@ from handoff.chat_webhook import Connection, WebhookTarget
 from handoff.models import ChatDelivery, Handoff, HandoffPolicy, Notification
 from tests import factories
 from tests.conftest import make_user
+from tests.fake_dns import resolve_from
 
 pytestmark = pytest.mark.django_db
 
@@ -52,21 +51,7 @@ def dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     """Host name -> addresses; literal IPs resolve to themselves, other names fail."""
     answers = {"hooks.example.com": [PUBLIC_IP], "hooks.internal.example.com": ["10.0.0.7"]}
 
-    def getaddrinfo(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
-        try:
-            addresses = [str(ipaddress.ip_address(host))]
-        except ValueError:
-            if host not in answers:
-                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
-            addresses = answers[host]
-        return [
-            (socket.AF_INET6, socket.SOCK_STREAM, 6, "", (a, port, 0, 0))
-            if ":" in a
-            else (socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
-            for a in addresses
-        ]
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    resolve_from(monkeypatch, answers)
     return answers
 
 

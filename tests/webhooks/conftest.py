@@ -6,8 +6,6 @@ is a FakeReceiver, as in the chat webhook's tests.
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from collections.abc import Iterator, Mapping
 from functools import partial
 from typing import Any
@@ -18,6 +16,7 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 
 from crm.models import OutboxEvent
+from tests.fake_dns import resolve_from
 from webhooks import events, sender, services, tasks
 from webhooks.models import Delivery, Endpoint, EventType
 
@@ -43,21 +42,7 @@ def dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
         "rebind.example.com": ["10.0.0.8"],
     }
 
-    def getaddrinfo(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
-        try:
-            addresses = [str(ipaddress.ip_address(host))]
-        except ValueError:
-            if host not in answers:
-                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
-            addresses = answers[host]
-        return [
-            (socket.AF_INET6, socket.SOCK_STREAM, 6, "", (a, port, 0, 0))
-            if ":" in a
-            else (socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
-            for a in addresses
-        ]
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    resolve_from(monkeypatch, answers)
     return answers
 
 
