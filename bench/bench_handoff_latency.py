@@ -233,21 +233,31 @@ def _run_phase(
 
 
 def _stack_env(publish_at_commit: bool) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": DATABASE_URL,
-        "CELERY_BROKER_URL": BROKER_URL,
-        "CELERY_QUEUE": QUEUE,
+    return served_env(
+        database_url=DATABASE_URL,
+        broker_url=BROKER_URL,
+        queue=QUEUE,
         # The rate limits live in the cache: shared by gunicorn's workers, and
         # raised so that the benchmark measures the capture, not the 429s.
-        "CACHE_URL": CACHE_URL,
-        "CAPTURE_PER_IP_PER_MINUTE": "1000000",
-        "CAPTURE_PER_KEY_PER_MINUTE": "1000000",
-        "OUTBOX_PUBLISH_AT_COMMIT": "true" if publish_at_commit else "false",
+        CACHE_URL=CACHE_URL,
+        CAPTURE_PER_IP_PER_MINUTE="1000000",
+        CAPTURE_PER_KEY_PER_MINUTE="1000000",
+        OUTBOX_PUBLISH_AT_COMMIT="true" if publish_at_commit else "false",
+    )
+
+
+def served_env(*, database_url: str, broker_url: str, queue: str, **extra: str) -> dict[str, str]:
+    """The environment of a benchmark's gunicorn, worker and beat: production
+    settings on plain http at 127.0.0.1 (what `make up` sets), its own database,
+    broker and queue, and `extra` on top."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": broker_url,
+        "CELERY_QUEUE": queue,
         # Connections outlive the run, so that the CPU their PostgreSQL
         # backends use is all counted (one reconnect a minute changes nothing else).
         "CONN_MAX_AGE": "600",
-        # As production runs, but on plain http at 127.0.0.1 (what `make up` sets).
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
@@ -257,6 +267,7 @@ def _stack_env(publish_at_commit: bool) -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         # No collected static files: nothing here serves them.
         "PYTHONWARNINGS": "ignore:No directory at",
+        **extra,
     }
     env.pop("REDIS_URL", None)
     return env
