@@ -183,6 +183,12 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes the database connections around every task
+# unless told to reuse them: a new PostgreSQL backend (a fork and a login) for
+# every task, forty a second at 100 activities a second. Keep them; Django's
+# own rules (CONN_MAX_AGE, health checks, a broken connection) close them
+# around each task instead (config/celery.py), as around each request.
+CELERY_DB_REUSE_MAX = 1_000_000_000
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing gives up quickly when the broker is down: the outbox keeps the event
 # and the sweep republishes it, so a web request never hangs on Redis.
