@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core import signing
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm import ratelimit
+from crm.durability import commit_without_waiting_for_the_disk
 from nurture import tokens, tracking, visits
 from nurture.models import Delivery, PageView
 
@@ -125,9 +126,7 @@ def _insert_without_waiting_for_the_disk(view: PageView) -> None:
     lose the last page views (analytics, never a promise to anyone), and the
     endpoint is not held to the disk's few hundred fsyncs a second."""
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit = off")
+        commit_without_waiting_for_the_disk()
         view.save(force_insert=True)
 
 

@@ -12,11 +12,12 @@ from datetime import date, datetime, time, tzinfo
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from crm import normalize, outbox
+from crm.durability import commit_without_waiting_for_the_disk
 from crm.imports.reading import Table
 from crm.imports.rows import Candidate, Rejection, check_row, name_missing
 from crm.imports.sql import insert_rows
@@ -160,12 +161,10 @@ def _apply_chunk(
     the file says something new. 3. One timeline entry per row, idempotent by
     an external id derived from the row. 4. One outbox event for scoring."""
     now = timezone.now()
-    if connection.vendor == "postgresql":
-        # Each chunk's commit need not wait for its WAL flush: the job is marked
-        # done by a synchronous commit after the last chunk, which flushes all
-        # of them, and a job cut short is run again (re-applying is a no-op).
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")
+    # Each chunk's commit need not wait for its WAL flush: the job is marked
+    # done by a synchronous commit after the last chunk, which flushes all of
+    # them, and a job cut short is run again (re-applying is a no-op).
+    commit_without_waiting_for_the_disk()
     _add_companies(chunk, companies)
     new_leads, changed = [], []
     for candidate in chunk:
