@@ -231,13 +231,16 @@ CELERY_BEAT_SCHEDULE = {
 # Which task consumes each outbox topic (the relay publishes by name, so crm does
 # not import the apps that react to its events).
 BATON_OUTBOX_ROUTES = {
-    "activity.recorded": "handoff.tasks.process_activity_event",
+    "activity.recorded": "handoff.tasks.drain_activity_events",
     "activities.recorded": "handoff.tasks.process_activity_batch_event",
     "scoring.rescore_requested": "handoff.tasks.rescore_everyone_event",
     "notifications.email": "handoff.tasks.email_notifications_event",
     "notifications.chat": "handoff.tasks.deliver_chat_event",
     "webhooks.delivery": "webhooks.tasks.deliver_webhook_event",
 }
+# Topics whose events are taken in batches by one task that drains them all
+# (crm.outbox.request_drain) rather than one task per event.
+BATON_OUTBOX_DRAINED = frozenset({"activity.recorded"})
 # Publish each outbox event as soon as its transaction commits (the fast path);
 # false leaves it to the periodic sweep alone (the handoff latency benchmark's
 # naive comparison).

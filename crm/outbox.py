@@ -6,22 +6,34 @@ publishes again whatever is still unprocessed, for instance because Redis was
 down when the event was written. With BATON_OUTBOX_PUBLISH_AT_COMMIT off (the
 naive sweep-only outbox the handoff latency benchmark compares against) the
 sweep alone publishes, without waiting for a fast path that never runs.
+
+Topics in BATON_OUTBOX_DRAINED (one event per activity, a hundred a second)
+are not published event by event. After commit, `request_drain` asks for one
+task that drains every waiting event of the topic in batches, unless one was
+asked for and has not begun: a flag beside the queue in Redis (SET NX) tells.
+Under load one task then takes many events, and a request pays one Redis
+round trip instead of a Celery publish and a second transaction.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
+from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
+import redis
 from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import DurationField, F, Q, Value
 from django.db.models.functions import Now
 from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import RedisError
 
+from crm.durability import commit_without_waiting_for_the_disk
 from crm.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -31,13 +43,17 @@ FAST_PATH_GRACE = timedelta(seconds=5)
 
 
 def emit(topic: str, payload: dict[str, Any]) -> OutboxEvent:
-    """Write an event in the current transaction and publish it after commit."""
+    """Write an event in the current transaction and publish it after commit
+    (or, for a drained topic, ask for a drain)."""
     event = OutboxEvent.objects.create(topic=topic, payload=payload)
     if not settings.BATON_OUTBOX_PUBLISH_AT_COMMIT:
         return event
     # robust: a failing publish (or, with in-process tasks, a failing consumer)
     # must not turn a committed request into an error; the sweep retries.
-    transaction.on_commit(lambda: publish(event.pk, topic), robust=True)
+    if topic in settings.BATON_OUTBOX_DRAINED:
+        transaction.on_commit(lambda: request_drain(topic), robust=True)
+    else:
+        transaction.on_commit(lambda: publish(event.pk, topic), robust=True)
     return event
 
 
@@ -47,6 +63,8 @@ def publish(event_id: int, topic: str) -> bool:
     Returns False, and leaves the event for the sweep, when the broker cannot
     be reached.
     """
+    if topic in settings.BATON_OUTBOX_DRAINED:
+        return request_drain(topic)
     task = current_app.tasks[settings.BATON_OUTBOX_ROUTES[topic]]
     try:
         task.delay(event_id)
@@ -62,9 +80,7 @@ def _mark_published(event_id: int) -> None:
     spares the sweep a resend, so losing it in a crash costs a duplicate
     delivery, which consumers ignore. One fsync less per event."""
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit = off")
+        commit_without_waiting_for_the_disk()
         OutboxEvent.objects.filter(pk=event_id).update(
             published_at=Now(), attempts=F("attempts") + 1
         )
@@ -74,13 +90,15 @@ def relay_pending(*, limit: int = 1000) -> int:
     """Publish unprocessed events that were never published or look lost.
 
     Compared on the database clock, so a worker whose clock drifts neither
-    floods the queue nor waits forever. Returns how many were published.
+    floods the queue nor waits forever. Returns how many were published (for
+    a drained topic: how many events the drain it asked for will take).
     """
     republish_after = Value(settings.BATON_OUTBOX_REPUBLISH_AFTER, output_field=DurationField())
     fast_path_grace = FAST_PATH_GRACE if settings.BATON_OUTBOX_PUBLISH_AT_COMMIT else timedelta(0)
     grace = Value(fast_path_grace, output_field=DurationField())
+    waiting = OutboxEvent.objects.filter(processed_at__isnull=True, created_at__lt=Now() - grace)
     pending = (
-        OutboxEvent.objects.filter(processed_at__isnull=True, created_at__lt=Now() - grace)
+        waiting.exclude(topic__in=settings.BATON_OUTBOX_DRAINED)
         .filter(Q(published_at__isnull=True) | Q(published_at__lt=Now() - republish_after))
         .order_by("created_at")
         .values_list("pk", "topic")[:limit]
@@ -88,9 +106,87 @@ def relay_pending(*, limit: int = 1000) -> int:
     published = 0
     for event_id, topic in pending:
         if not publish(event_id, topic):
-            break  # the broker is down: no point trying the rest now
+            return published  # the broker is down: no point trying the rest now
         published += 1
+    # A drained topic needs one drain, which takes every waiting event.
+    drained = waiting.filter(topic__in=settings.BATON_OUTBOX_DRAINED)
+    counts = Counter(drained.values_list("topic", flat=True)[:limit])
+    for topic, count in sorted(counts.items()):
+        if request_drain(topic):
+            published += count
     return published
+
+
+def request_drain(topic: str) -> bool:
+    """Ask for a task that drains `topic`, unless one was asked for and has not
+    begun yet (then it will take this event too). Returns False, and leaves
+    the events for the sweep, when the broker cannot be reached.
+
+    The flag lives in the broker's Redis beside the queue it speaks for: lose
+    one and the other is lost with it. It expires after
+    BATON_OUTBOX_REPUBLISH_AFTER, so a drain task lost on its own (a worker
+    killed holding it) is asked for again by the sweep.
+    """
+    flag = _drain_flag(topic)
+    try:
+        if flag is not None:
+            client, key = flag
+            ttl = max(1, int(settings.BATON_OUTBOX_REPUBLISH_AFTER.total_seconds()))
+            if not client.set(key, 1, nx=True, ex=ttl):
+                return True  # a drain is on its way
+        current_app.tasks[settings.BATON_OUTBOX_ROUTES[topic]].delay()
+    except (BrokerError, RedisError, ConnectionError, OSError) as exc:
+        logger.warning("outbox: no drain of %s asked for (%s); the sweep will retry", topic, exc)
+        drain_started(topic)  # whoever comes next asks again
+        return False
+    return True
+
+
+def drain_started(topic: str) -> None:
+    """Lower the drain flag as a drain begins: an event committed from now on
+    asks for another drain, since this one may already have looked."""
+    flag = _drain_flag(topic)
+    if flag is None:
+        return
+    client, key = flag
+    # Unreachable: the flag expires on its own, and the sweep covers the gap.
+    with suppress(RedisError, ConnectionError, OSError):
+        client.delete(key)
+
+
+def _drain_flag(topic: str) -> tuple[redis.Redis, str] | None:
+    """The Redis client and key of the topic's drain flag, or None when the
+    broker is not Redis (in-process tasks: every request runs its drain)."""
+    url = current_app.conf.broker_url or ""
+    if current_app.conf.task_always_eager or not url.startswith(("redis://", "rediss://")):
+        return None
+    client = _flag_clients.get(url)
+    if client is None:
+        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        _flag_clients[url] = client
+    return client, f"baton:outbox:drain:{current_app.conf.task_default_queue}:{topic}"
+
+
+_flag_clients: dict[str, redis.Redis] = {}
+
+
+def claim_pending(topic: str, *, limit: int) -> list[dict[str, Any]]:
+    """Mark up to `limit` waiting events of `topic` processed and return their
+    payloads, oldest first, in the caller's transaction. Events another
+    transaction holds are skipped (SKIP LOCKED): two drains share the work."""
+    if connection.vendor == "postgresql":
+        now, skip_locked = "STATEMENT_TIMESTAMP()", "FOR UPDATE SKIP LOCKED"
+    else:  # SQLite has one writer at a time and no row locks
+        now, skip_locked = "CURRENT_TIMESTAMP", ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE crm_outboxevent SET processed_at = {now} WHERE id IN ("  # nosec B608  # constants only
+            "SELECT id FROM crm_outboxevent WHERE processed_at IS NULL AND topic = %s "
+            f"ORDER BY created_at, id LIMIT %s {skip_locked}) RETURNING payload",
+            [topic, limit],
+        )
+        rows = cursor.fetchall()
+    return [json.loads(p) if isinstance(p, str) else p for (p,) in rows]
 
 
 def purge_processed(*, older_than: timedelta = timedelta(days=7)) -> int:

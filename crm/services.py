@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models.fields.json import KT
 from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -129,7 +131,7 @@ def _update_known_fields(lead: Lead, *, data: CaptureData, company: Company | No
         if value and value != getattr(lead, name):
             setattr(lead, name, value)
             changed.append(name)
-    if company and company != lead.company:
+    if company and company.pk != lead.company_id:
         lead.company = company
         changed.append("company")
     if changed:
@@ -176,43 +178,113 @@ def record_activity(
     return activity, True
 
 
-def score_activity(
-    activity_id: int, *, rules: list[scoring.Rule] | None = None, lock_lead: bool = False
-) -> Activity | None:
-    """Record one activity's points and recompute its lead's scores.
+@dataclass
+class Scored:
+    """A lead whose activities were just scored: locked, read with its company
+    and (updated) scores, and the explanation of those scores."""
 
-    Runs inside the caller's transaction. The conditional update on
-    `scored_at` is the ledger: the second call for the same activity changes
-    nothing and returns None. The scores are recomputed from all the lead's
-    activities, not incremented, so they are the same in any order of arrival.
+    lead: Lead
+    explanation: scoring.Explanation
 
-    The returned activity carries its lead (`activity.lead`, with company and
-    current scores loaded), locked for update when `lock_lead` is set, so the
-    caller can decide on a handoff without reading the lead again.
+
+def score_activities(
+    activity_ids: Sequence[int],
+    *,
+    rules: list[scoring.Rule] | None = None,
+    now: datetime | None = None,
+) -> dict[int, Scored]:
+    """Record these activities' points and recompute their leads' scores.
+
+    Set-based: five statements however many activities and leads (lock,
+    rules, activities, points, scores; a test holds the count), so a worker
+    that has fallen behind catches up by taking larger batches rather than
+    paying per activity. Runs inside the caller's transaction:
+
+    1. Lock the leads with an unscored activity among these, in id order, so
+       concurrent scorers of one lead go one after the other and never wait
+       on each other in a circle.
+    2. Read every activity of those leads (the scores are recomputed from all
+       of them, not incremented, so they are the same in any order of arrival).
+    3. Mark the new ones scored with their points: the conditional update on
+       `scored_at` is the ledger, so an activity is scored once however often
+       it is delivered.
+    4. Write the scores that changed.
+
+    Returns the leads scored here, by id.
     """
-    activity = (
-        Activity.objects.filter(pk=activity_id)
-        .only("pk", "kind", "lead_id", "occurred_at", "campaign_id", "details")
-        .first()
-    )
-    if activity is None:
-        return None
+    unscored = Activity.objects.filter(pk__in=activity_ids, scored_at__isnull=True)
+    leads = {
+        lead.pk: lead
+        # NO KEY UPDATE: scorers exclude each other, yet a capture adding an
+        # activity to the lead meanwhile (its foreign key check) need not wait.
+        for lead in Lead.objects.select_related("company", "score")
+        .select_for_update(of=("self",), no_key=True)
+        .filter(pk__in=unscored.values("lead_id"))
+        .order_by("pk")
+    }
+    if not leads:
+        return {}
     rules = ScoringRule.objects.active().snapshot() if rules is None else rules
-    points = scoring.points_for(activity.scoring_facts(), rules)
-    won = Activity.objects.filter(pk=activity_id, scored_at__isnull=True).update(
-        scored_at=timezone.now(), points=points
+    facts: dict[int, list[scoring.ActivityFacts]] = {pk: [] for pk in leads}
+    wanted, new = set(activity_ids), []
+    for lead_id, activity, scored_at in _activity_facts(Activity.objects.filter(lead_id__in=leads)):
+        facts[lead_id].append(activity)
+        if scored_at is None and activity.id in wanted:
+            new.append(activity)
+    by_points: dict[int, list[int]] = {}
+    for activity in new:
+        by_points.setdefault(scoring.points_for(activity, rules), []).append(activity.id)
+    if by_points:
+        points = Case(*(When(pk__in=ids, then=Value(p)) for p, ids in by_points.items()))
+        Activity.objects.filter(pk__in=[a.id for a in new], scored_at__isnull=True).update(
+            scored_at=timezone.now(), points=points
+        )
+    now = now or timezone.now()
+    scored = {
+        pk: Scored(lead, scoring.explain(lead.scoring_facts(), facts[pk], rules, now=now))
+        for pk, lead in leads.items()
+    }
+    _write_scores([(s.lead, s.explanation) for s in scored.values()])
+    return scored
+
+
+def _activity_facts(
+    activities: QuerySet[Activity],
+) -> Iterator[tuple[int, scoring.ActivityFacts, datetime | None]]:
+    """(lead id, scoring facts, scored_at) of each activity, reading only what
+    scoring needs: the url from `details`, not the whole document."""
+    rows = activities.order_by().values_list(
+        "lead_id", "pk", "kind", "occurred_at", "campaign_id", KT("details__url"), "scored_at"
     )
-    if not won:
-        return None
-    leads = Lead.objects.select_related("company", "score")
-    if lock_lead:
-        leads = leads.select_for_update(of=("self",))
-    lead = leads.filter(pk=activity.lead_id).first()
-    if lead is not None:
-        rescore(lead, rules=rules)
-        activity.lead = lead
-    activity.points = points
-    return activity
+    for lead_id, pk, kind, occurred_at, campaign_id, url, scored_at in rows:
+        yield (
+            lead_id,
+            scoring.ActivityFacts(pk, kind, occurred_at, campaign_id, url or ""),
+            scored_at,
+        )
+
+
+def _write_scores(results: list[tuple[Lead, scoring.Explanation]]) -> None:
+    """Store the scores that changed (one UPDATE for all of them, an INSERT for
+    a lead missing its score row) and bring the leads in memory up to date."""
+    changed, missing = [], []
+    for lead, explanation in results:
+        fit, engagement = explanation.fit_score, explanation.engagement_score
+        if (fit, engagement) == (lead.fit_score, lead.engagement_score):
+            continue
+        if hasattr(lead, "score"):
+            lead.score.fit, lead.score.engagement = fit, engagement
+            lead.score.scored_at = Now()  # the database clock, as the full rescore compares
+            changed.append(lead.score)
+        else:
+            lead.score = LeadScore(lead_id=lead.pk, fit=fit, engagement=engagement)
+            missing.append(lead.score)
+    if changed:
+        LeadScore.objects.bulk_update(changed, ["fit", "engagement", "scored_at"])
+        for score in changed:
+            score.scored_at = timezone.now()  # near enough: the row has the database's
+    if missing:
+        LeadScore.objects.bulk_create(missing, ignore_conflicts=True)
 
 
 def explain_lead(
@@ -220,10 +292,7 @@ def explain_lead(
 ) -> scoring.Explanation:
     """Where every point of the lead's scores comes from, as of `now`."""
     rules = ScoringRule.objects.active().snapshot() if rules is None else rules
-    activities = lead.activities.only(
-        "pk", "lead_id", "kind", "occurred_at", "campaign_id", "details"
-    )
-    facts = [activity.scoring_facts() for activity in activities]
+    facts = [facts for _lead, facts, _at in _activity_facts(lead.activities.all())]
     return scoring.explain(lead.scoring_facts(), facts, rules, now=now or timezone.now())
 
 
@@ -244,16 +313,7 @@ def rescore(
     """rescore_lead for a lead already read with its company and score; the
     lead's in-memory scores are brought up to date too."""
     explanation = explain_lead(lead, rules=rules, now=now)
-    fit, engagement = explanation.fit_score, explanation.engagement_score
-    if (fit, engagement) != (lead.fit_score, lead.engagement_score):
-        written = LeadScore.objects.filter(lead_id=lead.pk).update(
-            fit=fit, engagement=engagement, scored_at=Now()
-        )
-        if not written:
-            LeadScore.objects.create(lead_id=lead.pk, fit=fit, engagement=engagement)
-        score = lead.score if hasattr(lead, "score") else LeadScore(lead_id=lead.pk)
-        score.fit, score.engagement = fit, engagement
-        lead.score = score
+    _write_scores([(lead, explanation)])
     return explanation
 
 

@@ -14,14 +14,16 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
+from crm import scoring
 from crm import services as crm
 from crm.models import Activity, Answer, Campaign, Company, Industry, Lead, Prefecture, SizeBand
 
 LATEST_ACTIVITIES = 10
 
 
-def build(lead: Lead) -> dict[str, Any]:
-    """The lead as marketing knows it at this moment."""
+def build(lead: Lead, *, explanation: scoring.Explanation | None = None) -> dict[str, Any]:
+    """The lead as marketing knows it at this moment. `explanation`: its scores
+    as just computed, if the caller has them."""
     from handoff.models import Handoff
 
     campaign = lead.source_campaign
@@ -33,7 +35,7 @@ def build(lead: Lead) -> dict[str, Any]:
         .order_by("-created_at", "-pk")[:5]
     )
     return {
-        "scores": crm.explain_lead(lead).summary(),
+        "scores": (explanation or crm.explain_lead(lead)).summary(),
         "activities": [_activity(a) for a in activities[:LATEST_ACTIVITIES]],
         "answers": [_answer(a) for a in lead.answers.order_by("question", "-recorded_at")],
         "campaign": _campaign(campaign) if campaign else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from django.contrib.auth.models import User
@@ -10,7 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from audit import trail
-from crm import outbox, rescore
+from crm import outbox, rescore, scoring
 from crm import services as crm
 from crm.models import Lead
 from handoff import context as context_package
@@ -24,65 +25,85 @@ HANDOFF_FROM_STAGES = frozenset({Lead.Stage.SUBSCRIBER, Lead.Stage.LEAD, Lead.St
 
 @transaction.atomic
 def process_activity_event(event_id: int) -> Handoff | None:
-    """Score the activity an outbox event announces and hand off on crossing.
+    """Score the activity one outbox event announces and hand off on crossing.
 
-    1. Claim the event (a duplicate delivery waits on the row lock, then sees
-       it processed and stops).
-    2. Give the activity its points (once, by crm's ledger), with its lead
-       locked, so two activities of one lead are scored one after the other.
-    3. Hand the lead off if it now qualifies.
-    Returns the new handoff, if one was created.
-
-    It runs for every activity, so it reads each row once: eight statements
-    for an activity that does not cross (a test holds that count).
+    The event is claimed in this transaction (a duplicate delivery waits on the
+    row lock, then sees it processed and stops). Returns the new handoff, if
+    one was created. Events of this topic are normally drained in batches
+    (drain_activity_events); this is the one-event form.
     """
     payload = outbox.claim(event_id)
     if payload is None:
         return None
-    activity = crm.score_activity(payload["activity_id"], lock_lead=True)
-    if activity is None:
-        return None
-    return hand_off_if_qualified(activity.lead)
+    handoffs = score_and_hand_off([payload["activity_id"]])
+    return handoffs[0] if handoffs else None
 
 
 @transaction.atomic
 def process_activity_batch_event(event_id: int) -> list[Handoff]:
-    """The batch form of process_activity_event (one event per imported chunk):
-    score each activity once, then hand off every lead that now qualifies.
-
-    The leads are locked first, in id order, as process_activity_event locks
-    its lead before its scores: concurrent events never wait on each other in
-    a circle."""
-    from crm.models import Activity, ScoringRule
-
+    """The batch form of process_activity_event (one event per imported chunk,
+    API batch or page-visit flush): score its activities, then hand off every
+    lead that now qualifies."""
     payload = outbox.claim(event_id)
     if payload is None:
         return []
-    activity_ids = payload["activity_ids"]
-    lead_ids = Activity.objects.filter(pk__in=activity_ids).values_list("lead_id", flat=True)
-    locked = Lead.objects.select_for_update().filter(pk__in=set(lead_ids)).order_by("pk")
-    list(locked.values_list("pk", flat=True))
-    rules = ScoringRule.objects.active().snapshot()
-    scored: dict[int, Lead] = {}
-    for activity_id in activity_ids:
-        activity = crm.score_activity(activity_id, rules=rules)
-        if activity is not None and activity.points:
-            scored[activity.lead_id] = activity.lead
+    return score_and_hand_off(payload["activity_ids"])
+
+
+def drain_activity_events(*, batch: int = 100, budget_seconds: float = 5.0) -> int:
+    """Score whatever activity events are waiting, a batch per transaction,
+    until none is left. Returns how many events were processed.
+
+    Each batch is claimed with SKIP LOCKED, so two drains at once share the
+    work instead of queueing on each other. A drain that runs past its budget
+    stops after the batch in hand and asks for another, so that one task never
+    holds a worker for long.
+    """
+    outbox.drain_started(crm.ACTIVITY_RECORDED)
+    deadline = time.monotonic() + budget_seconds
+    done = 0
+    while True:
+        with transaction.atomic():
+            payloads = outbox.claim_pending(crm.ACTIVITY_RECORDED, limit=batch)
+            if payloads:
+                score_and_hand_off([p["activity_id"] for p in payloads])
+        done += len(payloads)
+        if len(payloads) < batch:
+            return done
+        if time.monotonic() > deadline:
+            outbox.request_drain(crm.ACTIVITY_RECORDED)
+            return done
+
+
+def score_and_hand_off(activity_ids: list[int]) -> list[Handoff]:
+    """Score the activities (each once, by crm's ledger), then hand off every
+    lead that now qualifies, in lead id order. Call in a transaction: the
+    leads stay locked until it ends."""
+    scored = crm.score_activities(activity_ids)
+    if not scored:
+        return []
     policy = HandoffPolicy.current()
     return [
-        h
-        for _pk, lead in sorted(scored.items())
-        if (h := hand_off_if_qualified(lead, policy=policy))
+        handoff
+        for _pk, s in sorted(scored.items())
+        if (handoff := hand_off_if_qualified(s.lead, policy=policy, explanation=s.explanation))
     ]
 
 
-def hand_off_if_qualified(lead: Lead, *, policy: HandoffPolicy | None = None) -> Handoff | None:
+def hand_off_if_qualified(
+    lead: Lead,
+    *,
+    policy: HandoffPolicy | None = None,
+    explanation: scoring.Explanation | None = None,
+) -> Handoff | None:
     """Create the lead's handoff when its scores qualify, start its first-touch
     SLA and route it (open queue or round-robin).
 
     Not while the lead cools down after a rejection. Call with the lead row
     locked (select_for_update) in a transaction; the one-live-handoff
-    constraint backs this up if a caller forgets.
+    constraint backs this up if a caller forgets. `explanation` is the lead's
+    scores as the caller just computed them, kept with the handoff (read again
+    when not given).
     """
     if lead.stage not in HANDOFF_FROM_STAGES:
         return None
@@ -98,7 +119,7 @@ def hand_off_if_qualified(lead: Lead, *, policy: HandoffPolicy | None = None) ->
                 fit_at_handoff=lead.fit_score,
                 engagement_at_handoff=lead.engagement_score,
                 score_at_handoff=lead.fit_score + lead.engagement_score,
-                context=context_package.build(lead),
+                context=context_package.build(lead, explanation=explanation),
             )
     except IntegrityError:
         return None  # a live handoff exists already

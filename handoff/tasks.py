@@ -7,12 +7,25 @@ from handoff import notify, services, sla
 
 @shared_task
 def process_activity_event(event_id: int) -> None:
-    """Score one recorded activity and hand off its lead on crossing.
+    """Score one recorded activity and hand off its lead on crossing (the
+    per-event form; drain_activity_events takes the topic's events now).
 
     Safe to run twice: the outbox event is claimed with a conditional update in
     the same transaction as the scoring, so a duplicate delivery does nothing.
     """
     services.process_activity_event(event_id)
+
+
+@shared_task
+def drain_activity_events() -> int:
+    """Score every waiting activity event, in batches (what each recorded
+    activity asks for, unless a drain is already on its way).
+
+    Safe to run twice, even at once: each batch is claimed with SKIP LOCKED in
+    the transaction that scores it, so two drains share the events and none
+    is scored twice.
+    """
+    return services.drain_activity_events()
 
 
 @shared_task

@@ -6,9 +6,10 @@
   publishes what was written meanwhile: each event applied once, the leads
   that crossed during the outage handed off once.
 - Redis killed (SIGKILL, no AOF, as on these machines) and restarted with work
-  queued behind a busy worker: the queue is gone with it, the worker
-  reconnects, and the sweep publishes every event that was published but
-  never processed again: nothing lost, nothing applied twice.
+  queued behind a busy worker (twenty events waiting for one drain): the
+  queue and the drain's flag are gone with it, the worker reconnects, and the
+  sweep asks for a drain of every event never processed: nothing lost,
+  nothing applied twice.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def test_captures_arriving_while_redis_is_stopped_are_accepted_and_applied_once(
         assert capture(client, open_queue, email) == 200
     assert capture(client, open_queue, "new-in-outage@example.jp") == 200
     assert time.monotonic() - started < 7, "a capture waits on Redis"  # 0.03 s each here
-    assert OutboxEvent.objects.filter(published_at__isnull=True).count() == 7
+    assert OutboxEvent.objects.filter(processed_at__isnull=True).count() == 7  # for the sweep
 
     broker.start()
     relay_until_done()
@@ -72,15 +73,19 @@ def test_redis_killed_and_restarted_with_work_queued_loses_nothing(
         for email in emails:
             assert capture(client, open_queue, email) == 200
             assert capture(client, open_queue, email) == 200
-        wait_until(lambda: queue.llen(TEST_QUEUE) >= 20)
+        # Twenty events behind the stuck drain wait for one drain, queued once
+        # (its flag beside it in Redis).
+        wait_until(lambda: queue.llen(TEST_QUEUE) == 1)
+        assert queue.keys("baton:outbox:drain:*")
 
         pid = int(queue.info("server")["process_id"])
         os.kill(pid, signal.SIGKILL)
         wait_until(lambda: not broker.is_up())
         broker.start()
-        # The 20 queued messages died with Redis (the worker may put back the
-        # one it holds when it reconnects).
+        # The queued drain died with Redis, and its flag with it (the worker
+        # may put back the one it holds when it reconnects).
         assert queue.llen(TEST_QUEUE) <= 1
+        assert not queue.keys("baton:outbox:drain:*")
 
     relay_until_done()
     assert worker.proc is not None and worker.proc.poll() is None  # it reconnected

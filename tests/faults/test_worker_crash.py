@@ -1,15 +1,17 @@
 """A Celery worker dies in the middle of scoring a capture.
 
-- A pool child killed with SIGKILL mid-task: its transaction (event claimed,
-  activity marked scored, not committed) dies with its connection, the main
-  process redelivers the message at once (`acks_late` with
-  `task_reject_on_worker_lost`), and a new child applies it: one score, one
-  handoff, one notification and one email per rep.
+- A pool child killed with SIGKILL mid-drain: its transaction (events claimed,
+  activities marked scored, not committed) dies with its connection once
+  PostgreSQL notices, the main process hands the message to a new child at
+  once (`acks_late` with `task_reject_on_worker_lost`), which skips the rows
+  the dead transaction still holds (SKIP LOCKED), and the outbox sweep asks
+  for a drain of them once they are free: one score, one handoff, one
+  notification and one email per rep.
 - The whole worker killed (main process and children) and another started:
   the message it held unacknowledged would come back only after Redis'
-  visibility timeout (15 minutes), so the outbox sweep publishes the stale
-  event again; the captures accepted while no worker ran wait in the queue.
-  Everything is applied once.
+  visibility timeout (15 minutes), so the outbox sweep asks for a drain of
+  the stale events; the captures accepted while no worker ran wait for the
+  drain queued meanwhile. Everything is applied once.
 
 Each scenario stops the worker mid-task by holding the lead's score row
 locked from another session, then kills it while it waits.
@@ -54,9 +56,9 @@ def test_pool_child_killed_mid_task_is_redelivered_and_applied_once(
         [pid] = wait_until(worker.running_task_pids)
         os.kill(pid, signal.SIGKILL)
         wait_until(lambda: pid not in worker.children())
-        # Redelivered at once, to a new child, while we still hold the lock
-        # (it waits behind the dead child's uncommitted claim, or our lock).
-        wait_until(lambda: [p for p in worker.running_task_pids() if p != pid], timeout=30)
+        # A new child takes its place (and the message, which finds the
+        # dead child's events still locked and leaves them to the sweep).
+        wait_until(lambda: len(worker.children()) == 2, timeout=30)
 
     relay_until_done()
     assert worker.proc is not None and worker.proc.poll() is None

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from crm.models import Activity, Lead
 from handoff import services
@@ -88,6 +88,28 @@ def test_same_event_delivered_twenty_times_at_once_is_applied_once():
     run_at_once([lambda: services.process_activity_event(event.pk) for _ in range(20)])
     lead.refresh_from_db()
     assert lead.engagement_score == 15
+
+
+def test_drains_running_at_once_share_the_events_and_score_each_once():
+    """Four drains on 200 waiting events of 40 leads (five webinars each, two
+    of them cross): SKIP LOCKED gives each batch to one drain, the lead locks
+    keep one lead's batches apart, and nothing is scored twice or left."""
+    make_user("rep", "sales")
+    HandoffPolicy.objects.filter(pk=1).update(engagement_threshold=100)  # four webinars
+    leads = [factories.lead() for _ in range(40)]
+    # In one transaction that asks for no drain: these four are the only ones.
+    with transaction.atomic():
+        for _ in range(5):
+            for lead in leads:
+                factories.activity_event(lead, Activity.Kind.WEBINAR)
+        transaction.get_connection().run_on_commit.clear()
+    done = run_at_once([lambda: services.drain_activity_events(batch=7) for _ in range(4)])
+    assert sum(done) == 200
+    assert not Activity.objects.filter(scored_at__isnull=True).exists()
+    for lead in Lead.objects.filter(pk__in=[lead.pk for lead in leads]):
+        assert lead.engagement_score == 125
+        assert lead.stage == Lead.Stage.MQL
+    assert Handoff.objects.count() == 40
 
 
 def test_same_capture_twice_at_once_makes_one_lead(campaign):

@@ -33,10 +33,10 @@ def test_activity_is_scored_by_its_rule(rep):
 
 
 def test_scoring_an_activity_reads_each_row_once(rep):
-    """The worker scores every activity: claim the event, read the activity and
-    the rules, record the points, lock the lead (with company and scores), read
-    its activities, write the scores, read the policy. However many activities
-    the lead has."""
+    """The worker scores every activity: claim the event, lock the lead (with
+    company and scores), read the rules and the lead's activities, record the
+    points, write the scores, read the policy. However many activities the
+    lead has."""
     lead = factories.lead()
     for _ in range(5):
         _activity, event = factories.activity_event(lead, Activity.Kind.PAGE_VIEW)
@@ -45,7 +45,39 @@ def test_scoring_an_activity_reads_each_row_once(rep):
     with CaptureQueriesContext(connection) as queries:
         services.process_activity_event(event.pk)
     statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
-    assert len(statements) == 8, "\n".join(statements)
+    assert len(statements) == 7, "\n".join(statements)
+
+
+def test_a_drain_scores_a_batch_in_as_many_statements_as_one_activity(rep):
+    """Forty waiting events of twenty leads: the same seven statements for the
+    batch as for one activity (claim, lock, rules, activities, points, scores,
+    policy), and a last look that finds nothing left."""
+    leads = [factories.lead() for _ in range(20)]
+    for lead in leads:
+        factories.activity_event(lead, Activity.Kind.PAGE_VIEW)
+        factories.activity_event(lead, Activity.Kind.DOWNLOAD)
+    with CaptureQueriesContext(connection) as queries:
+        assert services.drain_activity_events(batch=100) == 40
+    statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) == 7, "\n".join(statements)
+    points = {kind: ScoringRule.objects.get(kind=kind).points for kind in ("page_view", "download")}
+    for lead in Lead.objects.filter(pk__in=[lead.pk for lead in leads]):
+        assert lead.engagement_score == points["page_view"] + points["download"]
+    assert not Activity.objects.filter(scored_at__isnull=True).exists()
+    assert not OutboxEvent.objects.filter(processed_at__isnull=True).exists()
+    assert services.drain_activity_events() == 0
+
+
+def test_a_drain_takes_batches_until_none_is_left_and_hands_off(rep):
+    leads = [factories.lead() for _ in range(5)]
+    for lead in leads:
+        for _ in range(3):  # 3 x 20 points against a threshold of 50
+            factories.activity_event(lead)
+    assert services.drain_activity_events(batch=4) == 15
+    assert Handoff.objects.filter(lead__in=leads).count() == 5
+    assert set(
+        Lead.objects.filter(pk__in=[x.pk for x in leads]).values_list("stage", flat=True)
+    ) == {Lead.Stage.MQL}
 
 
 def test_same_event_delivered_twice_is_scored_once(rep):
