@@ -210,14 +210,15 @@ def score_activities(
        it is delivered.
     4. Write the scores that changed.
 
-    Returns the leads scored here, by id.
+    Returns the leads scored here, by id (with the campaign that brought each
+    in, which a handoff's context package names).
     """
     unscored = Activity.objects.filter(pk__in=activity_ids, scored_at__isnull=True)
     leads = {
         lead.pk: lead
         # NO KEY UPDATE: scorers exclude each other, yet a capture adding an
         # activity to the lead meanwhile (its foreign key check) need not wait.
-        for lead in Lead.objects.select_related("company", "score")
+        for lead in Lead.objects.select_related("company", "score", "source_campaign")
         .select_for_update(of=("self",), no_key=True)
         .filter(pk__in=unscored.values("lead_id"))
         .order_by("pk")
@@ -279,10 +280,15 @@ def _write_scores(results: list[tuple[Lead, scoring.Explanation]]) -> None:
         else:
             lead.score = LeadScore(lead_id=lead.pk, fit=fit, engagement=engagement)
             missing.append(lead.score)
-    if changed:
+    if len(changed) == 1:  # the common case, and a much cheaper statement to build
+        (score,) = changed
+        LeadScore.objects.filter(lead_id=score.lead_id).update(
+            fit=score.fit, engagement=score.engagement, scored_at=Now()
+        )
+    elif changed:
         LeadScore.objects.bulk_update(changed, ["fit", "engagement", "scored_at"])
-        for score in changed:
-            score.scored_at = timezone.now()  # near enough: the row has the database's
+    for score in changed:
+        score.scored_at = timezone.now()  # near enough: the row has the database's
     if missing:
         LeadScore.objects.bulk_create(missing, ignore_conflicts=True)
 

@@ -25,6 +25,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import QuerySet
@@ -103,7 +104,9 @@ def send(
         )
         for user in users
     ]
-    with transaction.atomic():
+    # A transaction if the caller has none; no savepoint if it has one (a
+    # failure here fails the caller's transaction anyway).
+    with transaction.atomic(savepoint=False):
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
         if policy.notify_by_email and users:
             _queue_emails(handoff, kind, users)
@@ -194,69 +197,64 @@ def email_notifications_event(event_id: int) -> int:
     """Consume a notifications.email event: email each notification it lists to
     its recipient, once. Returns how many emails went out.
 
+    The event's notifications are locked together, each sent only while its
+    emailed_at is empty, over one connection to the mail server, and marked
+    in the same transaction; so two deliveries of the event cannot both send
+    one. One window remains: if the process dies after the mail server
+    accepted a message and before the commit, emailed_at is not recorded and
+    the redelivered event sends it again. SMTP offers no way to close it; it
+    is one duplicate email at worst, never a lost one.
+
     A mail server that cannot be reached leaves the event unprocessed: the
     outbox sweep delivers it again later, and the notifications emailed before
-    the failure are skipped then.
+    the failure are marked and skipped then.
     """
-    event = OutboxEvent.objects.filter(pk=event_id, processed_at__isnull=True).first()
-    if event is None:
-        return 0
-    sent = 0
-    # The reps of one handoff get the same words: rendered once for the event.
-    rendered: dict[tuple[int, str], RenderedEmail] = {}
-    for notification_id in event.payload["notification_ids"]:
-        try:
-            sent += email_notification(notification_id, rendered=rendered)
-        except (smtplib.SMTPException, OSError) as error:
-            logger.warning("notify: email of event %s failed (%s); will retry", event_id, error)
-            return sent
-    outbox.mark_processed(event_id)
-    return sent
-
-
-def email_notification(
-    notification_id: int, *, rendered: dict[tuple[int, str], RenderedEmail] | None = None
-) -> bool:
-    """Email one notification to its recipient unless it went out already.
-
-    The row is locked, checked and marked in one transaction, so two deliveries
-    of the same event cannot both send it. One window remains: if the process
-    dies after the mail server accepted the message and before the commit,
-    emailed_at is not recorded and the redelivered event sends it again. SMTP
-    offers no way to close it; it is one duplicate email at worst, never a lost
-    one. Returns whether an email was sent.
-
-    `rendered` keeps the words of each (handoff, kind) across the calls of one
-    event.
-    """
-    rendered = {} if rendered is None else rendered
     with transaction.atomic():
-        notification = (
+        event = OutboxEvent.objects.filter(pk=event_id, processed_at__isnull=True).first()
+        if event is None:
+            return 0
+        notifications = (
             Notification.objects.select_for_update(of=("self",))
             .select_related("recipient")
-            .filter(pk=notification_id, emailed_at__isnull=True)
-            .first()
+            .filter(pk__in=event.payload["notification_ids"], emailed_at__isnull=True)
+            .order_by("pk")
         )
-        if notification is None:
-            return False  # emailed already, or deleted with its handoff
-        recipient = notification.recipient
-        if not recipient.email or not recipient.is_active:
-            return False
-        key = (notification.handoff_id, notification.kind)
-        if key not in rendered:
-            rendered[key] = render_email(
-                notification.kind, handoff=_load_handoff(notification.handoff_id)
-            )
-        message = rendered[key].to(recipient.email)
+        sent: list[int] = []
         try:
-            message.send()
-        except smtplib.SMTPRecipientsRefused as refused:
-            # This address will not work later either: log it, leave the row.
-            logger.warning("notify: %s refused for notification %s", refused, notification_id)
-            return False
-        notification.emailed_at = timezone.now()
-        notification.save(update_fields=["emailed_at"])
-    return True
+            _send_emails(list(notifications), sent)
+        except (smtplib.SMTPException, OSError) as error:
+            logger.warning("notify: email of event %s failed (%s); will retry", event_id, error)
+        else:
+            outbox.mark_processed(event_id)
+        finally:
+            Notification.objects.filter(pk__in=sent).update(emailed_at=timezone.now())
+    return len(sent)
+
+
+def _send_emails(notifications: list[Notification], sent: list[int]) -> None:
+    """Send each notification's email over one connection, noting in `sent`
+    the ones the mail server accepted. The reps of one handoff get the same
+    words: rendered once."""
+    rendered: dict[tuple[int, str], RenderedEmail] = {}
+    with mail.get_connection() as connection:
+        for notification in notifications:
+            recipient = notification.recipient
+            if not recipient.email or not recipient.is_active:
+                continue
+            key = (notification.handoff_id, notification.kind)
+            if key not in rendered:
+                rendered[key] = render_email(
+                    notification.kind, handoff=_load_handoff(notification.handoff_id)
+                )
+            message = rendered[key].to(recipient.email)
+            message.connection = connection
+            try:
+                message.send()
+            except smtplib.SMTPRecipientsRefused as refused:
+                # This address will not work later either: log it, leave the row.
+                logger.warning("notify: %s refused for notification %s", refused, notification.pk)
+                continue
+            sent.append(notification.pk)
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,8 @@ def is_available(rep: User) -> bool:
 
 def available_reps() -> list[User]:
     """Sales reps taking new leads, in user id order."""
-    away = set(RepAvailability.objects.filter(available=False).values_list("rep_id", flat=True))
-    return sorted((rep for rep in notify.sales_reps() if rep.pk not in away), key=lambda r: r.pk)
+    away = RepAvailability.objects.filter(available=False).values("rep_id")
+    return list(notify.sales_rep_queryset().exclude(pk__in=away).order_by("pk"))
 
 
 def next_in_turn(reps: Sequence[User], *, after_id: int | None) -> User | None:
@@ -55,21 +55,28 @@ def next_in_turn(reps: Sequence[User], *, after_id: int | None) -> User | None:
 
 
 def route(
-    handoff: Handoff, *, policy: HandoffPolicy | None = None, returned_by: User | None = None
+    handoff: Handoff,
+    *,
+    policy: HandoffPolicy | None = None,
+    returned_by: User | None = None,
+    new: bool = False,
 ) -> User | None:
     """Send a queued handoff its way, as the policy says; returns the rep it
     was assigned to (round-robin) or None (open queue).
 
-    `returned_by` is the rep it comes back from (a release, or a claim that
-    timed out): round-robin passes them over (with nobody else available it
-    goes to the open queue), and the open queue does not tell them of it.
+    `new`: the handoff was just created in its first routing round (so the
+    round need not be moved on). `returned_by` is the rep it comes back from
+    (a release, or a claim that timed out): round-robin passes them over
+    (with nobody else available it goes to the open queue), and the open
+    queue does not tell them of it.
 
     Open queue: available reps are told (NEW_HANDOFF, or RETURNED), and
     managers too for a new handoff when the policy says so or when no rep is
     available to hear it.
     """
     policy = policy or HandoffPolicy.current()
-    next_round(handoff)
+    if not new:
+        next_round(handoff)
     reps = [rep for rep in available_reps() if rep != returned_by]
     if policy.routing == HandoffPolicy.Routing.ROUND_ROBIN:
         assigned = _assign_in_turn(handoff, reps=reps, policy_id=policy.pk)

@@ -120,6 +120,7 @@ def hand_off_if_qualified(
                 engagement_at_handoff=lead.engagement_score,
                 score_at_handoff=lead.fit_score + lead.engagement_score,
                 context=context_package.build(lead, explanation=explanation),
+                routing_round=1,
             )
     except IntegrityError:
         return None  # a live handoff exists already
@@ -131,7 +132,7 @@ def hand_off_if_qualified(
     crm.change_stage(lead, Lead.Stage.MQL, reason="score crossed the handoff threshold")
     webhook_events.lead_became_mql(lead, handoff)
     sla.open_first_touch_deadline(handoff, policy=policy)
-    routing.route(handoff, policy=policy)
+    routing.route(handoff, policy=policy, new=True)
     return handoff
 
 

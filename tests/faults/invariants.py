@@ -118,7 +118,7 @@ def problems(
     if mail_dir is not None:
         sent = mailbox(mail_dir)
         # Without `exact` (PostgreSQL restarted under load), one window is
-        # known and documented (handoff.notify.email_notification): the mail
+        # known and documented (handoff.notify.email_notifications_event): the mail
         # was handed over and the commit that marks it failed, so the
         # redelivered event sends it again. Once again at most; never lost.
         allowed = 1 if exact else 2

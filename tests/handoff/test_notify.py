@@ -199,6 +199,30 @@ def test_one_event_renders_the_email_once_for_all_its_reps(
     assert len({m.body for m in mailoutbox}) == 1
 
 
+def test_one_event_opens_one_connection_to_the_mail_server_for_all_its_reps(
+    mailoutbox: list[EmailMultiAlternatives],
+    campaign: Campaign,
+    rep: User,
+    other_rep: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_user("third_rep", "sales")
+    hand_off(campaign)
+    opened: list[object] = []
+    get_connection = mail.get_connection
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        connection = get_connection(*args, **kwargs)
+        opened.append(connection)
+        return connection
+
+    monkeypatch.setattr(mail, "get_connection", counted)
+
+    assert tasks.email_notifications_event(event(notify.EMAIL_TOPIC).pk) is None
+    assert len(mailoutbox) == 3
+    assert len(opened) == 1
+
+
 def test_each_rep_is_emailed_in_japanese_family_name_first(
     settings: Any,
     mailoutbox: list[EmailMultiAlternatives],
