@@ -113,6 +113,7 @@ class Phase:
     cpu_ms: dict[str, float] = field(default_factory=dict)  # CPU per activity, until drained
     outbox_waits_ms: list[float] = field(default_factory=list)  # event written -> worker began
     republished: int = 0
+    stages_ms: dict[str, list[float]] = field(default_factory=dict)  # a crossing, step by step
 
 
 def run() -> None:
@@ -229,6 +230,7 @@ def _run_phase(
             poller.stop()
     _check(phase, tag=tag, crossing=crossing, rep_ids=rep_ids, first_seen=poller.first_seen)
     _read_outbox(phase, after=first_event)
+    _crossing_stages(phase, crossing=crossing, rep_id=rep_ids[0], first_seen=poller.first_seen)
     return phase
 
 
@@ -563,6 +565,61 @@ def _read_outbox(phase: Phase, *, after: int) -> None:
         phase.republished += attempts > 1
 
 
+def _crossing_stages(
+    phase: Phase, *, crossing: dict[str, Sent], rep_id: int, first_seen: dict[int, float]
+) -> None:
+    """Where a crossing's time goes: the request until its event is written,
+    the wait until a drain claims it, the drain's transaction until the
+    handoff row, and the rest of that transaction until the rep's
+    notification is readable. Monotonic times are put on the wall clock of
+    this machine, which the database, gunicorn and the worker share."""
+    from crm.models import Activity, OutboxEvent
+    from handoff.models import Notification
+
+    to_wall = time.time() - time.monotonic()
+    # Each lead's last activity (by id) is its crossing submit.
+    last_activity = dict(
+        Activity.objects.filter(lead__email__in=list(crossing))
+        .order_by("pk")
+        .values_list("lead__email", "pk")
+    )
+    events = {
+        e.payload["activity_id"]: e
+        for e in OutboxEvent.objects.filter(
+            topic="activity.recorded", payload__activity_id__in=list(last_activity.values())
+        )
+    }
+    notes = {
+        email: (pk, handoff_at)
+        for pk, email, handoff_at in Notification.objects.filter(
+            recipient_id=rep_id, handoff__lead__email__in=list(crossing)
+        ).values_list("pk", "handoff__lead__email", "handoff__created_at")
+    }
+    stages: dict[str, list[float]] = {
+        "request -> event written": [],
+        "event written -> claimed by a drain": [],
+        "claimed -> handoff row written": [],
+        "handoff row -> notification readable": [],
+    }
+    for email, sent in crossing.items():
+        event = events.get(last_activity.get(email, 0))
+        note = notes.get(email)
+        if event is None or event.processed_at is None or note is None or note[0] not in first_seen:
+            continue
+        started = sent.started + to_wall
+        written = event.created_at.timestamp()
+        claimed = event.processed_at.timestamp()
+        handoff_at = note[1].timestamp()
+        readable = first_seen[note[0]] + to_wall
+        for name, ms in zip(
+            stages,
+            (written - started, claimed - written, handoff_at - claimed, readable - handoff_at),
+            strict=True,
+        ):
+            stages[name].append(ms * 1000)
+    phase.stages_ms = stages
+
+
 def _crossing_emails(sent: list[Sent]) -> dict[str, Sent]:
     """The leads that must hand off (every submit answered 2xx), with the
     request that crosses."""
@@ -657,6 +714,11 @@ def _report(phase: Phase, *, judge: bool) -> None:
         f"  crossing request starts -> rep's notification readable: {describe(phase.latencies_ms)}"
         + (f", {unseen} never seen" if unseen else "")
     )
+    for name, values in phase.stages_ms.items():
+        if values:
+            print(
+                f"    {name}: p50 {percentile(values, 50):.1f} ms, p99 {percentile(values, 99):.1f} ms"
+            )
     if judge:
         p50, p99 = percentile(phase.latencies_ms, 50), percentile(phase.latencies_ms, 99)
         for source, (want_p50, want_p99) in TARGETS.items():
