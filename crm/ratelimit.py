@@ -77,7 +77,9 @@ def _count_on_redis(backend: RedisCache, keys: list[str], allowed: list[int]) ->
     made = [backend.make_and_validate_key(key) for key in keys]
     # The client of the server that holds these keys (Django has no public accessor).
     client = backend._cache.get_client(made[0], write=True)  # type: ignore[attr-defined]
-    refused = client.eval(_COUNT_SCRIPT, len(made), *made, WINDOW + 5, *allowed)
+    # EVALSHA: the server runs the script it keeps instead of hashing it anew.
+    script = client.register_script(_COUNT_SCRIPT)
+    refused = script(keys=made, args=[WINDOW + 5, *allowed])
     return bool(refused)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.dateparse import parse_datetime
 
@@ -18,22 +18,33 @@ from crm import scoring
 from crm import services as crm
 from crm.models import Activity, Answer, Campaign, Company, Industry, Lead, Prefecture, SizeBand
 
+if TYPE_CHECKING:
+    from handoff.models import Handoff
+
 LATEST_ACTIVITIES = 10
+EARLIER_HANDOFFS = 5
 
 
-def build(lead: Lead, *, explanation: scoring.Explanation | None = None) -> dict[str, Any]:
+def build(
+    lead: Lead,
+    *,
+    explanation: scoring.Explanation | None = None,
+    earlier: list[Handoff] | None = None,
+) -> dict[str, Any]:
     """The lead as marketing knows it at this moment. `explanation`: its scores
-    as just computed, if the caller has them."""
+    as just computed, and `earlier`: its handoffs, newest first (with who
+    claimed them), if the caller has them."""
     from handoff.models import Handoff
 
     campaign = lead.source_campaign
     company = lead.company
     activities = lead.activities.select_related("campaign").order_by("-occurred_at", "-pk")
-    earlier = (
-        Handoff.objects.filter(lead=lead)
-        .select_related("claimed_by")
-        .order_by("-created_at", "-pk")[:5]
-    )
+    if earlier is None:
+        earlier = list(
+            Handoff.objects.filter(lead=lead)
+            .select_related("claimed_by")
+            .order_by("-created_at", "-pk")[:EARLIER_HANDOFFS]
+        )
     return {
         "scores": (explanation or crm.explain_lead(lead)).summary(),
         "activities": [_activity(a) for a in activities[:LATEST_ACTIVITIES]],
@@ -50,7 +61,7 @@ def build(lead: Lead, *, explanation: scoring.Explanation | None = None) -> dict
                 if h.claimed_by
                 else "",
             }
-            for h in earlier
+            for h in earlier[:EARLIER_HANDOFFS]
         ],
     }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
@@ -110,7 +110,11 @@ def hand_off_if_qualified(
     policy = policy or HandoffPolicy.current()
     if not policy.qualifies(lead):
         return None
-    if recently_rejected(policy).filter(lead=lead).exists():
+    # All of them (a lead has a few): the cooldown and the context read them.
+    earlier = list(lead.handoffs.select_related("claimed_by").order_by("-created_at", "-pk"))
+    cutoff = cooldown_cutoff(policy)
+    rejections = (h.decided_at for h in earlier if h.status == Handoff.Status.REJECTED)
+    if any(decided is not None and decided > cutoff for decided in rejections):
         return None
     try:
         with transaction.atomic():
@@ -119,7 +123,7 @@ def hand_off_if_qualified(
                 fit_at_handoff=lead.fit_score,
                 engagement_at_handoff=lead.engagement_score,
                 score_at_handoff=lead.fit_score + lead.engagement_score,
-                context=context_package.build(lead, explanation=explanation),
+                context=context_package.build(lead, explanation=explanation, earlier=earlier),
                 routing_round=1,
             )
     except IntegrityError:
@@ -139,8 +143,14 @@ def hand_off_if_qualified(
 def recently_rejected(policy: HandoffPolicy) -> QuerySet[Handoff]:
     """Rejected handoffs whose lead is still in the recycle cooldown: it goes
     back to marketing and cannot hand off again before the policy's days pass."""
-    cutoff = timezone.now() - timedelta(days=policy.recycle_cooldown_days)
-    return Handoff.objects.filter(status=Handoff.Status.REJECTED, decided_at__gt=cutoff)
+    return Handoff.objects.filter(
+        status=Handoff.Status.REJECTED, decided_at__gt=cooldown_cutoff(policy)
+    )
+
+
+def cooldown_cutoff(policy: HandoffPolicy) -> datetime:
+    """A lead rejected after this moment is still cooling down."""
+    return timezone.now() - timedelta(days=policy.recycle_cooldown_days)
 
 
 @transaction.atomic
