@@ -29,6 +29,7 @@ class Action(models.TextChoices):
     STAGE_CHANGED = "stage_changed", _("Stage changed")
     OWNER_CHANGED = "owner_changed", _("Owner changed")
     HANDOFF_CHANGED = "handoff_changed", _("Handoff changed")
+    LEADS_MERGED = "leads_merged", _("Leads merged")
     EXPORTED = "exported", _("Exported")
     PERSONAL_DATA_EXPORTED = "personal_data_exported", _("Personal data exported")
     ERASED = "erased", _("Person erased")

@@ -417,6 +417,13 @@ def merge_leads(keep: Lead, other: Lead, *, by: User | None = None) -> Lead:
         details={"merged": {"id": other.pk, "email": other.email, "name": other.display_name}},
         scored_at=timezone.now(),
     )
+    trail.record(
+        trail.Action.LEADS_MERGED,
+        keep,
+        actor=by,
+        # Ids only: the trail outlives an erasure, and the merged lead is gone.
+        changes={"merged": other.pk, "filled": sorted(set(changed) - {"updated_at"})},
+    )
     other.delete()
     return keep
 

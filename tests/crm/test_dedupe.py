@@ -3,6 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from audit import trail
+from audit.models import AuditEntry
 from crm import services
 from crm.dedupe import duplicate_groups
 from crm.models import Activity, Answer, Company, Consent, Lead, StageChange
@@ -38,6 +40,17 @@ def test_company_spellings_find_one_company():
     assert services.company_named("㈱青葉商事") == first
     assert services.company_named("青葉商事（株）") == first
     assert Company.objects.count() == 1
+
+
+def test_a_merge_is_kept_in_the_audit_trail_by_ids(marketer):
+    keep = factories.lead(given_name="")
+    other = factories.lead(given_name="花子", email="hanako@example.jp")
+    services.merge_leads(keep, other, by=marketer)
+    entry = AuditEntry.objects.get(action=trail.Action.LEADS_MERGED)
+    assert (entry.object_type, entry.object_id) == ("lead", str(keep.pk))
+    assert entry.actor_id == marketer.pk
+    assert entry.changes == {"merged": other.pk, "filled": ["given_name"]}
+    assert "花子" not in str(entry.changes) and "hanako" not in str(entry.changes)
 
 
 def test_merge_keeps_every_activity_answer_consent_and_stage_change(marketer):
