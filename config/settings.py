@@ -215,6 +215,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "nurture.tasks.purge_anonymous_visits",
         "schedule": timedelta(hours=6),
     },
+    # Webhook events and their delivery log, once every delivery is over.
+    "purge-webhook-events": {
+        "task": "webhooks.tasks.purge_webhook_events",
+        "schedule": timedelta(hours=6),
+    },
     # Engagement decays: rescore everyone each night, in Tokyo time.
     "nightly-rescore": {
         "task": "handoff.tasks.nightly_rescore",
@@ -268,6 +273,9 @@ NURTURE_SITE_HOSTS = env.list("NURTURE_SITE_HOSTS", default=[])
 NURTURE_COLLECT_PER_IP_PER_MINUTE = env.int("NURTURE_COLLECT_PER_IP_PER_MINUTE", default=120)
 NURTURE_COLLECT_PER_MINUTE = env.int("NURTURE_COLLECT_PER_MINUTE", default=30_000)
 NURTURE_ANONYMOUS_VISIT_DAYS = env.int("NURTURE_ANONYMOUS_VISIT_DAYS", default=30)
+# Outbound webhooks: days an event and its delivery log are kept once every
+# delivery is over (delivered or failed for good).
+WEBHOOK_KEEP_DAYS = env.int("WEBHOOK_KEEP_DAYS", default=30)
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

@@ -19,3 +19,10 @@ def deliver_webhook_event(self: Task[Any, Any], event_id: int, attempt: int | No
     retry = services.deliver_event(event_id, attempt=attempt)
     if retry is not None and not self.request.is_eager:
         raise self.retry(countdown=retry.countdown, kwargs={"attempt": retry.attempt})
+
+
+@shared_task
+def purge_webhook_events() -> int:
+    """Delete old webhook events whose deliveries are over, with their log.
+    Safe to run twice: it only deletes."""
+    return services.purge_finished()

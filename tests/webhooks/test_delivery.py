@@ -218,3 +218,27 @@ def test_in_process_the_outbox_sweep_is_the_retry(
     assert outbox.relay_pending() == 1
     assert Delivery.objects.get().status == "delivered"
     assert len(receiver.requests) == 2
+
+
+def test_old_events_go_once_every_delivery_is_over(settings):
+    """After WEBHOOK_KEEP_DAYS an event and its delivery log are deleted,
+    unless a delivery is still being retried; recent ones stay."""
+    settings.WEBHOOK_KEEP_DAYS = 30
+    endpoints = [make_endpoint(url=f"https://hooks{n}.example.com/hook") for n in range(2)]
+    long_ago = timezone.now() - timedelta(days=31)
+
+    def event(*statuses: str, at=long_ago) -> Event:
+        made = Event.objects.create(type="lead.mql", data={}, created_at=at)
+        for endpoint, status in zip(endpoints, statuses, strict=False):
+            Delivery.objects.create(endpoint=endpoint, event=made, status=status)
+        return made
+
+    over = event(Delivery.Status.DELIVERED, Delivery.Status.FAILED)
+    retrying = event(Delivery.Status.DELIVERED, Delivery.Status.PENDING)
+    recent = event(Delivery.Status.DELIVERED, at=timezone.now() - timedelta(days=29))
+
+    assert tasks.purge_webhook_events() == 1
+    assert set(Event.objects.values_list("pk", flat=True)) == {retrying.pk, recent.pk}
+    assert not Delivery.objects.filter(event_id=over.pk).exists()
+    assert Delivery.objects.filter(event_id=retrying.pk).count() == 2
+    assert tasks.purge_webhook_events() == 0
