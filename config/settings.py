@@ -244,8 +244,10 @@ BATON_OUTBOX_ROUTES = {
     "webhooks.delivery": "webhooks.tasks.deliver_webhook_event",
 }
 # Topics whose events are taken in batches by one task that drains them all
-# (crm.outbox.request_drain) rather than one task per event.
+# (crm/drain.py) rather than one task per event.
 BATON_OUTBOX_DRAINED = frozenset({"activity.recorded"})
+# Seconds a drain waits for more events before it stops (crm/drain.py).
+BATON_OUTBOX_DRAIN_LINGER = env.float("OUTBOX_DRAIN_LINGER_SECONDS", default=1.0)
 # Publish each outbox event as soon as its transaction commits (the fast path);
 # false leaves it to the periodic sweep alone (the handoff latency benchmark's
 # naive comparison).

@@ -8,11 +8,9 @@ naive sweep-only outbox the handoff latency benchmark compares against) the
 sweep alone publishes, without waiting for a fast path that never runs.
 
 Topics in BATON_OUTBOX_DRAINED (one event per activity, a hundred a second)
-are not published event by event. After commit, `request_drain` asks for one
-task that drains every waiting event of the topic in batches, unless one was
-asked for and has not begun: a flag beside the queue in Redis (SET NX) tells.
-Under load one task then takes many events, and a request pays one Redis
-round trip instead of a Celery publish and a second transaction.
+are not published event by event: after commit, `crm.drain.request` asks for
+a task that drains every waiting event of the topic in batches, or wakes the
+one that is draining already (see crm/drain.py).
 """
 
 from __future__ import annotations
@@ -20,19 +18,17 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
-import redis
 from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import DurationField, F, Q, Value
 from django.db.models.functions import Now
 from kombu.exceptions import OperationalError as BrokerError
-from redis.exceptions import RedisError
 
+from crm import drain
 from crm.durability import commit_without_waiting_for_the_disk
 from crm.models import OutboxEvent
 
@@ -51,7 +47,7 @@ def emit(topic: str, payload: dict[str, Any]) -> OutboxEvent:
     # robust: a failing publish (or, with in-process tasks, a failing consumer)
     # must not turn a committed request into an error; the sweep retries.
     if topic in settings.BATON_OUTBOX_DRAINED:
-        transaction.on_commit(lambda: request_drain(topic), robust=True)
+        transaction.on_commit(lambda: drain.request(topic), robust=True)
     else:
         transaction.on_commit(lambda: publish(event.pk, topic), robust=True)
     return event
@@ -64,7 +60,7 @@ def publish(event_id: int, topic: str) -> bool:
     be reached.
     """
     if topic in settings.BATON_OUTBOX_DRAINED:
-        return request_drain(topic)
+        return drain.request(topic)
     task = current_app.tasks[settings.BATON_OUTBOX_ROUTES[topic]]
     try:
         task.delay(event_id)
@@ -112,62 +108,9 @@ def relay_pending(*, limit: int = 1000) -> int:
     drained = waiting.filter(topic__in=settings.BATON_OUTBOX_DRAINED)
     counts = Counter(drained.values_list("topic", flat=True)[:limit])
     for topic, count in sorted(counts.items()):
-        if request_drain(topic):
+        if drain.request(topic):
             published += count
     return published
-
-
-def request_drain(topic: str) -> bool:
-    """Ask for a task that drains `topic`, unless one was asked for and has not
-    begun yet (then it will take this event too). Returns False, and leaves
-    the events for the sweep, when the broker cannot be reached.
-
-    The flag lives in the broker's Redis beside the queue it speaks for: lose
-    one and the other is lost with it. It expires after
-    BATON_OUTBOX_REPUBLISH_AFTER, so a drain task lost on its own (a worker
-    killed holding it) is asked for again by the sweep.
-    """
-    flag = _drain_flag(topic)
-    try:
-        if flag is not None:
-            client, key = flag
-            ttl = max(1, int(settings.BATON_OUTBOX_REPUBLISH_AFTER.total_seconds()))
-            if not client.set(key, 1, nx=True, ex=ttl):
-                return True  # a drain is on its way
-        current_app.tasks[settings.BATON_OUTBOX_ROUTES[topic]].delay()
-    except (BrokerError, RedisError, ConnectionError, OSError) as exc:
-        logger.warning("outbox: no drain of %s asked for (%s); the sweep will retry", topic, exc)
-        drain_started(topic)  # whoever comes next asks again
-        return False
-    return True
-
-
-def drain_started(topic: str) -> None:
-    """Lower the drain flag as a drain begins: an event committed from now on
-    asks for another drain, since this one may already have looked."""
-    flag = _drain_flag(topic)
-    if flag is None:
-        return
-    client, key = flag
-    # Unreachable: the flag expires on its own, and the sweep covers the gap.
-    with suppress(RedisError, ConnectionError, OSError):
-        client.delete(key)
-
-
-def _drain_flag(topic: str) -> tuple[redis.Redis, str] | None:
-    """The Redis client and key of the topic's drain flag, or None when the
-    broker is not Redis (in-process tasks: every request runs its drain)."""
-    url = current_app.conf.broker_url or ""
-    if current_app.conf.task_always_eager or not url.startswith(("redis://", "rediss://")):
-        return None
-    client = _flag_clients.get(url)
-    if client is None:
-        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        _flag_clients[url] = client
-    return client, f"baton:outbox:drain:{current_app.conf.task_default_queue}:{topic}"
-
-
-_flag_clients: dict[str, redis.Redis] = {}
 
 
 def claim_pending(topic: str, *, limit: int) -> list[dict[str, Any]]:

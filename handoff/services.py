@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from audit import trail
-from crm import outbox, rescore, scoring
+from crm import drain, outbox, rescore, scoring
 from crm import services as crm
 from crm.models import Lead
 from handoff import context as context_package
@@ -50,29 +51,47 @@ def process_activity_batch_event(event_id: int) -> list[Handoff]:
     return score_and_hand_off(payload["activity_ids"])
 
 
-def drain_activity_events(*, batch: int = 100, budget_seconds: float = 5.0) -> int:
-    """Score whatever activity events are waiting, a batch per transaction,
-    until none is left. Returns how many events were processed.
+def drain_activity_events(
+    *, batch: int = 100, budget_seconds: float = 5.0, linger: float | None = None
+) -> int:
+    """Score the activity events as they come, a batch per transaction, until
+    none has come for `linger` seconds (BATON_OUTBOX_DRAIN_LINGER). Returns
+    how many events were processed.
 
     Each batch is claimed with SKIP LOCKED, so two drains at once share the
-    work instead of queueing on each other. A drain that runs past its budget
-    stops after the batch in hand and asks for another, so that one task never
-    holds a worker for long.
+    work. While it works and lingers this drain holds the flag that makes new
+    events wake it instead of publishing another task (crm/drain.py); before
+    it stops it lowers the flag and looks once more. Past its budget it hands
+    over to a new task, so that one task never holds a worker for long.
     """
-    outbox.drain_started(crm.ACTIVITY_RECORDED)
+    topic = crm.ACTIVITY_RECORDED
+    linger = settings.BATON_OUTBOX_DRAIN_LINGER if linger is None else linger
     deadline = time.monotonic() + budget_seconds
     done = 0
     while True:
-        with transaction.atomic():
-            payloads = outbox.claim_pending(crm.ACTIVITY_RECORDED, limit=batch)
-            if payloads:
-                score_and_hand_off([p["activity_id"] for p in payloads])
-        done += len(payloads)
-        if len(payloads) < batch:
-            return done
+        taken = score_waiting_events(batch)
+        done += taken
         if time.monotonic() > deadline:
-            outbox.request_drain(crm.ACTIVITY_RECORDED)
+            drain.hand_over(topic)
             return done
+        # Fewer than a batch: none were left waiting when it was claimed.
+        if taken == batch or drain.wait(topic, seconds=linger):
+            continue
+        if drain.stop(topic):
+            # What was committed before the flag came down; later events ask anew.
+            while taken := score_waiting_events(batch):
+                done += taken
+        return done
+
+
+def score_waiting_events(batch: int) -> int:
+    """Claim up to `batch` waiting activity events and score them, in one
+    transaction. Returns how many were claimed."""
+    with transaction.atomic():
+        payloads = outbox.claim_pending(crm.ACTIVITY_RECORDED, limit=batch)
+        if payloads:
+            score_and_hand_off([p["activity_id"] for p in payloads])
+    return len(payloads)
 
 
 def score_and_hand_off(activity_ids: list[int]) -> list[Handoff]:

@@ -16,10 +16,16 @@ def process_activity_event(event_id: int) -> None:
     services.process_activity_event(event_id)
 
 
-@shared_task
+# Acknowledged as it starts: the message only wakes a worker, the events are in
+# the outbox. A drain lost with its worker is asked for again once its flag
+# expires (crm/drain.py); and no message is left unacknowledged while a drain
+# lingers, which a broker going away would otherwise find (kombu then fails
+# to restore it and the worker stops).
+@shared_task(acks_late=False)
 def drain_activity_events() -> int:
-    """Score every waiting activity event, in batches (what each recorded
-    activity asks for, unless a drain is already on its way).
+    """Score the activity events as they come, in batches, until none has come
+    for a second (what a recorded activity asks for, unless a drain is on its
+    way or running, which it wakes instead).
 
     Safe to run twice, even at once: each batch is claimed with SKIP LOCKED in
     the transaction that scores it, so two drains share the events and none

@@ -5,17 +5,19 @@ the manager's KPI page counts it."""
 from __future__ import annotations
 
 import pytest
+import redis
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from crm import outbox
+from crm import drain, outbox
 from crm.models import Lead, OutboxEvent
 from handoff.models import Handoff, HandoffPolicy, Notification
 from kpi import metrics as kpi_metrics
 from kpi import tasks as kpi_tasks
 from kpi.forms import this_quarter
 from kpi.metrics import Filters
-from tests.conftest import WorkerProcess, use_broker, wait_until
+from tests.conftest import TEST_QUEUE, WorkerProcess, use_broker, wait_until
 
 pytestmark = [
     pytest.mark.services,
@@ -76,6 +78,10 @@ def test_capture_while_redis_is_down_is_scored_after_it_returns(
 ):
     """The capture succeeds with the broker down; the outbox sweep publishes the
     event once Redis is back, and a worker scores it exactly once."""
+    # A drain of the session's worker (on the shared Redis) may still linger
+    # after the test before and would take this event itself: let it stop.
+    shared = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    wait_until(lambda: not shared.exists(drain.flag_key(TEST_QUEUE, "activity.recorded")))
     worker = WorkerProcess(private_redis.url, queue="baton-test-outage")
     with use_broker(private_redis.url):
         private_redis.stop()

@@ -3,12 +3,9 @@
 from datetime import timedelta
 
 import pytest
-import redis
-from django.conf import settings
 from django.utils import timezone
 
-from config.celery import app as celery_app
-from crm import outbox
+from crm import drain, outbox
 from crm.models import OutboxEvent
 from tests.conftest import use_broker
 
@@ -54,7 +51,7 @@ def test_sweep_republishes_events_published_long_ago_but_never_processed(pending
 
 def test_sweep_asks_for_one_drain_of_the_waiting_events_of_a_drained_topic(monkeypatch):
     asked: list[str] = []
-    monkeypatch.setattr(outbox, "request_drain", lambda topic: asked.append(topic) or True)
+    monkeypatch.setattr(drain, "request", lambda topic: asked.append(topic) or True)
     for _ in range(3):
         event(timedelta(minutes=1), topic="activity.recorded")
     event(timedelta(seconds=0), topic="activity.recorded")  # its own request may still ask
@@ -73,43 +70,6 @@ def test_claim_pending_takes_the_oldest_waiting_events_of_its_topic_once():
     assert outbox.claim_pending("activity.recorded", limit=10) == []
     newer.refresh_from_db()
     assert newer.processed_at is not None
-
-
-@pytest.fixture
-def queued_tasks():
-    """Tasks go to the broker, also where the tests otherwise run them in process."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    yield
-    celery_app.conf.task_always_eager = previous
-
-
-@pytest.mark.services
-def test_a_drain_is_asked_for_once_until_it_begins(private_redis, queued_tasks):
-    """The flag beside the queue: a second request while a drain waits in the
-    queue publishes nothing; once the drain begins, the next one asks again.
-    The flag expires, so a drain lost on its own is asked for again."""
-    queue = celery_app.conf.task_default_queue
-    client = redis.Redis.from_url(private_redis.url)
-    with use_broker(private_redis.url):
-        assert outbox.request_drain("activity.recorded")
-        assert outbox.request_drain("activity.recorded")
-        assert client.llen(queue) == 1
-        outbox.drain_started("activity.recorded")
-        assert outbox.request_drain("activity.recorded")
-        assert client.llen(queue) == 2
-    (key,) = client.keys("baton:outbox:drain:*")
-    assert 0 < client.ttl(key) <= settings.BATON_OUTBOX_REPUBLISH_AFTER.total_seconds()
-
-
-@pytest.mark.services
-def test_asking_for_a_drain_with_the_broker_down_returns_false_quickly(private_redis, queued_tasks):
-    private_redis.stop()
-    with use_broker(private_redis.url):
-        started = timezone.now()
-        assert outbox.request_drain("activity.recorded") is False
-        outbox.drain_started("activity.recorded")  # nothing raised
-        assert timezone.now() - started < timedelta(seconds=5)
 
 
 def test_mark_processed_claims_an_event_once():

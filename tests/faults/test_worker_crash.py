@@ -2,16 +2,15 @@
 
 - A pool child killed with SIGKILL mid-drain: its transaction (events claimed,
   activities marked scored, not committed) dies with its connection once
-  PostgreSQL notices, the main process hands the message to a new child at
-  once (`acks_late` with `task_reject_on_worker_lost`), which skips the rows
-  the dead transaction still holds (SKIP LOCKED), and the outbox sweep asks
-  for a drain of them once they are free: one score, one handoff, one
+  PostgreSQL notices; the pool starts a new child. The drain's message was
+  acknowledged as it started (it only wakes a worker), so nothing is
+  redelivered: the dead drain's flag expires and the outbox sweep asks for a
+  new drain, which scores the events: one score, one handoff, one
   notification and one email per rep.
 - The whole worker killed (main process and children) and another started:
-  the message it held unacknowledged would come back only after Redis'
-  visibility timeout (15 minutes), so the outbox sweep asks for a drain of
-  the stale events; the captures accepted while no worker ran wait for the
-  drain queued meanwhile. Everything is applied once.
+  the captures accepted meanwhile wake the dead drain's flag, which expires;
+  the outbox sweep then asks for a drain of every stale event. Everything is
+  applied once.
 
 Each scenario stops the worker mid-task by holding the lead's score row
 locked from another session, then kills it while it waits.
@@ -56,8 +55,7 @@ def test_pool_child_killed_mid_task_is_redelivered_and_applied_once(
         [pid] = wait_until(worker.running_task_pids)
         os.kill(pid, signal.SIGKILL)
         wait_until(lambda: pid not in worker.children())
-        # A new child takes its place (and the message, which finds the
-        # dead child's events still locked and leaves them to the sweep).
+        # A new child takes its place; the events wait for the sweep.
         wait_until(lambda: len(worker.children()) == 2, timeout=30)
 
     relay_until_done()

@@ -103,7 +103,9 @@ def test_drains_running_at_once_share_the_events_and_score_each_once():
             for lead in leads:
                 factories.activity_event(lead, Activity.Kind.WEBINAR)
         transaction.get_connection().run_on_commit.clear()
-    done = run_at_once([lambda: services.drain_activity_events(batch=7) for _ in range(4)])
+    done = run_at_once(
+        [lambda: services.drain_activity_events(batch=7, linger=0) for _ in range(4)]
+    )
     assert sum(done) == 200
     assert not Activity.objects.filter(scored_at__isnull=True).exists()
     for lead in Lead.objects.filter(pk__in=[lead.pk for lead in leads]):

@@ -51,13 +51,13 @@ def test_scoring_an_activity_reads_each_row_once(rep):
 def test_a_drain_scores_a_batch_in_as_many_statements_as_one_activity(rep):
     """Forty waiting events of twenty leads: the same seven statements for the
     batch as for one activity (claim, lock, rules, activities, points, scores,
-    policy), and a last look that finds nothing left."""
+    policy); and a drain finds nothing left."""
     leads = [factories.lead() for _ in range(20)]
     for lead in leads:
         factories.activity_event(lead, Activity.Kind.PAGE_VIEW)
         factories.activity_event(lead, Activity.Kind.DOWNLOAD)
     with CaptureQueriesContext(connection) as queries:
-        assert services.drain_activity_events(batch=100) == 40
+        assert services.score_waiting_events(100) == 40
     statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
     assert len(statements) == 7, "\n".join(statements)
     points = {kind: ScoringRule.objects.get(kind=kind).points for kind in ("page_view", "download")}
@@ -65,7 +65,7 @@ def test_a_drain_scores_a_batch_in_as_many_statements_as_one_activity(rep):
         assert lead.engagement_score == points["page_view"] + points["download"]
     assert not Activity.objects.filter(scored_at__isnull=True).exists()
     assert not OutboxEvent.objects.filter(processed_at__isnull=True).exists()
-    assert services.drain_activity_events() == 0
+    assert services.drain_activity_events(linger=0) == 0
 
 
 def test_a_drain_takes_batches_until_none_is_left_and_hands_off(rep):
@@ -73,7 +73,7 @@ def test_a_drain_takes_batches_until_none_is_left_and_hands_off(rep):
     for lead in leads:
         for _ in range(3):  # 3 x 20 points against a threshold of 50
             factories.activity_event(lead)
-    assert services.drain_activity_events(batch=4) == 15
+    assert services.drain_activity_events(batch=4, linger=0) == 15
     assert Handoff.objects.filter(lead__in=leads).count() == 5
     assert set(
         Lead.objects.filter(pk__in=[x.pk for x in leads]).values_list("stage", flat=True)
