@@ -9,7 +9,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from celery import current_app
+from celery import Task, current_app
 from celery.schedules import schedule as celery_schedule
 from django.conf import settings
 from django.core.management import call_command
@@ -19,9 +19,19 @@ from django.db import close_old_connections
 logger = logging.getLogger(__name__)
 
 
+def scheduled_tasks() -> dict[str, Task[Any, Any]]:
+    """Each entry of CELERY_BEAT_SCHEDULE with its task, the apps' tasks
+    modules imported first as a worker imports them at start (autodiscovery
+    is lazy: a job whose module nothing else imported would not be found)."""
+    current_app.loader.import_default_modules()
+    entries: dict[str, dict[str, Any]] = settings.CELERY_BEAT_SCHEDULE
+    return {name: current_app.tasks[entry["task"]] for name, entry in entries.items()}
+
+
 def run_periodic_jobs(stop: threading.Event) -> None:
     """A tiny beat: run each scheduled task in this process when it is due."""
     entries: dict[str, dict[str, Any]] = settings.CELERY_BEAT_SCHEDULE
+    tasks = scheduled_tasks()
     schedules = {
         name: celery_schedule(entry["schedule"])
         if isinstance(entry["schedule"], timedelta)
@@ -38,13 +48,13 @@ def run_periodic_jobs(stop: threading.Event) -> None:
         for name, entry in entries.items()
     }
     while not stop.wait(1.0):
-        for name, entry in entries.items():
+        for name in entries:
             due, _next = schedules[name].is_due(last_run[name])
             if not due:
                 continue
             last_run[name] = datetime.now(tz=UTC)
             try:
-                current_app.tasks[entry["task"]].apply()
+                tasks[name].apply()
             except Exception:
                 logger.exception("periodic job %s failed", name)
             finally:
