@@ -126,7 +126,12 @@ def run() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="baton-bench-handoff-") as run_dir:
             phases = [
-                ("baton", "Baton (publish at commit; the 10 s sweep as safety net)", True, SECONDS)
+                (
+                    "baton",
+                    "Baton (a drain asked for or woken at commit; the sweep as safety net)",
+                    True,
+                    SECONDS,
+                )
             ]
             if NAIVE_SECONDS > 0:
                 phases.append(
