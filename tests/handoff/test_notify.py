@@ -173,7 +173,7 @@ def test_each_rep_is_emailed_in_english_with_a_link_to_the_lead(
     assert is_processed(email_event.pk)
 
 
-def test_one_event_renders_the_email_once_for_all_its_reps(
+def test_one_event_renders_the_email_once_and_opens_one_mail_connection_for_all_its_reps(
     mailoutbox: list[EmailMultiAlternatives],
     campaign: Campaign,
     rep: User,
@@ -183,44 +183,27 @@ def test_one_event_renders_the_email_once_for_all_its_reps(
     make_user("third_rep", "sales")
     hand_off(campaign)
     renders: list[str] = []
-    render = notify.render_email
+    opened: list[object] = []
+    render, get_connection = notify.render_email, mail.get_connection
 
-    def counted(kind: str, *, handoff: Handoff) -> notify.RenderedEmail:
+    def counted_render(kind: str, *, handoff: Handoff) -> notify.RenderedEmail:
         renders.append(kind)
         return render(kind, handoff=handoff)
 
-    monkeypatch.setattr(notify, "render_email", counted)
+    def counted_connection(*args: Any, **kwargs: Any) -> Any:
+        opened.append(connection := get_connection(*args, **kwargs))
+        return connection
+
+    monkeypatch.setattr(notify, "render_email", counted_render)
+    monkeypatch.setattr(mail, "get_connection", counted_connection)
 
     tasks.email_notifications_event(event(notify.EMAIL_TOPIC).pk)
 
     assert len(mailoutbox) == 3
     assert renders == [Notification.Kind.NEW_HANDOFF]
+    assert len(opened) == 1
     assert len({m.to[0] for m in mailoutbox}) == 3
     assert len({m.body for m in mailoutbox}) == 1
-
-
-def test_one_event_opens_one_connection_to_the_mail_server_for_all_its_reps(
-    mailoutbox: list[EmailMultiAlternatives],
-    campaign: Campaign,
-    rep: User,
-    other_rep: User,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    make_user("third_rep", "sales")
-    hand_off(campaign)
-    opened: list[object] = []
-    get_connection = mail.get_connection
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        connection = get_connection(*args, **kwargs)
-        opened.append(connection)
-        return connection
-
-    monkeypatch.setattr(mail, "get_connection", counted)
-
-    assert tasks.email_notifications_event(event(notify.EMAIL_TOPIC).pk) is None
-    assert len(mailoutbox) == 3
-    assert len(opened) == 1
 
 
 def test_each_rep_is_emailed_in_japanese_family_name_first(
