@@ -82,6 +82,14 @@ def _mark_published(event_id: int) -> None:
         )
 
 
+def leave_to_retry(event_id: int, *, seconds: int) -> None:
+    """A consumer retries the event itself in `seconds`: date its publish at
+    the retry's due time, so that the sweep (which republishes events
+    published longer ago than BATON_OUTBOX_REPUBLISH_AFTER) steps in only if
+    the retry message is lost, instead of racing it."""
+    OutboxEvent.objects.filter(pk=event_id).update(published_at=Now() + timedelta(seconds=seconds))
+
+
 def relay_pending(*, limit: int = 1000) -> int:
     """Publish unprocessed events that were never published or look lost.
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 
 from crm import scoring
@@ -34,17 +35,11 @@ def build(
     """The lead as marketing knows it at this moment. `explanation`: its scores
     as just computed, and `earlier`: its handoffs, newest first (with who
     claimed them), if the caller has them."""
-    from handoff.models import Handoff
-
     campaign = lead.source_campaign
     company = lead.company
     activities = lead.activities.select_related("campaign").order_by("-occurred_at", "-pk")
     if earlier is None:
-        earlier = list(
-            Handoff.objects.filter(lead=lead)
-            .select_related("claimed_by")
-            .order_by("-created_at", "-pk")[:EARLIER_HANDOFFS]
-        )
+        earlier = list(earlier_handoffs(lead)[:EARLIER_HANDOFFS])
     return {
         "scores": (explanation or crm.explain_lead(lead)).summary(),
         "activities": [_activity(a) for a in activities[:LATEST_ACTIVITIES]],
@@ -64,6 +59,11 @@ def build(
             for h in earlier[:EARLIER_HANDOFFS]
         ],
     }
+
+
+def earlier_handoffs(lead: Lead) -> QuerySet[Handoff]:
+    """The lead's handoffs, newest first, with who claimed them."""
+    return lead.handoffs.select_related("claimed_by").order_by("-created_at", "-pk")
 
 
 def _activity(activity: Activity) -> dict[str, Any]:

@@ -20,7 +20,6 @@ import secrets
 import smtplib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -29,7 +28,6 @@ from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import QuerySet
-from django.db.models.functions import Now
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -305,15 +303,7 @@ def chat_text(kind: str, lead: LeadSummary) -> str:
     }
 
 
-@dataclass(frozen=True)
-class ChatRetry:
-    """Try the delivery again: attempt number `attempt` (0-based), in `countdown` seconds."""
-
-    attempt: int
-    countdown: int
-
-
-def deliver_chat_event(event_id: int, *, attempt: int | None = None) -> ChatRetry | None:
+def deliver_chat_event(event_id: int, *, attempt: int | None = None) -> chat_webhook.Retry | None:
     """Consume a notifications.chat event: make one attempt at its chat delivery.
 
     1. Lock the delivery row. Stop when it is delivered or failed already, or
@@ -357,13 +347,8 @@ def deliver_chat_event(event_id: int, *, attempt: int | None = None) -> ChatRetr
             if error.retryable and delivery.attempts < CHAT_MAX_ATTEMPTS:
                 delivery.save(update_fields=["attempts", "last_error"])
                 countdown = chat_webhook.backoff_seconds(delivery.attempts - 1, rng=_jitter)
-                # crm.outbox republishes events published longer ago than
-                # BATON_OUTBOX_REPUBLISH_AFTER: dating the publish at the retry's
-                # due time keeps the sweep from racing the retry.
-                OutboxEvent.objects.filter(pk=event_id).update(
-                    published_at=Now() + timedelta(seconds=countdown)
-                )
-                return ChatRetry(attempt=delivery.attempts, countdown=countdown)
+                outbox.leave_to_retry(event_id, seconds=countdown)
+                return chat_webhook.Retry(attempt=delivery.attempts, countdown=countdown)
             delivery.status = ChatDelivery.Status.FAILED
             logger.warning("notify: chat delivery %s failed: %s", delivery.pk, error)
         else:

@@ -130,7 +130,7 @@ def hand_off_if_qualified(
     if not policy.qualifies(lead):
         return None
     # All of them (a lead has a few): the cooldown and the context read them.
-    earlier = list(lead.handoffs.select_related("claimed_by").order_by("-created_at", "-pk"))
+    earlier = list(context_package.earlier_handoffs(lead))
     cutoff = cooldown_cutoff(policy)
     rejections = (h.decided_at for h in earlier if h.status == Handoff.Status.REJECTED)
     if any(decided is not None and decided > cutoff for decided in rejections):

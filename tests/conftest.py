@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from celery.exceptions import Retry
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
@@ -344,3 +345,15 @@ def private_redis() -> Iterator[PrivateRedis]:
     finally:
         if redis.is_up():
             redis.stop()
+
+
+def scheduled_retries(monkeypatch: pytest.MonkeyPatch, task: Any) -> list[dict[str, Any]]:
+    """Record the retries `task` schedules (as a worker would, not eagerly)."""
+    scheduled: list[dict[str, Any]] = []
+
+    def retry(**options: Any) -> Retry:
+        scheduled.append(options)
+        return Retry("retry scheduled", when=options.get("countdown"))
+
+    monkeypatch.setattr(task, "retry", retry)
+    return scheduled

@@ -256,6 +256,14 @@ def post_message(
     raise DeliveryError(f"{kind}: HTTP {status}", retryable=retryable, status=status)
 
 
+@dataclass(frozen=True)
+class Retry:
+    """Try a delivery again: attempt number `attempt` (0-based), in `countdown` seconds."""
+
+    attempt: int
+    countdown: int
+
+
 def backoff_seconds(
     attempt: int, *, base: int = 10, cap: int = 600, rng: random.Random | None = None
 ) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import random
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -72,15 +71,7 @@ def delete_endpoint(endpoint: Endpoint) -> None:
     events.forget_subscriptions()
 
 
-@dataclass(frozen=True)
-class Retry:
-    """Try the delivery again: attempt number `attempt` (0-based), in `countdown` seconds."""
-
-    attempt: int
-    countdown: int
-
-
-def deliver_event(event_id: int, *, attempt: int | None = None) -> Retry | None:
+def deliver_event(event_id: int, *, attempt: int | None = None) -> sender.Retry | None:
     """Consume a webhooks.delivery outbox event: make one attempt at its delivery.
 
     1. Lock the delivery row. Stop when it is delivered or failed already, or
@@ -123,16 +114,11 @@ def deliver_event(event_id: int, *, attempt: int | None = None) -> Retry | None:
         if retry is None:
             outbox.mark_processed(event_id)
         else:
-            # crm.outbox republishes events published longer ago than
-            # BATON_OUTBOX_REPUBLISH_AFTER: dating the publish at the retry's
-            # due time keeps the sweep from racing the retry.
-            OutboxEvent.objects.filter(pk=event_id).update(
-                published_at=Now() + timedelta(seconds=retry.countdown)
-            )
+            outbox.leave_to_retry(event_id, seconds=retry.countdown)
     return retry
 
 
-def _attempt(delivery: Delivery) -> Retry | None:
+def _attempt(delivery: Delivery) -> sender.Retry | None:
     """Post once and write the outcome on `delivery` (not saved)."""
     endpoint, event = delivery.endpoint, delivery.event
     delivery.next_retry_at = None
@@ -160,7 +146,7 @@ def _attempt(delivery: Delivery) -> Retry | None:
         if error.retryable and delivery.attempts < MAX_ATTEMPTS:
             countdown = sender.backoff_seconds(delivery.attempts - 1, rng=_jitter)
             delivery.next_retry_at = timezone.now() + timedelta(seconds=countdown)
-            return Retry(attempt=delivery.attempts, countdown=countdown)
+            return sender.Retry(attempt=delivery.attempts, countdown=countdown)
         delivery.status = Delivery.Status.FAILED
         logger.warning("webhooks: delivery %s failed: %s", delivery.pk, error)
         return None

@@ -31,7 +31,7 @@ from handoff import chat_webhook, notify, services, tasks
 from handoff.chat_webhook import Connection, WebhookTarget
 from handoff.models import ChatDelivery, Handoff, HandoffPolicy, Notification
 from tests import factories
-from tests.conftest import make_user
+from tests.conftest import make_user, scheduled_retries
 from tests.fake_dns import resolve_from
 
 pytestmark = pytest.mark.django_db
@@ -106,14 +106,7 @@ def chat_policy() -> HandoffPolicy:
 @pytest.fixture
 def retries(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """The retries the chat task schedules (as a worker would, not eagerly)."""
-    scheduled: list[dict[str, Any]] = []
-
-    def retry(**options: Any) -> Retry:
-        scheduled.append(options)
-        return Retry("retry scheduled", when=options.get("countdown"))
-
-    monkeypatch.setattr(tasks.deliver_chat_event, "retry", retry)
-    return scheduled
+    return scheduled_retries(monkeypatch, tasks.deliver_chat_event)
 
 
 def hand_off(campaign: Campaign, *, company: str = "青葉商事") -> Handoff:

@@ -11,11 +11,11 @@ from functools import partial
 from typing import Any
 
 import pytest
-from celery.exceptions import Retry
 from django.contrib.auth.models import User
 from django.core.cache import cache
 
 from crm.models import OutboxEvent
+from tests.conftest import scheduled_retries
 from tests.fake_dns import resolve_from
 from webhooks import events, sender, services, tasks
 from webhooks.models import Delivery, Endpoint, EventType
@@ -87,14 +87,7 @@ def receiver(monkeypatch: pytest.MonkeyPatch, dns: dict[str, list[str]]) -> Fake
 @pytest.fixture
 def retries(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """The retries the delivery task schedules (as a worker would, not eagerly)."""
-    scheduled: list[dict[str, Any]] = []
-
-    def retry(**options: Any) -> Retry:
-        scheduled.append(options)
-        return Retry("retry scheduled", when=options.get("countdown"))
-
-    monkeypatch.setattr(tasks.deliver_webhook_event, "retry", retry)
-    return scheduled
+    return scheduled_retries(monkeypatch, tasks.deliver_webhook_event)
 
 
 def make_endpoint(
