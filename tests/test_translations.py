@@ -56,7 +56,7 @@ def _messages() -> dict[tuple[str | None, str], str]:
         ):
             if isinstance(message, str):
                 context, msgid = None, message
-            elif funcname.startswith(("pgettext", "npgettext")):
+            elif str(funcname).startswith(("pgettext", "npgettext")):
                 context, msgid = message[0], message[1]
             else:
                 context, msgid = None, message[0]
@@ -66,13 +66,20 @@ def _messages() -> dict[tuple[str | None, str], str]:
     return wanted
 
 
+def _translated(string: object) -> bool:
+    """A msgstr, or every plural form of one, is filled in."""
+    if isinstance(string, str):
+        return bool(string)
+    return isinstance(string, (list, tuple)) and bool(string) and all(string)
+
+
 def test_every_message_has_a_japanese_translation() -> None:
     with open(ROOT / "locale/ja/LC_MESSAGES/django.po", "rb") as po:
         catalog = read_po(po)
     translated = {
         (m.context, m.id if isinstance(m.id, str) else m.id[0])
         for m in catalog
-        if m.id and (m.string if isinstance(m.string, str) else all(m.string)) and not m.fuzzy
+        if m.id and _translated(m.string) and not m.fuzzy
     }
     missing = [
         f"{where}: {key[1]!r}" for key, where in _messages().items() if key not in translated
