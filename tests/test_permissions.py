@@ -214,7 +214,7 @@ def world(marketer, rep, other_rep, manager, campaign) -> dict[str, Any]:
         ],
         **nurture_world(marketer),
         "reset_key": [int_to_base36(rep.pk), "not-a-valid-token"],
-        "someone_elses_key": [webauthn_key(manager).pk],
+        "someone_elses_key": [webauthn_key(make_user("key_holder", "manager")).pk],
         "sso": ["sso"],
         "import_job": [
             jobs.create_job(
