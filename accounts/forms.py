@@ -23,6 +23,11 @@ class LoginForm(account_forms.LoginForm):
     username from the request when it locks a pair out) and bookmarks of
     the old page keep working."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The page links to the reset itself, below the button.
+        self.fields["password"].help_text = ""
+
     def add_prefix(self, field_name: str) -> str:
         return super().add_prefix("username" if field_name == "login" else field_name)
 

@@ -61,6 +61,10 @@ class MfaRequiredMiddleware:
         if request.path_info.startswith("/api/"):
             return JsonResponse({"detail": message}, status=403)
         if request.headers.get("HX-Request"):
-            # An htmx request would swap the setup page into its target.
+            # An htmx request would swap the setup page into its target. A
+            # poll (the badge, on the setup page too) gets nothing; an action
+            # sends the page to the setup.
+            if request.method == "GET":
+                return HttpResponse(status=204)
             return HttpResponse(status=204, headers={"HX-Redirect": setup})
         return HttpResponseRedirect(setup)
