@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
@@ -67,4 +68,5 @@ class MfaRequiredMiddleware:
             if request.method == "GET":
                 return HttpResponse(status=204)
             return HttpResponse(status=204, headers={"HX-Redirect": setup})
+        messages.warning(request, message)
         return HttpResponseRedirect(setup)

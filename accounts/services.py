@@ -110,7 +110,10 @@ def send_password_reset_event(event_id: int) -> int:
 def _reset_message(user: User) -> EmailMultiAlternatives:
     path = reverse(
         "account_reset_password_from_key",
-        kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+        kwargs={
+            "uidb36": user_pk_to_url_str(user),
+            "key": default_token_generator.make_token(user),
+        },
     )
     context = {
         "user": user,

@@ -15,7 +15,9 @@ from audit.trail import Action, record
 
 
 @receiver(authenticator_added, dispatch_uid="accounts_mfa_added")
-def on_authenticator_added(sender: Any, request: Any, user: Any, authenticator: Any, **kw: Any) -> None:
+def on_authenticator_added(
+    sender: Any, request: Any, user: Any, authenticator: Any, **kw: Any
+) -> None:
     record(Action.MFA_CHANGED, user, changes={"added": authenticator.type})
 
 

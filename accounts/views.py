@@ -13,7 +13,9 @@ from django.shortcuts import render
 from crm import ratelimit
 
 PER_IP = ratelimit.Limit("password-reset-ip", "BATON_PASSWORD_RESET_PER_IP_PER_MINUTE")
-PER_ADDRESS = ratelimit.Limit("password-reset-address", "BATON_PASSWORD_RESET_PER_ADDRESS_PER_MINUTE")
+PER_ADDRESS = ratelimit.Limit(
+    "password-reset-address", "BATON_PASSWORD_RESET_PER_ADDRESS_PER_MINUTE"
+)
 
 
 def limit_reset_requests(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

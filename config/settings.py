@@ -8,6 +8,7 @@ CELERY_BROKER_URL and ALLOWED_HOSTS (see .env.example).
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import django_stubs_ext
 import environ
@@ -432,12 +433,14 @@ ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 ACCOUNT_FORMS = {
     "login": "accounts.forms.LoginForm",
-    "reset_password": "accounts.forms.ResetPasswordForm",
+    "reset_password": "accounts.forms.ResetPasswordForm",  # nosec B105  # a dotted path
 }
 MFA_FORMS = {"authenticate": "accounts.forms.MfaAuthenticateForm"}
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_EMAIL_VERIFICATION = "none"
-ACCOUNT_SESSION_REMEMBER = True  # the session lasts as configured above, not until the browser closes
+ACCOUNT_SESSION_REMEMBER = (
+    True  # the session lasts as configured above, not until the browser closes
+)
 ACCOUNT_PREVENT_ENUMERATION = True
 # Brute force is django-axes' job (a wrong second-factor code counts as a failed
 # login too) and the reset limits are crm.ratelimit's, which let requests
@@ -484,6 +487,10 @@ if OIDC_SERVER_URL and env("OIDC_CLIENT_ID", default=""):
             },
         }
     )
+    # The login button's form posts to Baton, which redirects to the
+    # provider: CSP's form-action must allow the provider's origin too.
+    _directives: dict[str, list[str]] = CONTENT_SECURITY_POLICY["DIRECTIVES"]  # type: ignore[assignment]
+    _directives["form-action"].append("{0.scheme}://{0.netloc}".format(urlsplit(OIDC_SERVER_URL)))
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
 # The first sign-on of someone Baton already knows joins their account when

@@ -28,7 +28,9 @@ def ask(client, email, *, ip="198.51.100.40", language="en"):
 
 
 def link_in(message) -> str:
-    return re.search(r"http://\S+/accounts/password/reset/key/\S+/", message.body).group(0)
+    found = re.search(r"http://\S+/accounts/password/reset/key/\S+/", str(message.body))
+    assert found, message.body
+    return found.group(0)
 
 
 def path_of(url: str) -> str:
@@ -84,7 +86,9 @@ def test_the_link_resets_the_password_once(client, rep, sent):
     form = client.get(link, follow=True)
     assert form.status_code == 200
     set_password_url = form.redirect_chain[-1][0]
-    response = client.post(set_password_url, {"password1": "N3w-passw0rd!", "password2": "N3w-passw0rd!"})
+    response = client.post(
+        set_password_url, {"password1": "N3w-passw0rd!", "password2": "N3w-passw0rd!"}
+    )
     assert response.status_code == 302
     rep.refresh_from_db()
     assert rep.check_password("N3w-passw0rd!")

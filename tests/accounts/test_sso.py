@@ -29,7 +29,7 @@ def provider() -> Iterator[OidcProvider]:
 
 @pytest.fixture
 def sso(provider, settings) -> OidcProvider:
-    settings.SOCIALACCOUNT_PROVIDERS = provider.baton_settings()
+    provider.configure(settings)
     return provider
 
 

@@ -16,6 +16,7 @@ from django.core import mail
 from playwright.sync_api import Browser, Page, expect
 
 from tests.accounts.helpers import totp_code
+from tests.accounts.test_password_reset import link_in
 from tests.browser.conftest import PASSWORD
 from tests.oidc_provider.server import PASSWORD as IDP_PASSWORD
 from tests.oidc_provider.server import OidcProvider
@@ -139,7 +140,9 @@ def test_a_security_key_through_chromiums_virtual_authenticator(
     screenshot(page, "mfa-webauthn-add-en")
     page.get_by_role("button", name="Add", exact=True).click()
     expect(page.get_by_role("heading", name="Recovery Codes")).to_be_visible()
-    stored = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator["authenticatorId"]})
+    stored = cdp.send(
+        "WebAuthn.getCredentials", {"authenticatorId": authenticator["authenticatorId"]}
+    )
     assert len(stored["credentials"]) == 1
     log_out(page)
 
@@ -164,10 +167,10 @@ def test_a_forgotten_password_is_reset_by_email(
     expect(page.get_by_role("heading", name="Password Reset")).to_be_visible()
     screenshot(page, "password-reset-done-en")
     assert len(mail.outbox) == 1
-    link = re.search(r"http://\S+/accounts/password/reset/key/\S+/", mail.outbox[0].body).group(0)
+    link = link_in(mail.outbox[0])
     page.goto(link.replace("http://127.0.0.1:8000", base))
-    page.get_by_label("New Password", exact=True).fill("Fresh-passw0rd!")
-    page.get_by_label("New Password (again)").fill("Fresh-passw0rd!")
+    page.locator("input[name=password1]").fill("Fresh-passw0rd!")
+    page.locator("input[name=password2]").fill("Fresh-passw0rd!")
     screenshot(page, "password-reset-new-password-en")
     page.get_by_role("button", name="Change Password").click()
     expect(page.get_by_text("Your password is now changed.")).to_be_visible()
@@ -186,7 +189,7 @@ def test_single_sign_on_through_an_openid_connect_provider(
     provider = OidcProvider(redirect_uris=[f"{base}/accounts/oidc/sso/login/callback/"])
     provider.start()
     try:
-        settings.SOCIALACCOUNT_PROVIDERS = provider.baton_settings()
+        provider.configure(settings)
         japanese.goto(f"{base}/login/")
         expect(japanese.get_by_role("button", name="Test IdP でログイン")).to_be_visible()
         screenshot(japanese, "sso-login-page-ja")

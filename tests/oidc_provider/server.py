@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import secrets
@@ -110,6 +111,13 @@ class OidcProvider:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
         self.tmp.cleanup()
+
+    def configure(self, settings: Any) -> None:
+        """Point Baton's settings at this provider, as OIDC_* variables would."""
+        settings.SOCIALACCOUNT_PROVIDERS = self.baton_settings()
+        csp = copy.deepcopy(settings.CONTENT_SECURITY_POLICY)
+        csp["DIRECTIVES"]["form-action"] = [*csp["DIRECTIVES"]["form-action"], self.url]
+        settings.CONTENT_SECURITY_POLICY = csp
 
     def baton_settings(self) -> dict[str, Any]:
         """SOCIALACCOUNT_PROVIDERS as Baton's settings build it from OIDC_* variables."""
