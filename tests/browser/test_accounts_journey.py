@@ -42,6 +42,20 @@ def log_out(page: Page) -> None:
 
 
 @pytest.fixture
+def csp_violations(page: Page) -> list[str]:
+    """Console errors about the Content-Security-Policy (the QR code, the
+    WebAuthn script and the pages must need no 'unsafe-inline')."""
+    found: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            found.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return found
+
+
+@pytest.fixture
 def japanese(browser: Browser, browser_context_args: dict[str, Any]) -> Iterator[Page]:
     context = browser.new_context(**{**browser_context_args, "locale": "ja-JP"})
     yield context.new_page()
@@ -49,7 +63,13 @@ def japanese(browser: Browser, browser_context_args: dict[str, Any]) -> Iterator
 
 
 def test_manager_sets_up_an_authenticator_app_then_logs_in_with_a_code_and_a_recovery_code(
-    page: Page, japanese: Page, live_server: Any, manager: User, settings: Any, screenshot: Shot
+    page: Page,
+    japanese: Page,
+    live_server: Any,
+    manager: User,
+    settings: Any,
+    screenshot: Shot,
+    csp_violations: list[str],
 ) -> None:
     settings.BATON_MFA_REQUIRED_ROLES = ["manager", "admin"]
     base = live_server.url
@@ -89,6 +109,7 @@ def test_manager_sets_up_an_authenticator_app_then_logs_in_with_a_code_and_a_rec
     page.get_by_label("Code").fill(totp_code(secret))
     page.get_by_role("button", name="Sign In").click()
     expect(page.get_by_test_id("current-user")).to_be_visible()
+    assert csp_violations == []
     log_out(page)
 
     # In Japanese, with a recovery code instead (the phone is lost).
@@ -113,7 +134,7 @@ def submit_password_ja(page: Page, base: str, username: str) -> None:
 
 
 def test_a_security_key_through_chromiums_virtual_authenticator(
-    page: Page, live_server: Any, rep: User, screenshot: Shot
+    page: Page, live_server: Any, rep: User, screenshot: Shot, csp_violations: list[str]
 ) -> None:
     cdp = page.context.new_cdp_session(page)
     cdp.send("WebAuthn.enable")
@@ -150,6 +171,7 @@ def test_a_security_key_through_chromiums_virtual_authenticator(
     expect(page).to_have_url(f"{base}/accounts/2fa/authenticate/")
     page.get_by_role("button", name="Use a security key").click()
     expect(page.get_by_test_id("current-user")).to_be_visible()
+    assert csp_violations == []
 
 
 def test_a_forgotten_password_is_reset_by_email(
