@@ -16,7 +16,7 @@ urlpatterns = [
     path("password/reset/", views.password_reset, name="account_reset_password"),
     path(
         "password/reset/done/",
-        account_views.password_reset_done,
+        views.password_reset_done,
         name="account_reset_password_done",
     ),
     re_path(

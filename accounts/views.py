@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from allauth.account import views as account_views
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -43,3 +45,15 @@ def limit_reset_requests(view: Callable[..., HttpResponse]) -> Callable[..., Htt
 
 
 password_reset = limit_reset_requests(account_views.password_reset)
+
+
+class PasswordResetDoneView(account_views.PasswordResetDoneView):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "reset_minutes": reset_minutes()}
+
+
+def reset_minutes() -> int:
+    return int(settings.PASSWORD_RESET_TIMEOUT) // 60
+
+
+password_reset_done = PasswordResetDoneView.as_view()

@@ -38,7 +38,7 @@ def path_of(url: str) -> str:
 
 
 @pytest.fixture
-def sent(django_capture_on_commit_callbacks, monkeypatch):
+def sent(django_capture_on_commit_callbacks, monkeypatch, in_process_tasks):
     """`ask` runs the reset mail's consumer (in-process) as its request commits."""
     plain = ask
 
@@ -55,6 +55,8 @@ def test_known_and_unknown_addresses_get_the_same_answer(client, rep):
     unknown = ask(client, "nobody@example.com")
     assert known.status_code == unknown.status_code == 302
     assert known["Location"] == unknown["Location"] == reverse("account_reset_password_done")
+    done = client.get(known["Location"]).content.decode()
+    assert "If an account uses this address" in done and "within 30 minutes" in done
     # The same work in the request: one outbox event each, and no mail yet.
     events = OutboxEvent.objects.filter(topic="accounts.password_reset")
     assert [len(e.payload["user_ids"]) for e in events.order_by("pk")] == [1, 0]
