@@ -33,6 +33,9 @@ class Action(models.TextChoices):
     EXPORTED = "exported", _("Exported")
     PERSONAL_DATA_EXPORTED = "personal_data_exported", _("Personal data exported")
     ERASED = "erased", _("Person erased")
+    ROLES_CHANGED = "roles_changed", _("Roles changed")
+    MFA_CHANGED = "mfa_changed", _("Second factor changed")
+    PASSWORD_RESET = "password_reset", _("Password reset")
 
 
 # What an entry can be about, for the audit page.

@@ -8,6 +8,7 @@ CELERY_BROKER_URL and ALLOWED_HOSTS (see .env.example).
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import django_stubs_ext
 import environ
@@ -60,6 +61,13 @@ INSTALLED_APPS = [
     "audit",
     "webhooks",
     "nurture",
+    # Second factors, single sign-on and password reset (accounts/).
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -74,7 +82,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "config.sessions.SessionTimeoutMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Managers and admins without a second factor may only set one up.
+    "accounts.middleware.MfaRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
@@ -414,3 +425,76 @@ LOGGING: dict[str, Any] = {
 if CELERY_TASK_ALWAYS_EAGER:
     # In-process tasks would log a line per run of every periodic job.
     LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}
+
+# --- Accounts: second factor, single sign-on, password reset (accounts/) -----
+# django-allauth runs the login: password, then the second factor (TOTP,
+# recovery codes, WebAuthn security keys and passkeys) for those who set one up.
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+ACCOUNT_FORMS = {
+    "login": "accounts.forms.LoginForm",
+    "reset_password": "accounts.forms.ResetPasswordForm",  # nosec B105  # a dotted path
+}
+MFA_FORMS = {"authenticate": "accounts.forms.MfaAuthenticateForm"}
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_SESSION_REMEMBER = (
+    True  # the session lasts as configured above, not until the browser closes
+)
+ACCOUNT_PREVENT_ENUMERATION = True
+# Brute force is django-axes' job (a wrong second-factor code counts as a failed
+# login too) and the reset limits are crm.ratelimit's, which let requests
+# through when the cache is down; allauth's own limits would fail with it.
+ACCOUNT_RATE_LIMITS = False
+MFA_RATE_LIMITS = False
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = "Baton"
+# WebAuthn needs https, except on the plain-http development server.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env.bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=DEBUG)
+# Roles (groups) that must use a second factor: required at login and on every
+# page until one is set up. Off by default for `make run` (DEBUG).
+BATON_MFA_REQUIRED_ROLES = env.list(
+    "MFA_REQUIRED_ROLES", default=[] if DEBUG else ["manager", "admin"]
+)
+
+# Password reset by email: links live this long and work once; requests are
+# limited per client address and per email address.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_MINUTES", default=30) * 60
+BATON_PASSWORD_RESET_PER_IP_PER_MINUTE = env.int("PASSWORD_RESET_PER_IP_PER_MINUTE", default=10)
+BATON_PASSWORD_RESET_PER_ADDRESS_PER_MINUTE = env.int(
+    "PASSWORD_RESET_PER_ADDRESS_PER_MINUTE", default=2
+)
+BATON_OUTBOX_ROUTES["accounts.password_reset"] = "accounts.tasks.send_password_reset_event"
+
+# Single sign-on with OpenID Connect (Google Workspace, Microsoft Entra ID, any
+# standard provider), on when OIDC_SERVER_URL and OIDC_CLIENT_ID are set.
+# Roles come from a claim: OIDC_ROLE_MAP maps its values to Baton's roles.
+OIDC_SERVER_URL = env("OIDC_SERVER_URL", default="")
+BATON_OIDC_ROLES_CLAIM = env("OIDC_ROLES_CLAIM", default="groups")
+BATON_OIDC_ROLE_MAP = env.dict("OIDC_ROLE_MAP", default={})
+SOCIALACCOUNT_PROVIDERS: dict[str, Any] = {"openid_connect": {"APPS": []}}
+if OIDC_SERVER_URL and env("OIDC_CLIENT_ID", default=""):
+    SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"].append(
+        {
+            "provider_id": "sso",
+            "name": env("OIDC_NAME", default="Single sign-on"),
+            "client_id": env("OIDC_CLIENT_ID"),
+            "secret": env("OIDC_CLIENT_SECRET", default=""),
+            "settings": {
+                "server_url": OIDC_SERVER_URL,
+                "oauth_pkce_enabled": True,
+                "scope": env.list("OIDC_SCOPES", default=["openid", "profile", "email"]),
+            },
+        }
+    )
+    # The login button's form posts to Baton, which redirects to the
+    # provider: CSP's form-action must allow the provider's origin too.
+    _directives: dict[str, list[str]] = CONTENT_SECURITY_POLICY["DIRECTIVES"]  # type: ignore[assignment]
+    _directives["form-action"].append("{0.scheme}://{0.netloc}".format(urlsplit(OIDC_SERVER_URL)))
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+# The first sign-on of someone Baton already knows joins their account when
+# the provider vouches for the address (email_verified); the link then holds.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_STORE_TOKENS = False

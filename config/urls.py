@@ -1,3 +1,5 @@
+from allauth.account import views as account_views
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -12,10 +14,18 @@ from kpi.views import home
 # Under /api/ an unknown path answers JSON, as the API's own 404s do.
 handler404 = "api.views.not_found"
 
+# Django admin's own login would skip the second factor: send it to Baton's.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+
 urlpatterns = [
     path("", home, name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    # The login runs through django-allauth (a second factor after the
+    # password, single sign-on); allauth knows these pages by its own names.
+    path("login/", account_views.login, name="login"),
+    path("login/", account_views.login, name="account_login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", auth_views.LogoutView.as_view(), name="account_logout"),
+    path("accounts/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

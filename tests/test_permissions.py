@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils.http import int_to_base36
 
 from crm.imports import jobs
 from crm.models import Company, ScoringRule
@@ -29,7 +31,8 @@ LOGIN = 302  # anonymous users are sent to the login page
 #          (anonymous, marketer, rep, other_rep, manager)).
 MATRIX: dict[str, tuple[str, str | None, tuple[int, int, int, int, int]]] = {
     "home": ("get", None, (LOGIN, 302, 302, 302, 302)),
-    "login": ("get", None, (200, 200, 200, 200, 200)),
+    # Signed in already: allauth's login page sends you on.
+    "login": ("get", None, (200, 302, 302, 302, 302)),
     "logout": ("post", None, (302, 302, 302, 302, 302)),
     "set_language": ("post", None, (302, 302, 302, 302, 302)),
     "healthz": ("get", None, (200, 200, 200, 200, 200)),
@@ -115,6 +118,38 @@ MATRIX: dict[str, tuple[str, str | None, tuple[int, int, int, int, int]]] = {
     "webhooks:endpoint_edit": ("get", "endpoint", (LOGIN, 403, 403, 403, 200)),
     "webhooks:endpoint_rotate_secret": ("post", "endpoint", (LOGIN, 403, 403, 403, 200)),
     "webhooks:endpoint_delete": ("post", "endpoint", (LOGIN, 403, 403, 403, 302)),
+    # Accounts (accounts/urls.py): the login's allauth names, password reset
+    # (public), the second factor (the signed-in person's own), single sign-on
+    # (404 while no provider is configured).
+    "account_login": ("get", None, (200, 302, 302, 302, 302)),
+    "account_logout": ("post", None, (302, 302, 302, 302, 302)),
+    "account_inactive": ("get", None, (200, 200, 200, 200, 200)),
+    "account_reauthenticate": ("get", None, (LOGIN, 200, 200, 200, 200)),
+    "account_change_password": ("get", None, (LOGIN, 200, 200, 200, 200)),
+    "account_reset_password": ("get", None, (200, 200, 200, 200, 200)),
+    "account_reset_password_done": ("get", None, (200, 200, 200, 200, 200)),
+    "account_reset_password_from_key": ("get", "reset_key", (200, 200, 200, 200, 200)),
+    "account_reset_password_from_key_done": ("get", None, (200, 200, 200, 200, 200)),
+    "mfa_index": ("get", None, (LOGIN, 200, 200, 200, 200)),
+    "mfa_authenticate": ("get", None, (LOGIN, 302, 302, 302, 302)),
+    "mfa_reauthenticate": ("get", None, (LOGIN, 302, 302, 302, 302)),
+    # Adding a factor asks for the password again unless it was just typed
+    # (force_login types none); removing one you do not have is a 404.
+    "mfa_activate_totp": ("get", None, (LOGIN, 302, 302, 302, 302)),
+    "mfa_deactivate_totp": ("get", None, (LOGIN, 404, 404, 404, 404)),
+    "mfa_view_recovery_codes": ("get", None, (LOGIN, 404, 404, 404, 404)),
+    "mfa_generate_recovery_codes": ("get", None, (LOGIN, 302, 302, 302, 302)),
+    "mfa_download_recovery_codes": ("get", None, (LOGIN, 404, 404, 404, 404)),
+    "mfa_add_webauthn": ("get", None, (LOGIN, 302, 302, 302, 302)),
+    "mfa_list_webauthn": ("get", None, (LOGIN, 200, 200, 200, 200)),
+    "mfa_reauthenticate_webauthn": ("get", None, (LOGIN, 302, 302, 302, 302)),
+    # Password again before any key is touched (and then only one's own keys).
+    "mfa_edit_webauthn": ("get", "someone_elses_key", (LOGIN, 302, 302, 302, 302)),
+    "mfa_remove_webauthn": ("get", "someone_elses_key", (LOGIN, 302, 302, 302, 302)),
+    "openid_connect_login": ("get", "sso", (404, 404, 404, 404, 404)),
+    "openid_connect_callback": ("get", "sso", (404, 404, 404, 404, 404)),
+    "socialaccount_login_cancelled": ("get", None, (200, 200, 200, 200, 200)),
+    "socialaccount_login_error": ("get", None, (401, 401, 401, 401, 401)),
 }
 # Django's admin checks staff status itself and is tested by Django; the REST
 # API has its own matrix, route by method (tests/api/test_permissions.py).
@@ -178,12 +213,21 @@ def world(marketer, rep, other_rep, manager, campaign) -> dict[str, Any]:
             ).pk
         ],
         **nurture_world(marketer),
+        "reset_key": [int_to_base36(rep.pk), "not-a-valid-token"],
+        "someone_elses_key": [webauthn_key(make_user("key_holder", "manager")).pk],
+        "sso": ["sso"],
         "import_job": [
             jobs.create_job(
                 b"email,name\n", filename="x.csv", user=marketer, campaign=None, kind="imported"
             ).pk
         ],
     }
+
+
+def webauthn_key(user: Any) -> Authenticator:
+    return Authenticator.objects.create(
+        user=user, type=Authenticator.Type.WEBAUTHN, data={"name": "key"}
+    )
 
 
 def nurture_world(marketer: Any) -> dict[str, list[Any]]:
