@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from audit import trail
-from crm import dedupe, export, ratelimit, services
+from crm import dedupe, export, privacy, ratelimit, services
 from crm.forms import CampaignForm, CaptureForm, CompanyMergeForm, LeadFilterForm, MergeForm
 from crm.http import AuthenticatedRequest, HtmxHttpRequest
 from crm.models import Campaign, Company, Consent, Lead
@@ -250,8 +250,12 @@ def capture(request: HtmxHttpRequest, key: str) -> HttpResponse:
     if not form.is_valid():
         errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
         return _capture_error(request, campaign, errors, 400, wants_json, form=form)
-    if not form.is_spam():
-        data = form.cleaned_data
+    data = form.cleaned_data
+    # An erased person comes back only with a new consent (crm.privacy); the
+    # answer is the same either way, so the form tells nobody who was erased.
+    if not form.is_spam() and privacy.admit_returning_person(
+        email=data["email"], phone=data["phone"], consented=bool(data["consent"])
+    ):
         services.capture_lead(
             campaign,
             data=services.CaptureData(
