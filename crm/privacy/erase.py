@@ -134,19 +134,19 @@ def _erased_text(
 ) -> str | None:
     if field.choices:
         return value  # a code, never free text
-    if field.unique:
-        # An id from another system (an external id): it may be the person's
-        # address; the row no longer needs it to be found.
-        return None if field.null else f"{ERASED}{row.pk}"
-    if f"{name}.{field.name}" in KEEP_TEXT or field.name in _unique_together(type(row)):
+    if f"{name}.{field.name}" in KEEP_TEXT:
         return pattern.sub(ERASED, value)
+    if field.unique or field.name in _unique_together(type(row)):
+        # An id from another system (an external id) may be the person's
+        # address; the row no longer needs it to be found. Unique per row.
+        return None if field.null else f"{ERASED}{row.pk}"
     # Non-empty stays non-empty: constraints may require a text (a lost
     # deal's reason), and readers see that something was erased.
     return ERASED
 
 
 def _unique_together(model: type[models.Model]) -> set[str]:
-    """Fields in a unique constraint: erasing them could collide with another row."""
+    """Fields in a unique constraint: one erased value for all would collide."""
     return {
         name
         for constraint in model._meta.constraints
