@@ -40,7 +40,11 @@ def _erase_from_imports(ids: Identifiers, pattern: re.Pattern[str]) -> int:
     for pk in ImportJob.objects.order_by("pk").values_list("pk", flat=True):
         job = ImportJob.objects.get(pk=pk)  # one file in memory at a time
         content = bytes(job.content or b"")
-        if not (_mentions_bytes(content, needles) or _mentions_record(job, pattern, ids)):
+        # A workbook is compressed: its bytes say nothing until it is read.
+        workbook = content[:4] == b"PK\x03\x04"
+        if not (
+            workbook or _mentions_bytes(content, needles) or _mentions_record(job, pattern, ids)
+        ):
             continue
         table = _table(content, job.filename)
         lines: set[int] = set()
