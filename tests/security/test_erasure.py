@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
+from audit.models import AuditEntry
 from crm import privacy
 from crm.imports import jobs, reading
 from crm.models import Activity, Consent, Lead, OutboxEvent, Tombstone
@@ -302,3 +303,27 @@ def test_a_shared_landline_erases_nobody_else(campaign, manager, marketer):
     privacy.erase_person(lead, by=manager)
     job = import_csv("email,family_name,phone\nb@example.jp,同僚,03-1111-2222\n", marketer)
     assert job.rejections == []
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_audit_trail_keeps_no_address_or_browser_of_a_public_request(
+    client, campaign, in_process_tasks
+):
+    """A capture that hands the lead off in the same request (tasks run in
+    process, as under `make run`): the trail's entries name the lead by id,
+    and the address and browser are the person's own, so they stay out."""
+    HandoffPolicy.objects.filter(pk=HandoffPolicy.current().pk).update(
+        fit_threshold=0, engagement_threshold=1
+    )
+    response = client.post(
+        reverse("capture", args=[campaign.capture_key]),
+        {"email": EMAIL, "family_name": "佐藤"},
+        REMOTE_ADDR="203.0.113.9",
+        HTTP_USER_AGENT="PersonBrowser/1.0",
+    )
+    assert response.status_code == 200
+    assert Handoff.objects.filter(lead__email=EMAIL).exists()
+    entries = AuditEntry.objects.all()
+    assert entries.exists()
+    assert not entries.filter(ip_address="203.0.113.9").exists()
+    assert not entries.exclude(user_agent="").exists()
