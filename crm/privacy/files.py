@@ -2,9 +2,9 @@
 other binary column.
 
 An import file is read as the table it is and written back without the
-person's rows: a row is theirs when it carries their email or phone, or their
-family and given names in two cells (a names-only row, rejected for its
-missing email, is still theirs). Their rows become empty rows, so that the
+person's rows: a row is theirs when it carries their email or mobile number,
+or their family and given names in two cells (a names-only row, rejected for
+its missing email, is still theirs). Their rows become empty rows, so that the
 other rows keep their line numbers; other rows that mention them lose the
 mention. The rejected rows about them leave the record.
 """

@@ -15,6 +15,9 @@ from crm.models import Lead
 ERASED = "[erased]"
 # Shorter digit runs would match unrelated numbers.
 MIN_PHONE_DIGITS = 8
+# A mobile number is a person's own; a landline is often a company's
+# switchboard, shared by everyone there.
+MOBILE = re.compile(r"0[789]0\d{8}")
 
 
 @dataclass(frozen=True)
@@ -84,13 +87,14 @@ class Identifiers:
         return out
 
     def own_row(self, cells: Sequence[str]) -> bool:
-        """A table row about the person: their email or phone in a cell, or
-        their family and given names (or readings) as two cells or one."""
+        """A table row about the person: their email or mobile number in a
+        cell, or their family and given names (or readings) as two cells or one."""
         keys = {normalize.name_key(cell) for cell in cells if cell}
+        mobile = self.phone_digits if MOBILE.fullmatch(self.phone_digits) else ""
         for cell in cells:
             if normalize.email_key(cell) == self.email:
                 return True
-            if self.phone_digits and normalize.phone_digits(cell) == self.phone_digits:
+            if mobile and normalize.phone_digits(cell) == mobile:
                 return True
         return any(
             {family, given} <= keys or f"{family}{given}" in keys or f"{given}{family}" in keys

@@ -20,7 +20,6 @@ rotated key keeps its tombstones.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -31,9 +30,9 @@ from django.utils.translation import gettext as _
 from crm import normalize
 from crm.imports.rows import Candidate, Rejection
 from crm.models import Tombstone
+from crm.privacy.identity import MOBILE
 
 SALT = "baton.crm.privacy.tombstone"
-MOBILE = re.compile(r"0[789]0\d{8}")
 CHUNK = 5000
 
 

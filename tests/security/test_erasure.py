@@ -327,3 +327,16 @@ def test_the_audit_trail_keeps_no_address_or_browser_of_a_public_request(
     assert entries.exists()
     assert not entries.filter(ip_address="203.0.113.9").exists()
     assert not entries.exclude(user_agent="").exists()
+
+
+def test_a_colleague_on_the_same_switchboard_keeps_their_row_in_an_import_file(
+    manager, marketer
+):
+    lead = factories.lead(
+        family_name="佐藤", given_name="花子", email="a@example.jp", phone="03-1111-2222"
+    )
+    job = import_csv("email,family_name,phone\nb@example.jp,同僚,03-1111-2222\n", marketer)
+    privacy.erase_person(lead, by=manager)
+    job.refresh_from_db()
+    table = reading.read_table(bytes(job.content), filename=job.filename)
+    assert table.rows == [["b@example.jp", "同僚", "[erased]"]]
