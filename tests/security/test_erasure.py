@@ -329,9 +329,7 @@ def test_the_audit_trail_keeps_no_address_or_browser_of_a_public_request(
     assert not entries.exclude(user_agent="").exists()
 
 
-def test_a_colleague_on_the_same_switchboard_keeps_their_row_in_an_import_file(
-    manager, marketer
-):
+def test_a_colleague_on_the_same_switchboard_keeps_their_row_in_an_import_file(manager, marketer):
     lead = factories.lead(
         family_name="佐藤", given_name="花子", email="a@example.jp", phone="03-1111-2222"
     )
