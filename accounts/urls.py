@@ -5,9 +5,32 @@ stay password-less) and linking other providers."""
 
 from allauth.account import views as account_views
 from allauth.socialaccount import views as social_views
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
+from django.views.decorators.http import require_http_methods
 
 from accounts import views
+
+# allauth's form views answer PUT like POST; Baton's pages take what they handle.
+get_or_post = require_http_methods(["GET", "HEAD", "POST"])
+
+
+def get_and_post_only(patterns: list[URLPattern | URLResolver]) -> list[URLPattern | URLResolver]:
+    """The same routes, each view answering 405 to any verb but GET and POST."""
+    routes: list[URLPattern | URLResolver] = []
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = get_and_post_only(pattern.url_patterns)
+            routes.append(
+                URLResolver(
+                    pattern.pattern, inner, pattern.default_kwargs, pattern.app_name,
+                    pattern.namespace,
+                )
+            )  # fmt: skip
+        else:
+            callback = get_or_post(pattern.callback)
+            routes.append(URLPattern(pattern.pattern, callback, pattern.default_args, pattern.name))
+    return routes
+
 
 urlpatterns = [
     path("inactive/", account_views.account_inactive, name="account_inactive"),
@@ -39,3 +62,4 @@ urlpatterns = [
     # /accounts/oidc/<provider_id>/login/ and its callback.
     path("", include("allauth.socialaccount.providers.openid_connect.urls")),
 ]
+urlpatterns = get_and_post_only(urlpatterns)

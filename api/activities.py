@@ -158,7 +158,7 @@ class ActivityViewSet(
     ordering = ("-occurred_at", "-pk")
 
     def get_queryset(self) -> QuerySet[Activity]:
-        return Activity.objects.filter(lead__in=Lead.objects.visible_to(self.request.user))
+        return Activity.objects.visible_to(self.request.user)
 
     @extend_schema(
         responses={

@@ -124,7 +124,7 @@ class CampaignViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Campaign]:
-        return Campaign.objects.all()
+        return Campaign.objects.visible_to(self.request.user)
 
     def perform_create(self, serializer: serializers.BaseSerializer[Campaign]) -> None:
         serializer.save(owner=self.request.user)

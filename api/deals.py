@@ -19,7 +19,7 @@ from api import services
 from api.errors import Conflict, DetailSerializer
 from api.filters import IdFilter
 from api.permissions import ModelPermissions
-from crm.models import Deal, Lead
+from crm.models import Deal
 from handoff import work
 from handoff.models import Handoff
 
@@ -82,7 +82,7 @@ class DealViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Deal]:
-        return Deal.objects.filter(lead__in=Lead.objects.visible_to(self.request.user))
+        return Deal.objects.visible_to(self.request.user)
 
     @extend_schema(
         request=DealOpenSerializer,

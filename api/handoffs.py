@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,6 +22,7 @@ from api.filters import IdFilter
 from api.permissions import ModelPermissions, has_perms
 from handoff import notify, services, work
 from handoff.models import Handoff
+from web.scope import get_visible_or_404
 
 
 class HandoffSerializer(serializers.ModelSerializer[Handoff]):
@@ -122,9 +122,9 @@ class HandoffViewSet(
     @_decision("Claim a waiting handoff; of simultaneous claims exactly one wins.")
     @action(detail=True, methods=["post"])
     def claim(self, request: Request, pk: str) -> Response:
-        # Not visible_to, as on the queue page: a rep who lost the race must
-        # learn who won, not get a 404.
-        handoff = get_object_or_404(Handoff.objects.all(), pk=pk)
+        # In the caller's scope, as on the queue page: a handoff another rep
+        # already holds is a 404, whoever asks.
+        handoff = get_visible_or_404(Handoff, request.user, pk)
         user: User = request.user  # type: ignore[assignment]
         if services.claim_handoff(handoff, rep=user):
             return self._answer(handoff)

@@ -9,7 +9,6 @@ from typing import Any
 import django_filters
 from django.db import IntegrityError
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -25,6 +24,7 @@ from crm import services as crm
 from crm.models import Answer, Lead
 from crm.models.people import LeadQuerySet
 from handoff import work
+from web.scope import get_visible_or_404
 
 
 class LeadSerializer(serializers.ModelSerializer[Lead]):
@@ -158,8 +158,7 @@ class LeadAnswerViewSet(
     pagination_class = None  # a lead has a handful of answers
 
     def lead(self) -> Lead:
-        visible = Lead.objects.visible_to(self.request.user)
-        return get_object_or_404(visible, pk=self.kwargs["lead_pk"])
+        return get_visible_or_404(Lead, self.request.user, self.kwargs["lead_pk"])
 
     def get_queryset(self) -> QuerySet[Answer]:
         visible = Lead.objects.visible_to(self.request.user)

@@ -37,6 +37,11 @@ def record(
     if obj is not None:
         object_type = object_type or obj._meta.model_name or ""
         object_id = object_id or obj.pk
+    # Where from: a staff member's address and browser, or a login attempt's.
+    # A public request's (a capture form) are the person's own, which this
+    # append-only trail could never erase.
+    if actor is None and action != Action.LOGIN_FAILED:
+        origin = None
     return AuditEntry.objects.create(
         action=action,
         actor_id=actor.pk if actor is not None else None,

@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from audit.forms import AuditFilterForm
 from audit.models import AuditEntry
@@ -10,6 +11,7 @@ from crm.http import AuthenticatedRequest
 PAGE_SIZE = 100
 
 
+@require_safe
 @login_required
 @permission_required("audit.view_auditentry", raise_exception=True)
 def entry_list(request: AuthenticatedRequest) -> HttpResponse:

@@ -4,8 +4,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.urls import get_or_post
 from api import views as api_views
 from config import health
 from crm import views as crm_views
@@ -21,12 +24,13 @@ urlpatterns = [
     path("", home, name="home"),
     # The login runs through django-allauth (a second factor after the
     # password, single sign-on); allauth knows these pages by its own names.
-    path("login/", account_views.login, name="login"),
-    path("login/", account_views.login, name="account_login"),
+    path("login/", get_or_post(account_views.login), name="login"),
+    path("login/", get_or_post(account_views.login), name="account_login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("logout/", auth_views.LogoutView.as_view(), name="account_logout"),
     path("accounts/", include("accounts.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's own include answers every method; only the form's POST is handled.
+    path("i18n/setlang/", require_POST(set_language), name="set_language"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("capture/<str:key>/", crm_views.capture, name="capture"),

@@ -15,13 +15,14 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from audit import trail
-from crm import dedupe, export, ratelimit, services
+from crm import dedupe, export, privacy, ratelimit, services
 from crm.forms import CampaignForm, CaptureForm, CompanyMergeForm, LeadFilterForm, MergeForm
 from crm.http import AuthenticatedRequest, HtmxHttpRequest
 from crm.models import Campaign, Company, Consent, Lead
+from web.scope import get_visible_or_404
 
 CAPTURE_MAX_BYTES = 16 * 1024
 CAPTURE_PER_IP = ratelimit.Limit("capture-ip", "BATON_CAPTURE_PER_IP_PER_MINUTE")
@@ -47,6 +48,7 @@ class CappedPaginator(Paginator):
         return self.count > self.CAP
 
 
+@require_safe
 @login_required
 @permission_required("crm.view_campaign", raise_exception=True)
 def campaign_list(request: AuthenticatedRequest) -> HttpResponse:
@@ -56,6 +58,7 @@ def campaign_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "crm/campaign_list.html", {"campaigns": campaigns})
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 @permission_required("crm.add_campaign", raise_exception=True)
 def campaign_create(request: AuthenticatedRequest) -> HttpResponse:
@@ -69,10 +72,11 @@ def campaign_create(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "crm/campaign_form.html", {"form": form})
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 @permission_required("crm.change_campaign", raise_exception=True)
 def campaign_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, pk=pk)
+    campaign = get_visible_or_404(Campaign, request.user, pk)
     form = CampaignForm(request.POST or None, instance=campaign)
     if form.is_valid():
         form.save()
@@ -81,10 +85,11 @@ def campaign_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "crm/campaign_form.html", {"form": form, "campaign": campaign})
 
 
+@require_safe
 @login_required
 @permission_required("crm.view_campaign", raise_exception=True)
 def campaign_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    campaign = get_object_or_404(Campaign.objects.select_related("owner"), pk=pk)
+    campaign = get_visible_or_404(Campaign.objects.select_related("owner"), request.user, pk)
     leads = Lead.objects.visible_to(request.user).filter(source_campaign=campaign)
     stats = leads.aggregate(
         total=Count("pk", distinct=True),
@@ -105,6 +110,7 @@ def campaign_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     )
 
 
+@require_safe
 @login_required
 @permission_required("crm.view_lead", raise_exception=True)
 def lead_list(request: AuthenticatedRequest) -> HttpResponse:
@@ -121,6 +127,7 @@ def lead_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, template, {"form": form, "page": page})
 
 
+@require_safe
 @login_required
 @permission_required("crm.export_leads", raise_exception=True)
 def lead_export(request: AuthenticatedRequest) -> HttpResponse:
@@ -177,14 +184,14 @@ def lead_export_row(lead: Lead) -> list[object]:
     ]  # fmt: skip
 
 
+@require_safe
 @login_required
 @permission_required("crm.view_lead", raise_exception=True)
 def lead_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    lead = get_object_or_404(
-        Lead.objects.visible_to(request.user).select_related(
-            "score", "company", "owner", "source_campaign"
-        ),
-        pk=pk,
+    lead = get_visible_or_404(
+        Lead.objects.select_related("score", "company", "owner", "source_campaign"),
+        request.user,
+        pk,
     )
     activities = lead.activities.select_related("campaign", "actor")[:100]
     return render(
@@ -243,8 +250,12 @@ def capture(request: HtmxHttpRequest, key: str) -> HttpResponse:
     if not form.is_valid():
         errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
         return _capture_error(request, campaign, errors, 400, wants_json, form=form)
-    if not form.is_spam():
-        data = form.cleaned_data
+    data = form.cleaned_data
+    # An erased person comes back only with a new consent (crm.privacy); the
+    # answer is the same either way, so the form tells nobody who was erased.
+    if not form.is_spam() and privacy.admit_returning_person(
+        email=data["email"], phone=data["phone"], consented=bool(data["consent"])
+    ):
         services.capture_lead(
             campaign,
             data=services.CaptureData(
@@ -289,10 +300,11 @@ def _capture_error(
     return render(request, "crm/capture_form.html", context, status=status)
 
 
+@require_safe
 @login_required
 @permission_required("crm.view_company", raise_exception=True)
 def company_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    company = get_object_or_404(Company.objects.visible_to(request.user), pk=pk)
+    company = get_visible_or_404(Company, request.user, pk)
     people = (
         Lead.objects.visible_to(request.user)
         .filter(company=company)
@@ -301,6 +313,7 @@ def company_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "crm/company_detail.html", {"company": company, "people": people})
 
 
+@require_safe
 @login_required
 @permission_required(["crm.change_lead", "crm.view_all_leads"], raise_exception=True)
 def duplicates(request: AuthenticatedRequest) -> HttpResponse:
@@ -310,9 +323,9 @@ def duplicates(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "crm/duplicates.html", {"groups": groups, "company_groups": companies})
 
 
+@require_POST
 @login_required
 @permission_required(["crm.change_lead", "crm.view_all_leads"], raise_exception=True)
-@require_POST
 def merge(request: AuthenticatedRequest) -> HttpResponse:
     """Merge the chosen leads into the one to keep."""
     form = MergeForm(request.POST, leads=Lead.objects.visible_to(request.user))
@@ -330,9 +343,9 @@ def merge(request: AuthenticatedRequest) -> HttpResponse:
     return redirect(keep)
 
 
+@require_POST
 @login_required
 @permission_required(["crm.change_company", "crm.change_lead"], raise_exception=True)
-@require_POST
 def merge_companies(request: AuthenticatedRequest) -> HttpResponse:
     """Merge the chosen companies into the one to keep."""
     form = CompanyMergeForm(request.POST)

@@ -5,19 +5,21 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from audit import trail
 from crm.forms import ImportMappingForm, ImportUploadForm
 from crm.http import AuthenticatedRequest
 from crm.imports import jobs, reading
 from crm.models import ImportJob
+from web.scope import get_visible_or_404
 
 PERMISSION = "crm.add_lead"
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 @permission_required(PERMISSION, raise_exception=True)
 def import_list(request: AuthenticatedRequest) -> HttpResponse:
@@ -45,23 +47,30 @@ def import_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "crm/import_list.html", {"form": form, "jobs": recent})
 
 
+@require_safe
 @login_required
 @permission_required(PERMISSION, raise_exception=True)
 def import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    job = get_object_or_404(ImportJob.objects.defer("content").select_related("campaign"), pk=pk)
+    job = get_visible_or_404(
+        ImportJob.objects.defer("content").select_related("campaign"), request.user, pk
+    )
     form = ImportMappingForm(headers=job.headers, initial_mapping=job.mapping)
     context = {"job": job, "form": form, "sample": job.rejections[:20], "Status": ImportJob.Status}
     template = "crm/import_detail.html#progress" if request.htmx else "crm/import_detail.html"
     return render(request, template, context)
 
 
+@require_POST
 @login_required
 @permission_required(PERMISSION, raise_exception=True)
-@require_POST
 def import_preview(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The dry run with the chosen columns."""
-    job = get_object_or_404(
-        ImportJob, pk=pk, status__in=[ImportJob.Status.UPLOADED, ImportJob.Status.PREVIEWED]
+    job = get_visible_or_404(
+        ImportJob.objects.filter(
+            status__in=[ImportJob.Status.UPLOADED, ImportJob.Status.PREVIEWED]
+        ),
+        request.user,
+        pk,
     )
     form = ImportMappingForm(request.POST, headers=job.headers, initial_mapping=job.mapping)
     if not form.is_valid():
@@ -71,20 +80,21 @@ def import_preview(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return redirect(job)
 
 
+@require_POST
 @login_required
 @permission_required(PERMISSION, raise_exception=True)
-@require_POST
 def import_start(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    job = get_object_or_404(ImportJob.objects.defer("content"), pk=pk)
+    job = get_visible_or_404(ImportJob.objects.defer("content"), request.user, pk)
     if not jobs.start(job):
         messages.warning(request, _("This import has already been started."))
     return redirect(job)
 
 
+@require_safe
 @login_required
 @permission_required(PERMISSION, raise_exception=True)
 def import_rejections(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    job = get_object_or_404(ImportJob.objects.defer("content"), pk=pk)
+    job = get_visible_or_404(ImportJob.objects.defer("content"), request.user, pk)
     response = HttpResponse(jobs.rejected_rows_csv(job), content_type="text/csv; charset=utf-8")
     trail.record(trail.Action.EXPORTED, job, summary="rejected rows")
     response["Content-Disposition"] = f'attachment; filename="rejected-rows-{job.pk}.csv"'

@@ -10,21 +10,23 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from crm import privacy
 from crm.http import AuthenticatedRequest
 from crm.models import Lead
+from web.scope import get_visible_or_404
 
 
+@require_safe
 @login_required
 @permission_required("audit.export_personal_data", raise_exception=True)
 def personal_data(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Everything about the person as a JSON download."""
-    lead = get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
+    lead = get_visible_or_404(Lead, request.user, pk)
     document = privacy.export_person(lead, by=request.user)
     body = json.dumps(document, ensure_ascii=False, indent=2)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
@@ -34,13 +36,13 @@ def personal_data(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return response
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 @permission_required("audit.erase_personal_data", raise_exception=True)
-@require_http_methods(["GET", "POST"])
 def erase(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """A confirmation page; the POST erases. Typing the email confirms that the
     right person is being erased (it cannot be undone)."""
-    lead = get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
+    lead = get_visible_or_404(Lead, request.user, pk)
     error = ""
     if request.method == "POST":
         typed = request.POST.get("confirm_email", "").strip().lower()

@@ -124,8 +124,8 @@ def hand_off_if_qualified(
     scores as the caller just computed them, kept with the handoff (read again
     when not given).
     """
-    if lead.stage not in HANDOFF_FROM_STAGES:
-        return None
+    if lead.stage not in HANDOFF_FROM_STAGES or lead.is_erased:
+        return None  # an erased person is nobody to call
     policy = policy or HandoffPolicy.current()
     if not policy.qualifies(lead):
         return None

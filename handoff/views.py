@@ -4,18 +4,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import trigger_client_event
 
 from crm.http import AuthenticatedRequest
 from handoff import routing, services, work
 from handoff.forms import RejectForm
 from handoff.models import Handoff, Notification
+from web.scope import get_visible_or_404
 
 
+@require_safe
 @login_required
 def queue(request: AuthenticatedRequest) -> HttpResponse:
     """Reps: the queue and their claims. Managers: the queue and every lead
@@ -37,12 +39,14 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+@require_POST
 @login_required
 @permission_required("handoff.claim_handoff", raise_exception=True)
-@require_POST
 def claim(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    # Not visible_to: a rep who lost the race must learn who won, not get a 404.
-    handoff = get_object_or_404(Handoff.objects.for_queue(), pk=pk)
+    # In scope at the moment of the click (queued, or the rep's own): a rep who
+    # loses the race reads who won in the row they were looking at; a handoff
+    # another rep already holds is a 404, as on every other page.
+    handoff = get_visible_or_404(Handoff.objects.for_queue(), request.user, pk)
     won = services.claim_handoff(handoff, rep=request.user)
     if not won:
         handoff.refresh_from_db()
@@ -59,11 +63,11 @@ def claim(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _back(request, handoff)
 
 
+@require_POST
 @login_required
 @permission_required("handoff.claim_handoff", raise_exception=True)
-@require_POST
 def accept(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    handoff = get_object_or_404(Handoff.objects.visible_to(request.user), pk=pk)
+    handoff = get_visible_or_404(Handoff, request.user, pk)
     if services.accept_handoff(handoff, rep=request.user):
         messages.success(
             request, _("Accepted: %(lead)s is now a sales-accepted lead.") % {"lead": handoff.lead}
@@ -73,11 +77,11 @@ def accept(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _back(request, handoff)
 
 
+@require_POST
 @login_required
 @permission_required("handoff.claim_handoff", raise_exception=True)
-@require_POST
 def reject(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    handoff = get_object_or_404(Handoff.objects.visible_to(request.user), pk=pk)
+    handoff = get_visible_or_404(Handoff, request.user, pk)
     form = RejectForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a reason to reject the lead."))
@@ -95,11 +99,11 @@ def reject(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _back(request, handoff)
 
 
+@require_POST
 @login_required
 @permission_required("handoff.claim_handoff", raise_exception=True)
-@require_POST
 def release(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    handoff = get_object_or_404(Handoff.objects.visible_to(request.user), pk=pk)
+    handoff = get_visible_or_404(Handoff, request.user, pk)
     if services.release_handoff(handoff, rep=request.user):
         messages.success(request, _("Released: the lead is back in the queue."))
     else:
@@ -114,6 +118,7 @@ def _back(request: AuthenticatedRequest, handoff: Handoff) -> HttpResponse:
     return redirect("handoff:queue")
 
 
+@require_safe
 @login_required
 def notifications(request: AuthenticatedRequest) -> HttpResponse:
     items = request.user.notifications.select_related(
@@ -123,6 +128,7 @@ def notifications(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, template, {"notifications": items})
 
 
+@require_safe
 @login_required
 def notification_badge(request: AuthenticatedRequest) -> HttpResponse:
     """The unread count, polled by the navigation bar."""
@@ -130,8 +136,8 @@ def notification_badge(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "handoff/notifications.html#badge", {"unread": unread})
 
 
-@login_required
 @require_POST
+@login_required
 def mark_all_read(request: AuthenticatedRequest) -> HttpResponse:
     Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(
         read_at=timezone.now()

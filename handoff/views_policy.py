@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from crm.http import AuthenticatedRequest
 from handoff import notify, routing
@@ -14,6 +15,7 @@ from handoff.forms import PolicyForm
 from handoff.models import HandoffPolicy
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 @permission_required("handoff.change_handoffpolicy", raise_exception=True)
 def policy(request: AuthenticatedRequest) -> HttpResponse:

@@ -9,9 +9,9 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.db import transaction
 from django.db.models import F
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from crm import scoring
 from crm import services as crm
@@ -20,8 +20,10 @@ from crm.models import RescoreJob, ScoringRule
 from handoff.forms_scoring import ScoringRuleForm
 from handoff.models import HandoffPolicy
 from handoff.preview import preview_rules
+from web.scope import get_visible_or_404
 
 
+@require_safe
 @login_required
 @permission_required("crm.view_scoringrule", raise_exception=True)
 def rules(request: AuthenticatedRequest) -> HttpResponse:
@@ -36,6 +38,7 @@ def rules(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "handoff/scoring_rules.html", context)
 
 
+@require_safe
 @login_required
 @permission_required("crm.view_scoringrule", raise_exception=True)
 def rescore_progress(request: AuthenticatedRequest) -> HttpResponse:
@@ -44,12 +47,13 @@ def rescore_progress(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 @permission_required(["crm.change_scoringrule", "crm.add_scoringrule"], raise_exception=True)
 def rule_edit(request: AuthenticatedRequest, pk: int | None = None) -> HttpResponse:
     """Edit (or create) a rule; "Preview" shows what it would do, "Save" saves
     it and rescores everyone."""
-    rule = get_object_or_404(ScoringRule, pk=pk) if pk else None
+    rule = get_visible_or_404(ScoringRule, request.user, pk) if pk else None
     form = ScoringRuleForm(request.POST or None, instance=rule)
     preview = None
     if request.method == "POST" and form.is_valid():
@@ -69,26 +73,27 @@ def rule_edit(request: AuthenticatedRequest, pk: int | None = None) -> HttpRespo
     )
 
 
+@require_POST
 @login_required
 @permission_required("crm.change_scoringrule", raise_exception=True)
-@require_POST
 def rule_toggle(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     with transaction.atomic():
-        updated = ScoringRule.objects.filter(pk=pk).update(is_active=~F("is_active"))
+        rule = get_visible_or_404(ScoringRule, request.user, pk)
+        updated = ScoringRule.objects.filter(pk=rule.pk).update(is_active=~F("is_active"))
         if updated:
             crm.request_rescore(reason=RescoreJob.Reason.RULES, by=request.user)
     return redirect("handoff:scoring_rules")
 
 
+@require_POST
 @login_required
 @permission_required("crm.change_scoringrule", raise_exception=True)
-@require_POST
 def rule_move(request: AuthenticatedRequest, pk: int, direction: str) -> HttpResponse:
     """Swap the rule with its neighbour (the order is for reading; scores do not depend on it)."""
     if direction not in ("up", "down"):
         raise Http404
     with transaction.atomic():
-        rule = get_object_or_404(ScoringRule.objects.select_for_update(), pk=pk)
+        rule = get_visible_or_404(ScoringRule.objects.select_for_update(), request.user, pk)
         siblings = list(ScoringRule.objects.filter(dimension=rule.dimension).select_for_update())
         index = next(i for i, r in enumerate(siblings) if r.pk == rule.pk)
         other = index - 1 if direction == "up" else index + 1

@@ -7,9 +7,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from crm.http import AuthenticatedRequest
 from crm.models import Activity, Lead
@@ -17,8 +17,10 @@ from handoff import context as context_package
 from handoff import routing, work
 from handoff.forms import AnswerForm, DealForm, ReassignForm, RejectForm, TouchForm
 from handoff.models import Handoff
+from web.scope import get_visible_or_404
 
 
+@require_safe
 @login_required
 def handoff_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The handoff as the rep reads it before calling: the context package,
@@ -28,11 +30,12 @@ def handoff_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         or request.user.has_perm("handoff.reassign_handoff")
     ):
         raise PermissionDenied
-    handoff = get_object_or_404(
-        Handoff.objects.visible_to(request.user).select_related(
+    handoff = get_visible_or_404(
+        Handoff.objects.select_related(
             "lead", "lead__company", "lead__source_campaign", "lead__score", "claimed_by"
         ),
-        pk=pk,
+        request.user,
+        pk,
     )
     lead = handoff.lead
     answers = list(lead.answers.select_related("recorded_by").order_by("question", "-recorded_at"))
@@ -63,12 +66,12 @@ def handoff_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 
 def _own_handoff(request: AuthenticatedRequest, pk: int) -> Handoff:
-    return get_object_or_404(Handoff.objects.visible_to(request.user), pk=pk)
+    return get_visible_or_404(Handoff, request.user, pk)
 
 
+@require_POST
 @login_required
 @permission_required("handoff.claim_handoff", raise_exception=True)
-@require_POST
 def qualify(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     handoff = _own_handoff(request, pk)
     if work.qualify_handoff(handoff, rep=request.user):
@@ -80,9 +83,9 @@ def qualify(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return redirect("handoff:detail", pk=pk)
 
 
+@require_POST
 @login_required
 @permission_required("crm.add_deal", raise_exception=True)
-@require_POST
 def open_deal(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     handoff = _own_handoff(request, pk)
     form = DealForm(request.POST)
@@ -99,11 +102,11 @@ def open_deal(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return redirect("handoff:detail", pk=pk)
 
 
+@require_POST
 @login_required
 @permission_required("handoff.reassign_handoff", raise_exception=True)
-@require_POST
 def reassign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    handoff = get_object_or_404(Handoff.objects.all(), pk=pk)
+    handoff = get_visible_or_404(Handoff, request.user, pk)
     form = ReassignForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a rep."))
@@ -119,7 +122,7 @@ def reassign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 
 def _workable_lead(request: AuthenticatedRequest, pk: int) -> Lead:
-    return get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
+    return get_visible_or_404(Lead, request.user, pk)
 
 
 def _back(request: AuthenticatedRequest, lead: Lead) -> HttpResponse:
@@ -130,9 +133,9 @@ def _back(request: AuthenticatedRequest, lead: Lead) -> HttpResponse:
     return redirect(lead.get_absolute_url())
 
 
+@require_POST
 @login_required
 @permission_required("handoff.claim_handoff", raise_exception=True)
-@require_POST
 def log_touch(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     lead = _workable_lead(request, pk)
     form = TouchForm(request.POST)
@@ -146,9 +149,9 @@ def log_touch(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _back(request, lead)
 
 
+@require_POST
 @login_required
 @permission_required("crm.add_answer", raise_exception=True)
-@require_POST
 def record_answer(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     lead = _workable_lead(request, pk)
     form = AnswerForm(request.POST)
@@ -160,9 +163,9 @@ def record_answer(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _back(request, lead)
 
 
+@require_POST
 @login_required
 @permission_required("handoff.claim_handoff", raise_exception=True)
-@require_POST
 def set_availability(request: AuthenticatedRequest) -> HttpResponse:
     available = request.POST.get("available") == "1"
     routing.set_available(request.user, available)

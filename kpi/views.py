@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from crm.http import AuthenticatedRequest
 from kpi import export, metrics
@@ -30,6 +30,7 @@ def chart_data(board: metrics.Dashboard) -> dict[str, Any]:
     }
 
 
+@require_safe
 @login_required
 @permission_required("kpi.view_dashboard", raise_exception=True)
 def dashboard(request: AuthenticatedRequest) -> HttpResponse:
@@ -46,6 +47,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "kpi/dashboard.html", context)
 
 
+@require_safe
 @login_required
 @permission_required("kpi.view_dashboard", raise_exception=True)
 def dashboard_csv(request: AuthenticatedRequest) -> HttpResponse:
@@ -58,6 +60,7 @@ def dashboard_csv(request: AuthenticatedRequest) -> HttpResponse:
     return response
 
 
+@require_safe
 @login_required
 def definitions(request: AuthenticatedRequest) -> HttpResponse:
     """Every KPI's agreed definition, for both teams (and reps reading their own)."""
@@ -69,9 +72,9 @@ def definitions(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "kpi/definitions.html", context)
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 @permission_required("kpi.change_target", raise_exception=True)
-@require_http_methods(["GET", "POST"])
 def targets(request: AuthenticatedRequest) -> HttpResponse:
     form = TargetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -87,6 +90,7 @@ def targets(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "kpi/targets.html", {"form": form, "rows": rows}, status=status)
 
 
+@require_safe
 @login_required
 @permission_required("kpi.view_own_kpis", raise_exception=True)
 def mine(request: AuthenticatedRequest) -> HttpResponse:
@@ -98,6 +102,7 @@ def mine(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "kpi/mine.html", {"form": form, "period": board.period, "row": row})
 
 
+@require_safe
 @login_required
 def home(request: AuthenticatedRequest) -> HttpResponse:
     """Send each role to where its work starts."""

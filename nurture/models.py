@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.forms import LeadFilterForm
-from crm.models import Campaign, Lead
+from crm.models import Campaign, Lead, PersonalRows
 from crm.models.people import LeadQuerySet
 
 if TYPE_CHECKING:
@@ -207,6 +207,9 @@ class Visitor(models.Model):
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="website_visitors")
     identified_at = models.DateTimeField(default=timezone.now)
 
+    # Erasure deletes the mapping: the visitor id is the person's browser.
+    personal_rows = PersonalRows(delete=True)
+
     def __str__(self) -> str:
         return f"{self.visitor_id} → {self.lead_id}"
 
@@ -225,6 +228,9 @@ class PageView(models.Model):
     occurred_at = models.DateTimeField(default=timezone.now)
     # A signed lead token from a tracked email link, checked by the worker.
     identity = models.CharField(max_length=200, blank=True)
+
+    # Erasure deletes the views of the person's visitor ids, joined or not.
+    personal_rows = PersonalRows(refs={"visitor_id": "nurture.visitor"}, delete=True)
 
     class Meta:
         indexes = [

@@ -22,7 +22,13 @@ class LinkRefused(Exception):
 
 
 def _delivery(delivery_id: int) -> Delivery | None:
-    return Delivery.objects.select_related("send__campaign", "lead").filter(pk=delivery_id).first()
+    """The delivery, unless its recipient was erased: an old email's opens and
+    clicks join nobody (crm.privacy)."""
+    return (
+        Delivery.objects.select_related("send__campaign", "lead")
+        .filter(pk=delivery_id, lead__erased_at__isnull=True)
+        .first()
+    )
 
 
 def _subject(delivery: Delivery) -> str:

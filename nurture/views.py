@@ -7,11 +7,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.mail import EmailMultiAlternatives
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from crm.forms import LeadFilterForm
 from crm.http import AuthenticatedRequest
@@ -19,10 +19,12 @@ from crm.models import Lead
 from nurture import rendering, sending, tokens
 from nurture.forms import EmailForm, SegmentForm, SendForm, segment_query
 from nurture.models import Email, Segment, Send
+from web.scope import get_visible_or_404
 
 VIEW = "nurture.view_segment"
 
 
+@require_safe
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def segment_list(request: AuthenticatedRequest) -> HttpResponse:
@@ -30,18 +32,18 @@ def segment_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "nurture/segment_list.html", {"segments": segments, "nav": "nurture"})
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 @permission_required("nurture.add_segment", raise_exception=True)
 def segment_create(request: AuthenticatedRequest) -> HttpResponse:
     return _segment_form(request, Segment(created_by=request.user))
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 @permission_required("nurture.change_segment", raise_exception=True)
 def segment_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    return _segment_form(
-        request, get_object_or_404(Segment.objects.visible_to(request.user), pk=pk)
-    )
+    return _segment_form(request, get_visible_or_404(Segment, request.user, pk))
 
 
 def _segment_form(request: AuthenticatedRequest, segment: Segment) -> HttpResponse:
@@ -58,6 +60,7 @@ def _segment_form(request: AuthenticatedRequest, segment: Segment) -> HttpRespon
     return render(request, "nurture/segment_form.html", {**context, "nav": "nurture"})
 
 
+@require_safe
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def segment_count(request: AuthenticatedRequest) -> HttpResponse:
@@ -69,10 +72,11 @@ def segment_count(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, f"nurture/segment_form.html#{partial}", context)
 
 
+@require_safe
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def segment_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    segment = get_object_or_404(Segment.objects.visible_to(request.user), pk=pk)
+    segment = get_visible_or_404(Segment, request.user, pk)
     leads = segment.leads()
     context = {
         "segment": segment,
@@ -85,6 +89,7 @@ def segment_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "nurture/segment_detail.html", context)
 
 
+@require_safe
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def email_list(request: AuthenticatedRequest) -> HttpResponse:
@@ -94,6 +99,7 @@ def email_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "nurture/email_list.html", context)
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 @permission_required("nurture.add_email", raise_exception=True)
 def email_create(request: AuthenticatedRequest) -> HttpResponse:
@@ -105,10 +111,11 @@ def email_create(request: AuthenticatedRequest) -> HttpResponse:
     return _email_form(request, Email(created_by=request.user), initial)
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 @permission_required("nurture.change_email", raise_exception=True)
 def email_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    return _email_form(request, get_object_or_404(Email.objects.visible_to(request.user), pk=pk))
+    return _email_form(request, get_visible_or_404(Email, request.user, pk))
 
 
 def _email_form(
@@ -123,11 +130,12 @@ def _email_form(
     return render(request, "nurture/email_form.html", {**context, "nav": "nurture"})
 
 
+@require_safe
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def email_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The email, previewed for one recipient of the chosen segment."""
-    email = get_object_or_404(Email.objects.visible_to(request.user), pk=pk)
+    email = get_visible_or_404(Email, request.user, pk)
     send_form = SendForm(request.GET or None)
     segment = send_form.cleaned_data["segment"] if send_form.is_valid() else None
     recipients = list(segment.leads().select_related("company")[:50]) if segment else []
@@ -172,12 +180,12 @@ def _render(email: Email, lead: Lead, *, unsubscribe_url: str) -> rendering.Rend
     )
 
 
+@require_POST
 @login_required
 @permission_required("nurture.add_send", raise_exception=True)
-@require_POST
 def email_test(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Send the preview to oneself: links are not tracked, nothing is recorded."""
-    email = get_object_or_404(Email.objects.visible_to(request.user), pk=pk)
+    email = get_visible_or_404(Email, request.user, pk)
     if not request.user.email:
         messages.error(request, _("Your account has no email address to send the test to."))
         return redirect(email)
@@ -199,11 +207,11 @@ def email_test(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return redirect(email)
 
 
+@require_POST
 @login_required
 @permission_required("nurture.add_send", raise_exception=True)
-@require_POST
 def email_send(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    email = get_object_or_404(Email.objects.visible_to(request.user), pk=pk)
+    email = get_visible_or_404(Email, request.user, pk)
     form = SendForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose the segment to send to."))
@@ -212,23 +220,22 @@ def email_send(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return redirect(send)
 
 
+@require_safe
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def send_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Progress while sending (htmx polls the fragment), then the results."""
-    send = get_object_or_404(
-        Send.objects.visible_to(request.user).select_related("email", "segment"), pk=pk
-    )
+    send = get_visible_or_404(Send.objects.select_related("email", "segment"), request.user, pk)
     context = {"send": send, "results": sending.results(send), "nav": "nurture"}
     template = "nurture/send_detail.html#progress" if request.htmx else "nurture/send_detail.html"
     return render(request, template, context)
 
 
+@require_POST
 @login_required
 @permission_required("nurture.add_send", raise_exception=True)
-@require_POST
 def send_cancel(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    send = get_object_or_404(Send.objects.visible_to(request.user), pk=pk)
+    send = get_visible_or_404(Send, request.user, pk)
     if sending.cancel_send(send):
         messages.success(request, _("Sending stopped. No further messages will go out."))
     else:
@@ -236,6 +243,7 @@ def send_cancel(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return redirect(send)
 
 
+@require_safe
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def tracking(request: AuthenticatedRequest) -> HttpResponse:

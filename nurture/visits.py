@@ -47,7 +47,9 @@ def identify_from_tokens(*, limit: int = 5000) -> int:
     rows = list(
         PageView.objects.exclude(identity="").values_list("pk", "visitor_id", "identity")[:limit]
     )
-    known = set(Lead.objects.filter(pk__in=_token_leads(rows)).values_list("pk", flat=True))
+    # A token from an email sent before an erasure names a lead that is nobody now.
+    leads = Lead.objects.filter(pk__in=_token_leads(rows), erased_at__isnull=True)
+    known = set(leads.values_list("pk", flat=True))
     found = 0
     for _pk, visitor_id, token in rows:
         lead_id = _lead_of(token)
@@ -97,19 +99,23 @@ def record_known_views(*, limit: int = 2000) -> int:
     """Turn the views of identified visitors into page_view activities and
     delete them from the waiting table, in one transaction: a view becomes
     an activity exactly once (the external id backs this up)."""
-    views = PageView.objects.filter(visitor_id__in=Visitor.objects.values("visitor_id")).order_by(
-        "pk"
-    )
+    # Checked at every join, in the same statement: a mapping written for a
+    # lead while it was being erased joins nothing (crm.privacy).
+    identified = Visitor.objects.filter(lead__erased_at__isnull=True).values("visitor_id")
+    views = PageView.objects.filter(visitor_id__in=identified).order_by("pk")
     if connection.features.has_select_for_update_skip_locked:
         views = views.select_for_update(skip_locked=True)
     rows = list(views[:limit])
     if not rows:
         return 0
     leads = dict(
-        Visitor.objects.filter(visitor_id__in={r.visitor_id for r in rows}).values_list(
-            "visitor_id", "lead_id"
-        )
+        Visitor.objects.filter(
+            visitor_id__in={r.visitor_id for r in rows}, lead__erased_at__isnull=True
+        ).values_list("visitor_id", "lead_id")
     )
+    rows = [row for row in rows if row.visitor_id in leads]  # erased in between
+    if not rows:
+        return 0
     activities = Activity.objects.bulk_create(
         [
             Activity(

@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.models import PersonalRows
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
@@ -69,6 +71,13 @@ class Event(models.Model):
     type = models.CharField(max_length=30, choices=EventType.choices)
     created_at = models.DateTimeField(default=timezone.now)
     data = models.JSONField()
+
+    # The payload names the lead by id (webhooks.events): erasure finds the
+    # events about the person there, and their deliveries through the events.
+    personal_rows = PersonalRows(
+        refs={"data__lead__id": "crm.lead", "data__handoff__lead": "crm.lead",
+              "data__deal__lead": "crm.lead"}
+    )  # fmt: skip
 
     class Meta:
         ordering = ["-created_at"]

@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from crm.http import AuthenticatedRequest
+from web.scope import get_visible_or_404
 from webhooks import services
 from webhooks.forms import EndpointForm
 from webhooks.models import Endpoint, EventType
@@ -20,9 +21,10 @@ LOG_LENGTH = 100
 
 
 def _endpoint(request: AuthenticatedRequest, pk: int) -> Endpoint:
-    return get_object_or_404(Endpoint.objects.visible_to(request.user), pk=pk)
+    return get_visible_or_404(Endpoint, request.user, pk)
 
 
+@require_safe
 @login_required
 @permission_required("webhooks.view_endpoint", raise_exception=True)
 def endpoint_list(request: AuthenticatedRequest) -> HttpResponse:
@@ -30,6 +32,7 @@ def endpoint_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "webhooks/endpoint_list.html", {"endpoints": endpoints})
 
 
+@require_http_methods(["GET", "POST"])
 @never_cache  # the answer to a creation carries the secret
 @login_required
 @permission_required("webhooks.add_endpoint", raise_exception=True)
@@ -47,6 +50,7 @@ def endpoint_create(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "webhooks/endpoint_form.html", {"form": form})
 
 
+@require_safe
 @never_cache
 @login_required
 @permission_required("webhooks.view_endpoint", raise_exception=True)
@@ -71,6 +75,7 @@ def _detail(  # nosec B107  # new_secret is the one just generated, "" when none
     )
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 @permission_required("webhooks.change_endpoint", raise_exception=True)
 def endpoint_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
@@ -86,10 +91,10 @@ def endpoint_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "webhooks/endpoint_form.html", {"form": form, "endpoint": endpoint})
 
 
+@require_POST
 @never_cache
 @login_required
 @permission_required("webhooks.change_endpoint", raise_exception=True)
-@require_POST
 def endpoint_rotate_secret(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     endpoint = _endpoint(request, pk)
     secret = services.rotate_secret(endpoint)
@@ -97,9 +102,9 @@ def endpoint_rotate_secret(request: AuthenticatedRequest, pk: int) -> HttpRespon
     return _detail(request, endpoint, new_secret=secret)
 
 
+@require_POST
 @login_required
 @permission_required("webhooks.delete_endpoint", raise_exception=True)
-@require_POST
 def endpoint_delete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     endpoint = _endpoint(request, pk)
     services.delete_endpoint(endpoint)

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from crm import normalize, outbox
+from crm import normalize, outbox, privacy
 from crm.durability import commit_without_waiting_for_the_disk
 from crm.imports.reading import Table
 from crm.imports.rows import Candidate, Rejection, check_row, name_missing
@@ -92,6 +92,8 @@ def plan(table: Table, mapping: Sequence[str]) -> Plan:
         else:
             by_email[checked.email] = checked
             raw[checked.line] = values
+    # People erased on request are refused, keeping nothing of their rows.
+    rejections += privacy.refuse_erased_people(by_email)
     candidates = []
     known: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(list(by_email.values())):

@@ -7,6 +7,7 @@ from crm.models.deal import Deal
 from crm.models.imports import ImportJob
 from crm.models.outbox import OutboxEvent
 from crm.models.people import Company, Consent, Lead, LeadScore, StageChange
+from crm.models.privacy import PersonalRows, Tombstone
 from crm.models.scoring import RescoreJob, ScoringRule
 
 __all__ = [
@@ -21,10 +22,12 @@ __all__ = [
     "Lead",
     "LeadScore",
     "OutboxEvent",
+    "PersonalRows",
     "Prefecture",
     "RescoreJob",
     "ScoringRule",
     "SizeBand",
     "StageChange",
+    "Tombstone",
     "new_capture_key",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -11,6 +13,15 @@ from django.utils.translation import pgettext_lazy
 from crm import scoring
 from crm.models.campaign import Campaign
 from crm.models.people import Lead
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+
+class ActivityQuerySet(models.QuerySet["Activity"]):
+    def visible_to(self, user: User | AnonymousUser) -> ActivityQuerySet:
+        """The activities of the leads the user may see."""
+        return self.filter(lead__in=Lead.objects.visible_to(user))
 
 
 class Activity(models.Model):
@@ -57,6 +68,8 @@ class Activity(models.Model):
     # makes scoring the same activity twice a no-op.
     points = models.IntegerField(default=0)
     scored_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ActivityQuerySet.as_manager()
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -13,9 +14,20 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
 
 def new_capture_key() -> str:
     return secrets.token_urlsafe(18)
+
+
+class CampaignQuerySet(models.QuerySet["Campaign"]):
+    def visible_to(self, user: User | AnonymousUser) -> CampaignQuerySet:
+        """Every role that may see campaigns sees them all (the leads are what is scoped)."""
+        if user.is_authenticated and user.has_perm("crm.view_campaign"):
+            return self
+        return self.none()
 
 
 class Campaign(models.Model):
@@ -47,6 +59,8 @@ class Campaign(models.Model):
         related_name="campaigns",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = CampaignQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

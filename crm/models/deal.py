@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -9,6 +11,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models.people import Company, Lead
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+
+class DealQuerySet(models.QuerySet["Deal"]):
+    def visible_to(self, user: User | AnonymousUser) -> DealQuerySet:
+        """The deals of the leads the user may see."""
+        return self.filter(lead__in=Lead.objects.visible_to(user))
 
 
 class Deal(models.Model):
@@ -35,6 +46,8 @@ class Deal(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DealQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

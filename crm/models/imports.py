@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -10,6 +12,17 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models.activity import Activity
 from crm.models.campaign import Campaign
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+
+class ImportJobQuerySet(models.QuerySet["ImportJob"]):
+    def visible_to(self, user: User | AnonymousUser) -> ImportJobQuerySet:
+        """Whoever may import leads sees every import (marketers share the lists)."""
+        if user.is_authenticated and user.has_perm("crm.add_lead"):
+            return self
+        return self.none()
 
 
 class ImportJob(models.Model):
@@ -55,6 +68,8 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     queued_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ImportJobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -174,6 +174,9 @@ class Lead(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Set by crm.privacy.erase_person: the row stays (the KPIs count it) as an
+    # anonymous placeholder that nothing may join again.
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True, editable=False)
 
     objects = LeadQuerySet.as_manager()
 
@@ -215,6 +218,11 @@ class Lead(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("crm:lead_detail", args=[self.pk])
+
+    @property
+    def is_erased(self) -> bool:
+        """Erased on request: no handoff, tracking or touch may join it again."""
+        return self.erased_at is not None
 
     def compute_search_text(self) -> str:
         return normalize.search_key(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -10,8 +12,17 @@ from crm import scoring
 from crm.models.activity import Activity
 from crm.models.campaign import Campaign
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
 
 class ScoringRuleQuerySet(models.QuerySet["ScoringRule"]):
+    def visible_to(self, user: User | AnonymousUser) -> ScoringRuleQuerySet:
+        """The scoring model is shared: whoever may read it reads every rule."""
+        if user.is_authenticated and user.has_perm("crm.view_scoringrule"):
+            return self
+        return self.none()
+
     def active(self) -> ScoringRuleQuerySet:
         return self.filter(is_active=True)
 

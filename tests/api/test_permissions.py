@@ -166,3 +166,40 @@ def test_role_gets_the_expected_status(world, route, role):
     assert response.status_code == expected[role], (
         f"{role} {method.upper()} {url}: {response.content[:300]!r}"
     )
+
+
+VERBS = ["get", "post", "put", "patch", "delete", "trace"]
+# A verb a route does not handle is refused without credentials (401) and
+# otherwise with 405, or with 403 where DRF's model permissions (which map PUT,
+# PATCH and DELETE to the change and delete permissions) refuse the role first.
+# Never an answer, never the object.
+REFUSED = {"anonymous": {401}, "signed in": {403, 405}}
+
+
+def unhandled_verbs() -> dict[str, tuple[str | None, list[str]]]:
+    """Route name -> (object its URL takes, the verbs no MATRIX row handles)."""
+    handled: dict[str, set[str]] = {}
+    objects: dict[str, str | None] = {}
+    for (name, method), (args_key, _payload, _statuses) in MATRIX.items():
+        handled.setdefault(name, set()).add(method)
+        objects[name] = objects.get(name) or args_key
+    return {
+        name: (objects[name], [v for v in VERBS if v not in verbs])
+        for name, verbs in handled.items()
+    }
+
+
+@pytest.mark.parametrize("name", sorted(unhandled_verbs()))
+def test_verbs_a_route_does_not_handle_are_refused_for_every_role(world, name):
+    """Issue 15.8: no route answers PUT, PATCH, DELETE or TRACE as another verb."""
+    args_key, verbs = unhandled_verbs()[name]
+    url = reverse(f"api:{name}", args=world[args_key] if args_key else None)
+    wrong = []
+    for verb in verbs:
+        for role in ROLES:
+            client = APIClient() if role == "anonymous" else token_client(world["users"][role])
+            status = getattr(client, verb)(url).status_code
+            allowed = REFUSED["anonymous" if role == "anonymous" else "signed in"]
+            if status not in allowed:
+                wrong.append(f"{role} {verb.upper()} {url}: {status}, expected one of {allowed}")
+    assert not wrong, "\n".join(wrong)

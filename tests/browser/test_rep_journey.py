@@ -73,12 +73,15 @@ def test_rep_claims_before_a_colleague_and_accepts(
         expect(page.get_by_test_id("notification-badge")).to_have_text("0")
         screenshot(page, "rep-queue-claimed")
 
-        # 4. The colleague's click loses and says who won.
+        # 4. The colleague's click comes too late: the lead is out of their
+        # scope now, so the answer is a 404 that names nobody (issue 15.1),
+        # and the row says the lead is no longer waiting.
         colleague_row = colleague.get_by_test_id("handoff-row")
         colleague_row.get_by_role("button", name="Claim").click()
-        expect(colleague_row.get_by_test_id("claim-lost")).to_contain_text(
-            "Someone else already claimed this lead (Taro Suzuki)"
+        expect(colleague_row.get_by_test_id("claim-gone")).to_have_text(
+            "This lead is no longer waiting in the queue."
         )
+        expect(colleague_row).not_to_contain_text("Taro Suzuki")
         screenshot(colleague, "other-rep-queue-claim-lost")
     finally:
         colleague_context.close()

@@ -1,10 +1,11 @@
 """Claiming, accepting, rejecting and releasing handoffs, through services and views."""
 
 import pytest
+from django.contrib.auth.models import User
 from django.urls import reverse
 
 from crm.models import Lead, StageChange
-from handoff import services
+from handoff import services, views
 from handoff.models import Handoff, Notification
 from tests import factories
 
@@ -84,14 +85,39 @@ def test_htmx_claim_returns_the_row_claimed_by_me(client_as, rep):
     assert "handoffClaimed" in response["HX-Trigger"]  # the lists and the badge refresh
 
 
-def test_htmx_claim_lost_says_someone_else_has_it(client_as, rep, other_rep):
+def test_htmx_claim_lost_in_the_race_says_someone_else_has_it(
+    client_as, rep, other_rep, monkeypatch
+):
     handoff = factories.qualified_handoff()
-    services.claim_handoff(handoff, rep=other_rep)
+    claim = services.claim_handoff
+
+    def other_rep_gets_there_first(handoff: Handoff, *, rep: User) -> bool:
+        # Between this request's fetch (still queued) and its conditional update.
+        assert claim(handoff, rep=other_rep)
+        return claim(handoff, rep=rep)
+
+    monkeypatch.setattr(views.services, "claim_handoff", other_rep_gets_there_first)
     response = client_as(rep).post(
         reverse("handoff:claim", args=[handoff.pk]), HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 200
     assert 'data-testid="claim-lost"' in response.content.decode()
+
+
+def test_claim_of_a_handoff_another_rep_holds_is_404_without_the_lead(client_as, rep, other_rep):
+    """Issue 15.1: the htmx claim answered with the lead's row (name, company,
+    campaign, scores and why) for a handoff the rep cannot see."""
+    handoff = factories.qualified_handoff()
+    services.claim_handoff(handoff, rep=other_rep)
+    client = client_as(rep)
+    missing = client.post(reverse("handoff:claim", args=[999_999]), HTTP_HX_REQUEST="true")
+    for htmx in ({"HTTP_HX_REQUEST": "true"}, {}):
+        response = client.post(reverse("handoff:claim", args=[handoff.pk]), **htmx)
+        assert response.status_code == 404
+        assert response.content == missing.content
+        assert handoff.lead.family_name not in response.content.decode()
+    handoff.refresh_from_db()
+    assert handoff.claimed_by == other_rep
 
 
 def test_claim_without_htmx_redirects_with_a_message(client_as, rep):

@@ -17,7 +17,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import reverse
 
 from audit.models import Action, AuditEntry
@@ -159,8 +159,9 @@ def plant_everywhere(client, campaign, marketer, rep, manager) -> Lead:
 def qualify(lead: Lead) -> Handoff:
     policy = HandoffPolicy.current()
     factories.set_scores(lead, engagement=policy.engagement_threshold + 10)
-    lead = Lead.objects.select_for_update().get(pk=lead.pk)
-    handoff = services.hand_off_if_qualified(lead, policy=policy)
+    with transaction.atomic():  # also from tests that commit
+        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        handoff = services.hand_off_if_qualified(lead, policy=policy)
     assert handoff is not None
     return handoff
 
