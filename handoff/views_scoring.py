@@ -7,16 +7,16 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db import transaction
-from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from audit import trail
 from crm import scoring
-from crm import services as crm
 from crm.http import AuthenticatedRequest
 from crm.models import RescoreJob, ScoringRule
+from handoff import configuration
 from handoff.forms_scoring import ScoringRuleForm
 from handoff.models import HandoffPolicy
 from handoff.preview import preview_rules
@@ -56,12 +56,7 @@ def rule_edit(request: AuthenticatedRequest, pk: int | None = None) -> HttpRespo
         if "preview" in request.POST:
             preview = preview_rules(_rules_with(form.instance))
         else:
-            with transaction.atomic():
-                saved = form.save(commit=False)
-                if saved.pk is None:
-                    saved.position = ScoringRule.objects.filter(dimension=saved.dimension).count()
-                saved.save()
-                crm.request_rescore(reason=RescoreJob.Reason.RULES, by=request.user)
+            configuration.save_scoring_rule(form, by=request.user)
             messages.success(request, _("Rule saved. Every lead is being rescored."))
             return redirect("handoff:scoring_rules")
     return render(
@@ -73,10 +68,7 @@ def rule_edit(request: AuthenticatedRequest, pk: int | None = None) -> HttpRespo
 @permission_required("crm.change_scoringrule", raise_exception=True)
 @require_POST
 def rule_toggle(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    with transaction.atomic():
-        updated = ScoringRule.objects.filter(pk=pk).update(is_active=~F("is_active"))
-        if updated:
-            crm.request_rescore(reason=RescoreJob.Reason.RULES, by=request.user)
+    configuration.toggle_scoring_rule(pk, by=request.user)
     return redirect("handoff:scoring_rules")
 
 
@@ -97,6 +89,12 @@ def rule_move(request: AuthenticatedRequest, pk: int, direction: str) -> HttpRes
             for position, sibling in enumerate(siblings):
                 sibling.position = position
             ScoringRule.objects.bulk_update(siblings, ["position"])
+            trail.record_configuration(
+                rule,
+                before={"position": index + 1},
+                after={"position": other + 1},
+                actor=request.user,
+            )
     return redirect("handoff:scoring_rules")
 
 

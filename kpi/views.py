@@ -6,16 +6,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.http import AuthenticatedRequest
-from kpi import export, metrics
+from kpi import export, metrics, services
 from kpi.definitions import DEFINITIONS, TABLE_DEFINITIONS
 from kpi.forms import DashboardForm, PeriodForm, TargetForm
 from kpi.metrics import Filters
 from kpi.models import Target
+from kpi.templatetags.kpi_format import kpi_value
 
 
 def chart_data(board: metrics.Dashboard) -> dict[str, Any]:
@@ -75,16 +77,35 @@ def definitions(request: AuthenticatedRequest) -> HttpResponse:
 def targets(request: AuthenticatedRequest) -> HttpResponse:
     form = TargetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        target = form.save()
+        target = services.set_target(**form.cleaned_data, by=request.user)
+        definition = DEFINITIONS[target.kpi]
         messages.success(
             request,
             _("Target saved: %(kpi)s, %(value)s.")
-            % {"kpi": DEFINITIONS[target.kpi].name, "value": target.value.normalize()},
+            % {"kpi": definition.name, "value": kpi_value(target.value, definition.unit)},
         )
         return redirect("kpi:targets")
     status = 400 if request.method == "POST" else 200
     rows = [(t, DEFINITIONS.get(t.kpi)) for t in Target.objects.all()[:200]]
     return render(request, "kpi/targets.html", {"form": form, "rows": rows}, status=status)
+
+
+@login_required
+@permission_required("kpi.change_target", raise_exception=True)
+@require_POST
+def target_delete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    target = get_object_or_404(Target, pk=pk)
+    definition = DEFINITIONS.get(target.kpi)
+    services.delete_target(target, by=request.user)
+    messages.success(
+        request,
+        _("Target deleted: %(kpi)s, %(month)s.")
+        % {
+            "kpi": definition.name if definition else target.kpi,
+            "month": date_format(target.month, "YEAR_MONTH_FORMAT"),
+        },
+    )
+    return redirect("kpi:targets")
 
 
 @login_required

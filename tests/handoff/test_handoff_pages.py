@@ -23,7 +23,9 @@ def test_the_reject_form_preselects_no_reason(client, rep, claimed, page):
     client.force_login(rep)
     url = reverse(page, args=[claimed.pk]) if page == "handoff:detail" else reverse(page)
     html = client.get(url).content.decode()
-    select = html[html.index('name="reason"') : html.index("</select>", html.index('name="reason"'))]
+    select = html[
+        html.index('name="reason"') : html.index("</select>", html.index('name="reason"'))
+    ]
     first_option = select[select.index("<option") : select.index("</option>")]
     assert 'value=""' in first_option and "selected" in first_option
     assert select.count("selected") == 1
