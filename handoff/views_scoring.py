@@ -13,13 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from audit import trail
-from crm import scoring
 from crm.http import AuthenticatedRequest
 from crm.models import RescoreJob, ScoringRule
 from handoff import configuration
 from handoff.forms_scoring import ScoringRuleForm
 from handoff.models import HandoffPolicy
-from handoff.preview import preview_rules
+from handoff.preview import preview_rules, rules_with
 
 
 @login_required
@@ -54,7 +53,7 @@ def rule_edit(request: AuthenticatedRequest, pk: int | None = None) -> HttpRespo
     preview = None
     if request.method == "POST" and form.is_valid():
         if "preview" in request.POST:
-            preview = preview_rules(_rules_with(form.instance))
+            preview = preview_rules(rules_with(form.instance))
         else:
             configuration.save_scoring_rule(form, by=request.user)
             messages.success(request, _("Rule saved. Every lead is being rescored."))
@@ -96,16 +95,3 @@ def rule_move(request: AuthenticatedRequest, pk: int, direction: str) -> HttpRes
                 actor=request.user,
             )
     return redirect("handoff:scoring_rules")
-
-
-def _rules_with(candidate: ScoringRule) -> list[scoring.Rule]:
-    """The active rules as they would be with `candidate` saved."""
-    others = (
-        ScoringRule.objects.active().exclude(pk=candidate.pk)
-        if candidate.pk
-        else ScoringRule.objects.active()
-    )
-    snapshot = others.snapshot()
-    if candidate.is_active:
-        snapshot.append(candidate.as_rule())
-    return snapshot
