@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -44,8 +45,16 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         "chart": chart_data(board),
         "tables": TABLE_DEFINITIONS,
         "can_set_targets": request.user.has_perm("kpi.change_target"),
+        "refreshed_at": metrics.refreshed_at(),
+        "refresh_minutes": refresh_minutes(),
     }
     return render(request, "kpi/dashboard.html", context)
+
+
+def refresh_minutes() -> int:
+    """How often beat refreshes the rollups (the dashboard says so)."""
+    every = settings.CELERY_BEAT_SCHEDULE["refresh-kpi-rollups"]["schedule"]
+    return max(1, round(every.total_seconds() / 60))
 
 
 @login_required
