@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -53,7 +54,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
 
 def refresh_minutes() -> int:
     """How often beat refreshes the rollups (the dashboard says so)."""
-    every = settings.CELERY_BEAT_SCHEDULE["refresh-kpi-rollups"]["schedule"]
+    every: timedelta = settings.CELERY_BEAT_SCHEDULE["refresh-kpi-rollups"]["schedule"]
     return max(1, round(every.total_seconds() / 60))
 
 
