@@ -16,7 +16,7 @@ from audit import trail
 from crm.http import AuthenticatedRequest
 from crm.models import RescoreJob, ScoringRule
 from handoff import configuration
-from handoff.forms_scoring import ScoringRuleForm
+from handoff.forms_scoring import ScoringRuleForm, fields_by_condition
 from handoff.models import HandoffPolicy
 from handoff.preview import preview_rules, rules_with
 
@@ -58,9 +58,13 @@ def rule_edit(request: AuthenticatedRequest, pk: int | None = None) -> HttpRespo
             configuration.save_scoring_rule(form, by=request.user)
             messages.success(request, _("Rule saved. Every lead is being rescored."))
             return redirect("handoff:scoring_rules")
-    return render(
-        request, "handoff/scoring_rule_form.html", {"form": form, "rule": rule, "preview": preview}
-    )
+    context = {
+        "form": form,
+        "rule": rule,
+        "preview": preview,
+        "fields_by_condition": fields_by_condition(),
+    }
+    return render(request, "handoff/scoring_rule_form.html", context)
 
 
 @login_required
