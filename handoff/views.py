@@ -16,7 +16,6 @@ from handoff import routing, services, work
 from handoff.forms import RejectForm
 from handoff.models import Handoff, Notification
 
-
 QUEUE_PAGE = 25
 
 
