@@ -65,8 +65,10 @@ class SessionTimeoutMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
             self.check(request)
+        # Signed out before the view ran (not by it, as the logout view does).
+        signed_out = not request.user.is_authenticated
         response = self.get_response(request)
-        if request.user.is_authenticated or not _to_login(response):
+        if not signed_out or not _to_login(response):
             return response
         if request.headers.get("HX-Request"):
             return session_ended()

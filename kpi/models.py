@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kpi.definitions import DEFINITIONS
+
 
 class Target(models.Model):
     """A manager's target for one KPI in one month or one quarter."""
@@ -11,7 +13,10 @@ class Target(models.Model):
         MONTH = "month", _("Month")
         QUARTER = "quarter", _("Quarter")
 
-    kpi = models.CharField(_("KPI"), max_length=50)
+    # Choices name each KPI in the reader's language (the audit trail shows them).
+    kpi = models.CharField(
+        _("KPI"), max_length=50, choices=[(key, d.name) for key, d in DEFINITIONS.items()]
+    )
     span = models.CharField(_("span"), max_length=10, choices=Span.choices, default=Span.MONTH)
     month = models.DateField(
         _("starts on"), help_text=_("The first day of the month or of the quarter.")

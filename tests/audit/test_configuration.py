@@ -153,6 +153,7 @@ def test_targets_set_replaced_and_deleted_are_kept(client, manager):
     assert replaced.changes == {"value": ["30.00", "45.00"]}
     assert shown(replaced, "ja") == ("変更", {"目標": "30 → 45"})
     assert shown(deleted)[1]["Starts on"] == "Oct. 1, 2026"
+    assert shown(deleted)[1]["KPI"] == "MQLs"
 
 
 def test_handoff_entries_read_as_labels_and_names(rep, manager, campaign):

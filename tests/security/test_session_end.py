@@ -99,3 +99,11 @@ def test_another_person_logging_in_does_not_get_the_form(client, rep, other_rep,
         )
         log_in(client, "other_rep")
         assert 'id="pending-form"' not in client.get(page).content.decode()
+
+
+def test_logging_out_keeps_no_form_and_says_nothing_about_a_timeout(client, rep):
+    log_in(client, "rep")
+    response = client.post(reverse("logout"), HTTP_REFERER="http://testserver/sales/queue/")
+    assert "next=" not in response.get("Location", "")
+    page = client.get(reverse("login")).content.decode()
+    assert 'data-testid="session-ended-login"' not in page
