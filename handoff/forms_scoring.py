@@ -48,6 +48,15 @@ class ScoringRuleForm(forms.ModelForm[ScoringRule]):
             ),
         }
 
+    def clean_half_life_days(self) -> int | None:
+        # Checked here, in words: the database's check would name its constraint.
+        days: int | None = self.cleaned_data.get("half_life_days")
+        if days is not None and days < 1:
+            raise forms.ValidationError(
+                _("A half-life is at least one day; leave it empty for no decay.")
+            )
+        return days
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         dimension, condition = data.get("dimension"), data.get("condition")

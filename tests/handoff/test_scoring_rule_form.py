@@ -39,3 +39,22 @@ def test_fields_of_another_condition_are_not_saved_unseen():
         None,
         None,
     )
+
+
+def test_a_zero_half_life_is_refused_in_words_not_by_constraint_name():
+    form = ScoringRuleForm(
+        {
+            "name": "Webinar",
+            "dimension": "engagement",
+            "condition": "activity",
+            "kind": "webinar",
+            "points": "20",
+            "half_life_days": "0",
+        }
+    )
+    assert not form.is_valid()
+    messages = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    assert "scoringrule_half_life_positive" not in messages
+    assert form.errors["half_life_days"] == [
+        "A half-life is at least one day; leave it empty for no decay."
+    ]
