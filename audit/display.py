@@ -116,9 +116,11 @@ def about(entry: AuditEntry) -> str:
 
 @cache
 def _model(object_type: str) -> type[models.Model] | None:
-    for model in apps.get_models():
-        if model._meta.model_name == object_type:
-            return model
+    """The model an entry is about ("leads", an export, reads as "lead")."""
+    for name in (object_type, object_type.removesuffix("s")):
+        for model in apps.get_models():
+            if model._meta.model_name == name:
+                return model
     return None
 
 

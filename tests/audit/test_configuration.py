@@ -188,3 +188,12 @@ def test_the_audit_page_shows_no_codes(client, rep, manager, campaign):
     html = client.get(reverse("audit:entry_list"), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert "queued → claimed" not in html and f"{None} → {rep.pk}" not in html
     assert "担当者待ち → 担当中" in html and "— → Suzuki Taro" in html
+
+
+def test_an_exports_filters_read_as_labels():
+    entry = AuditEntry.objects.create(
+        action=Action.EXPORTED,
+        object_type="leads",
+        changes={"filters": {"stage": "mql", "q": "…"}, "rows": 1200},
+    )
+    assert shown(entry) == ("", {"Filters": "Stage: MQL, q: …", "Rows": "1,200"})
