@@ -18,10 +18,11 @@ def claimed(rep, campaign) -> Handoff:
     return handoff
 
 
-@pytest.mark.parametrize("page", ["handoff:queue", "handoff:detail"])
-def test_the_reject_form_preselects_no_reason(client, rep, claimed, page):
+@pytest.mark.parametrize("view_name", ["handoff:queue", "handoff:detail"])
+def test_the_reject_form_preselects_no_reason(client, rep, claimed, view_name):
     client.force_login(rep)
-    url = reverse(page, args=[claimed.pk]) if page == "handoff:detail" else reverse(page)
+    detail = view_name == "handoff:detail"
+    url = reverse(view_name, args=[claimed.pk]) if detail else reverse(view_name)
     html = client.get(url).content.decode()
     select = html[
         html.index('name="reason"') : html.index("</select>", html.index('name="reason"'))
