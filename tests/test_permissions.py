@@ -16,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from crm.imports import jobs
 from crm.models import Company, ScoringRule
 from handoff import services
+from kpi.models import Target
 from tests import factories
 from tests.conftest import make_user
 from webhooks.models import Endpoint
@@ -81,6 +82,7 @@ MATRIX: dict[str, tuple[str, str | None, tuple[int, int, int, int, int]]] = {
     "kpi:export": ("get", None, (LOGIN, 200, 403, 403, 200)),
     "kpi:definitions": ("get", None, (LOGIN, 200, 200, 200, 200)),
     "kpi:targets": ("get", None, (LOGIN, 403, 403, 403, 200)),
+    "kpi:target_delete": ("post", "target", (LOGIN, 403, 403, 403, 302)),
     # Reps read their own row; the shared dashboard is for managers and marketers.
     "kpi:mine": ("get", None, (LOGIN, 403, 200, 200, 403)),
     "audit:entry_list": ("get", None, (LOGIN, 403, 403, 403, 200)),
@@ -176,6 +178,9 @@ def world(marketer, rep, other_rep, manager, campaign) -> dict[str, Any]:
             Endpoint.objects.create(
                 name="CRM", url="https://hooks.example.com/x", events=["deal.won"], secret="s"
             ).pk
+        ],
+        "target": [
+            Target.objects.create(kpi="mqls", span="month", month="2026-10-01", value=30).pk
         ],
         **nurture_world(marketer),
         "import_job": [
