@@ -25,6 +25,8 @@ $(VENV)/.installed: pyproject.toml
 assets: $(VENDOR)/.installed
 
 # Front-end packages come from the npm registry and are served by Baton itself.
+# npm ci also installs the dev packages the browser tests inject (axe-core),
+# read from node_modules and never served.
 $(VENDOR)/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)

@@ -25,6 +25,10 @@ class AuditFilterForm(forms.Form):
             ("lead", _("Lead")),
             ("handoff", _("Handoff")),
             ("user", _("User")),
+            ("handoffpolicy", _("Handoff policy")),
+            ("scoringrule", _("Scoring rule")),
+            ("endpoint", _("Webhook endpoint")),
+            ("target", _("KPI target")),
         ],
     )
     object_id = forms.CharField(label=_("Id"), max_length=40, required=False)

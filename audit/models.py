@@ -36,6 +36,7 @@ class Action(models.TextChoices):
     ROLES_CHANGED = "roles_changed", _("Roles changed")
     MFA_CHANGED = "mfa_changed", _("Second factor changed")
     PASSWORD_RESET = "password_reset", _("Password reset")
+    CONFIGURATION_CHANGED = "config_changed", _("Configuration changed")
 
 
 # What an entry can be about, for the audit page.
@@ -45,6 +46,10 @@ OBJECT_TYPES = {
     "handoff": _("Handoff"),
     "user": _("User"),
     "importjob": _("Import"),
+    "handoffpolicy": _("Handoff policy"),
+    "scoringrule": _("Scoring rule"),
+    "endpoint": _("Webhook endpoint"),
+    "target": _("KPI target"),
 }
 
 
@@ -102,20 +107,3 @@ class AuditEntry(models.Model):
     def object_label(self) -> str:
         kind = OBJECT_TYPES.get(self.object_type, self.object_type)
         return f"{kind} #{self.object_id}" if self.object_id else str(kind)
-
-    @property
-    def change_items(self) -> list[tuple[str, str]]:
-        """The changes as (what, how) for display: a [before, after] pair reads
-        "before → after"; an empty side reads "—"."""
-        items = []
-        for key, value in self.changes.items():
-            if key == "username":
-                continue
-            if isinstance(value, list) and len(value) == 2:
-                before, after = (v if v not in (None, "") else "—" for v in value)
-                items.append((key, f"{before} → {after}"))
-            elif isinstance(value, dict):
-                items.append((key, ", ".join(f"{k}={v}" for k, v in value.items()) or "—"))
-            else:
-                items.append((key, str(value)))
-        return items

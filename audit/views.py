@@ -4,6 +4,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from audit import display
 from audit.forms import AuditFilterForm
 from audit.models import AuditEntry
 from crm.http import AuthenticatedRequest
@@ -21,5 +22,11 @@ def entry_list(request: AuthenticatedRequest) -> HttpResponse:
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode(), "nav": "audit"}
+    context = {
+        "form": form,
+        "page": page,
+        "rows": display.present(page),
+        "query": query.urlencode(),
+        "nav": "audit",
+    }
     return render(request, "audit/entry_list.html", context)

@@ -106,6 +106,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                # A form posted after the session ended comes back filled in.
+                "config.sessions.pending_form",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },

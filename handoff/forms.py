@@ -14,7 +14,11 @@ from handoff.models import Handoff, HandoffPolicy
 
 
 class RejectForm(forms.Form):
-    reason = forms.ChoiceField(label=_("Reason"), choices=Handoff.RejectReason.choices)
+    # No reason is preselected: a hurried rep must choose one, not submit the first.
+    reason = forms.ChoiceField(
+        label=_("Reason"),
+        choices=[("", _("Choose a reason…")), *Handoff.RejectReason.choices],
+    )
     note = forms.CharField(
         label=_("Note for marketing"),
         required=False,

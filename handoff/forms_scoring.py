@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import ScoringRule
 
+ENGAGEMENT_FIELDS = ("kind", "campaign", "url_contains", "cap", "half_life_days")
 NEEDS_VALUE = {
     "title_contains",
     "department_contains",
@@ -16,6 +17,17 @@ NEEDS_VALUE = {
     "email_domain_in",
     "company_domain_in",
 }
+
+
+def fields_by_condition() -> dict[str, list[str]]:
+    """The fields that matter for each condition (the page shows only those)."""
+    shown = {}
+    for condition in ScoringRule.Condition.values:
+        if condition == ScoringRule.Condition.ACTIVITY:
+            shown[condition] = list(ENGAGEMENT_FIELDS)
+        else:
+            shown[condition] = ["value"] if condition in NEEDS_VALUE else []
+    return shown
 
 
 class ScoringRuleForm(forms.ModelForm[ScoringRule]):
@@ -36,6 +48,15 @@ class ScoringRuleForm(forms.ModelForm[ScoringRule]):
             ),
         }
 
+    def clean_half_life_days(self) -> int | None:
+        # Checked here, in words: the database's check would name its constraint.
+        days: int | None = self.cleaned_data.get("half_life_days")
+        if days is not None and days < 1:
+            raise forms.ValidationError(
+                _("A half-life is at least one day; leave it empty for no decay.")
+            )
+        return days
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         dimension, condition = data.get("dimension"), data.get("condition")
@@ -55,4 +76,12 @@ class ScoringRuleForm(forms.ModelForm[ScoringRule]):
             self.add_error("value", _("This condition needs at least one word or code."))
         if data.get("points") == 0:
             self.add_error("points", _("A rule of 0 points changes nothing."))
+        # Fields of another condition, typed before the condition changed, are
+        # hidden on the page: they must not be saved unseen.
+        relevant = set(fields_by_condition().get(condition or "", []))
+        blanks = {"campaign": None, "cap": None, "half_life_days": None}
+        for name in ("value", *ENGAGEMENT_FIELDS):
+            if name not in relevant and name in data:
+                data[name] = blanks.get(name, "")
+                setattr(self.instance, name, data[name])
         return data

@@ -308,21 +308,42 @@ def rescore_everyone(event_id: int) -> None:
     outbox.mark_processed(event_id)
 
 
+def handoff_candidates(policy: HandoffPolicy) -> QuerySet[Lead]:
+    """Leads that hand off as soon as their scores qualify: in a stage that
+    hands off, not cooling down after a rejection, without a live handoff.
+    The rescore (sync_mql_stage) and its preview (handoff.preview) both use it."""
+    live = Handoff.objects.exclude(status__in=[Handoff.Status.REJECTED, Handoff.Status.WITHDRAWN])
+    return (
+        Lead.objects.filter(stage__in=HANDOFF_FROM_STAGES)
+        .exclude(pk__in=recently_rejected(policy).values("lead_id"))
+        .exclude(pk__in=live.values("lead_id"))
+    )
+
+
+def withdrawable_handoffs() -> QuerySet[Handoff]:
+    """Waiting handoffs that go away when their lead's scores stop qualifying
+    (a claimed one stays with its rep)."""
+    return Handoff.objects.queued().filter(lead__stage=Lead.Stage.MQL)
+
+
+def qualifying(policy: HandoffPolicy, prefix: str = "") -> Q:
+    """Stored scores that qualify (the SQL twin of policy.qualifies_scores)."""
+    return Q(
+        **{
+            f"{prefix}score__fit__gte": policy.fit_threshold,
+            f"{prefix}score__engagement__gte": policy.engagement_threshold,
+        }
+    )
+
+
 def sync_mql_stage(*, batch: int = 500) -> tuple[int, int]:
     """Hand off the leads whose scores now qualify (except those cooling down
     after a rejection); withdraw the waiting handoffs of those that no longer
     do. Returns (handed off, withdrawn)."""
     policy = HandoffPolicy.current()
-    qualifying = Q(
-        score__fit__gte=policy.fit_threshold, score__engagement__gte=policy.engagement_threshold
-    )
     handed = withdrawn = 0
-    candidates = (
-        Lead.objects.filter(qualifying, stage__in=HANDOFF_FROM_STAGES)
-        .exclude(pk__in=recently_rejected(policy).values("lead_id"))
-        .values_list("pk", flat=True)
-    )
-    ids = list(candidates.order_by("pk"))
+    candidates = handoff_candidates(policy).filter(qualifying(policy))
+    ids = list(candidates.values_list("pk", flat=True).order_by("pk"))
     for start in range(0, len(ids), batch):
         with transaction.atomic():
             for lead in (
@@ -331,14 +352,7 @@ def sync_mql_stage(*, batch: int = 500) -> tuple[int, int]:
                 .order_by("pk")
             ):
                 handed += hand_off_if_qualified(lead, policy=policy) is not None
-    dropped = (
-        Handoff.objects.queued()
-        .filter(lead__stage=Lead.Stage.MQL)
-        .exclude(
-            lead__score__fit__gte=policy.fit_threshold,
-            lead__score__engagement__gte=policy.engagement_threshold,
-        )
-    )
+    dropped = withdrawable_handoffs().exclude(qualifying(policy, prefix="lead__"))
     for handoff_id in list(dropped.values_list("pk", flat=True)):
         withdrawn += withdraw_handoff(handoff_id)
     return handed, withdrawn

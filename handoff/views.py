@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,6 +17,8 @@ from handoff.forms import RejectForm
 from handoff.models import Handoff, Notification
 from web.scope import get_visible_or_404
 
+QUEUE_PAGE = 25
+
 
 @require_safe
 @login_required
@@ -26,10 +29,13 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
     if not (overseer or request.user.has_perm("handoff.claim_handoff")):
         raise PermissionDenied
     handoffs = Handoff.objects.visible_to(request.user).for_queue()
+    in_progress = handoffs.filter(status__in=work.LIVE).order_by("claimed_at", "pk")
     context = {
-        "queued": handoffs.queued(),
+        # Pages of QUEUE_PAGE: a manager's view of every lead being worked
+        # grows with the team, and the queue with marketing's success.
+        "queued": Paginator(handoffs.queued(), QUEUE_PAGE).get_page(request.GET.get("page")),
         "mine": handoffs.filter(claimed_by=request.user, status=Handoff.Status.CLAIMED),
-        "in_progress": handoffs.filter(status__in=work.LIVE).order_by("claimed_at")
+        "in_progress": Paginator(in_progress, QUEUE_PAGE).get_page(request.GET.get("worked"))
         if overseer
         else None,
         "reject_form": RejectForm(),

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from crm.http import AuthenticatedRequest
-from handoff import notify, routing
+from handoff import configuration, notify, routing
 from handoff.forms import PolicyForm
 from handoff.models import HandoffPolicy
 
@@ -22,7 +22,7 @@ def policy(request: AuthenticatedRequest) -> HttpResponse:
     current = HandoffPolicy.current()
     form = PolicyForm(request.POST or None, instance=current)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        configuration.update_policy(form, by=request.user)
         messages.success(request, _("Handoff policy saved."))
         return redirect("handoff:policy")
     available = {rep.pk for rep in routing.available_reps()}

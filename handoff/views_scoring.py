@@ -7,19 +7,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db import transaction
-from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from crm import scoring
-from crm import services as crm
+from audit import trail
 from crm.http import AuthenticatedRequest
 from crm.models import RescoreJob, ScoringRule
-from handoff.forms_scoring import ScoringRuleForm
+from handoff import configuration
+from handoff.forms_scoring import ScoringRuleForm, fields_by_condition
 from handoff.models import HandoffPolicy
-from handoff.preview import preview_rules
+from handoff.preview import preview_rules, rules_with
 from web.scope import get_visible_or_404
 
 
@@ -58,30 +57,26 @@ def rule_edit(request: AuthenticatedRequest, pk: int | None = None) -> HttpRespo
     preview = None
     if request.method == "POST" and form.is_valid():
         if "preview" in request.POST:
-            preview = preview_rules(_rules_with(form.instance))
+            preview = preview_rules(rules_with(form.instance))
         else:
-            with transaction.atomic():
-                saved = form.save(commit=False)
-                if saved.pk is None:
-                    saved.position = ScoringRule.objects.filter(dimension=saved.dimension).count()
-                saved.save()
-                crm.request_rescore(reason=RescoreJob.Reason.RULES, by=request.user)
+            configuration.save_scoring_rule(form, by=request.user)
             messages.success(request, _("Rule saved. Every lead is being rescored."))
             return redirect("handoff:scoring_rules")
-    return render(
-        request, "handoff/scoring_rule_form.html", {"form": form, "rule": rule, "preview": preview}
-    )
+    context = {
+        "form": form,
+        "rule": rule,
+        "preview": preview,
+        "fields_by_condition": fields_by_condition(),
+    }
+    return render(request, "handoff/scoring_rule_form.html", context)
 
 
 @require_POST
 @login_required
 @permission_required("crm.change_scoringrule", raise_exception=True)
 def rule_toggle(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    with transaction.atomic():
-        rule = get_visible_or_404(ScoringRule, request.user, pk)
-        updated = ScoringRule.objects.filter(pk=rule.pk).update(is_active=~F("is_active"))
-        if updated:
-            crm.request_rescore(reason=RescoreJob.Reason.RULES, by=request.user)
+    rule = get_visible_or_404(ScoringRule, request.user, pk)
+    configuration.toggle_scoring_rule(rule.pk, by=request.user)
     return redirect("handoff:scoring_rules")
 
 
@@ -102,17 +97,10 @@ def rule_move(request: AuthenticatedRequest, pk: int, direction: str) -> HttpRes
             for position, sibling in enumerate(siblings):
                 sibling.position = position
             ScoringRule.objects.bulk_update(siblings, ["position"])
+            trail.record_configuration(
+                rule,
+                before={"position": index + 1},
+                after={"position": other + 1},
+                actor=request.user,
+            )
     return redirect("handoff:scoring_rules")
-
-
-def _rules_with(candidate: ScoringRule) -> list[scoring.Rule]:
-    """The active rules as they would be with `candidate` saved."""
-    others = (
-        ScoringRule.objects.active().exclude(pk=candidate.pk)
-        if candidate.pk
-        else ScoringRule.objects.active()
-    )
-    snapshot = others.snapshot()
-    if candidate.is_active:
-        snapshot.append(candidate.as_rule())
-    return snapshot

@@ -53,6 +53,9 @@ def handoff_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "deadlines": handoff.deadlines.order_by("due_at"),
             "deals": lead.deals.order_by("-created_at"),
             "mine": handoff.claimed_by_id == request.user.pk,
+            # A rep's rejected or withdrawn handoff stays readable here, but
+            # the lead itself is back with marketing: no link, no forms.
+            "lead_visible": Lead.objects.visible_to(request.user).filter(pk=lead.pk).exists(),
             "reassignable": handoff.status in (Handoff.Status.QUEUED, *work.LIVE),
             "touch_form": TouchForm(),
             "answer_form": AnswerForm(answered=[a.question for a in answers]),

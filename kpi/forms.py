@@ -160,13 +160,3 @@ class TargetForm(forms.ModelForm):  # type: ignore[type-arg]
             if existing is not None:
                 self.instance = existing
         return data
-
-    def save(self, commit: bool = True) -> Target:
-        data = self.cleaned_data
-        target, _created = Target.objects.update_or_create(
-            kpi=data["kpi"],
-            span=data["span"],
-            month=data["month"],
-            defaults={"value": data["value"]},
-        )
-        return target

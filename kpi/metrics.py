@@ -24,7 +24,7 @@ from crm.templatetags.people import person
 from handoff.models import Handoff
 from kpi import rollups
 from kpi.definitions import DEFINITIONS, Definition
-from kpi.models import DailyRollup, Target
+from kpi.models import DailyRollup, RollupState, Target
 
 
 @dataclass(frozen=True)
@@ -512,3 +512,9 @@ def dashboard(period: Period, filters: Filters, *, live: bool = False) -> Dashbo
     return assemble(
         cells, period, filters, campaigns=campaigns, reps=reps, targets=targets_for(period)
     )
+
+
+def refreshed_at() -> datetime | None:
+    """When the rollups the dashboard reads were last brought up to date (the
+    start of the last refresh: what happened before it is counted)."""
+    return RollupState.objects.filter(pk=1).values_list("checked_at", flat=True).first()

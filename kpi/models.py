@@ -1,7 +1,20 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from kpi.definitions import DEFINITIONS
+
+
+class TargetQuerySet(models.QuerySet["Target"]):
+    def visible_to(self, user: User | AnonymousUser) -> TargetQuerySet:
+        """Targets are the managers' to set: whoever may change them sees them all."""
+        if user.is_authenticated and user.has_perm("kpi.change_target"):
+            return self
+        return self.none()
 
 
 class Target(models.Model):
@@ -11,7 +24,10 @@ class Target(models.Model):
         MONTH = "month", _("Month")
         QUARTER = "quarter", _("Quarter")
 
-    kpi = models.CharField(_("KPI"), max_length=50)
+    # Choices name each KPI in the reader's language (the audit trail shows them).
+    kpi = models.CharField(
+        _("KPI"), max_length=50, choices=[(key, d.name) for key, d in DEFINITIONS.items()]
+    )
     span = models.CharField(_("span"), max_length=10, choices=Span.choices, default=Span.MONTH)
     month = models.DateField(
         _("starts on"), help_text=_("The first day of the month or of the quarter.")
@@ -19,6 +35,8 @@ class Target(models.Model):
     value = models.DecimalField(
         _("target"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
     )
+
+    objects = TargetQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("target")

@@ -1,21 +1,26 @@
 from __future__ import annotations
 
-from typing import Any
+from datetime import timedelta
+from typing import Any, cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from crm.http import AuthenticatedRequest
-from kpi import export, metrics
+from kpi import export, metrics, services
 from kpi.definitions import DEFINITIONS, TABLE_DEFINITIONS
 from kpi.forms import DashboardForm, PeriodForm, TargetForm
 from kpi.metrics import Filters
 from kpi.models import Target
+from kpi.templatetags.kpi_format import kpi_value
+from web.scope import get_visible_or_404
 
 
 def chart_data(board: metrics.Dashboard) -> dict[str, Any]:
@@ -43,8 +48,16 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         "chart": chart_data(board),
         "tables": TABLE_DEFINITIONS,
         "can_set_targets": request.user.has_perm("kpi.change_target"),
+        "refreshed_at": metrics.refreshed_at(),
+        "refresh_minutes": refresh_minutes(),
     }
     return render(request, "kpi/dashboard.html", context)
+
+
+def refresh_minutes() -> int:
+    """How often beat refreshes the rollups (the dashboard says so)."""
+    every = cast(timedelta, settings.CELERY_BEAT_SCHEDULE["refresh-kpi-rollups"]["schedule"])
+    return max(1, round(every.total_seconds() / 60))
 
 
 @require_safe
@@ -78,16 +91,35 @@ def definitions(request: AuthenticatedRequest) -> HttpResponse:
 def targets(request: AuthenticatedRequest) -> HttpResponse:
     form = TargetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        target = form.save()
+        target = services.set_target(**form.cleaned_data, by=request.user)
+        definition = DEFINITIONS[target.kpi]
         messages.success(
             request,
             _("Target saved: %(kpi)s, %(value)s.")
-            % {"kpi": DEFINITIONS[target.kpi].name, "value": target.value.normalize()},
+            % {"kpi": definition.name, "value": kpi_value(target.value, definition.unit)},
         )
         return redirect("kpi:targets")
     status = 400 if request.method == "POST" else 200
     rows = [(t, DEFINITIONS.get(t.kpi)) for t in Target.objects.all()[:200]]
     return render(request, "kpi/targets.html", {"form": form, "rows": rows}, status=status)
+
+
+@require_POST
+@login_required
+@permission_required("kpi.change_target", raise_exception=True)
+def target_delete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    target = get_visible_or_404(Target, request.user, pk)
+    definition = DEFINITIONS.get(target.kpi)
+    services.delete_target(target, by=request.user)
+    messages.success(
+        request,
+        _("Target deleted: %(kpi)s, %(month)s.")
+        % {
+            "kpi": definition.name if definition else target.kpi,
+            "month": date_format(target.month, "YEAR_MONTH_FORMAT"),
+        },
+    )
+    return redirect("kpi:targets")
 
 
 @require_safe

@@ -211,13 +211,30 @@ def email_test(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("nurture.add_send", raise_exception=True)
 def email_send(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """A mass send is confirmed first: the page says how many leads may be
+    emailed now, and the send goes out only when that count is confirmed (a
+    count that changed meanwhile is shown again; nobody reachable, no send)."""
     email = get_visible_or_404(Email, request.user, pk)
     form = SendForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose the segment to send to."))
         return redirect(email)
-    send = sending.start_send(email, segment=form.cleaned_data["segment"], by=request.user)
-    return redirect(send)
+    segment = form.cleaned_data["segment"]
+    leads = segment.leads()
+    reachable = leads.with_marketing_consent().count()
+    confirmed = request.POST.get("confirmed", "")
+    if reachable and confirmed == str(reachable):
+        send = sending.start_send(email, segment=segment, by=request.user)
+        return redirect(send)
+    context = {
+        "email": email,
+        "segment": segment,
+        "total": leads.count(),
+        "reachable": reachable,
+        "changed": bool(confirmed) and confirmed != str(reachable),
+        "nav": "nurture",
+    }
+    return render(request, "nurture/send_confirm.html", context)
 
 
 @require_safe

@@ -31,6 +31,7 @@ from django.utils.http import int_to_base36
 from crm.imports import jobs
 from crm.models import Company, ScoringRule
 from handoff import services
+from kpi.models import Target
 from tests import factories
 from tests.conftest import make_user
 from webhooks.models import Endpoint
@@ -40,6 +41,8 @@ pytestmark = pytest.mark.django_db
 ROLES = ["anonymous", "marketer", "rep", "other_rep", "manager"]
 VERBS = ["get", "post", "put", "patch", "delete", "trace"]
 LOGIN = 302  # anonymous users are sent to the login page
+# ... unless the request is htmx's: no login page to swap in (config/sessions.py).
+SESSION_ENDED = 401
 Statuses = tuple[int, int, int, int, int]
 NOT_ALLOWED: Statuses = (405, 405, 405, 405, 405)
 # DRF authenticates before it looks for the method: no credentials is 401.
@@ -73,7 +76,7 @@ MATRIX: dict[str, list[Case]] = {
         GET(None, (200, 302, 302, 302, 302)),
         POST(None, (200, 302, 302, 302, 302)),
     ],
-    "logout": [POST(None, (302, 302, 302, 302, 302))],
+    "logout": [POST(None, (302, 302, 302, 302, 302), htmx=(401, 302, 302, 302, 302))],
     "set_language": [POST(None, (302, 302, 302, 302, 302))],
     "healthz": [GET(None, (200, 200, 200, 200, 200))],
     "readyz": [GET(None, (200, 200, 200, 200, 200))],
@@ -156,6 +159,7 @@ MATRIX: dict[str, list[Case]] = {
         GET(None, (LOGIN, 403, 403, 403, 200)),
         POST(None, (LOGIN, 403, 403, 403, 400)),
     ],
+    "kpi:target_delete": [POST("target", (LOGIN, 403, 403, 403, 302))],
     # Reps read their own row; the shared dashboard is for managers and marketers.
     "kpi:mine": [GET(None, (LOGIN, 403, 200, 200, 403))],
     "audit:entry_list": [GET(None, (LOGIN, 403, 403, 403, 200))],
@@ -312,6 +316,8 @@ UNHANDLED = {
 # API has its own matrix, route by method (tests/api/test_permissions.py).
 NOT_IN_MATRIX = {"admin", "api"}
 # Where an anonymous redirect goes somewhere other than the login page.
+# Where a request signs the client out (the next request would be anonymous).
+SIGNS_OUT = {"logout", "account_logout"}
 REDIRECTS_ELSEWHERE = {"logout", "set_language", "nurture:click"}
 MISSING_PK = 999_999
 
@@ -378,6 +384,9 @@ def world(marketer, rep, other_rep, manager, campaign) -> dict[str, Any]:
             Endpoint.objects.create(
                 name="CRM", url="https://hooks.example.com/x", events=["deal.won"], secret="s"
             ).pk
+        ],
+        "target": [
+            Target.objects.create(kpi="mqls", span="month", month="2026-10-01", value=30).pk
         ],
         **nurture_world(marketer),
         "reset_key": [int_to_base36(rep.pk), "not-a-valid-token"],
@@ -458,8 +467,13 @@ def test_route_answers_every_role_and_verb_as_the_matrix_says(world, name):
     for case, verb in expectations(name):
         args = world[case.obj] if case.obj else None
         for htmx in (False, True):
+            if name in SIGNS_OUT:
+                signed_in = clients(world)  # signed in again for the htmx request
             statuses = (case.htmx if htmx else None) or case.statuses
             for role, expected in zip(ROLES, statuses, strict=True):
+                if htmx and role == "anonymous" and expected == LOGIN:
+                    if name not in REDIRECTS_ELSEWHERE:
+                        expected = SESSION_ENDED
                 request = Request(name, verb, args, htmx)
                 wrong += request.check(signed_in[role], role, expected)
     assert not wrong, "\n".join(wrong)

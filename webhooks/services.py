@@ -15,6 +15,7 @@ from django.db.models import DurationField, Value
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from audit import trail
 from crm import outbox
 from crm.models import OutboxEvent
 from webhooks import events, sender
@@ -40,8 +41,17 @@ def create_endpoint(*, name: str, url: str, event_types: list[str], by: User | N
     endpoint = Endpoint.objects.create(
         name=name, url=url, events=sorted(event_types), secret=new_secret(), created_by=by
     )
+    trail.record_configuration(endpoint, before=None, after=_snapshot(endpoint), actor=by)
     events.forget_subscriptions()
     return endpoint
+
+
+def _snapshot(endpoint: Endpoint) -> dict[str, Any]:
+    """What the audit trail keeps of an endpoint: never the secret, and the
+    URL without its path (which may carry a token)."""
+    values = trail.snapshot(endpoint, ["name", "url", "events", "is_active"])
+    values["url"] = trail.masked_url(endpoint.url)
+    return values
 
 
 @transaction.atomic
@@ -49,9 +59,11 @@ def update_endpoint(endpoint: Endpoint, *, changes: dict[str, Any]) -> Endpoint:
     """Change an endpoint's name, URL, events or active flag; the secret stays."""
     if "events" in changes:
         changes = {**changes, "events": sorted(changes["events"])}
+    before = _snapshot(endpoint)
     for name, value in changes.items():
         setattr(endpoint, name, value)
     endpoint.save(update_fields=sorted(changes))
+    trail.record_configuration(endpoint, before=before, after=_snapshot(endpoint))
     events.forget_subscriptions()
     return endpoint
 
@@ -61,13 +73,16 @@ def rotate_secret(endpoint: Endpoint) -> str:
     """A new signing secret from now on; returns it (to be shown once)."""
     endpoint.secret = new_secret()
     endpoint.save(update_fields=["secret"])
+    trail.record(trail.Action.CONFIGURATION_CHANGED, endpoint, summary="secret replaced")
     return endpoint.secret
 
 
 @transaction.atomic
 def delete_endpoint(endpoint: Endpoint) -> None:
     """The endpoint goes, and its delivery log with it."""
+    pk, before = endpoint.pk, _snapshot(endpoint)
     endpoint.delete()
+    trail.record_configuration(endpoint, before=before, after=None, object_id=pk)
     events.forget_subscriptions()
 
 

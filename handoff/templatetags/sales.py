@@ -49,3 +49,12 @@ def campaign_rejections(campaign: Campaign) -> dict[str, Any]:
         .order_by("-count", "reject_reason")
     )
     return {"rejections": [(reasons.get(r["reject_reason"], ""), r["count"]) for r in rows]}
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context: template.Context, name: str, value: object) -> str:
+    """The page's query string with one parameter set (the pages of a list
+    keep the other list's page and any filter)."""
+    query = context["request"].GET.copy()
+    query[name] = str(value)
+    return str(query.urlencode())

@@ -90,9 +90,17 @@ def test_marketer_sends_an_email_and_sees_the_click_raise_the_score(
     expect(page.get_by_test_id("preview-body")).to_contain_text("株式会社青葉商事\n山田 太郎 様")
     screenshot(page, "nurture-email-preview")
 
-    # 4. Send: the job runs, the progress gives way to the results.
+    # 4. Send, confirmed with the count of leads who may be emailed: the job
+    # runs, the progress gives way to the results.
     page.get_by_test_id("send-button").click()
+    expect(page.get_by_test_id("confirm-total")).to_have_text("2")
+    expect(page.get_by_test_id("confirm-reachable")).to_have_text("1")
+    screenshot(page, "nurture-send-confirm")
+    page.get_by_test_id("confirm-send").click()
     expect(page.get_by_test_id("send-done")).to_be_visible()
+    expect(page.get_by_test_id("send-done")).to_have_text(
+        "Sent to 1 lead. 1 lead was skipped: no marketing consent on record."
+    )
     expect(page.get_by_test_id("result-delivered")).to_have_text("1")
     send = Send.objects.get()
     assert [m.to for m in mail.outbox] == [["yamada@aoba.example.jp"]]

@@ -43,6 +43,12 @@ def test_marketer_changes_a_rule_and_the_scores_follow(
     page.get_by_role("button", name="Preview").click()
     preview = page.get_by_test_id("rules-preview")
     expect(preview).to_contain_text("1 lead would be MQL (now 0)")
+    expect(preview.get_by_test_id("preview-entering-count")).to_have_text(
+        "1 lead would be handed to sales"
+    )
+    expect(preview.get_by_test_id("preview-withdrawn-count")).to_have_text(
+        "0 waiting handoffs would be withdrawn (the leads leave MQL)"
+    )
     expect(preview.get_by_role("link", name="亮 木村")).to_be_visible()
     screenshot(page, "marketer-scoring-preview")
     downloads.refresh_from_db()

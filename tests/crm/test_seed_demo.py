@@ -4,6 +4,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from crm.models import Answer, Deal, Lead, LeadScore
 from handoff.models import Handoff, SlaDeadline
@@ -26,3 +27,23 @@ def test_demo_data_has_every_handoff_state_and_loads_once():
     leads = Lead.objects.count()
     call_command("seed_demo", stdout=StringIO())
     assert Lead.objects.count() == leads
+
+
+def test_demo_data_is_what_the_product_could_have_produced(time_machine):
+    """A rescore right after seeding hands off nobody and withdraws nothing:
+    every waiting handoff's lead qualifies today, and no lead that qualifies
+    is left without one (out of a rejection's cooldown)."""
+    from crm import rescore
+    from crm.models import ScoringRule
+    from handoff import services
+    from handoff.models import HandoffPolicy
+
+    time_machine.move_to("2026-11-27 10:00 +09:00", tick=False)
+    call_command("seed_demo", stdout=StringIO())
+    policy = HandoffPolicy.current()
+    waiting = Handoff.objects.filter(status="queued").select_related("lead__score")
+    assert waiting.exists()
+    assert all(policy.qualifies(h.lead) for h in waiting)
+    assert Handoff.objects.filter(status="withdrawn").exists()
+    rescore.rescore_all(ScoringRule.objects.active().snapshot(), now=timezone.now())
+    assert services.sync_mql_stage() == (0, 0)

@@ -171,9 +171,55 @@ def test_sending_from_the_page_queues_the_job(client_as, marketer, in_process_ta
     mail_ = email(marketer)
     seg = segment()
     client = client_as(marketer)
-    response = client.post(reverse("nurture:email_send", args=[mail_.pk]), {"segment": seg.pk})
+    url = reverse("nurture:email_send", args=[mail_.pk])
+    confirm = client.post(url, {"segment": seg.pk})
+    assert confirm.status_code == 200 and not Send.objects.exists()
+    assert confirm.context["reachable"] == 1
+    response = client.post(url, {"segment": seg.pk, "confirmed": "1"})
     send = Send.objects.get()
     assert response["Location"] == send.get_absolute_url()
+
+
+def test_a_mass_send_is_confirmed_with_the_reachable_count(client_as, marketer):
+    consenting()
+    consenting()
+    factories.lead()  # no consent: skipped
+    mail_, seg = email(marketer), segment()
+    client = client_as(marketer)
+    url = reverse("nurture:email_send", args=[mail_.pk])
+    page = client.post(url, {"segment": seg.pk}, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert 'data-testid="confirm-reachable">2<' in page
+    assert "2 件のリードに送信" in page
+    # Someone became reachable meanwhile: the new count is shown, nothing is sent.
+    consenting()
+    again = client.post(url, {"segment": seg.pk, "confirmed": "2"})
+    assert again.status_code == 200 and again.context["changed"]
+    assert again.context["reachable"] == 3 and not Send.objects.exists()
+
+
+def test_nobody_reachable_is_a_warning_not_a_send(client_as, marketer):
+    factories.lead()
+    mail_, seg = email(marketer), segment()
+    client = client_as(marketer)
+    url = reverse("nurture:email_send", args=[mail_.pk])
+    page = client.post(url, {"segment": seg.pk}).content.decode()
+    assert 'data-testid="send-nobody"' in page and 'data-testid="confirm-send"' not in page
+    assert "none of the 1 leads" not in page and "has no marketing consent on record" in page
+    client.post(url, {"segment": seg.pk, "confirmed": "0"})
+    assert not Send.objects.exists()
+
+
+def test_a_send_that_reached_nobody_says_why_in_a_warning(client_as, marketer, fast_sends):
+    factories.lead()
+    factories.lead()
+    send = sending.start_send(email(marketer), segment=segment(), by=marketer)
+    sending.run(send.pk)
+    html = client_as(marketer).get(reverse("nurture:send_detail", args=[send.pk])).content.decode()
+    assert "alert-success" not in html
+    assert (
+        "Nothing was sent: none of the 2 leads of the segment had a marketing consent on record"
+        in html
+    )
 
 
 @pytest.mark.services

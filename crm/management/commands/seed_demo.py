@@ -183,25 +183,32 @@ class Command(BaseCommand):
             # The moment the lead first qualified, scored as it stood then.
             crossed = next(
                 (
-                    fact.occurred_at
+                    (fact.occurred_at, scores)
                     for i, fact in enumerate(facts)
                     if policy.qualifies_scores(
-                        *self._scores(lead, facts[: i + 1], rules, fact.occurred_at)
+                        *(scores := self._scores(lead, facts[: i + 1], rules, fact.occurred_at))
                     )
                 ),
                 None,
             )
             if crossed:
-                self._hand_off(rng, handoff_model, lead, crossed, today.engagement_score, reps, now)
+                # Whether it still qualifies today decides what the product
+                # would have done since: a waiting handoff whose score decayed
+                # below the threshold was withdrawn by a nightly rescore.
+                qualifies = policy.qualifies_scores(today.fit_score, today.engagement_score)
+                self._hand_off(rng, handoff_model, lead, *crossed, qualifies, reps, now)
 
     @staticmethod
     def _scores(lead, facts, rules, at) -> tuple[int, int]:  # type: ignore[no-untyped-def]
         then = scoring.explain(lead.scoring_facts(), facts, rules, now=at)
         return then.fit_score, then.engagement_score
 
-    def _hand_off(self, rng, handoff_model, lead, at, score, reps, now) -> None:  # type: ignore[no-untyped-def]
+    def _hand_off(self, rng, handoff_model, lead, at, scores, qualifies, reps, now) -> None:  # type: ignore[no-untyped-def]
         """Walk the lead through the handoff states a real team would have left:
-        the context package, SLA deadlines, first touches, answers and deals."""
+        the context package, SLA deadlines, first touches, answers and deals.
+        Only states the product itself could have produced: a handoff still
+        waiting qualifies today; a rejected lead out of its cooldown that
+        qualifies would have been handed off again, so it was accepted instead."""
         # Demo data spans both apps; crm's own code never imports handoff.
         from handoff import context as context_package
 
@@ -224,13 +231,18 @@ class Command(BaseCommand):
         fate = rng.choices(
             ["queued", "claimed", "accepted", "rejected", "qualified"], [3, 2, 3, 2, 2]
         )[0]
+        fit, engagement = scores
+        at_handoff = {
+            "fit_at_handoff": fit,
+            "engagement_at_handoff": engagement,
+            "score_at_handoff": fit + engagement,
+        }
+        if (fate == "queued" or at > now - timedelta(hours=2)) and not qualifies:
+            self._withdrawn(rng, handoff_model, lead, at, at_handoff, context, reps, now)
+            return
         if fate == "queued" or at > now - timedelta(hours=2):
             handoff = handoff_model.objects.create(
-                lead=lead,
-                created_at=at,
-                engagement_at_handoff=score,
-                score_at_handoff=score,
-                context=context,
+                lead=lead, created_at=at, context=context, **at_handoff
             )
             deadline_model.objects.create(
                 handoff=handoff, kind="first_touch", due_at=first_touch_due
@@ -242,6 +254,9 @@ class Command(BaseCommand):
         rep = rng.choice(reps)
         claimed_at = min(at + timedelta(minutes=rng.randint(3, 240)), now)
         decided_at = min(claimed_at + timedelta(minutes=rng.randint(10, 600)), now)
+        cooled = decided_at < now - timedelta(days=policy.recycle_cooldown_days)
+        if fate == "rejected" and qualifies and cooled:
+            fate = "accepted"
         touched_at = min(claimed_at + timedelta(minutes=rng.randint(2, 90)), decided_at)
         status, stage = {
             "claimed": ("claimed", "mql"),
@@ -254,8 +269,7 @@ class Command(BaseCommand):
             lead=lead,
             status=status,
             created_at=at,
-            engagement_at_handoff=score,
-            score_at_handoff=score,
+            **at_handoff,
             claimed_by=rep,
             claimed_at=claimed_at,
             claimed_via="claim",
@@ -326,3 +340,40 @@ class Command(BaseCommand):
         Lead.objects.filter(pk=lead.pk).update(
             stage=stage, owner=None if status == "rejected" else rep
         )
+
+    def _withdrawn(self, rng, handoff_model, lead, at, at_handoff, context, reps, now) -> None:  # type: ignore[no-untyped-def]
+        """A handoff nobody claimed before the lead's score decayed below the
+        threshold: a nightly rescore withdrew it and the lead went back to the
+        lead stage, as handoff.services.withdraw_handoff records it."""
+        deadline_model = apps.get_model("handoff", "SlaDeadline")
+        policy = apps.get_model("handoff", "HandoffPolicy").current()
+        due = policy.business_hours().add_business_minutes(at, policy.first_touch_sla_minutes)
+        withdrawn_at = at + (now - at) * rng.uniform(0.3, 0.9)
+        handoff = handoff_model.objects.create(
+            lead=lead,
+            status="withdrawn",
+            created_at=at,
+            decided_at=withdrawn_at,
+            context=context,
+            **at_handoff,
+        )
+        breached = due < withdrawn_at
+        deadline_model.objects.create(
+            handoff=handoff,
+            kind="first_touch",
+            due_at=due,
+            settled_at=due if breached else withdrawn_at,
+            breached=breached,
+        )
+        for rep in reps:
+            handoff.notifications.create(
+                recipient=rep, kind="new_handoff", created_at=at, read_at=withdrawn_at
+            )
+        StageChange.objects.create(
+            lead=lead,
+            from_stage="mql",
+            to_stage="lead",
+            changed_at=withdrawn_at,
+            reason="score fell below the handoff threshold",
+        )
+        Lead.objects.filter(pk=lead.pk).update(stage="lead")
