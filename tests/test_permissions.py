@@ -471,9 +471,9 @@ def test_route_answers_every_role_and_verb_as_the_matrix_says(world, name):
                 signed_in = clients(world)  # signed in again for the htmx request
             statuses = (case.htmx if htmx else None) or case.statuses
             for role, expected in zip(ROLES, statuses, strict=True):
-                if htmx and role == "anonymous" and expected == LOGIN:
-                    if name not in REDIRECTS_ELSEWHERE:
-                        expected = SESSION_ENDED
+                anonymous_htmx = htmx and role == "anonymous"
+                if anonymous_htmx and expected == LOGIN and name not in REDIRECTS_ELSEWHERE:
+                    expected = SESSION_ENDED
                 request = Request(name, verb, args, htmx)
                 wrong += request.check(signed_in[role], role, expected)
     assert not wrong, "\n".join(wrong)
