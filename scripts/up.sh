@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The full stack without Docker: gunicorn, a Celery worker and Celery beat (see
-# Procfile) against the local PostgreSQL and Redis. Run it through `make up`,
+# The full stack without Docker: gunicorn, a Celery worker and Celery beat
+# (config/supervisord.conf) against the local PostgreSQL and Redis. Run it through `make up`,
 # which installs everything first and defaults DATABASE_URL / CELERY_BROKER_URL.
 #
 # Configuration comes from the environment and .env, the real environment
@@ -16,7 +16,9 @@
 #     gunicorn worker its own count.
 #   - BATON_RUN_DIR (default ${TMPDIR:-/tmp}/baton-<uid>) also holds the beat
 #     schedule.
-# Stop everything with Ctrl-C: honcho stops all three processes together.
+# supervisord restarts a process that dies (the others keep running). Stop
+# everything with Ctrl-C: supervisord stops beat, the worker (warm shutdown)
+# and gunicorn, in that order, then exits.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -168,7 +170,6 @@ if [[ -z "$PGPASS_" ]]; then
     say "demo data, from another shell: DATABASE_URL=$DATABASE_URL make seed"
 fi
 
-# 6. The three processes. Honcho must not read .env itself: it would let the
-#    file win over the environment, the reverse of settings.py. Web is first in
-#    the Procfile, so it gets PORT unchanged.
-exec honcho start --procfile Procfile --env /dev/null --port "$PORT"
+# 6. The three processes, supervised (config/supervisord.conf): each inherits
+#    this environment, and settings.py reads .env again in every process.
+exec supervisord --configuration config/supervisord.conf
