@@ -32,7 +32,8 @@ class Prober(threading.Thread):
 
     def __init__(self, stack) -> None:
         super().__init__(daemon=True)
-        self.stack, self.statuses = stack, []
+        self.stack = stack
+        self.statuses: list[int] = []
         self.halt = threading.Event()
 
     def run(self) -> None:
