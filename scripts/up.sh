@@ -49,12 +49,14 @@ for name in sys.argv[1:]:
 PY
 }
 eval "$(resolve DATABASE_URL CELERY_BROKER_URL REDIS_URL CACHE_URL DEBUG SECRET_KEY \
-    SECURE_SSL_REDIRECT SECURE_HSTS_SECONDS PORT WEB_CONCURRENCY BATON_RUN_DIR)"
+    SECURE_SSL_REDIRECT SECURE_HSTS_SECONDS PORT WEB_CONCURRENCY WEB_THREADS BATON_RUN_DIR)"
 
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/baton}"
 export CELERY_BROKER_URL="${CELERY_BROKER_URL:-${REDIS_URL:-redis://127.0.0.1:6379/0}}"
 export PORT="${PORT:-8000}"
-export WEB_CONCURRENCY="${WEB_CONCURRENCY:-3}"
+# gunicorn's processes and threads: config/gunicorn.py's defaults unless set.
+[[ -z "${WEB_CONCURRENCY:-}" ]] || export WEB_CONCURRENCY
+[[ -z "${WEB_THREADS:-}" ]] || export WEB_THREADS
 export BATON_RUN_DIR="${BATON_RUN_DIR:-${TMPDIR:-/tmp}/baton-$(id -u)}"
 (umask 077 && mkdir -p "$BATON_RUN_DIR")
 
