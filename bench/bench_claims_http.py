@@ -162,7 +162,8 @@ def _rounds(port: int, reps: list[tuple[int, str]], *, keep_alive: bool) -> Resu
         if n == 0:
             continue
         result.winners[sum(1 for status, _ms, body in answers if b"claimed-by-me" in body)] += 1
-        assert won == 1, f"round {n}: the handoff is not claimed once"
+        if won != 1:
+            raise RuntimeError(f"round {n}: the handoff is not claimed once")
         for status, ms, _body in answers:
             result.statuses[status] += 1
             result.latencies_ms.append(ms)

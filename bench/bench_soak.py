@@ -108,7 +108,8 @@ class Stack:
     def processes(self) -> dict[str, int]:
         """Each process of the stack by a readable name: supervisord, the
         gunicorn master and workers, the Celery worker and its pool, beat."""
-        assert self.proc is not None
+        if self.proc is None:
+            return {}
         found = {"supervisord": self.proc.pid}
         for pid in _children(self.proc.pid):
             command = _command(pid)
