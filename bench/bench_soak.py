@@ -194,6 +194,8 @@ def _load_and_sample(
         if not any(thread.is_alive() for thread in threads):
             break
         time.sleep(0.5)
+    # The last answers came after the last sample: count them all.
+    samples[-1] = (samples[-1][0], samples[-1][1], Counter(statuses))
     return samples
 
 
