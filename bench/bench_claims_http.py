@@ -9,14 +9,16 @@ the queue open); the 50 are released together; 20 rounds, each on a new
 handoff. Exactly one must win each round; the figure is each rep's wait
 from the release to the last byte of its answer.
 
-The naive way in the same run: gunicorn as `make up` ran it before (3 sync
-workers, one request each at a time, no keep-alive: a new connection per
-request), the same requests.
+The naive way in the same run, round for round in turn with Baton's (the
+machine is shared; its load changes from minute to minute): gunicorn as
+`make up` ran it before (3 sync workers, one request each at a time, no
+keep-alive: a new connection per request), the same requests.
 
 gunicorn's access log gives each request's time inside the server, so the
 report tells waiting for a free worker apart from doing the work.
 
-Environment: BENCH_REPS (50), BENCH_ROUNDS (20), BENCH_CLAIMS_DATABASE_URL.
+Environment: BENCH_REPS (50), BENCH_ROUNDS (20), BENCH_CLAIMS_DATABASE_URL,
+BENCH_CLAIMS_BROKER_URL, BENCH_CLAIMS_CACHE_URL (Redis databases 9 and 10).
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "20"))
 DATABASE_URL = os.environ.get(
     "BENCH_CLAIMS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/baton_bench_claims"
 )
+# As `make up`: a Redis broker, and the cache on its next database.
+BROKER_URL = os.environ.get("BENCH_CLAIMS_BROKER_URL", "redis://127.0.0.1:6379/9")
+CACHE_URL = os.environ.get("BENCH_CLAIMS_CACHE_URL", "redis://127.0.0.1:6379/10")
 ROOT = Path(__file__).resolve().parent.parent
 CSRF = secrets.token_hex(16)  # 32 characters: a valid unmasked CSRF secret
 SECRET_KEY = secrets.token_urlsafe(50)  # shared with the server: it signs the session hashes
@@ -78,15 +83,16 @@ def stacks(port: int) -> list[Stack]:
 def run() -> None:
     os.environ.update(DATABASE_URL=DATABASE_URL, SECRET_KEY=SECRET_KEY, DEBUG="false")
     setup()
-    pks = _prepare()
-    for index in range(2):
-        port = _free_port()
-        stack = stacks(port)[index]
-        with tempfile.TemporaryDirectory(prefix="baton-bench-claims-") as run_dir:
-            log = Path(run_dir) / "access.log"
-            with serving(stack, port, log):
-                result = _rounds(port, pks, keep_alive=stack.keep_alive)
+    reps = _prepare()
+    ports = [_free_port(), _free_port()]
+    chosen = [stacks(ports[0])[0], stacks(ports[1])[1]]
+    with tempfile.TemporaryDirectory(prefix="baton-bench-claims-") as run_dir:
+        logs = [Path(run_dir) / f"access-{i}.log" for i in range(2)]
+        with serving(chosen[0], ports[0], logs[0]), serving(chosen[1], ports[1], logs[1]):
+            results = _rounds(ports, reps, keep_alive=[s.keep_alive for s in chosen])
+        for result, log in zip(results, logs, strict=True):
             result.server_ms = _server_times(log)
+    for stack, result in zip(chosen, results, strict=True):
         _report(stack.label, result)
 
 
@@ -117,7 +123,11 @@ def _server_env(port: int) -> dict[str, str]:
     from bench.bench_handoff_latency import served_env
 
     env = served_env(
-        database_url=DATABASE_URL, broker_url="", queue="bench-claims-http", PORT=str(port)
+        database_url=DATABASE_URL,
+        broker_url=BROKER_URL,
+        queue="bench-claims-http",
+        PORT=str(port),
+        CACHE_URL=CACHE_URL,
     )
     env.update(SECRET_KEY=SECRET_KEY, CONN_MAX_AGE="60", LOG_LEVEL="WARNING")
     env.pop("WEB_CONCURRENCY", None)
@@ -144,33 +154,41 @@ def serving(stack: Stack, port: int, access_log: Path) -> Iterator[None]:
         proc.wait(timeout=30)
 
 
-def _rounds(port: int, reps: list[tuple[int, str]], *, keep_alive: bool) -> Result:
+def _rounds(
+    ports: list[int], reps: list[tuple[int, str]], *, keep_alive: list[bool]
+) -> list[Result]:
+    """Round after round, the two servers in turn, so that both meet the
+    same machine (it is shared, and its load changes from minute to minute)."""
     from crm.models import Lead
     from handoff.models import Handoff
 
-    result = Result()
-    connections = [_connection(port) for _ in reps]
+    results = [Result(), Result()]
+    connections = [[_connection(port) for _ in reps] for port in ports]
     for n in range(ROUNDS + 1):  # the first round warms the workers up, uncounted
-        lead = Lead.objects.create(
-            family_name="bench", email=f"claim-http-{time.time_ns()}@bench.example"
-        )
-        pk = Handoff.objects.create(lead=lead).pk
-        if not keep_alive:
-            connections = [_connection(port) for _ in reps]
-        answers = _claim_together(connections, reps, pk)
-        won = Handoff.objects.filter(pk=pk, status=Handoff.Status.CLAIMED).count()
-        if n == 0:
-            continue
-        result.winners[sum(1 for status, _ms, body in answers if b"claimed-by-me" in body)] += 1
-        if won != 1:
-            raise RuntimeError(f"round {n}: the handoff is not claimed once")
-        for status, ms, _body in answers:
-            result.statuses[status] += 1
-            result.latencies_ms.append(ms)
-    for conn in connections:
+        for i, port in enumerate(ports):
+            lead = Lead.objects.create(
+                family_name="bench", email=f"claim-http-{time.time_ns()}@bench.example"
+            )
+            pk = Handoff.objects.create(lead=lead).pk
+            if not keep_alive[i]:
+                connections[i] = [_connection(port) for _ in reps]
+            answers = _claim_together(connections[i], reps, pk)
+            won = Handoff.objects.filter(pk=pk, status=Handoff.Status.CLAIMED).count()
+            if won != 1:
+                raise RuntimeError(f"round {n}: the handoff is not claimed once")
+            if n:
+                _count(results[i], answers)
+    for conn in connections[0] + connections[1]:
         conn.close()
     Lead.objects.filter(email__startswith="claim-http-").delete()
-    return result
+    return results
+
+
+def _count(result: Result, answers: list[tuple[int, float, bytes]]) -> None:
+    result.winners[sum(1 for _status, _ms, body in answers if b"claimed-by-me" in body)] += 1
+    for status, ms, _body in answers:
+        result.statuses[status] += 1
+        result.latencies_ms.append(ms)
 
 
 def _connection(port: int) -> http.client.HTTPConnection:
