@@ -9,7 +9,8 @@ and the API's throttle count per process while the cache is away, and the
 outbox holds the events. Once Redis is back (empty: no AOF on these
 machines) beat's sweep asks for what waited, and at the end every accepted
 capture and batch item is stored once, scored once, handed off and notified
-once. (Before, 750 of 752 captures and every batch got HTTP 500.)
+once. (Before, this test saw HTTP 500 for every request during the outage:
+480 captures, 251 page views and 29 batches.)
 """
 
 from __future__ import annotations
