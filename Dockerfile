@@ -25,8 +25,7 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    WEB_CONCURRENCY=3
+    PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 
 # Dependencies first, so that a change to the code reuses this layer. The
@@ -48,6 +47,7 @@ RUN useradd --create-home --uid 10001 --user-group baton
 USER baton
 
 EXPOSE 8000
-# Workers: WEB_CONCURRENCY (gunicorn reads it). Gunicorn's control socket is
-# off: nothing uses it.
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--error-logfile", "-", "--no-control-socket"]
+# gunicorn's settings (processes, threads, keep-alive, logs) are
+# config/gunicorn.py, as under `make up`; WEB_CONCURRENCY and WEB_THREADS
+# change them.
+CMD ["gunicorn", "config.wsgi", "--config", "config/gunicorn.py", "--bind", "0.0.0.0:8000"]

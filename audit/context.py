@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse
 
+from web.client import client_ip
+
 
 @dataclass(frozen=True)
 class Origin:
@@ -20,8 +22,6 @@ class Origin:
 
     @property
     def ip_address(self) -> str | None:
-        from crm.ratelimit import client_ip
-
         return client_ip(self.request) or None
 
     @property

@@ -6,6 +6,8 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_safe
 
+from web import shared_cache
+
 
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -15,12 +17,22 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @require_safe
 def readyz(request: HttpRequest) -> JsonResponse:
-    """The database and the broker answer; 503 names what does not."""
+    """The database and the broker answer; 503 names what does not.
+
+    The cache is reported but does not make the process unready: without it
+    the rate limits count per process and every request is still served."""
     checks = {"database": _database_ok(), "broker": _broker_ok()}
     status = 200 if all(checks.values()) else 503
-    return JsonResponse(
-        {"status": "ok" if status == 200 else "unavailable", "checks": checks}, status=status
-    )
+    body: dict[str, object] = {
+        "status": "ok" if status == 200 else "unavailable",
+        "checks": checks,
+    }
+    checks["cache"] = shared_cache.reachable()
+    if not checks["cache"]:
+        body["degraded"] = {
+            "rate_limits": "counted per process until the shared cache answers again"
+        }
+    return JsonResponse(body, status=status)
 
 
 def _database_ok() -> bool:

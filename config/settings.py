@@ -270,12 +270,23 @@ BATON_OUTBOX_REPUBLISH_AFTER = timedelta(seconds=env.int("OUTBOX_REPUBLISH_SECON
 
 # --- Cache (rate limits) ------------------------------------------------------
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # An unreachable or stalled Redis must fail a cache call quickly: its
+    # users then fall back to this process's memory (web/shared_cache.py).
+    CACHES["default"].setdefault("OPTIONS", {})
+    CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", 0.5)
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 1.0)
 
 # --- Capture ------------------------------------------------------------------
 BATON_CAPTURE_PER_IP_PER_MINUTE = env.int("CAPTURE_PER_IP_PER_MINUTE", default=20)
 BATON_CAPTURE_PER_KEY_PER_MINUTE = env.int("CAPTURE_PER_KEY_PER_MINUTE", default=600)
-# Behind a reverse proxy that sets X-Forwarded-For, trust its first address.
-BATON_TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
+# How many reverse proxies in front of Baton append to X-Forwarded-For: the
+# client is the entry that many places from the right (web/client.py); 0
+# reads the connection's peer. TRUST_X_FORWARDED_FOR=true, the older switch,
+# means one proxy.
+BATON_TRUSTED_PROXY_HOPS = env.int(
+    "TRUSTED_PROXY_HOPS", default=int(env.bool("TRUST_X_FORWARDED_FOR", default=False))
+)
 # The privacy policy version recorded with each consent.
 BATON_PRIVACY_POLICY_VERSION = env("PRIVACY_POLICY_VERSION", default="2026-01")
 
@@ -319,8 +330,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "api.pagination.CursorPage",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        # DRF's own, counting in the shared cache or, while Redis is away, per process.
+        "api.throttling.AnonRateThrottle",
+        "api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="60/minute"),
@@ -410,7 +422,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # The same address the capture rate limits use (X-Forwarded-For only behind a
 # trusted proxy).
-AXES_CLIENT_IP_CALLABLE = "crm.ratelimit.client_ip"
+AXES_CLIENT_IP_CALLABLE = "web.client.client_ip"
 ADMIN_URL = env("ADMIN_URL", default="admin/")
 
 LOGGING: dict[str, Any] = {

@@ -41,7 +41,11 @@ def phone_digits(phone: str) -> str:
     return digits
 
 
-@functools.lru_cache(maxsize=65_536)  # an import repeats its companies row after row
+# An import repeats its companies row after row: a few thousand recent names
+# serve it. Not more: every capture names a new company, and each web process
+# kept up to 65,536 of them (about 16 MiB, growing 0.2 MiB a minute per
+# process at 30 captures a second: bench/README.md, soak).
+@functools.lru_cache(maxsize=4096)
 def company_key(name: str) -> str:
     """A company's name without its legal form, spaces and punctuation, so that
     株式会社青葉商事, ㈱青葉商事 and 青葉商事（株） compare equal."""

@@ -1,4 +1,10 @@
-"""Fixed-window rate limits kept in Django's cache (Redis in production)."""
+"""Fixed-window rate limits kept in the shared cache (Redis in production).
+
+When the shared cache cannot be reached the limits fail open to a limit per
+process: each process counts in its own memory, with the same allowance,
+until the cache answers again (web/shared_cache.py). A request is never
+refused, nor answered with an error, because Redis is away.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,14 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache, caches
+from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
-from django.http import HttpRequest
+
+from web import shared_cache
+from web.client import client_ip
+
+# The capture view and the page-view collector import the address from here.
+__all__ = ["WINDOW", "Limit", "client_ip", "hit", "hit_all"]
 
 
 @dataclass(frozen=True)
@@ -36,21 +47,31 @@ def hit_all(checks: list[tuple[Limit, str]]) -> int:
     As `hit(a) or hit(b)` would: once a limit refuses, the later ones are not
     counted, so a flood from one address cannot use up a capture key's
     allowance. On Redis this is one round trip (a Lua script) instead of two
-    per limit.
+    per limit. With the shared cache away, this process counts alone.
     """
     now = time.time()
     keys = [f"rl:{limit.scope}:{ident}:{int(now // WINDOW)}" for limit, ident in checks]
     allowed = [limit.per_minute for limit, _ident in checks]
-    backend = caches["default"]
-    if isinstance(backend, RedisCache):
-        refused = _count_on_redis(backend, keys, allowed)
-    else:
-        refused = any(_count(key) > n for key, n in zip(keys, allowed, strict=True))
+    refused = shared_cache.call(
+        lambda cache: _count_shared(cache, keys, allowed),
+        lambda cache: _count(cache, keys, allowed),
+    )
     return max(1, int(WINDOW - now % WINDOW)) if refused else 0
 
 
-def _count(key: str) -> int:
-    # add() then incr() is atomic on Redis and within one locmem process.
+def _count_shared(cache: BaseCache, keys: list[str], allowed: list[int]) -> bool:
+    if isinstance(cache, RedisCache):
+        return _count_on_redis(cache, keys, allowed)
+    return _count(cache, keys, allowed)
+
+
+def _count(cache: BaseCache, keys: list[str], allowed: list[int]) -> bool:
+    """Whether a limit refuses, counted with the cache's add and incr (atomic
+    on Redis and within one process's memory)."""
+    return any(_incr(cache, key) > n for key, n in zip(keys, allowed, strict=True))
+
+
+def _incr(cache: BaseCache, key: str) -> int:
     cache.add(key, 0, timeout=WINDOW + 5)
     try:
         return cache.incr(key)
@@ -81,12 +102,3 @@ def _count_on_redis(backend: RedisCache, keys: list[str], allowed: list[int]) ->
     script = client.register_script(_COUNT_SCRIPT)
     refused = script(keys=made, args=[WINDOW + 5, *allowed])
     return bool(refused)
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The caller's address; X-Forwarded-For only behind a trusted proxy."""
-    if settings.BATON_TRUST_X_FORWARDED_FOR:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return str(request.META.get("REMOTE_ADDR", ""))

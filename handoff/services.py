@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -19,6 +20,8 @@ from handoff import context as context_package
 from handoff import routing, sla
 from handoff.models import Handoff, HandoffPolicy, Notification, SlaDeadline
 from webhooks import events as webhook_events
+
+logger = logging.getLogger(__name__)
 
 # Stages from which crossing the threshold hands a lead to sales.
 HANDOFF_FROM_STAGES = frozenset({Lead.Stage.SUBSCRIBER, Lead.Stage.LEAD, Lead.Stage.RECYCLED})
@@ -69,7 +72,7 @@ def drain_activity_events(
     deadline = time.monotonic() + budget_seconds
     done = 0
     while True:
-        taken = score_waiting_events(batch)
+        taken = _score_waiting_events_through_a_restart(batch, deadline=deadline)
         done += taken
         if time.monotonic() > deadline:
             drain.hand_over(topic)
@@ -82,6 +85,26 @@ def drain_activity_events(
             while taken := score_waiting_events(batch):
                 done += taken
         return done
+
+
+def _score_waiting_events_through_a_restart(batch: int, *, deadline: float) -> int:
+    """score_waiting_events, riding out a lost database connection (PostgreSQL
+    restarting): a new connection is tried every moment until `deadline`
+    (then 0: the caller hands over). A drain that died with its connection
+    would keep its flag up, and new events would only wake a drain that is
+    gone until the flag expired (10 s). Nothing was committed by the batch
+    that failed: its events are still waiting."""
+    pause = 0.05
+    while True:
+        try:
+            return score_waiting_events(batch)
+        except (OperationalError, InterfaceError) as exc:
+            connection.close()  # the next query opens a new one
+            if time.monotonic() + pause > deadline:
+                return 0
+            logger.warning("activity drain: database unavailable (%s); trying again", exc)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
 
 
 def score_waiting_events(batch: int) -> int:

@@ -55,7 +55,10 @@ def claim(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     handoff = get_visible_or_404(Handoff.objects.for_queue(), request.user, pk)
     won = services.claim_handoff(handoff, rep=request.user)
     if not won:
-        handoff.refresh_from_db()
+        # Who won, and the rest of the row, in one query: refresh_from_db()
+        # would drop the related rows and read them back one by one (up to
+        # five queries for each of the reps who lost a busy race).
+        handoff = Handoff.objects.for_queue().get(pk=pk)
     if request.htmx:
         context = {"handoff": handoff, "lost": not won, "reject_form": RejectForm()}
         response = render(request, "handoff/queue.html#row", context)

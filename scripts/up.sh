@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The full stack without Docker: gunicorn, a Celery worker and Celery beat (see
-# Procfile) against the local PostgreSQL and Redis. Run it through `make up`,
+# The full stack without Docker: gunicorn, a Celery worker and Celery beat
+# (config/supervisord.conf) against the local PostgreSQL and Redis. Run it through `make up`,
 # which installs everything first and defaults DATABASE_URL / CELERY_BROKER_URL.
 #
 # Configuration comes from the environment and .env, the real environment
@@ -16,7 +16,9 @@
 #     gunicorn worker its own count.
 #   - BATON_RUN_DIR (default ${TMPDIR:-/tmp}/baton-<uid>) also holds the beat
 #     schedule.
-# Stop everything with Ctrl-C: honcho stops all three processes together.
+# supervisord restarts a process that dies (the others keep running). Stop
+# everything with Ctrl-C: supervisord stops beat, the worker (warm shutdown)
+# and gunicorn, in that order, then exits.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -47,12 +49,14 @@ for name in sys.argv[1:]:
 PY
 }
 eval "$(resolve DATABASE_URL CELERY_BROKER_URL REDIS_URL CACHE_URL DEBUG SECRET_KEY \
-    SECURE_SSL_REDIRECT SECURE_HSTS_SECONDS PORT WEB_CONCURRENCY BATON_RUN_DIR)"
+    SECURE_SSL_REDIRECT SECURE_HSTS_SECONDS PORT WEB_CONCURRENCY WEB_THREADS BATON_RUN_DIR)"
 
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/baton}"
 export CELERY_BROKER_URL="${CELERY_BROKER_URL:-${REDIS_URL:-redis://127.0.0.1:6379/0}}"
 export PORT="${PORT:-8000}"
-export WEB_CONCURRENCY="${WEB_CONCURRENCY:-3}"
+# gunicorn's processes and threads: config/gunicorn.py's defaults unless set.
+[[ -z "${WEB_CONCURRENCY:-}" ]] || export WEB_CONCURRENCY
+[[ -z "${WEB_THREADS:-}" ]] || export WEB_THREADS
 export BATON_RUN_DIR="${BATON_RUN_DIR:-${TMPDIR:-/tmp}/baton-$(id -u)}"
 (umask 077 && mkdir -p "$BATON_RUN_DIR")
 
@@ -168,7 +172,6 @@ if [[ -z "$PGPASS_" ]]; then
     say "demo data, from another shell: DATABASE_URL=$DATABASE_URL make seed"
 fi
 
-# 6. The three processes. Honcho must not read .env itself: it would let the
-#    file win over the environment, the reverse of settings.py. Web is first in
-#    the Procfile, so it gets PORT unchanged.
-exec honcho start --procfile Procfile --env /dev/null --port "$PORT"
+# 6. The three processes, supervised (config/supervisord.conf): each inherits
+#    this environment, and settings.py reads .env again in every process.
+exec supervisord --configuration config/supervisord.conf

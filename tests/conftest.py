@@ -357,3 +357,34 @@ def scheduled_retries(monkeypatch: pytest.MonkeyPatch, task: Any) -> list[dict[s
 
     monkeypatch.setattr(task, "retry", retry)
     return scheduled
+
+
+@pytest.fixture
+def unreachable_cache(settings: Any) -> Iterator[None]:
+    """The shared cache is a Redis that does not answer (nothing listens on
+    its port), as when `make up`'s Redis is stopped; this process starts out
+    not knowing it."""
+    with redis_cache(settings, f"redis://127.0.0.1:{free_port()}/1"):
+        yield
+
+
+@contextmanager
+def redis_cache(settings: Any, url: str) -> Iterator[None]:
+    """The shared cache on the Redis at `url` for a while; then the suite's
+    own again (before the autouse fixture empties it)."""
+    from web import shared_cache
+
+    previous = settings.CACHES
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
+        }
+    }
+    shared_cache.forget()
+    try:
+        yield
+    finally:
+        settings.CACHES = previous
+        shared_cache.forget()

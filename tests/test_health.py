@@ -12,7 +12,7 @@ def test_healthz_answers_without_a_database(client):
 def test_readyz_checks_database_and_broker(client):
     response = client.get(reverse("readyz"))
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": True, "broker": True}
+    assert response.json()["checks"] == {"database": True, "broker": True, "cache": True}
 
 
 @pytest.mark.services

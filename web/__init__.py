@@ -1,2 +1,3 @@
-"""The ground floor: helpers that several apps' views share. It imports
+"""The ground floor: helpers that several apps share (the scoped fetch of a
+row, the client's address, the shared cache that may be away). It imports
 nothing of Baton's, so that every app may import it."""

@@ -4,8 +4,9 @@ The handoff and deal code calls one function here per event. When no active
 endpoint asked for the event (the usual case) the call answers from a cached
 set of subscribed event types and touches no table: the scoring hot path pays
 a cache read, not a query. The set is cached for SUBSCRIPTIONS_SECONDS and
-dropped when an endpoint changes; with a per-process cache (locmem) other
-processes notice a new endpoint within that time.
+dropped when an endpoint changes; with a per-process cache (locmem, or the
+fallback while Redis is away) other processes notice a new endpoint within
+that time.
 
 Otherwise the event row, one delivery row per subscribed endpoint and one
 outbox event per delivery are written in the caller's transaction: they exist
@@ -18,11 +19,11 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from crm import outbox
+from web.shared_cache import cache
 from webhooks.models import Delivery, Endpoint, Event, EventType
 
 if TYPE_CHECKING:

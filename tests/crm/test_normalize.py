@@ -75,3 +75,14 @@ def test_keys_are_idempotent(text):
 @given(st.text(alphabet="0123456789０１２３４５６７８９-－() （）", max_size=20))
 def test_phone_digits_only_keeps_digits(text):
     assert all(ch in "0123456789" for ch in phone_digits(text))
+
+
+def test_company_keys_kept_for_reuse_are_bounded_to_a_few_thousand():
+    # Each capture names a new company: a web process must not keep them all.
+    from crm.normalize import company_key
+
+    company_key.cache_clear()
+    for n in range(10_000):
+        company_key(f"株式会社テスト{n}")
+    assert company_key.cache_info().currsize <= 4096
+    company_key.cache_clear()

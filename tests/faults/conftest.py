@@ -42,6 +42,7 @@ from tests.conftest import (
     wait_until,
     worker_database_url,
 )
+from tests.faults.stack import ServedStack
 
 FAKETIME_LIBRARY = next(iter(glob.glob("/usr/lib/*/faketime/libfaketime.so.1")), None)
 
@@ -342,3 +343,29 @@ def faketime() -> str:
         skip_or_fail("libfaketime is not installed (Debian package `faketime`)")
     assert FAKETIME_LIBRARY is not None
     return FAKETIME_LIBRARY
+
+
+@pytest.fixture
+def served_stack(
+    private_postgres: PrivatePostgres, broker: PrivateRedis, mail_dir: Path, tmp_path: Path
+) -> Iterator[Callable[..., ServedStack]]:
+    """Start `make up`'s stack (scripts/up.sh) against the throwaway cluster
+    and the private Redis, `env` on top; whatever is left is killed at
+    teardown."""
+    started: list[ServedStack] = []
+
+    def start(**env: str) -> ServedStack:
+        stack = ServedStack(
+            database_url=private_postgres.url,
+            broker_url=broker.url,
+            run_dir=tmp_path / f"run{len(started)}",
+            EMAIL_URL=f"filemail:///{mail_dir}",
+            **env,
+        )
+        started.append(stack)
+        stack.start()
+        return stack
+
+    yield start
+    for stack in started:
+        stack.kill()

@@ -19,7 +19,7 @@ def submit(client, campaign, n: int, **headers: str) -> int:
 
 def test_a_forged_forwarded_for_does_not_escape_the_limit(client, campaign, settings):
     settings.BATON_CAPTURE_PER_IP_PER_MINUTE = 3
-    settings.BATON_TRUST_X_FORWARDED_FOR = False
+    settings.BATON_TRUSTED_PROXY_HOPS = 0
     statuses = [
         submit(client, campaign, n, HTTP_X_FORWARDED_FOR=f"198.51.100.{n}") for n in range(5)
     ]
@@ -29,7 +29,7 @@ def test_a_forged_forwarded_for_does_not_escape_the_limit(client, campaign, sett
 
 def test_behind_a_trusted_proxy_each_client_has_its_own_allowance(client, campaign, settings):
     settings.BATON_CAPTURE_PER_IP_PER_MINUTE = 1
-    settings.BATON_TRUST_X_FORWARDED_FOR = True
+    settings.BATON_TRUSTED_PROXY_HOPS = 1
     statuses = [
         submit(client, campaign, n, HTTP_X_FORWARDED_FOR=f"198.51.100.{n}") for n in range(3)
     ]
