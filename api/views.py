@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
@@ -31,11 +30,3 @@ def api_token(request: AuthenticatedRequest) -> HttpResponse:
         new_key = tokens.rotate_token(request.user).key
     token = Token.objects.filter(user=request.user).first()
     return render(request, "api/token.html", {"token": token, "new_key": new_key})
-
-
-def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Django's 404 page, except under /api/: the JSON body the API's own 404s
-    have (a path the router does not match, such as a non-numeric id)."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": _("Not found.")}, status=404)
-    return defaults.page_not_found(request, exception)

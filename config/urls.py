@@ -9,9 +9,6 @@ from config import health
 from crm import views as crm_views
 from kpi.views import home
 
-# Under /api/ an unknown path answers JSON, as the API's own 404s do.
-handler404 = "api.views.not_found"
-
 urlpatterns = [
     path("", home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
