@@ -46,13 +46,10 @@ class JsonErrorsMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if (
-            response.status_code < 400
-            or not request.path.startswith("/api/")
-            or _is_json(response)
-        ):
+        if response.status_code < 400 or not request.path.startswith("/api/") or _is_json(response):
             return response
-        answer = JsonResponse({"detail": _message(response.status_code)}, status=response.status_code)
+        status = response.status_code
+        answer = JsonResponse({"detail": _message(status)}, status=status)
         for header in KEPT_HEADERS:
             if header in response:
                 answer[header] = response[header]
