@@ -14,13 +14,16 @@ from django.utils.translation import ngettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import services
+from api.errors import Conflict
 from api.filters import IdFilter, UtcDateTimeFilter
 from api.permissions import ModelPermissions
 from crm.models import Activity, Lead
+from handoff import work
 
 # Enough for a form's fields or an email's links; not a place for files.
 MAX_DETAILS_CHARS = 10_000
@@ -171,15 +174,25 @@ class ActivityViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         user: User = request.user  # type: ignore[assignment]
-        activity, created = services.record_one_activity(
-            data["lead"],
-            kind=data["kind"],
-            actor=user,
-            occurred_at=data.get("occurred_at"),
-            campaign=data.get("campaign"),
-            details=data.get("details"),
-            external_id=data.get("external_id") or None,
-        )
+        if data["kind"] in Activity.SALES_KINDS and not user.has_perm("handoff.claim_handoff"):
+            raise PermissionDenied(services.sales_touch_refused())  # as on the pages
+        try:
+            activity, created = services.record_one_activity(
+                data["lead"],
+                kind=data["kind"],
+                actor=user,
+                visible=Lead.objects.visible_to(user),
+                occurred_at=data.get("occurred_at"),
+                campaign=data.get("campaign"),
+                details=data.get("details"),
+                external_id=data.get("external_id") or None,
+            )
+        except services.ExternalIdTaken:
+            raise Conflict(services.external_id_taken()) from None
+        except work.TouchRefused as refused:
+            raise serializers.ValidationError(
+                {"occurred_at": [str(refused)]}, code="rule"
+            ) from None
         return Response(
             self.get_serializer(activity).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

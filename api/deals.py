@@ -99,7 +99,7 @@ class DealViewSet(
         handoff = Handoff.objects.visible_to(user).filter(pk=data.pop("handoff")).first()
         if handoff is None:
             raise serializers.ValidationError(
-                {"handoff": [_("No handoff you can see has this id.")]}
+                {"handoff": [_("No handoff you can see has this id.")]}, code="not_found"
             )
         deal = work.open_deal(handoff, rep=user, terms=work.DealTerms(**data))
         if deal is None:

@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -75,7 +74,8 @@ def _settled(handoff: Handoff) -> Handoff:
     """The handoff once whoever holds its row lock has committed.
 
     A losing claim returns at once (SKIP LOCKED), possibly before the winner's
-    transaction commits; waiting for the lock here lets the answer name the winner.
+    transaction commits; waiting for the lock here tells a lost race from a
+    claim released meanwhile, and the caller's own earlier claim.
     """
     with transaction.atomic():
         return Handoff.objects.select_for_update().get(pk=handoff.pk)
@@ -122,9 +122,9 @@ class HandoffViewSet(
     @_decision("Claim a waiting handoff; of simultaneous claims exactly one wins.")
     @action(detail=True, methods=["post"])
     def claim(self, request: Request, pk: str) -> Response:
-        # Not visible_to, as on the queue page: a rep who lost the race must
-        # learn who won, not get a 404.
-        handoff = get_object_or_404(Handoff.objects.all(), pk=pk)
+        # Fetched among the handoffs the caller may see, as on the queue page:
+        # a handoff claimed by someone else is a 404, naming nobody.
+        handoff = self.get_object()
         user: User = request.user  # type: ignore[assignment]
         if services.claim_handoff(handoff, rep=user):
             return self._answer(handoff)
@@ -133,12 +133,8 @@ class HandoffViewSet(
             return self._answer(handoff)  # whoever held the row let it go unclaimed
         if handoff.claimed_by_id == user.pk:
             raise Conflict(_("You have claimed this lead already."))
-        if handoff.claimed_by is not None:
-            raise Conflict(
-                _("Someone else already claimed this lead: %(rep)s.")
-                % {"rep": handoff.claimed_by.get_full_name() or handoff.claimed_by.username}
-            )
-        raise Conflict(_("This handoff is no longer waiting to be claimed."))
+        # It was waiting when asked: say that it is gone, not to whom.
+        raise Conflict(_("Someone else claimed this lead first."))
 
     @_decision("Accept the lead you claimed (SAL).")
     @action(detail=True, methods=["post"])

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -111,6 +112,20 @@ class LeadFilter(django_filters.FilterSet):
         return leads.filter(created_at__lt=end)
 
 
+class ChangesOwnLeadsOnly(BasePermission):
+    """Who sees every lead (marketers) may change any; a rep only the leads
+    they own. A rep reads the leads waiting in the queue, but no page lets
+    them edit one, and neither does the API."""
+
+    message = _("You can change only the leads you own.")
+
+    def has_object_permission(self, request: Request, view: Any, obj: Lead) -> bool:
+        user = request.user
+        if request.method in SAFE_METHODS or user.has_perm("crm.view_all_leads"):
+            return True
+        return obj.owner_id is not None and obj.owner_id == user.pk
+
+
 class LeadViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -123,7 +138,7 @@ class LeadViewSet(
 
     lookup_value_regex = "[0-9]+"
     serializer_class = LeadSerializer
-    permission_classes = [ModelPermissions]
+    permission_classes = [ModelPermissions, ChangesOwnLeadsOnly]
     filterset_class = LeadFilter
     ordering = ("-created_at", "-pk")
     http_method_names = ["get", "post", "patch", "head", "options"]

@@ -38,12 +38,12 @@ def test_a_rep_works_a_lead_from_claim_to_deal_to_won(api_as, rep, campaign):
     assert Lead.objects.get(pk=handoff.lead_id).stage == Lead.Stage.CUSTOMER
 
 
-def test_second_claim_loses_with_409_naming_the_winner(api_as, rep, other_rep, campaign):
+def test_a_claim_after_another_reps_is_a_404_naming_nobody(api_as, rep, other_rep, campaign):
     handoff = factories.qualified_handoff(campaign)
     assert post(api_as(rep), handoff, "claim").status_code == 200
     lost = post(api_as(other_rep), handoff, "claim")
-    assert lost.status_code == 409
-    assert lost.json() == {"detail": "Someone else already claimed this lead: Taro Suzuki."}
+    assert lost.status_code == 404  # no longer one they may see, as on the queue page
+    assert lost.json() == {"detail": "Not found."}
     assert post(api_as(rep), handoff, "claim").json() == {
         "detail": "You have claimed this lead already."
     }
@@ -135,10 +135,15 @@ def test_a_manager_reassigns_a_claimed_handoff_to_another_rep(
 def test_reassign_only_to_a_sales_rep(api_as, rep, marketer, manager, campaign):
     handoff = factories.qualified_handoff(campaign)
     client = api_as(manager)
-    for body in ({}, {"rep": marketer.pk}, {"rep": manager.pk}, {"rep": "x"}):
+    for body, status in (
+        ({}, 400),
+        ({"rep": "x"}, 400),  # not an id: the schema forbids it
+        ({"rep": marketer.pk}, 404),  # an id, but of no sales rep
+        ({"rep": manager.pk}, 404),
+    ):
         refused = post(client, handoff, "reassign", body)
-        assert refused.status_code == 400, body
-        assert set(refused.json()) == {"rep"}
+        assert refused.status_code == status, body
+        assert "rep" in refused.json()
     assert Handoff.objects.get(pk=handoff.pk).status == Handoff.Status.QUEUED
 
 
