@@ -219,10 +219,15 @@ class _ItemCheck:
         )
         may_touch = actor.has_perm("handoff.claim_handoff")
         touched = {
-            lead_by_id.get(item.lead_id) if item.lead_id else lead_by_email.get(item.email)
+            lead_id
             for item in items
             if item.kind in Activity.SALES_KINDS
-        } - {None}
+            and (
+                lead_id := lead_by_id.get(item.lead_id)
+                if item.lead_id
+                else lead_by_email.get(item.email)
+            )
+        }
         claimed_at = work.claimed_at_by_lead(touched) if touched and may_touch else {}
         return cls(lead_by_id, lead_by_email, campaigns, claimed_at, may_touch, timezone.now())
 

@@ -33,6 +33,9 @@ class Action(models.TextChoices):
     EXPORTED = "exported", _("Exported")
     PERSONAL_DATA_EXPORTED = "personal_data_exported", _("Personal data exported")
     ERASED = "erased", _("Person erased")
+    API_TOKEN_CREATED = "api_token_created", _("API token created")
+    API_TOKEN_ROTATED = "api_token_rotated", _("API token rotated")
+    API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
 
 
 # What an entry can be about, for the audit page.
@@ -42,6 +45,7 @@ OBJECT_TYPES = {
     "handoff": _("Handoff"),
     "user": _("User"),
     "importjob": _("Import"),
+    "apitoken": _("API token"),
 }
 
 

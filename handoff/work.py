@@ -52,11 +52,10 @@ def touch_time_error(at: datetime, *, claimed_at: datetime | None, now: datetime
 
 def claimed_at_by_lead(lead_ids: Iterable[int]) -> dict[int, datetime]:
     """When each of these leads' live handoff was claimed (one query)."""
-    return dict(
-        Handoff.objects.filter(
-            lead_id__in=lead_ids, status__in=LIVE, claimed_at__isnull=False
-        ).values_list("lead_id", "claimed_at")
-    )
+    rows = Handoff.objects.filter(
+        lead_id__in=lead_ids, status__in=LIVE, claimed_at__isnull=False
+    ).values_list("lead_id", "claimed_at")
+    return {lead_id: claimed_at for lead_id, claimed_at in rows if claimed_at is not None}
 
 
 @transaction.atomic

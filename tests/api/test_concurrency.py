@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from crm.models import Activity, OutboxEvent
@@ -25,11 +24,8 @@ BATCH = "/api/v1/activities/batch/"
 
 
 def same_user_client(user: User) -> APIClient:
-    """Another client with the user's current token (a new token would revoke it)."""
-    token, _created = Token.objects.get_or_create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+    """Another client of the same user (a token of its own)."""
+    return token_client(user)
 
 
 def test_overlapping_batches_at_once_record_each_activity_once():
@@ -95,9 +91,10 @@ def test_claims_through_the_api_have_exactly_one_winner():
         assert statuses.count(409) + statuses.count(404) == len(reps) - 1
         winner = reps[statuses.index(200)]
         assert Handoff.objects.get(pk=handoff.pk).claimed_by == winner
-        assert {
-            r.json()["detail"] for r in responses if r.status_code != 200
-        } <= {"Someone else claimed this lead first.", "Not found."}
+        assert {r.json()["detail"] for r in responses if r.status_code != 200} <= {
+            "Someone else claimed this lead first.",
+            "Not found.",
+        }
 
 
 def test_the_same_lead_created_at_once_is_one_lead_and_clear_400s():

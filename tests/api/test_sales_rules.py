@@ -98,10 +98,10 @@ def test_a_touch_cannot_be_dated_before_the_claim(api_as, rep, queued):
     queued.refresh_from_db()
     before = (queued.claimed_at - timedelta(hours=1)).isoformat()
     client = api_as(rep)
-    single = client.post(ACTIVITIES, {"lead": queued.lead_id, "kind": "call", "occurred_at": before})
+    item = {"lead": queued.lead_id, "kind": "call", "occurred_at": before}
+    single = client.post(ACTIVITIES, item)
     assert single.status_code == 422
     assert "before the lead was claimed" in single.json()["occurred_at"][0]
-    item = {"lead": queued.lead_id, "kind": "call", "occurred_at": before}
     result = client.post(BATCH, {"activities": [item]}).json()["results"][0]
     assert result["status"] == "rejected" and set(result["errors"]) == {"occurred_at"}
     queued.refresh_from_db()
@@ -118,16 +118,22 @@ def test_a_touch_cannot_be_dated_in_the_future_beyond_a_small_skew(api_as, rep, 
     client = api_as(rep)
     soon = (timezone.now() + timedelta(minutes=1)).isoformat()
     later = (timezone.now() + timedelta(hours=1)).isoformat()
-    assert client.post(
-        ACTIVITIES, {"lead": queued.lead_id, "kind": "call", "occurred_at": later}
-    ).status_code == 422
+    assert (
+        client.post(
+            ACTIVITIES, {"lead": queued.lead_id, "kind": "call", "occurred_at": later}
+        ).status_code
+        == 422
+    )
     result = client.post(
         BATCH, {"activities": [{"lead": queued.lead_id, "kind": "meeting", "occurred_at": later}]}
     ).json()["results"][0]
     assert set(result["errors"]) == {"occurred_at"}
-    assert client.post(
-        ACTIVITIES, {"lead": queued.lead_id, "kind": "call", "occurred_at": soon}
-    ).status_code == 201
+    assert (
+        client.post(
+            ACTIVITIES, {"lead": queued.lead_id, "kind": "call", "occurred_at": soon}
+        ).status_code
+        == 201
+    )
 
 
 def test_the_dating_rule_lives_in_the_service_the_pages_use(rep, queued):
