@@ -3,7 +3,6 @@ idempotent by external id."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import django_filters
@@ -11,7 +10,7 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -20,28 +19,26 @@ from rest_framework.response import Response
 
 from api import services
 from api.errors import Conflict
-from api.filters import IdFilter, UtcDateTimeFilter
+from api.fields import (
+    DetailsField,
+    StrictCharField,
+    StrictChoiceField,
+    StrictDateTimeField,
+    StrictEmailField,
+    StrictIntegerField,
+    StrictModelSerializer,
+)
+from api.filters import MAX_ID, IdFilter, UtcDateTimeFilter
 from api.permissions import ModelPermissions
 from crm.models import Activity, Lead
 from handoff import work
 
-# Enough for a form's fields or an email's links; not a place for files.
-MAX_DETAILS_CHARS = 10_000
 
-
-def check_details(value: dict[str, Any]) -> None:
-    if len(json.dumps(value, ensure_ascii=False, default=str)) > MAX_DETAILS_CHARS:
-        raise serializers.ValidationError(
-            _("Details are limited to %(limit)s characters of JSON.")
-            % {"limit": f"{MAX_DETAILS_CHARS:,}"}
-        )
-
-
-class ActivitySerializer(serializers.ModelSerializer[Activity]):
+class ActivitySerializer(StrictModelSerializer):
     """An activity as read, and as created one at a time."""
 
-    details = serializers.DictField(required=False, validators=[check_details])
-    external_id = serializers.CharField(
+    details = DetailsField(required=False)
+    external_id = StrictCharField(
         required=False,
         allow_null=True,
         max_length=200,
@@ -77,17 +74,18 @@ class ActivityFilter(django_filters.FilterSet):
 
 
 class BatchItemSerializer(serializers.Serializer[services.IncomingActivity]):
-    lead = serializers.IntegerField(
-        required=False, min_value=1, help_text=_("The lead's id; or give its email.")
-    )
-    email = serializers.EmailField(
+    lead = StrictIntegerField(
+        required=False, min_value=1, max_value=MAX_ID,
+        help_text=_("The lead's id; or give its email."),
+    )  # fmt: skip
+    email = StrictEmailField(
         required=False, help_text=_("The lead's email, when its id is not known.")
     )
-    kind = serializers.ChoiceField(choices=Activity.Kind.choices)
-    occurred_at = serializers.DateTimeField(required=False)
-    campaign = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    details = serializers.DictField(required=False, validators=[check_details])
-    external_id = serializers.CharField(required=False, allow_null=True, max_length=200)
+    kind = StrictChoiceField(choices=Activity.Kind.choices)
+    occurred_at = StrictDateTimeField(required=False)
+    campaign = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID)
+    details = DetailsField(required=False)
+    external_id = StrictCharField(required=False, allow_null=True, min_length=1, max_length=200)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("lead") and not attrs.get("email"):
@@ -106,10 +104,25 @@ class BatchItemSerializer(serializers.Serializer[services.IncomingActivity]):
         )
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": services.BATCH_LIMIT,
+        # Any object: each item is checked and answered on its own (BatchItem).
+        "items": {"type": "object", "additionalProperties": {}},
+    }
+)
+class BatchItemsField(serializers.ListField):
+    child = serializers.DictField()
+
+
 class BatchSerializer(serializers.Serializer[Any]):
-    activities = serializers.ListField(
-        child=serializers.DictField(),
-        help_text=_("Up to 1,000 activities; each is answered on its own."),
+    activities = BatchItemsField(
+        help_text=_(
+            "Up to 1,000 activities, each an object with the fields of BatchItem; each is "
+            "answered on its own, so an item that is not valid is rejected in the answer."
+        ),
     )
 
     def validate_activities(self, value: list[Any]) -> list[Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import django_filters
@@ -17,17 +16,22 @@ from rest_framework.response import Response
 
 from api import services
 from api.errors import Conflict, DetailSerializer
-from api.filters import IdFilter
+from api.fields import (
+    StrictCharField,
+    StrictDateField,
+    StrictIntegerField,
+    StrictModelSerializer,
+    whole_amount,
+)
+from api.filters import MAX_ID, IdFilter
 from api.permissions import ModelPermissions
 from crm.models import Deal, Lead
 from handoff import work
 from handoff.models import Handoff
 
 
-class DealSerializer(serializers.ModelSerializer[Deal]):
-    amount = serializers.DecimalField(
-        max_digits=14, decimal_places=0, min_value=Decimal(0), required=False
-    )
+class DealSerializer(StrictModelSerializer):
+    amount = whole_amount(14, required=False)
 
     class Meta:
         model = Deal
@@ -41,19 +45,21 @@ class DealSerializer(serializers.ModelSerializer[Deal]):
         stage = attrs.get("stage", getattr(self.instance, "stage", Deal.Stage.OPEN))
         reason = attrs.get("lost_reason", getattr(self.instance, "lost_reason", ""))
         if stage == Deal.Stage.LOST and not reason:
-            raise serializers.ValidationError({"lost_reason": [_("Say why the deal was lost.")]})
+            raise serializers.ValidationError(
+                {"lost_reason": [_("Say why the deal was lost.")]}, code="rule"
+            )
         return attrs
 
 
 class DealOpenSerializer(serializers.Serializer[Deal]):
     """What opening a deal takes: the rep's qualified handoff and the terms."""
 
-    handoff = serializers.IntegerField(
-        min_value=1, help_text=gettext_lazy("Your qualified handoff of the lead.")
+    handoff = StrictIntegerField(
+        min_value=1, max_value=MAX_ID, help_text=gettext_lazy("Your qualified handoff of the lead.")
     )
-    name = serializers.CharField(max_length=200)
-    amount = serializers.DecimalField(max_digits=14, decimal_places=0, min_value=Decimal(0))
-    close_date = serializers.DateField(required=False, allow_null=True, default=None)
+    name = StrictCharField(max_length=200)
+    amount = whole_amount(14)
+    close_date = StrictDateField(required=False, allow_null=True, default=None)
 
 
 class DealFilter(django_filters.FilterSet):

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.errors import Conflict, DetailSerializer
+from api.fields import StrictCharField, StrictChoiceField, StrictPrimaryKeyRelatedField
 from api.filters import IdFilter
 from api.permissions import ModelPermissions, has_perms
 from handoff import notify, services, work
@@ -44,12 +45,12 @@ class HandoffSerializer(serializers.ModelSerializer[Handoff]):
 
 
 class RejectSerializer(serializers.Serializer[dict[str, str]]):
-    reason = serializers.ChoiceField(choices=Handoff.RejectReason.choices)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+    reason = StrictChoiceField(choices=Handoff.RejectReason.choices)
+    note = StrictCharField(required=False, allow_blank=True, max_length=1000, default="")
 
 
 class ReassignSerializer(serializers.Serializer[dict[str, Any]]):
-    rep = serializers.PrimaryKeyRelatedField(
+    rep = StrictPrimaryKeyRelatedField(
         queryset=User.objects.none(),
         help_text="The id of an active sales rep who will own the handoff.",
     )

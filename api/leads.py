@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import services
+from api.fields import StrictCharField, StrictModelSerializer
 from api.filters import IdFilter, IntFilter
 from api.permissions import ModelPermissions
 from crm import services as crm
@@ -28,8 +29,8 @@ from crm.models.people import LeadQuerySet
 from handoff import work
 
 
-class LeadSerializer(serializers.ModelSerializer[Lead]):
-    company_name = serializers.CharField(
+class LeadSerializer(StrictModelSerializer):
+    company_name = StrictCharField(
         write_only=True,
         required=False,
         allow_blank=True,
@@ -57,14 +58,17 @@ class LeadSerializer(serializers.ModelSerializer[Lead]):
         if self.instance is not None:
             others = others.exclude(pk=self.instance.pk)
         if others.exists():
-            raise serializers.ValidationError(_("A lead with this email already exists."))
+            raise serializers.ValidationError(
+                _("A lead with this email already exists."), code="unique"
+            )
         return email
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         name = attrs.pop("company_name", "")
         if name and attrs.get("company"):
             raise serializers.ValidationError(
-                {"company_name": [_("Give either company or company_name, not both.")]}
+                {"company_name": [_("Give either company or company_name, not both.")]},
+                code="rule",
             )
         if name:
             attrs["company_name"] = name
@@ -75,7 +79,7 @@ class LeadSerializer(serializers.ModelSerializer[Lead]):
             return services.create_lead(validated_data, by=self.context["request"].user)
         except IntegrityError as exc:  # the same email created meanwhile
             raise serializers.ValidationError(
-                {"email": [_("A lead with this email already exists.")]}
+                {"email": [_("A lead with this email already exists.")]}, code="unique"
             ) from exc
 
     def update(self, instance: Lead, validated_data: dict[str, Any]) -> Lead:
@@ -147,7 +151,7 @@ class LeadViewSet(
         return Lead.objects.visible_to(self.request.user).select_related("score")
 
 
-class AnswerSerializer(serializers.ModelSerializer[Answer]):
+class AnswerSerializer(StrictModelSerializer):
     class Meta:
         model = Answer
         fields = ["id", "lead", "question", "answer", "source", "recorded_by", "recorded_at"]

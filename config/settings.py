@@ -327,6 +327,8 @@ SPECTACULAR_SETTINGS = {
     # Separate request and response components, so read-only fields are not
     # asked for and write-only ones are not promised.
     "COMPONENT_SPLIT_REQUEST": True,
+    # 3.1: full JSON Schema, so the schema can say what the API refuses (propertyNames).
+    "OAS_VERSION": "3.1.0",
     "ENUM_NAME_OVERRIDES": {
         "LeadStageEnum": "crm.models.people.Lead.Stage",
         "DealStageEnum": "crm.models.deal.Deal.Stage",
