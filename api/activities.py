@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -28,7 +27,7 @@ from api.fields import (
     StrictIntegerField,
     StrictModelSerializer,
 )
-from api.filters import MAX_ID, IdFilter, UtcDateTimeFilter
+from api.filters import MAX_ID, ApiFilterSet, IdFilter, UtcDateTimeFilter
 from api.permissions import ModelPermissions
 from crm.models import Activity, Lead
 from handoff import work
@@ -62,7 +61,7 @@ class ActivitySerializer(StrictModelSerializer):
         return fields
 
 
-class ActivityFilter(django_filters.FilterSet):
+class ActivityFilter(ApiFilterSet):
     lead = IdFilter(field_name="lead_id")
     campaign = IdFilter(field_name="campaign_id")
     occurred_from = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="gte")

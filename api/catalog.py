@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, serializers, viewsets
 
 from api.fields import StrictModelSerializer, whole_amount
-from api.filters import IdFilter
+from api.filters import ApiFilterSet, IdFilter
 from api.permissions import ModelPermissions
 from crm import normalize
 from crm.models import Campaign, Company
@@ -45,7 +45,7 @@ class CompanySerializer(StrictModelSerializer):
             ) from exc
 
 
-class CompanyFilter(django_filters.FilterSet):
+class CompanyFilter(ApiFilterSet):
     q = django_filters.CharFilter(method="search", label=_("Name"), max_length=100)
 
     class Meta:
@@ -97,7 +97,7 @@ class CampaignSerializer(StrictModelSerializer):
         return attrs
 
 
-class CampaignFilter(django_filters.FilterSet):
+class CampaignFilter(ApiFilterSet):
     owner = IdFilter(field_name="owner_id")
 
     class Meta:

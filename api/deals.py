@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -23,7 +22,7 @@ from api.fields import (
     StrictModelSerializer,
     whole_amount,
 )
-from api.filters import MAX_ID, IdFilter
+from api.filters import MAX_ID, ApiFilterSet, IdFilter
 from api.permissions import ModelPermissions
 from crm.models import Deal, Lead
 from handoff import work
@@ -62,7 +61,7 @@ class DealOpenSerializer(serializers.Serializer[Deal]):
     close_date = StrictDateField(required=False, allow_null=True, default=None)
 
 
-class DealFilter(django_filters.FilterSet):
+class DealFilter(ApiFilterSet):
     lead = IdFilter(field_name="lead_id")
     owner = IdFilter(field_name="owner_id")
 

@@ -26,10 +26,35 @@ from web import json_input
 TEXT_PATTERN = "^[^\\x00]*$"
 UNSTORABLE = _("Text cannot hold NUL characters or lone surrogates.")
 
-FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-DATE_TIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII
+# What the schema states beside each format (OpenAPI 3.1 treats a format as a
+# note, not a rule), and what the fields check: the same expressions.
+_YEAR = "([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})"
+_DAY = _YEAR + "-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_TIME = "([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?"
+_OFFSET = "([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+DATE_PATTERN = f"^{_DAY}$"
+DATE_TIME_PATTERN = f"^{_DAY}[Tt]{_TIME}{_OFFSET}$"
+# A dot-atom address on a domain of letters, digits and inner hyphens: a part
+# of what Django's EmailValidator accepts, stated so that a client can check it.
+EMAIL_PATTERN = (
+    "^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    "@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}$"
 )
+FULL_DATE = re.compile(DATE_PATTERN, re.ASCII)
+DATE_TIME = re.compile(DATE_TIME_PATTERN, re.ASCII)
+EMAIL = re.compile(EMAIL_PATTERN, re.ASCII)
+
+
+def integral(data: Any) -> int | None:
+    """A JSON number that is a whole number (JSON Schema counts 204.0 as an
+    integer), as an int; None for anything else."""
+    if isinstance(data, bool):
+        return None
+    if isinstance(data, int):
+        return data
+    if isinstance(data, float) and data.is_integer():
+        return int(data)
+    return None
 
 
 class StrictCharField(serializers.CharField):
@@ -50,11 +75,21 @@ class StrictCharField(serializers.CharField):
         return value
 
 
+class StrictSlugField(serializers.SlugField):
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        value: str = super().to_internal_value(data)
+        return value
+
+
 class StrictEmailField(serializers.EmailField):
+    """An address matching EMAIL_PATTERN (which the schema states)."""
+
     default_error_messages = {"unstorable": UNSTORABLE}
 
     def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
+        if not (isinstance(data, str) and EMAIL.fullmatch(data)):
             self.fail("invalid")
         if json_input.unstorable(data):
             self.fail("unstorable")
@@ -71,9 +106,10 @@ class StrictChoiceField(serializers.ChoiceField):
 
 class StrictIntegerField(serializers.IntegerField):
     def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or not isinstance(data, int):
+        number = integral(data)
+        if number is None:
             self.fail("invalid")
-        value: int = super().to_internal_value(data)
+        value: int = super().to_internal_value(number)
         return value
 
 
@@ -83,11 +119,19 @@ class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):  # type:
     fails with the code `does_not_exist`, answered 404 (api.errors)."""
 
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, bool) or not isinstance(data, int):
+        number = integral(data)
+        if number is None:
             self.fail("incorrect_type", data_type=type(data).__name__)
-        if not 1 <= data <= MAX_ID:
+        if not 1 <= number <= MAX_ID:
             self.fail("incorrect_type", data_type="id")
-        return super().to_internal_value(data)
+        return super().to_internal_value(number)
+
+
+def _as_rule(error: serializers.ValidationError) -> serializers.ValidationError:
+    """A value of the right form that is no real moment (February 30th, or
+    beyond the calendar once moved to Baton's time zone): refused by a rule
+    (422), since the schema's pattern allows it."""
+    return serializers.ValidationError(error.detail, code="rule")
 
 
 class StrictDateField(serializers.DateField):
@@ -96,7 +140,13 @@ class StrictDateField(serializers.DateField):
     def to_internal_value(self, value: Any) -> Any:
         if not (isinstance(value, str) and FULL_DATE.fullmatch(value)):
             self.fail("invalid", format="YYYY-MM-DD")
-        return super().to_internal_value(value)
+        try:
+            return super().to_internal_value(value)
+        except serializers.ValidationError as error:
+            raise _as_rule(error) from None
+
+
+FIRST_YEAR, LAST_YEAR = 1900, 2199
 
 
 class StrictDateTimeField(serializers.DateTimeField):
@@ -109,7 +159,19 @@ class StrictDateTimeField(serializers.DateTimeField):
     def to_internal_value(self, value: Any) -> Any:
         if not (isinstance(value, str) and DATE_TIME.fullmatch(value)):
             self.fail("invalid")
-        return super().to_internal_value(value.upper())
+        try:
+            moment = super().to_internal_value(value.upper())
+        except serializers.ValidationError as error:
+            raise _as_rule(error) from None
+        if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+            # Far beyond any event; and shown in Baton's time zone, year 1 has
+            # an offset in seconds (Tokyo's local mean time) no client reads.
+            raise serializers.ValidationError(
+                _("Give a date and time between %(first)s and %(last)s.")
+                % {"first": FIRST_YEAR, "last": LAST_YEAR},
+                code="rule",
+            )
+        return moment
 
 
 def whole_amount_schema(digits: int) -> dict[str, Any]:
@@ -132,12 +194,12 @@ class WholeAmountField(serializers.DecimalField):
         self.pattern = re.compile(f"[0-9]{{1,{max_digits}}}", re.ASCII)
 
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, bool) or not (
-            (isinstance(data, str) and self.pattern.fullmatch(data))
-            or (isinstance(data, int) and 0 <= data < 10**self.digits)
-        ):
+        if isinstance(data, str) and self.pattern.fullmatch(data):
+            return super().to_internal_value(data)
+        number = integral(data)
+        if number is None or not 0 <= number < 10**self.digits:
             self.fail("invalid")
-        return super().to_internal_value(data)
+        return super().to_internal_value(number)
 
 
 # Details nest at most this deep (the details object is level 1): enough for a
@@ -153,7 +215,7 @@ def _json_schema(levels: int) -> dict[str, Any]:
         {"type": "boolean"},
         {"type": "null"},
     ]
-    if levels > 1:
+    if levels >= 1:  # room for one more array or object
         inner = _json_schema(levels - 1)
         scalars += [
             {"type": "array", "items": inner},
@@ -224,6 +286,7 @@ def _strict_mapping() -> None:
         (models.CharField, StrictCharField),
         (models.TextField, StrictCharField),
         (models.EmailField, StrictEmailField),
+        (models.SlugField, StrictSlugField),
         (models.IntegerField, StrictIntegerField),
         (models.BigIntegerField, StrictIntegerField),
         (models.PositiveIntegerField, StrictIntegerField),
@@ -248,3 +311,15 @@ def whole_amount(max_digits: int, **kwargs: Any) -> WholeAmountField:
             field_class
         )
     return _AMOUNT_FIELDS[max_digits](max_digits=max_digits, **kwargs)
+
+
+class QueryIntegerField(serializers.IntegerField):
+    """A whole number in a query string: ASCII digits, an optional minus."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if not (isinstance(data, str) and re.fullmatch(r"-?[0-9]+", data, re.ASCII)):
+            self.fail("invalid")
+        if len(data.lstrip("-0")) > 19:  # beyond any id; Python reads no more than 4,300 digits
+            self.fail("max_string_length")
+        value: int = super().to_internal_value(data)
+        return value

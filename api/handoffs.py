@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import django_filters
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet
@@ -19,7 +18,7 @@ from rest_framework.response import Response
 
 from api.errors import Conflict, DetailSerializer
 from api.fields import StrictCharField, StrictChoiceField, StrictPrimaryKeyRelatedField
-from api.filters import IdFilter
+from api.filters import ApiFilterSet, IdFilter
 from api.permissions import ModelPermissions, has_perms
 from handoff import notify, services, work
 from handoff.models import Handoff
@@ -62,7 +61,7 @@ class ReassignSerializer(serializers.Serializer[dict[str, Any]]):
         self.fields["rep"].queryset = notify.sales_rep_queryset()  # type: ignore[attr-defined]
 
 
-class HandoffFilter(django_filters.FilterSet):
+class HandoffFilter(ApiFilterSet):
     lead = IdFilter(field_name="lead_id")
     claimed_by = IdFilter(field_name="claimed_by_id")
 

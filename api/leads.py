@@ -3,7 +3,7 @@ lead's question-ledger answers."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import django_filters
@@ -21,7 +21,7 @@ from rest_framework.response import Response
 
 from api import services
 from api.fields import StrictCharField, StrictModelSerializer
-from api.filters import IdFilter, IntFilter
+from api.filters import ApiFilterSet, DateOnlyFilter, IdFilter, IntFilter
 from api.permissions import ModelPermissions
 from crm import services as crm
 from crm.models import Answer, Lead
@@ -86,7 +86,11 @@ class LeadSerializer(StrictModelSerializer):
         return services.update_lead(instance, changes=validated_data)
 
 
-class LeadFilter(django_filters.FilterSet):
+# Bounds of the created dates a filter reads: beyond them, every lead or none.
+EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
+
+
+class LeadFilter(ApiFilterSet):
     """The lead list's filters (crm.forms.LeadFilterForm), by the same names."""
 
     q = django_filters.CharFilter(method="search", label=_("Search"), max_length=100)
@@ -95,8 +99,8 @@ class LeadFilter(django_filters.FilterSet):
     owner = IdFilter(field_name="owner_id")
     min_fit = IntFilter(field_name="score__fit", lookup_expr="gte")
     min_engagement = IntFilter(field_name="score__engagement", lookup_expr="gte")
-    created_from = django_filters.DateFilter(method="created_from_filter")
-    created_to = django_filters.DateFilter(method="created_to_filter")
+    created_from = DateOnlyFilter(method="created_from_filter")
+    created_to = DateOnlyFilter(method="created_to_filter")
 
     class Meta:
         model = Lead
@@ -107,11 +111,13 @@ class LeadFilter(django_filters.FilterSet):
 
     def created_from_filter(self, leads: QuerySet[Lead], name: str, value: Any) -> QuerySet[Lead]:
         tz = timezone.get_current_timezone()
+        value = max(value, EARLIEST)  # no lead is older; year 1 overflows in UTC
         return leads.filter(created_at__gte=datetime.combine(value, time.min, tzinfo=tz))
 
     def created_to_filter(self, leads: QuerySet[Lead], name: str, value: Any) -> QuerySet[Lead]:
         # The whole day, in Baton's time zone, as on the lead list.
         tz = timezone.get_current_timezone()
+        value = min(value, LATEST)  # 9999-12-31 has no next day
         end = datetime.combine(value + timedelta(days=1), time.min, tzinfo=tz)
         return leads.filter(created_at__lt=end)
 

@@ -329,6 +329,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # 3.1: full JSON Schema, so the schema can say what the API refuses (propertyNames).
     "OAS_VERSION": "3.1.0",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.state_what_is_refused",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "LeadStageEnum": "crm.models.people.Lead.Stage",
         "DealStageEnum": "crm.models.deal.Deal.Stage",

@@ -74,7 +74,10 @@ def loads(body: bytes, *, max_depth: int) -> Any:
         return json.loads(
             body.decode("utf-8"), parse_float=_finite, parse_constant=_no_constant
         )
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except JsonInputError:
+        raise
+    # ValueError: also an integer of more than 4,300 digits, which Python refuses.
+    except (ValueError, RecursionError) as exc:
         raise JsonInputError(str(exc)) from exc
 
 
