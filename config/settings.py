@@ -301,6 +301,10 @@ REST_FRAMEWORK = {
     # JSON only: one body limit (API_MAX_BODY_BYTES), one nesting cap, typed values.
     "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONBodyParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_RENDERER_CLASSES": [
+        "api.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     # 400 for input the schema forbids; 404 / 409 / 422 for well-formed refusals.
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

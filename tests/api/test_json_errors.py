@@ -121,3 +121,29 @@ def test_a_full_batch_of_3_mb_is_read_although_django_reads_2_5_mib(api_as, mark
     response = api_as(marketer).generic("POST", BATCH, body, content_type="application/json")
     assert response.status_code == 200, response.content[:300]
     assert response.json()["created"] == 1000
+
+
+def test_nul_and_lone_surrogates_are_refused_item_by_item(api_as, marketer):
+    lead = factories.lead()
+    items = [
+        {"lead": lead.pk, "kind": "page_view", "details": {"title": "料金\u0000"}},
+        {"lead": lead.pk, "kind": "page_view", "details": {"\u0000key": 1}},
+        {"lead": lead.pk, "kind": "page_view", "external_id": "x\ud800"},
+        {"lead": lead.pk, "kind": "page_view", "details": {"title": "料金"}},
+    ]
+    # ensure_ascii: the wire carries \u0000 and \ud800, as a client's JSON would.
+    body = json.dumps({"activities": items}).encode()
+    response = api_as(marketer).generic("POST", BATCH, body, content_type="application/json")
+    assert response.status_code == 200, response.content[:300]
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "rejected", "rejected", "created"]
+    assert set(results[0]["errors"]) == {"details"} and set(results[2]["errors"]) == {"external_id"}
+
+
+def test_an_error_quoting_a_lone_surrogate_is_still_json(api_as, marketer):
+    body = json.dumps({"lead": 1, "kind": "\ud800"}).encode()
+    response = api_as(marketer).generic(
+        "POST", "/api/v1/activities/", body, content_type="application/json"
+    )
+    body = _is_json_error(response, 400)
+    assert "kind" in body
