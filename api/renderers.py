@@ -22,7 +22,11 @@ class JSONRenderer(renderers.JSONRenderer):
         try:
             return super().render(data, accepted_media_type, renderer_context)
         except UnicodeEncodeError:
-            escaping = renderers.JSONRenderer()
-            escaping.ensure_ascii = True
-            rendered: bytes = escaping.render(data, accepted_media_type, renderer_context)
+            rendered: bytes = _EscapingJSONRenderer().render(
+                data, accepted_media_type, renderer_context
+            )
             return rendered
+
+
+class _EscapingJSONRenderer(renderers.JSONRenderer):
+    ensure_ascii = True

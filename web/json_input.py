@@ -71,9 +71,7 @@ def loads(body: bytes, *, max_depth: int) -> Any:
     if deeper_than(body, max_depth):
         raise TooDeep(f"nested more than {max_depth} levels deep")
     try:
-        return json.loads(
-            body.decode("utf-8"), parse_float=_finite, parse_constant=_no_constant
-        )
+        return json.loads(body.decode("utf-8"), parse_float=_finite, parse_constant=_no_constant)
     except JsonInputError:
         raise
     # ValueError: also an integer of more than 4,300 digits, which Python refuses.
