@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext
 
 from api import tokens
 from api.models import ApiToken
@@ -25,19 +25,16 @@ class TokenForm(forms.Form):
         initial=ApiToken.Scope.READ,
         widget=forms.RadioSelect,
     )
-    days = forms.TypedChoiceField(
-        label=_("Expires after"),
-        coerce=int,
-        initial=tokens.DEFAULT_DAYS,
-        choices=[
-            (days, ngettext_lazy("%(days)s day", "%(days)s days", days) % {"days": days})
-            for days in tokens.LIFETIMES
-        ],
-    )
+    days = forms.TypedChoiceField(label=_("Expires after"), coerce=int, initial=tokens.DEFAULT_DAYS)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        # Labelled now, in the reader's language (not once, at import).
+        self.fields["days"].choices = [  # type: ignore[attr-defined]
+            (days, ngettext("%(days)s day", "%(days)s days", days) % {"days": days})
+            for days in tokens.LIFETIMES
+        ]
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"].strip()

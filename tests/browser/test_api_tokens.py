@@ -49,8 +49,11 @@ def test_a_marketer_makes_shows_once_and_revokes_a_token(
     page.get_by_role("button", name="日本語").click()
     expect(page.get_by_role("heading", name="API トークン")).to_be_visible()
     expect(page.get_by_test_id("tokens")).to_contain_text("読み取り専用")
+    expect(page.get_by_label("有効期間")).to_contain_text("90 日")
     screenshot(page, "ja-api-token-list")
     page.set_viewport_size({"width": 390, "height": 844})
+    # The table scrolls inside its box; the page itself does not widen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "ja-api-token-phone")
 
     page.get_by_role("button", name="無効にする").click()
