@@ -3,42 +3,41 @@ idempotent by external id."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import django_filters
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import services
-from api.filters import IdFilter, UtcDateTimeFilter
+from api.errors import Conflict
+from api.fields import (
+    DetailsField,
+    StrictCharField,
+    StrictChoiceField,
+    StrictDateTimeField,
+    StrictEmailField,
+    StrictIntegerField,
+    StrictModelSerializer,
+)
+from api.filters import MAX_ID, ApiFilterSet, IdFilter, UtcDateTimeFilter
 from api.permissions import ModelPermissions
 from crm.models import Activity, Lead
-
-# Enough for a form's fields or an email's links; not a place for files.
-MAX_DETAILS_CHARS = 10_000
+from handoff import work
 
 
-def check_details(value: dict[str, Any]) -> None:
-    if len(json.dumps(value, ensure_ascii=False, default=str)) > MAX_DETAILS_CHARS:
-        raise serializers.ValidationError(
-            _("Details are limited to %(limit)s characters of JSON.")
-            % {"limit": f"{MAX_DETAILS_CHARS:,}"}
-        )
-
-
-class ActivitySerializer(serializers.ModelSerializer[Activity]):
+class ActivitySerializer(StrictModelSerializer):
     """An activity as read, and as created one at a time."""
 
-    details = serializers.DictField(required=False, validators=[check_details])
-    external_id = serializers.CharField(
+    details = DetailsField(required=False)
+    external_id = StrictCharField(
         required=False,
         allow_null=True,
         max_length=200,
@@ -62,7 +61,7 @@ class ActivitySerializer(serializers.ModelSerializer[Activity]):
         return fields
 
 
-class ActivityFilter(django_filters.FilterSet):
+class ActivityFilter(ApiFilterSet):
     lead = IdFilter(field_name="lead_id")
     campaign = IdFilter(field_name="campaign_id")
     occurred_from = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
@@ -74,17 +73,18 @@ class ActivityFilter(django_filters.FilterSet):
 
 
 class BatchItemSerializer(serializers.Serializer[services.IncomingActivity]):
-    lead = serializers.IntegerField(
-        required=False, min_value=1, help_text=_("The lead's id; or give its email.")
-    )
-    email = serializers.EmailField(
+    lead = StrictIntegerField(
+        required=False, min_value=1, max_value=MAX_ID,
+        help_text=_("The lead's id; or give its email."),
+    )  # fmt: skip
+    email = StrictEmailField(
         required=False, help_text=_("The lead's email, when its id is not known.")
     )
-    kind = serializers.ChoiceField(choices=Activity.Kind.choices)
-    occurred_at = serializers.DateTimeField(required=False)
-    campaign = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    details = serializers.DictField(required=False, validators=[check_details])
-    external_id = serializers.CharField(required=False, allow_null=True, max_length=200)
+    kind = StrictChoiceField(choices=Activity.Kind.choices)
+    occurred_at = StrictDateTimeField(required=False)
+    campaign = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID)
+    details = DetailsField(required=False)
+    external_id = StrictCharField(required=False, allow_null=True, min_length=1, max_length=200)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("lead") and not attrs.get("email"):
@@ -103,10 +103,25 @@ class BatchItemSerializer(serializers.Serializer[services.IncomingActivity]):
         )
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": services.BATCH_LIMIT,
+        # Any object: each item is checked and answered on its own (BatchItem).
+        "items": {"type": "object", "additionalProperties": {}},
+    }
+)
+class BatchItemsField(serializers.ListField):
+    child = serializers.DictField()
+
+
 class BatchSerializer(serializers.Serializer[Any]):
-    activities = serializers.ListField(
-        child=serializers.DictField(),
-        help_text=_("Up to 1,000 activities; each is answered on its own."),
+    activities = BatchItemsField(
+        help_text=_(
+            "Up to 1,000 activities, each an object with the fields of BatchItem; each is "
+            "answered on its own, so an item that is not valid is rejected in the answer."
+        ),
     )
 
     def validate_activities(self, value: list[Any]) -> list[Any]:
@@ -171,15 +186,25 @@ class ActivityViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         user: User = request.user  # type: ignore[assignment]
-        activity, created = services.record_one_activity(
-            data["lead"],
-            kind=data["kind"],
-            actor=user,
-            occurred_at=data.get("occurred_at"),
-            campaign=data.get("campaign"),
-            details=data.get("details"),
-            external_id=data.get("external_id") or None,
-        )
+        if data["kind"] in Activity.SALES_KINDS and not user.has_perm("handoff.claim_handoff"):
+            raise PermissionDenied(services.sales_touch_refused())  # as on the pages
+        try:
+            activity, created = services.record_one_activity(
+                data["lead"],
+                kind=data["kind"],
+                actor=user,
+                visible=Lead.objects.visible_to(user),
+                occurred_at=data.get("occurred_at"),
+                campaign=data.get("campaign"),
+                details=data.get("details"),
+                external_id=data.get("external_id") or None,
+            )
+        except services.ExternalIdTaken:
+            raise Conflict(services.external_id_taken()) from None
+        except work.TouchRefused as refused:
+            raise serializers.ValidationError(
+                {"occurred_at": [str(refused)]}, code="rule"
+            ) from None
         return Response(
             self.get_serializer(activity).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

@@ -10,13 +10,14 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, serializers, viewsets
 
-from api.filters import IdFilter
+from api.fields import StrictModelSerializer, whole_amount
+from api.filters import ApiFilterSet, IdFilter
 from api.permissions import ModelPermissions
 from crm import normalize
 from crm.models import Campaign, Company
 
 
-class CompanySerializer(serializers.ModelSerializer[Company]):
+class CompanySerializer(StrictModelSerializer):
     class Meta:
         model = Company
         fields = [
@@ -31,7 +32,7 @@ class CompanySerializer(serializers.ModelSerializer[Company]):
         if self.instance is not None:
             others = others.exclude(pk=self.instance.pk)
         if others.exists():
-            raise serializers.ValidationError(_("This company exists already."))
+            raise serializers.ValidationError(_("This company exists already."), code="unique")
         return value
 
     def create(self, validated_data: dict[str, Any]) -> Company:
@@ -40,11 +41,11 @@ class CompanySerializer(serializers.ModelSerializer[Company]):
                 return super().create(validated_data)
         except IntegrityError as exc:  # the same company created meanwhile
             raise serializers.ValidationError(
-                {"name": [_("This company exists already.")]}
+                {"name": [_("This company exists already.")]}, code="unique"
             ) from exc
 
 
-class CompanyFilter(django_filters.FilterSet):
+class CompanyFilter(ApiFilterSet):
     q = django_filters.CharFilter(method="search", label=_("Name"), max_length=100)
 
     class Meta:
@@ -74,11 +75,9 @@ class CompanyViewSet(
         return Company.objects.visible_to(self.request.user)
 
 
-class CampaignSerializer(serializers.ModelSerializer[Campaign]):
-    budget = serializers.DecimalField(max_digits=12, decimal_places=0, min_value=0, required=False)
-    actual_cost = serializers.DecimalField(
-        max_digits=12, decimal_places=0, min_value=0, required=False
-    )
+class CampaignSerializer(StrictModelSerializer):
+    budget = whole_amount(12, required=False)
+    actual_cost = whole_amount(12, required=False)
 
     class Meta:
         model = Campaign
@@ -93,12 +92,12 @@ class CampaignSerializer(serializers.ModelSerializer[Campaign]):
         ends_on = attrs.get("ends_on", getattr(self.instance, "ends_on", None))
         if starts_on and ends_on and ends_on < starts_on:
             raise serializers.ValidationError(
-                {"ends_on": [_("The campaign cannot end before it starts.")]}
+                {"ends_on": [_("The campaign cannot end before it starts.")]}, code="rule"
             )
         return attrs
 
 
-class CampaignFilter(django_filters.FilterSet):
+class CampaignFilter(ApiFilterSet):
     owner = IdFilter(field_name="owner_id")
 
     class Meta:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-import django_filters
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -17,17 +15,22 @@ from rest_framework.response import Response
 
 from api import services
 from api.errors import Conflict, DetailSerializer
-from api.filters import IdFilter
+from api.fields import (
+    StrictCharField,
+    StrictDateField,
+    StrictIntegerField,
+    StrictModelSerializer,
+    whole_amount,
+)
+from api.filters import MAX_ID, ApiFilterSet, IdFilter
 from api.permissions import ModelPermissions
 from crm.models import Deal
 from handoff import work
 from handoff.models import Handoff
 
 
-class DealSerializer(serializers.ModelSerializer[Deal]):
-    amount = serializers.DecimalField(
-        max_digits=14, decimal_places=0, min_value=Decimal(0), required=False
-    )
+class DealSerializer(StrictModelSerializer):
+    amount = whole_amount(14, required=False)
 
     class Meta:
         model = Deal
@@ -41,22 +44,24 @@ class DealSerializer(serializers.ModelSerializer[Deal]):
         stage = attrs.get("stage", getattr(self.instance, "stage", Deal.Stage.OPEN))
         reason = attrs.get("lost_reason", getattr(self.instance, "lost_reason", ""))
         if stage == Deal.Stage.LOST and not reason:
-            raise serializers.ValidationError({"lost_reason": [_("Say why the deal was lost.")]})
+            raise serializers.ValidationError(
+                {"lost_reason": [_("Say why the deal was lost.")]}, code="rule"
+            )
         return attrs
 
 
 class DealOpenSerializer(serializers.Serializer[Deal]):
     """What opening a deal takes: the rep's qualified handoff and the terms."""
 
-    handoff = serializers.IntegerField(
-        min_value=1, help_text=gettext_lazy("Your qualified handoff of the lead.")
+    handoff = StrictIntegerField(
+        min_value=1, max_value=MAX_ID, help_text=gettext_lazy("Your qualified handoff of the lead.")
     )
-    name = serializers.CharField(max_length=200)
-    amount = serializers.DecimalField(max_digits=14, decimal_places=0, min_value=Decimal(0))
-    close_date = serializers.DateField(required=False, allow_null=True, default=None)
+    name = StrictCharField(max_length=200)
+    amount = whole_amount(14)
+    close_date = StrictDateField(required=False, allow_null=True, default=None)
 
 
-class DealFilter(django_filters.FilterSet):
+class DealFilter(ApiFilterSet):
     lead = IdFilter(field_name="lead_id")
     owner = IdFilter(field_name="owner_id")
 
@@ -99,7 +104,7 @@ class DealViewSet(
         handoff = Handoff.objects.visible_to(user).filter(pk=data.pop("handoff")).first()
         if handoff is None:
             raise serializers.ValidationError(
-                {"handoff": [_("No handoff you can see has this id.")]}
+                {"handoff": [_("No handoff you can see has this id.")]}, code="not_found"
             )
         deal = work.open_deal(handoff, rep=user, terms=work.DealTerms(**data))
         if deal is None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import django_filters
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet
@@ -18,7 +17,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.errors import Conflict, DetailSerializer
-from api.filters import IdFilter
+from api.fields import StrictCharField, StrictChoiceField, StrictPrimaryKeyRelatedField
+from api.filters import ApiFilterSet, IdFilter
 from api.permissions import ModelPermissions, has_perms
 from handoff import notify, services, work
 from handoff.models import Handoff
@@ -45,12 +45,12 @@ class HandoffSerializer(serializers.ModelSerializer[Handoff]):
 
 
 class RejectSerializer(serializers.Serializer[dict[str, str]]):
-    reason = serializers.ChoiceField(choices=Handoff.RejectReason.choices)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+    reason = StrictChoiceField(choices=Handoff.RejectReason.choices)
+    note = StrictCharField(required=False, allow_blank=True, max_length=1000, default="")
 
 
 class ReassignSerializer(serializers.Serializer[dict[str, Any]]):
-    rep = serializers.PrimaryKeyRelatedField(
+    rep = StrictPrimaryKeyRelatedField(
         queryset=User.objects.none(),
         help_text="The id of an active sales rep who will own the handoff.",
     )
@@ -62,7 +62,7 @@ class ReassignSerializer(serializers.Serializer[dict[str, Any]]):
         self.fields["rep"].queryset = notify.sales_rep_queryset()  # type: ignore[attr-defined]
 
 
-class HandoffFilter(django_filters.FilterSet):
+class HandoffFilter(ApiFilterSet):
     lead = IdFilter(field_name="lead_id")
     claimed_by = IdFilter(field_name="claimed_by_id")
 
@@ -75,7 +75,8 @@ def _settled(handoff: Handoff) -> Handoff:
     """The handoff once whoever holds its row lock has committed.
 
     A losing claim returns at once (SKIP LOCKED), possibly before the winner's
-    transaction commits; waiting for the lock here lets the answer name the winner.
+    transaction commits; waiting for the lock here tells a lost race from a
+    claim released meanwhile, and the caller's own earlier claim.
     """
     with transaction.atomic():
         return Handoff.objects.select_for_update().get(pk=handoff.pk)
@@ -133,12 +134,8 @@ class HandoffViewSet(
             return self._answer(handoff)  # whoever held the row let it go unclaimed
         if handoff.claimed_by_id == user.pk:
             raise Conflict(_("You have claimed this lead already."))
-        if handoff.claimed_by is not None:
-            raise Conflict(
-                _("Someone else already claimed this lead: %(rep)s.")
-                % {"rep": handoff.claimed_by.get_full_name() or handoff.claimed_by.username}
-            )
-        raise Conflict(_("This handoff is no longer waiting to be claimed."))
+        # It was waiting when asked: say that it is gone, not to whom.
+        raise Conflict(_("Someone else claimed this lead first."))
 
     @_decision("Accept the lead you claimed (SAL).")
     @action(detail=True, methods=["post"])

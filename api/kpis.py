@@ -3,21 +3,25 @@ same filters, checked by the same form."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.errors import DetailSerializer
+from api.fields import QueryIntegerField, StrictChoiceField, StrictDateField
+from api.filters import MAX_ID
 from crm.models import Campaign
 from kpi import metrics
-from kpi.forms import PRESETS, DashboardForm
-from kpi.metrics import Filters
+from kpi.forms import MAX_DAYS, PRESETS
+from kpi.metrics import Filters, Period, resolve_filters
 
 
 def number(**kwargs: Any) -> serializers.DecimalField:
@@ -117,14 +121,55 @@ class CanReadKpis(BasePermission):
         )
 
 
-FILTERS = [
-    OpenApiParameter("preset", OpenApiTypes.STR, enum=[*PRESETS, "custom"]),
-    OpenApiParameter("start", OpenApiTypes.DATE, description="With preset=custom."),
-    OpenApiParameter("end", OpenApiTypes.DATE, description="With preset=custom."),
-    OpenApiParameter("campaign", OpenApiTypes.INT),
-    OpenApiParameter("channel", OpenApiTypes.STR, enum=Campaign.Channel.values),
-    OpenApiParameter("rep", OpenApiTypes.INT),
-]
+# The earliest and latest days a custom period may cover: far beyond any data,
+# and within what date arithmetic reaches (9999-12-31 has no next day).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+
+
+class KpiQuerySerializer(serializers.Serializer[dict[str, Any]]):
+    """The dashboard's filters as the API takes them: each value as the schema
+    says (400 otherwise), the rules between them answered 422. An id that
+    names no campaign or rep gives that filter's figures: none."""
+
+    preset = StrictChoiceField(choices=[*PRESETS, "custom"], required=False)
+    start = StrictDateField(required=False, help_text="With preset=custom (or no preset).")
+    end = StrictDateField(required=False, help_text="With preset=custom (or no preset).")
+    campaign = QueryIntegerField(required=False, min_value=1, max_value=MAX_ID)
+    channel = StrictChoiceField(choices=Campaign.Channel.choices, required=False)
+    rep = QueryIntegerField(required=False, min_value=1, max_value=MAX_ID)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        dated = bool({"start", "end"} & set(attrs))
+        if attrs.get("preset", "custom" if dated else "") != "custom":
+            return attrs
+        start, end = attrs.get("start"), attrs.get("end")
+        if not start or not end:
+            message = _("Choose both dates for a custom period.")
+        elif end < start:
+            message = _("The period cannot end before it starts.")
+        elif (end - start).days >= MAX_DAYS:
+            message = _("Choose a period of at most one year.")
+        elif start < FIRST_DAY or end > LAST_DAY:
+            message = _("Choose dates between 1900 and 2199.")
+        else:
+            attrs["period"] = Period(start, end)
+            return attrs
+        raise serializers.ValidationError({"end": [message]}, code="rule")
+
+    def period(self) -> Period:
+        data = self.validated_data
+        if "period" in data:
+            period: Period = data["period"]
+            return period
+        return PRESETS[data.get("preset") or "this_quarter"][1](timezone.localdate())
+
+    def filters(self) -> Filters:
+        data = self.validated_data
+        # Only its id is read: an id nobody has filters to nothing, as list filters do.
+        campaign = Campaign(pk=data["campaign"]) if data.get("campaign") else None
+        return resolve_filters(
+            campaign=campaign, channel=data.get("channel", ""), rep=data.get("rep")
+        )
 
 
 class OneObjectSchema(AutoSchema):
@@ -139,21 +184,24 @@ class KpiViewSet(viewsets.ViewSet):
     schema = OneObjectSchema()
 
     @extend_schema(
-        parameters=FILTERS,
+        parameters=[KpiQuerySerializer],
         responses={
             200: KpisSerializer,
             400: OpenApiResponse(description="Messages by field."),
             403: DetailSerializer,
+            422: OpenApiResponse(description="The period's dates do not go together."),
         },
     )
     def list(self, request: Request) -> Response:
-        form = DashboardForm(request.query_params or None)
-        if request.query_params and not form.is_valid():
-            return Response(form.errors, status=400)
+        for name, values in request.query_params.lists():
+            if len(values) > 1 and name in KpiQuerySerializer().fields:
+                raise serializers.ValidationError({name: [_("Give this parameter once.")]})
+        query = KpiQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
         user = request.user
         everything = user.has_perm("kpi.view_dashboard")
-        filters = form.filters() if everything else Filters(rep=user.pk)
-        board = metrics.dashboard(form.period(), filters)
+        filters = query.filters() if everything else Filters(rep=user.pk)
+        board = metrics.dashboard(query.period(), filters)
         answer: dict[str, Any] = {
             "scope": "all" if everything else "own",
             "start": board.period.start,

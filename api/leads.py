@@ -3,7 +3,7 @@ lead's question-ledger answers."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import django_filters
@@ -14,11 +14,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import services
-from api.filters import IdFilter, IntFilter
+from api.fields import StrictCharField, StrictModelSerializer
+from api.filters import ApiFilterSet, DateOnlyFilter, IdFilter, IntFilter
 from api.permissions import ModelPermissions
 from crm import services as crm
 from crm.models import Answer, Lead
@@ -27,8 +29,8 @@ from handoff import work
 from web.scope import get_visible_or_404
 
 
-class LeadSerializer(serializers.ModelSerializer[Lead]):
-    company_name = serializers.CharField(
+class LeadSerializer(StrictModelSerializer):
+    company_name = StrictCharField(
         write_only=True,
         required=False,
         allow_blank=True,
@@ -56,14 +58,17 @@ class LeadSerializer(serializers.ModelSerializer[Lead]):
         if self.instance is not None:
             others = others.exclude(pk=self.instance.pk)
         if others.exists():
-            raise serializers.ValidationError(_("A lead with this email already exists."))
+            raise serializers.ValidationError(
+                _("A lead with this email already exists."), code="unique"
+            )
         return email
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         name = attrs.pop("company_name", "")
         if name and attrs.get("company"):
             raise serializers.ValidationError(
-                {"company_name": [_("Give either company or company_name, not both.")]}
+                {"company_name": [_("Give either company or company_name, not both.")]},
+                code="rule",
             )
         if name:
             attrs["company_name"] = name
@@ -74,14 +79,18 @@ class LeadSerializer(serializers.ModelSerializer[Lead]):
             return services.create_lead(validated_data, by=self.context["request"].user)
         except IntegrityError as exc:  # the same email created meanwhile
             raise serializers.ValidationError(
-                {"email": [_("A lead with this email already exists.")]}
+                {"email": [_("A lead with this email already exists.")]}, code="unique"
             ) from exc
 
     def update(self, instance: Lead, validated_data: dict[str, Any]) -> Lead:
         return services.update_lead(instance, changes=validated_data)
 
 
-class LeadFilter(django_filters.FilterSet):
+# Bounds of the created dates a filter reads: beyond them, every lead or none.
+EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
+
+
+class LeadFilter(ApiFilterSet):
     """The lead list's filters (crm.forms.LeadFilterForm), by the same names."""
 
     q = django_filters.CharFilter(method="search", label=_("Search"), max_length=100)
@@ -90,8 +99,8 @@ class LeadFilter(django_filters.FilterSet):
     owner = IdFilter(field_name="owner_id")
     min_fit = IntFilter(field_name="score__fit", lookup_expr="gte")
     min_engagement = IntFilter(field_name="score__engagement", lookup_expr="gte")
-    created_from = django_filters.DateFilter(method="created_from_filter")
-    created_to = django_filters.DateFilter(method="created_to_filter")
+    created_from = DateOnlyFilter(method="created_from_filter")
+    created_to = DateOnlyFilter(method="created_to_filter")
 
     class Meta:
         model = Lead
@@ -102,13 +111,29 @@ class LeadFilter(django_filters.FilterSet):
 
     def created_from_filter(self, leads: QuerySet[Lead], name: str, value: Any) -> QuerySet[Lead]:
         tz = timezone.get_current_timezone()
+        value = max(value, EARLIEST)  # no lead is older; year 1 overflows in UTC
         return leads.filter(created_at__gte=datetime.combine(value, time.min, tzinfo=tz))
 
     def created_to_filter(self, leads: QuerySet[Lead], name: str, value: Any) -> QuerySet[Lead]:
         # The whole day, in Baton's time zone, as on the lead list.
         tz = timezone.get_current_timezone()
+        value = min(value, LATEST)  # 9999-12-31 has no next day
         end = datetime.combine(value + timedelta(days=1), time.min, tzinfo=tz)
         return leads.filter(created_at__lt=end)
+
+
+class ChangesOwnLeadsOnly(BasePermission):
+    """Who sees every lead (marketers) may change any; a rep only the leads
+    they own. A rep reads the leads waiting in the queue, but no page lets
+    them edit one, and neither does the API."""
+
+    message = _("You can change only the leads you own.")
+
+    def has_object_permission(self, request: Request, view: Any, obj: Lead) -> bool:
+        user = request.user
+        if request.method in SAFE_METHODS or user.has_perm("crm.view_all_leads"):
+            return True
+        return obj.owner_id is not None and obj.owner_id == user.pk
 
 
 class LeadViewSet(
@@ -123,7 +148,7 @@ class LeadViewSet(
 
     lookup_value_regex = "[0-9]+"
     serializer_class = LeadSerializer
-    permission_classes = [ModelPermissions]
+    permission_classes = [ModelPermissions, ChangesOwnLeadsOnly]
     filterset_class = LeadFilter
     ordering = ("-created_at", "-pk")
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -132,7 +157,7 @@ class LeadViewSet(
         return Lead.objects.visible_to(self.request.user).select_related("score")
 
 
-class AnswerSerializer(serializers.ModelSerializer[Answer]):
+class AnswerSerializer(StrictModelSerializer):
     class Meta:
         model = Answer
         fields = ["id", "lead", "question", "answer", "source", "recorded_by", "recorded_at"]

@@ -8,6 +8,12 @@ from rest_framework.permissions import BasePermission, DjangoModelPermissions
 from rest_framework.request import Request
 
 
+def _not_allowed_here(request: Request, view: Any) -> bool:
+    """A method the route does not take: let the view answer 405 (with Allow),
+    not 403 because no role holds a permission for it."""
+    return request.method not in view.allowed_methods
+
+
 class ModelPermissions(DjangoModelPermissions):
     """DRF's model permissions, with reading requiring the `view_` permission
     too (DRF lets anyone signed in read). Which rows a user reaches is the
@@ -19,6 +25,11 @@ class ModelPermissions(DjangoModelPermissions):
         "HEAD": ["%(app_label)s.view_%(model_name)s"],
     }
 
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.user and request.user.is_authenticated and _not_allowed_here(request, view):
+            return True
+        return super().has_permission(request, view)
+
 
 def has_perms(*perms: str) -> type[BasePermission]:
     """A permission class requiring every one of `perms` (for actions that are
@@ -27,7 +38,9 @@ def has_perms(*perms: str) -> type[BasePermission]:
     class HasPerms(BasePermission):
         def has_permission(self, request: Request, view: Any) -> bool:
             user = request.user
-            return bool(user and user.is_authenticated and user.has_perms(perms))
+            if not (user and user.is_authenticated):
+                return False
+            return _not_allowed_here(request, view) or user.has_perms(perms)
 
     HasPerms.__name__ = f"HasPerms({', '.join(perms)})"
     return HasPerms

@@ -1,41 +1,64 @@
-"""The API token page: a signed-in user creates, rotates or revokes their token."""
+"""The API token page: a signed-in user's tokens, made, rotated and revoked."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db import IntegrityError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from rest_framework.authtoken.models import Token
 
 from api import tokens
+from api.forms import TokenForm
+from api.models import ApiToken
 from crm.http import AuthenticatedRequest
+from web.scope import get_visible_or_404
 
 
 @login_required
 @never_cache  # the answer may carry a key: no browser or proxy may keep it
 @require_http_methods(["GET", "POST"])
 def api_token(request: AuthenticatedRequest) -> HttpResponse:
-    """The key is shown once, in the answer to the POST that made it; later
-    visits show only when it was created."""
+    """A key is shown once, in the answer to the POST that made it; the list
+    shows each token's name, scope, expiry and last use."""
+    form = TokenForm(user=request.user)
     new_key = None
     if request.method == "POST":
-        if request.POST.get("action") == "revoke":
-            if tokens.revoke_token(request.user):
-                messages.success(request, _("Your API token was revoked."))
-            return redirect("api_token")
-        new_key = tokens.rotate_token(request.user).key
-    token = Token.objects.filter(user=request.user).first()
-    return render(request, "api/token.html", {"token": token, "new_key": new_key})
-
-
-def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Django's 404 page, except under /api/: the JSON body the API's own 404s
-    have (a path the router does not match, such as a non-numeric id)."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": _("Not found.")}, status=404)
-    return defaults.page_not_found(request, exception)
+        action = request.POST.get("action")
+        if action in {"rotate", "revoke"}:
+            token = get_visible_or_404(ApiToken, request.user, request.POST.get("token"))
+            if action == "revoke":
+                if tokens.revoke_token(token, by=request.user):
+                    messages.success(
+                        request, _("The token “%(name)s” was revoked.") % {"name": token.name}
+                    )
+                return redirect("api_token")
+            rotated = tokens.rotate_token(token, by=request.user)
+            new_key = rotated[1] if rotated else None
+        else:
+            form = TokenForm(request.POST, user=request.user)
+            if form.is_valid():
+                try:
+                    _token, new_key = tokens.create_token(
+                        request.user, by=request.user, **form.cleaned_data
+                    )
+                    form = TokenForm(user=request.user)
+                except IntegrityError:  # the same name made meanwhile
+                    form.add_error(
+                        "name",
+                        _("You have a token with this name: rotate it, or choose another name."),
+                    )
+    return render(
+        request,
+        "api/token.html",
+        {
+            "form": form,
+            "new_key": new_key,
+            "tokens": request.user.api_tokens.all(),
+            "now": timezone.now(),
+        },
+    )

@@ -37,6 +37,9 @@ class Action(models.TextChoices):
     MFA_CHANGED = "mfa_changed", _("Second factor changed")
     PASSWORD_RESET = "password_reset", _("Password reset")
     CONFIGURATION_CHANGED = "config_changed", _("Configuration changed")
+    API_TOKEN_CREATED = "api_token_created", _("API token created")
+    API_TOKEN_ROTATED = "api_token_rotated", _("API token rotated")
+    API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
 
 
 # What an entry can be about, for the audit page.
@@ -50,6 +53,7 @@ OBJECT_TYPES = {
     "scoringrule": _("Scoring rule"),
     "endpoint": _("Webhook endpoint"),
     "target": _("KPI target"),
+    "apitoken": _("API token"),
 }
 
 

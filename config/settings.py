@@ -49,7 +49,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -72,6 +71,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Under /api/ every error is JSON, whoever answered it (api/middleware.py).
+    "api.middleware.JsonErrorsMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -317,15 +318,19 @@ REST_FRAMEWORK = {
     # Token first: an API client without credentials gets 401 with
     # `WWW-Authenticate: Token`; the session serves the browsable docs.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "api.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": [
-        "api.parsers.CappedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+    # JSON only: one body limit (API_MAX_BODY_BYTES), one nesting cap, typed values.
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONBodyParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_RENDERER_CLASSES": [
+        "api.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    # 400 for input the schema forbids; 404 / 409 / 422 for well-formed refusals.
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.CursorPage",
     "PAGE_SIZE": 50,
@@ -351,6 +356,12 @@ SPECTACULAR_SETTINGS = {
     # Separate request and response components, so read-only fields are not
     # asked for and write-only ones are not promised.
     "COMPONENT_SPLIT_REQUEST": True,
+    # 3.1: full JSON Schema, so the schema can say what the API refuses (propertyNames).
+    "OAS_VERSION": "3.1.0",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.state_what_is_refused",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "LeadStageEnum": "crm.models.people.Lead.Stage",
         "DealStageEnum": "crm.models.deal.Deal.Stage",

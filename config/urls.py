@@ -14,9 +14,6 @@ from config import health
 from crm import views as crm_views
 from kpi.views import home
 
-# Under /api/ an unknown path answers JSON, as the API's own 404s do.
-handler404 = "api.views.not_found"
-
 # Django admin's own login would skip the second factor: send it to Baton's.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 

@@ -3,17 +3,21 @@ qualification, the deal; and a manager's reassignment."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from audit import trail
 from crm import services as crm
-from crm.models import Activity, Answer, Deal, Lead
+from crm.models import Activity, Answer, Campaign, Deal, Lead
 from handoff import notify, routing, sla
 from handoff.models import Handoff, Notification
 from webhooks import events as webhook_events
@@ -22,16 +26,85 @@ from webhooks import events as webhook_events
 LIVE = (Handoff.Status.CLAIMED, Handoff.Status.ACCEPTED, Handoff.Status.QUALIFIED)
 
 
+# How far ahead of the server's clock a touch may be dated: the caller's
+# clock may run a little fast, but a touch cannot have happened later.
+TOUCH_CLOCK_SKEW = timedelta(minutes=5)
+
+
+class TouchRefused(ValueError):
+    """A sales touch that cannot be recorded as dated; the message says why."""
+
+
+def touch_time_error(at: datetime, *, claimed_at: datetime | None, now: datetime) -> str | None:
+    """Why a sales touch cannot be dated `at`, or None when it can.
+
+    Not before the claim of the lead's live handoff (an earlier first touch
+    would forge speed-to-lead) and not in the future beyond TOUCH_CLOCK_SKEW.
+    The pages, the API and its batches all ask this one rule."""
+    if at > now + TOUCH_CLOCK_SKEW:
+        return _("A touch cannot be dated in the future.")
+    if claimed_at is not None and at < claimed_at:
+        return _("A touch cannot be dated before the lead was claimed (%(claimed)s).") % {
+            "claimed": date_format(timezone.localtime(claimed_at), "DATETIME_FORMAT")
+        }
+    return None
+
+
+def claimed_at_by_lead(lead_ids: Iterable[int]) -> dict[int, datetime]:
+    """When each of these leads' live handoff was claimed (one query)."""
+    rows = Handoff.objects.filter(
+        lead_id__in=lead_ids, status__in=LIVE, claimed_at__isnull=False
+    ).values_list("lead_id", "claimed_at")
+    return {lead_id: claimed_at for lead_id, claimed_at in rows if claimed_at is not None}
+
+
 @transaction.atomic
-def log_touch(lead: Lead, *, kind: str, note: str, by: User) -> Activity:
-    """A call, sales email, meeting or note on the lead's timeline. The first
-    one after a claim stops the SLA clock."""
+def record_touch(
+    lead: Lead,
+    *,
+    kind: str,
+    by: User,
+    occurred_at: datetime | None = None,
+    details: dict[str, Any] | None = None,
+    campaign: Campaign | None = None,
+    external_id: str | None = None,
+) -> tuple[Activity, bool]:
+    """A call, sales email, meeting or note on the lead's timeline, dated
+    `occurred_at` (now by default). The first one after a claim stops the SLA
+    clock. Idempotent by `external_id`; returns (activity, created).
+
+    Raises TouchRefused when the date breaks touch_time_error's rule."""
     if kind not in Activity.SALES_KINDS:
         raise ValueError(f"not a sales touch: {kind}")
-    activity, _created = crm.record_activity(
-        lead, kind=kind, actor=by, details={"note": note} if note else {}
+    if external_id and (known := Activity.objects.filter(external_id=external_id).first()):
+        return known, False  # a retry of a touch recorded before: its date was checked then
+    if occurred_at is not None:
+        error = touch_time_error(
+            occurred_at,
+            claimed_at=claimed_at_by_lead([lead.pk]).get(lead.pk),
+            now=timezone.now(),
+        )
+        if error:
+            raise TouchRefused(error)
+    activity, created = crm.record_activity(
+        lead,
+        kind=kind,
+        occurred_at=occurred_at,
+        campaign=campaign,
+        actor=by,
+        details=details,
+        external_id=external_id,
     )
-    sla.record_first_touch(lead, activity.occurred_at)
+    if created:
+        sla.record_first_touch(lead, activity.occurred_at)
+    return activity, created
+
+
+def log_touch(lead: Lead, *, kind: str, note: str, by: User) -> Activity:
+    """A touch logged on the lead's or handoff's page, dated now."""
+    activity, _created = record_touch(
+        lead, kind=kind, by=by, details={"note": note} if note else {}
+    )
     return activity
 
 

@@ -8,26 +8,29 @@ body and one INSERT, nothing else in the request.
 from __future__ import annotations
 
 import base64
-import json
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from crm import ratelimit
 from crm.durability import commit_without_waiting_for_the_disk
 from nurture import tokens, tracking, visits
 from nurture.models import Delivery, PageView
+from web import json_input
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 COLLECT_MAX_BYTES = 2048
+# A page view is one flat object; anything nested deeper is not one.
+COLLECT_MAX_DEPTH = 2
 COLLECT_PER_IP = ratelimit.Limit("collect-ip", "NURTURE_COLLECT_PER_IP_PER_MINUTE")
 COLLECT_ALL = ratelimit.Limit("collect-all", "NURTURE_COLLECT_PER_MINUTE")
 VISITOR_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -96,27 +99,35 @@ def _refuses_tracking(request: HttpRequest) -> bool:
 
 
 @csrf_exempt  # posted by the tracking script from the company's website
-@require_POST
 def collect(request: HttpRequest) -> HttpResponse:
-    """One page view from the tracking script: 204, or 429 / 413 / 400."""
+    """One page view from the tracking script: 204, or an error in JSON
+    (405, 429, 413, 400) that the script ignores and a developer can read."""
+    if request.method != "POST":
+        response = _refusal(405, _("Send page views with POST."))
+        response["Allow"] = "POST"
+        return response
     if _refuses_tracking(request):
         return _no_content()
     retry = ratelimit.hit(COLLECT_PER_IP, ratelimit.client_ip(request)) or ratelimit.hit(
         COLLECT_ALL, "all"
     )
     if retry:
-        response = _no_content(429)
+        response = _refusal(429, _("Too many page views from here: wait a minute."))
         response["Retry-After"] = str(retry)
         return response
-    if int(request.META.get("CONTENT_LENGTH") or 0) > COLLECT_MAX_BYTES:
-        return _no_content(413)
+    declared = request.META.get("CONTENT_LENGTH") or ""
+    if declared.isdigit() and int(declared) > COLLECT_MAX_BYTES:
+        return _too_large()  # refused before a byte of it is read
+    body = request.read(COLLECT_MAX_BYTES + 1)
+    if len(body) > COLLECT_MAX_BYTES:
+        return _too_large()
     try:
-        data = json.loads(request.read(COLLECT_MAX_BYTES + 1)[:COLLECT_MAX_BYTES])
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _no_content(400)
+        data = json_input.loads(body, max_depth=COLLECT_MAX_DEPTH)
+    except json_input.JsonInputError:
+        return _refusal(400, _("The body is not a JSON page view."))
     view = _page_view(data)
     if view is None:
-        return _no_content(400)
+        return _refusal(400, _("The body is not a JSON page view."))
     _insert_without_waiting_for_the_disk(view)
     return _no_content()
 
@@ -142,11 +153,26 @@ def _page_view(data: object) -> PageView | None:
         return None
     if not isinstance(title, str) or not isinstance(token, str) or len(token) > 200:
         return None
+    if json_input.unstorable([url, title, token]):
+        return None  # NUL or a lone surrogate: PostgreSQL would refuse the row
     return PageView(visitor_id=visitor, url=url, title=title[:200], identity=token)
 
 
-def _no_content(status: int = 204) -> HttpResponse:
-    response = HttpResponse(status=status)
+def _too_large() -> HttpResponse:
+    return _refusal(
+        413, _("A page view is at most %(limit)s bytes.") % {"limit": f"{COLLECT_MAX_BYTES:,}"}
+    )
+
+
+def _no_content() -> HttpResponse:
+    return _readable_anywhere(HttpResponse(status=204))
+
+
+def _refusal(status: int, message: str) -> HttpResponse:
+    return _readable_anywhere(JsonResponse({"detail": message}, status=status))
+
+
+def _readable_anywhere(response: HttpResponse) -> HttpResponse:
     # Readable by the script on any site; it sends no credentials.
     response["Access-Control-Allow-Origin"] = "*"
     return response

@@ -38,14 +38,12 @@ def test_a_rep_works_a_lead_from_claim_to_deal_to_won(api_as, rep, campaign):
     assert Lead.objects.get(pk=handoff.lead_id).stage == Lead.Stage.CUSTOMER
 
 
-def test_a_claim_after_another_reps_claim_is_not_found(api_as, rep, other_rep, campaign):
-    # Held by another rep, the handoff is out of scope: the same 404 as the
-    # pages (issue 15.1); only a claim racing while it waits learns who won.
+def test_a_claim_after_another_reps_is_a_404_naming_nobody(api_as, rep, other_rep, campaign):
     handoff = factories.qualified_handoff(campaign)
     assert post(api_as(rep), handoff, "claim").status_code == 200
     lost = post(api_as(other_rep), handoff, "claim")
-    assert lost.status_code == 404
-    assert "Taro" not in lost.content.decode()
+    assert lost.status_code == 404  # no longer one they may see, as on the queue page
+    assert lost.json() == {"detail": "Not found."}
     assert post(api_as(rep), handoff, "claim").json() == {
         "detail": "You have claimed this lead already."
     }
@@ -94,9 +92,9 @@ def test_a_lost_deal_needs_its_reason(api_as, rep, campaign):
     assert deal is not None
     client = api_as(rep)
     url = f"{DEALS}{deal.pk}/"
-    assert client.patch(url, {"stage": "lost"}, format="json").json() == {
-        "lost_reason": ["Say why the deal was lost."]
-    }
+    refused = client.patch(url, {"stage": "lost"}, format="json")
+    assert refused.status_code == 422
+    assert refused.json()["lost_reason"] == ["Say why the deal was lost."]
     assert client.patch(url, {"amount": "-5"}, format="json").status_code == 400
     lost = client.patch(url, {"stage": "lost", "lost_reason": "競合"}, format="json")
     assert lost.status_code == 200
@@ -137,10 +135,15 @@ def test_a_manager_reassigns_a_claimed_handoff_to_another_rep(
 def test_reassign_only_to_a_sales_rep(api_as, rep, marketer, manager, campaign):
     handoff = factories.qualified_handoff(campaign)
     client = api_as(manager)
-    for body in ({}, {"rep": marketer.pk}, {"rep": manager.pk}, {"rep": "x"}):
+    for body, status in (
+        ({}, 400),
+        ({"rep": "x"}, 400),  # not an id: the schema forbids it
+        ({"rep": marketer.pk}, 404),  # an id, but of no sales rep
+        ({"rep": manager.pk}, 404),
+    ):
         refused = post(client, handoff, "reassign", body)
-        assert refused.status_code == 400, body
-        assert set(refused.json()) == {"rep"}
+        assert refused.status_code == status, body
+        assert "rep" in refused.json()
     assert Handoff.objects.get(pk=handoff.pk).status == Handoff.Status.QUEUED
 
 

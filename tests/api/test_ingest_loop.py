@@ -4,6 +4,7 @@ crosses the threshold and is handed to sales once."""
 from __future__ import annotations
 
 import pytest
+import time_machine
 
 from crm.models import Activity, Lead, OutboxEvent
 from handoff import services
@@ -34,7 +35,8 @@ def test_a_batch_is_scored_and_hands_the_lead_off(in_process_tasks, api_as, mark
 
 def test_a_sales_touch_in_a_batch_stops_the_sla_clock(in_process_tasks, api_as, rep, campaign):
     handoff = factories.qualified_handoff(campaign)
-    services.claim_handoff(handoff, rep=rep)
+    with time_machine.travel("2026-11-27T09:55:00+09:00", tick=False):
+        services.claim_handoff(handoff, rep=rep)  # touches may not predate the claim
     items = [
         {"lead": handoff.lead_id, "kind": "call", "occurred_at": "2026-11-27T10:05:00+09:00"},
         {"lead": handoff.lead_id, "kind": "note", "occurred_at": "2026-11-27T10:00:00+09:00"},

@@ -114,6 +114,7 @@ def test_pages_are_cursors_with_a_capped_size(api_as, marketer):
 
 def test_the_lead_list_takes_a_constant_number_of_queries(api_as, marketer):
     client = api_as(marketer)
+    client.get(LEADS)  # the token's first use is recorded once
     for _ in range(3):
         factories.lead(engagement_score=5)
     with CaptureQueriesContext(connection) as few:

@@ -68,7 +68,7 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Payload, tuple[int, int, int, in
     ("activity-list", "post"): (
         None,
         lambda w: {"lead": w["reps_lead"][0], "kind": "page_view"},
-        (401, 201, 201, 400, 403),
+        (401, 201, 201, 404, 403),
     ),
     ("activity-detail", "get"): ("activity", None, (401, 200, 200, 404, 200)),
     # other_rep's items are answered one by one (rejected: lead not found).
@@ -81,7 +81,7 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Payload, tuple[int, int, int, in
     ("deal-list", "post"): (
         None,
         lambda w: {"handoff": w["qualified"][0], "name": "導入", "amount": "1000000"},
-        (401, 403, 201, 400, 403),
+        (401, 403, 201, 404, 403),
     ),
     ("deal-detail", "get"): ("deal", None, (401, 200, 200, 404, 200)),
     ("deal-detail", "patch"): ("deal", lambda w: {"amount": "2000"}, (401, 403, 200, 404, 403)),

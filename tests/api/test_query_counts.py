@@ -47,6 +47,7 @@ LISTS: dict[str, Callable[[User], object]] = {
 @pytest.mark.parametrize("url", sorted(LISTS))
 def test_list_queries_do_not_grow_with_rows(api_as, rep, url):
     client = api_as(rep)
+    client.get(url)  # the token's first use is recorded once
     add = LISTS[url]
     for _ in range(2):
         add(rep)
@@ -63,6 +64,7 @@ def test_answer_list_queries_do_not_grow_with_rows(api_as, rep):
     lead = factories.lead(owner=rep)
     client = api_as(rep)
     url = f"/api/v1/leads/{lead.pk}/answers/"
+    client.get(url)  # the token's first use is recorded once
     Answer.objects.create(lead=lead, question="need", answer="a", source="call")
     with CaptureQueriesContext(connection) as few:
         client.get(url)

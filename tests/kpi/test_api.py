@@ -39,14 +39,31 @@ def test_the_api_filters_as_the_page_does(api_as, marketer, built):
     assert {f["key"]: f["value"] for f in body["figures"]}["leads"] == 2
 
 
-def test_bad_filters_answer_400_by_field(api_as, manager, built):
-    response = api_as(manager).get(
-        URL, {"preset": "custom", "start": "2026-10-31", "end": "2026-10-01"}
-    )
-    assert response.status_code == 400
-    assert "cannot end before" in str(response.json()["__all__"])
-    response = api_as(manager).get(URL, {"campaign": "x"})
-    assert response.status_code == 400 and "campaign" in response.json()
+def test_bad_filters_answer_400_by_field_and_422_for_the_period(api_as, manager, built):
+    client = api_as(manager)
+    response = client.get(URL, {"preset": "custom", "start": "2026-10-31", "end": "2026-10-01"})
+    assert response.status_code == 422  # each date is a date; together they are no period
+    assert "cannot end before" in response.json()["detail"]
+    assert client.get(URL, {"preset": "custom", "end": "2026-10-01"}).status_code == 422
+    assert client.get(URL, {"start": "2026-10-01", "end": "9999-12-31"}).status_code == 422
+    for bad in ({"campaign": "x"}, {"campaign": "1.0"}, {"start": ""}, {"start": "20261001"}):
+        response = client.get(URL, bad)
+        assert response.status_code == 400, bad
+        assert set(response.json()) == set(bad)
+
+
+def test_dates_alone_make_a_custom_period(api_as, manager, built):
+    body = api_as(manager).get(URL, {"start": "2026-10-01", "end": "2026-10-31"}).json()
+    assert (body["start"], body["end"]) == ("2026-10-01", "2026-10-31")
+
+
+def test_an_id_nobody_has_gives_empty_figures_not_an_error(api_as, manager, built):
+    client = api_as(manager)
+    response = client.get(URL, {**PARAMS, "campaign": 10**9})
+    assert response.status_code == 200
+    assert {f["key"]: f["value"] for f in response.json()["figures"]}["leads"] == 0
+    by_rep = client.get(URL, {**PARAMS, "rep": 10**9})
+    assert by_rep.status_code == 200 and by_rep.json()["reps"] == []
 
 
 def test_a_rep_gets_their_own_row_only_whatever_the_filters(api_as, rep, other_rep, built):

@@ -63,7 +63,30 @@ def test_visitors_who_refuse_tracking_are_not_recorded(client, header):
     ],
 )
 def test_bad_bodies_are_refused_without_a_row(client, body, status):
-    assert client.post(COLLECT, body, content_type="text/plain").status_code == status
+    response = client.post(COLLECT, body, content_type="text/plain")
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["detail"]
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert not PageView.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 2047,  # a RecursionError inside json.loads, before
+        json.dumps({"v": VISITOR, "u": "https://a.example/", "t": [[["deep"]]]}),
+        json.dumps({"v": VISITOR, "u": "https://a.example/\u0000"}),
+        json.dumps({"v": VISITOR, "u": "https://a.example/", "t": "料金\u0000"}),
+        json.dumps({"v": VISITOR, "u": "https://a.example/", "i": "\ud800"}),
+        '{"v": "' + VISITOR + '", "u": "https://a.example/", "t": 1e400}',
+    ],
+)
+def test_nesting_nul_and_surrogates_are_a_400_not_a_500(client, body):
+    # json.dumps escapes the NUL and the surrogate: the wire carries \\u0000 and \\ud800.
+    response = client.post(COLLECT, body, content_type="text/plain")
+    assert response.status_code == 400, response.content
+    assert response.json()["detail"]
     assert not PageView.objects.exists()
 
 
@@ -75,7 +98,10 @@ def test_a_flood_from_one_address_is_cut_off(client, settings):
 
 
 def test_only_post_is_accepted(client):
-    assert client.get(COLLECT).status_code == 405
+    response = client.get(COLLECT)
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert response.json()["detail"]
 
 
 def test_anonymous_visits_join_the_lead_when_the_visitor_submits_a_capture_form(

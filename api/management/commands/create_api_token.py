@@ -1,4 +1,4 @@
-"""Print an API token for a user, creating it if needed."""
+"""Create an API token for a user and print its key (once: only its hash is kept)."""
 
 from __future__ import annotations
 
@@ -6,18 +6,31 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from rest_framework.authtoken.models import Token
 
 from api import tokens
+from api.models import ApiToken
+
+DEFAULT_NAME = "command line"
 
 
 class Command(BaseCommand):
-    help = "Print the API token of USERNAME (created if they have none; --rotate for a new one)."
+    help = (
+        "Create an API token for USERNAME and print its key, which is not stored and cannot "
+        "be printed again. --rotate replaces the user's token of that name."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
+        parser.add_argument("--name", default=DEFAULT_NAME, help=f"default: {DEFAULT_NAME!r}")
+        parser.add_argument("--read-only", action="store_true", help="a token that only reads")
         parser.add_argument(
-            "--rotate", action="store_true", help="replace an existing token with a new one"
+            "--days", type=int, default=tokens.DEFAULT_DAYS,
+            help=f"days until it expires, 1 to {tokens.MAX_DAYS} (default {tokens.DEFAULT_DAYS})",
+        )  # fmt: skip
+        parser.add_argument(
+            "--rotate",
+            action="store_true",
+            help="replace the token of that name: the old key stops",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -29,7 +42,20 @@ class Command(BaseCommand):
                 f"User {user.username!r} is inactive: a token would not authenticate. "
                 "Activate the user first."
             )
-        token = Token.objects.filter(user=user).first()
-        if token is None or options["rotate"]:
-            token = tokens.rotate_token(user)
-        self.stdout.write(token.key)
+        if not 1 <= options["days"] <= tokens.MAX_DAYS:
+            raise CommandError(f"--days takes 1 to {tokens.MAX_DAYS}.")
+        existing = ApiToken.objects.filter(
+            user=user, name=options["name"], revoked_at__isnull=True
+        ).first()
+        if existing is not None:
+            if not options["rotate"]:
+                raise CommandError(
+                    f"{user.username!r} has a token named {options['name']!r} already; its key "
+                    "cannot be shown again. --rotate replaces it, --name makes another."
+                )
+            tokens.revoke_token(existing)
+        scope = ApiToken.Scope.READ if options["read_only"] else ApiToken.Scope.WRITE
+        _token, key = tokens.create_token(
+            user, name=options["name"], scope=scope, days=options["days"]
+        )
+        self.stdout.write(key)
