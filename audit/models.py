@@ -33,6 +33,7 @@ class Action(models.TextChoices):
     EXPORTED = "exported", _("Exported")
     PERSONAL_DATA_EXPORTED = "personal_data_exported", _("Personal data exported")
     ERASED = "erased", _("Person erased")
+    LEAD_CHANGED = "lead_changed", _("Lead changed")
 
 
 # What an entry can be about, for the audit page.

@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from api import views as api_views
 from config import health
-from crm import views as crm_views
+from crm import views_capture
 from kpi.views import home
 
 # Under /api/ an unknown path answers JSON, as the API's own 404s do.
@@ -19,7 +19,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("capture/<str:key>/", crm_views.capture, name="capture"),
+    path("capture/confirm/<str:token>/", views_capture.capture_confirm, name="capture_confirm"),
+    path("capture/<str:key>/", views_capture.capture, name="capture"),
     path("crm/", include("crm.urls")),
     path("sales/", include("handoff.urls")),
     path("kpi/", include("kpi.urls")),

@@ -35,6 +35,7 @@ MATRIX: dict[str, tuple[str, str | None, tuple[int, int, int, int, int]]] = {
     "healthz": ("get", None, (200, 200, 200, 200, 200)),
     "readyz": ("get", None, (200, 200, 200, 200, 200)),
     "capture": ("get", "capture_key", (200, 200, 200, 200, 200)),
+    "capture_confirm": ("get", "confirm_token", (200, 200, 200, 200, 200)),
     "crm:campaign_list": ("get", None, (LOGIN, 200, 200, 200, 200)),
     "crm:campaign_create": ("get", None, (LOGIN, 200, 403, 403, 403)),
     "crm:campaign_detail": ("get", "campaign", (LOGIN, 200, 200, 200, 200)),
@@ -55,6 +56,8 @@ MATRIX: dict[str, tuple[str, str | None, tuple[int, int, int, int, int]]] = {
     "crm:lead_personal_data": ("get", "reps_lead", (LOGIN, 403, 403, 403, 200)),
     "crm:lead_erase": ("get", "reps_lead", (LOGIN, 403, 403, 403, 200)),
     "crm:company_detail": ("get", "company", (LOGIN, 200, 200, 200, 200)),
+    # Marketers decide on any lead, a rep on their own; managers read only.
+    "crm:proposed_change_decide": ("post", "proposal", (LOGIN, 302, 302, 404, 403)),
     "handoff:queue": ("get", None, (LOGIN, 403, 200, 200, 200)),
     "handoff:claim": ("post", "queued", (LOGIN, 403, 302, 302, 403)),
     "handoff:accept": ("post", "claimed", (LOGIN, 403, 302, 404, 403)),
@@ -169,6 +172,7 @@ def world(marketer, rep, other_rep, manager, campaign) -> dict[str, Any]:
         "queued": [factories.qualified_handoff(campaign).pk],
         "claimed": [claimed.pk],
         "reps_lead": [claimed.lead_id],
+        **capture_world(campaign, claimed.lead),
         "company": [Company.objects.create(name="株式会社青葉商事").pk],
         "rule": [ScoringRule.objects.earliest("pk").pk],
         "rule_up": [ScoringRule.objects.earliest("pk").pk, "up"],
@@ -183,6 +187,18 @@ def world(marketer, rep, other_rep, manager, campaign) -> dict[str, Any]:
                 b"email,name\n", filename="x.csv", user=marketer, campaign=None, kind="imported"
             ).pk
         ],
+    }
+
+
+def capture_world(campaign: Any, lead: Any) -> dict[str, list[Any]]:
+    from crm import confirmations
+    from crm.models import CaptureConfirmation, ProposedChange
+
+    change = ProposedChange.objects.create(lead=lead, field="title", value="部長")
+    confirmation = CaptureConfirmation.objects.create(lead=lead, campaign=campaign)
+    return {
+        "proposal": [lead.pk, change.pk],
+        "confirm_token": [confirmations.token(confirmation)],
     }
 
 
