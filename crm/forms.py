@@ -10,6 +10,7 @@ from django import forms
 from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from crm import attribution
@@ -28,6 +29,14 @@ class CampaignForm(forms.ModelForm[Campaign]):
     """Every message here is a sentence in the reader's language: the
     database's constraints back the same rules, and their names never reach
     a page."""
+
+    redirect_url = forms.URLField(
+        label=capfirst(Campaign._meta.get_field("redirect_url").verbose_name),
+        help_text=Campaign._meta.get_field("redirect_url").help_text,
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+    )
 
     class Meta:
         model = Campaign
