@@ -91,7 +91,11 @@ def capture_lead(
     else:
         # NO KEY UPDATE: two submits for one lead go one after the other,
         # while scoring's lock (the same mode) waits rather than deadlocks.
-        lead = Lead.objects.select_for_update(no_key=True).select_related("company").get(pk=lead.pk)
+        lead = (
+            Lead.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("company")
+            .get(pk=lead.pk)
+        )
     form = {"email": lead.email, "message": data.message}
     if created and data.visitor_id:
         form["visitor_id"] = data.visitor_id  # nurture/visits.py reads it here
