@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from crm import attribution
 from crm.attribution import Utm
@@ -68,7 +69,7 @@ class CampaignForm(forms.ModelForm[Campaign]):
     def clean_actual_cost(self) -> Decimal:
         return self._not_negative("actual_cost", _("The actual cost cannot be negative."))
 
-    def _not_negative(self, name: str, message: str) -> Decimal:
+    def _not_negative(self, name: str, message: StrOrPromise) -> Decimal:
         value: Decimal = self.cleaned_data[name]
         if value is not None and value < 0:
             raise forms.ValidationError(message, code="negative")

@@ -180,7 +180,9 @@ def mailed_link(client) -> str:
     event = OutboxEvent.objects.get(topic=confirmations.CONFIRMATION_EMAIL, processed_at=None)
     assert confirmations.send_email(event.pk)
     [message] = mail.outbox
-    return re.search(r"http://testserver(/capture/confirm/\S+/)", message.body).group(1)
+    found = re.search(r"http://testserver(/capture/confirm/\S+/)", str(message.body))
+    assert found, message.body
+    return found.group(1)
 
 
 @pytest.fixture
