@@ -129,17 +129,27 @@ class TaggedLinkForm(forms.Form):
         },
     )
     utm_source = forms.CharField(
-        label=_("Source (utm_source)"),
+        label=_("Source"),
         max_length=100,
-        help_text=_("Where the link is placed: newsletter, google, facebook …"),
+        help_text=_("utm_source: where the link is placed (newsletter, google …)."),
     )
     utm_medium = forms.CharField(
-        label=_("Medium (utm_medium)"),
+        label=_("Medium"),
         max_length=100,
-        help_text=_("What kind of link it is: email, cpc, social …"),
+        help_text=_("utm_medium: the kind of link (email, cpc, social …)."),
     )
-    utm_term = forms.CharField(label=_("Term (utm_term)"), max_length=100, required=False)
-    utm_content = forms.CharField(label=_("Content (utm_content)"), max_length=100, required=False)
+    utm_term = forms.CharField(
+        label=_("Term"),
+        max_length=100,
+        required=False,
+        help_text=_("utm_term: the paid keyword, if any."),
+    )
+    utm_content = forms.CharField(
+        label=_("Content"),
+        max_length=100,
+        required=False,
+        help_text=_("utm_content: which link or ad, when there are several."),
+    )
 
     def link(self, campaign: Campaign) -> str:
         data = self.cleaned_data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.models.activity import Activity
 from crm.models.campaign import Campaign
@@ -17,8 +18,8 @@ class Touch(models.Model):
     when it happened later, so the order of arrival does not matter."""
 
     class Position(models.TextChoices):
-        FIRST = "first", _("First touch")
-        LATEST = "latest", _("Latest touch")
+        FIRST = "first", pgettext_lazy("attribution", "First touch")
+        LATEST = "latest", pgettext_lazy("attribution", "Latest touch")
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="touches")
     position = models.CharField(max_length=10, choices=Position.choices)
