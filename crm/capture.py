@@ -96,9 +96,29 @@ def capture_lead(
             .select_related("company")
             .get(pk=lead.pk)
         )
+    activity = _record_submit(lead, campaign, data=data, new=created, occurred_at=occurred_at)
+    if not created:
+        _add_to_known_lead(lead, campaign=campaign, data=data, activity=activity)
+    touch = attribution.TouchData(
+        lead_id=lead.pk,
+        occurred_at=activity.occurred_at,
+        kind=activity.kind,
+        utm=data.utm,
+        campaign_id=(named or campaign).pk,
+        activity_id=activity.pk,
+    )
+    attribution.record_touches([touch])
+    return lead, activity
+
+
+def _record_submit(
+    lead: Lead, campaign: Campaign, *, data: CaptureData, new: bool, occurred_at: datetime | None
+) -> Activity:
+    """The submit on the timeline. Its visitor id only for a lead it created:
+    nurture joins the visits of the ids it finds here (nurture/visits.py)."""
     form = {"email": lead.email, "message": data.message}
-    if created and data.visitor_id:
-        form["visitor_id"] = data.visitor_id  # nurture/visits.py reads it here
+    if new and data.visitor_id:
+        form["visitor_id"] = data.visitor_id
     activity, _ = record_activity(
         lead,
         kind=Activity.Kind.FORM_SUBMIT,
@@ -110,21 +130,7 @@ def capture_lead(
         },
         occurred_at=occurred_at,
     )
-    if not created:
-        _add_to_known_lead(lead, campaign=campaign, data=data, activity=activity)
-    attribution.record_touches(
-        [
-            attribution.TouchData(
-                lead_id=lead.pk,
-                occurred_at=activity.occurred_at,
-                kind=activity.kind,
-                utm=data.utm,
-                campaign_id=(named or campaign).pk,
-                activity_id=activity.pk,
-            )
-        ]
-    )
-    return lead, activity
+    return activity
 
 
 def _record_consent(lead: Lead, evidence: ConsentEvidence) -> Consent:

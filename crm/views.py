@@ -16,7 +16,8 @@ from django.views.decorators.http import require_POST
 
 from audit import trail
 from crm import dedupe, export, services
-from crm.forms import CampaignForm, CompanyMergeForm, LeadFilterForm, MergeForm, TaggedLinkForm
+from crm.forms import CompanyMergeForm, LeadFilterForm, MergeForm
+from crm.forms_campaign import CampaignForm, TaggedLinkForm
 from crm.http import AuthenticatedRequest
 from crm.models import Campaign, Company, Lead
 
