@@ -109,7 +109,9 @@ def desk(browser: Browser) -> Iterator[BrowserContext]:
     context.close()
 
 
-def signed_in(context: BrowserContext, log_in: Callable[[Page, str], None], user: str, lang: str):
+def signed_in(
+    context: BrowserContext, log_in: Callable[[Page, str], None], user: str, lang: str
+) -> Page:
     page = context.new_page()
     log_in(page, user)
     if lang == "ja":
@@ -320,6 +322,7 @@ def test_the_lead_page_shows_proposed_changes_to_apply_or_dismiss(
     screenshot(page, f"lead-proposed-changes-decided-{lang}")
 
     lead.refresh_from_db()
+    assert lead.company is not None
     assert (lead.title, lead.company.name) == ("情報システム部長", "詐欺商事")
     assert set(ProposedChange.objects.values_list("status", flat=True)) == {
         "applied",
