@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from crm import attribution, confirmations, proposals
 from crm.attribution import Utm
@@ -67,9 +67,10 @@ def capture_lead(
        its utm_campaign names, or this form's; a consent is recorded with its
        evidence; the visitor id goes on the timeline, where nurture joins the
        visits before the submit.
-    3. A known lead is locked and only added to: empty fields filled, the
-       rest proposed, and a missing consent or the visitor id asked for by
-       email (a consent the lead still has is renewed at once).
+    3. A known lead is only added to: empty fields filled, the rest
+       proposed, and a missing consent or the visitor id asked for by email
+       (a consent the lead still has is renewed at once). Captures of one
+       lead take turns, without locking its row.
     4. The submit goes on the timeline and counts as a touch.
     """
     named = attribution.campaign_named_by(data.utm) if data.utm.campaign else None
@@ -89,13 +90,7 @@ def capture_lead(
         if data.consent:
             _record_consent(lead, data.consent)
     else:
-        # NO KEY UPDATE: two submits for one lead go one after the other,
-        # while scoring's lock (the same mode) waits rather than deadlocks.
-        lead = (
-            Lead.objects.select_for_update(no_key=True, of=("self",))
-            .select_related("company")
-            .get(pk=lead.pk)
-        )
+        _one_capture_at_a_time(lead)
     activity = _record_submit(lead, campaign, data=data, new=created, occurred_at=occurred_at)
     if not created:
         _add_to_known_lead(lead, campaign=campaign, data=data, activity=activity)
@@ -109,6 +104,23 @@ def capture_lead(
     )
     attribution.record_touches([touch])
     return lead, activity
+
+
+# The advisory lock's first key: captures of one lead (the second key is its id).
+CAPTURES_OF_A_LEAD = 0x63617074  # "capt"
+
+
+def _one_capture_at_a_time(lead: Lead) -> None:
+    """Make two captures of one known lead take turns (one open proposal per
+    field, one confirmation email an hour), until the transaction ends.
+
+    An advisory lock rather than the lead's row: scoring holds the row while
+    it works, and a capture must not wait for scoring (its activity insert
+    only needs the row's key). SQLite runs one writer at a time anyway.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [CAPTURES_OF_A_LEAD, lead.pk])
 
 
 def _record_submit(

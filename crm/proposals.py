@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit import trail
@@ -44,8 +44,17 @@ def fill_or_propose(
 ) -> list[str]:
     """Fill the lead's empty fields from `values` and propose the differing
     ones (one open proposal per field: a later submit replaces it). Call it
-    with the lead locked, inside the capture's transaction. Returns the
-    fields filled."""
+    inside the capture's transaction, captures of the lead taking turns.
+    Returns the fields filled."""
+    if any(values.get(f, "").strip() and not c.read(lead) for f, c in COMPARED.items()):
+        # Filling writes the row (waiting, as any write would, for a scorer
+        # holding it): read it again under the lock, so that a value a person
+        # wrote meanwhile is proposed, never overwritten.
+        lead = (
+            Lead.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("company")
+            .get(pk=lead.pk)
+        )
     filled: list[str] = []
     for field, compared in COMPARED.items():
         value = values.get(field, "").strip()
@@ -78,8 +87,15 @@ def _propose(lead: Lead, field: str, value: str, *, activity: Activity, campaign
         .filter(lead=lead, field=field)
         .update(**values, proposed_at=timezone.now())
     )
-    if not replaced:
-        ProposedChange.objects.create(lead=lead, field=field, **values)
+    if replaced:
+        return
+    try:
+        with transaction.atomic():
+            ProposedChange.objects.create(lead=lead, field=field, **values)
+    except IntegrityError:  # another capture proposed it meanwhile: this one is later
+        ProposedChange.objects.open().filter(lead=lead, field=field).update(
+            **values, proposed_at=timezone.now()
+        )
 
 
 @transaction.atomic

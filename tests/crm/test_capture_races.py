@@ -4,11 +4,16 @@ and one confirmation email however many arrive at once."""
 
 from __future__ import annotations
 
+import threading
+
+import psycopg2
 import pytest
+from django.db import connection
 
 from crm.capture import CaptureData, ConsentEvidence, capture_lead
-from crm.models import CaptureConfirmation, Consent, Lead, ProposedChange
+from crm.models import CaptureConfirmation, Consent, Lead, OutboxEvent, ProposedChange
 from tests import factories
+from tests.conftest import wait_until, worker_database_url
 from tests.handoff.test_concurrency import run_at_once
 
 pytestmark = [
@@ -39,3 +44,38 @@ def test_simultaneous_submits_for_a_known_lead_propose_once_and_ask_once(campaig
     assert CaptureConfirmation.objects.filter(lead=known).count() == 1
     assert not Consent.objects.exists()
     assert known.activities.count() == 10
+
+
+def test_a_capture_of_a_known_lead_does_not_wait_for_scoring(campaign, celery_worker):
+    """Scoring holds the lead's row (FOR NO KEY UPDATE) while it works; a
+    capture of that lead with nothing to fill only needs the row's key. (The
+    worker, not this process, scores: in-process tasks would run the drain
+    in the capture's thread, which then waits, as the drain should.)"""
+    known = factories.lead(email="busy@example.jp", family_name="多忙", title="部長")
+    scorer = psycopg2.connect(worker_database_url())
+    try:
+        with scorer.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM crm_lead WHERE id = %s FOR NO KEY UPDATE", [known.pk])
+        data = CaptureData(
+            email="busy@example.jp", family_name="多忙", title="課長", visitor_id="v" * 20
+        )
+        done = threading.Event()
+
+        def submit() -> None:
+            try:
+                capture_lead(campaign, data=data)
+                done.set()
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=submit)
+        thread.start()
+        finished = done.wait(timeout=10)
+    finally:
+        scorer.rollback()
+        scorer.close()
+    thread.join(timeout=30)
+    assert finished, "the capture waited for the lead's row"
+    assert ProposedChange.objects.get(lead=known).value == "課長"
+    # The worker's drain and email, released now, end before the tables are emptied.
+    wait_until(lambda: not OutboxEvent.objects.filter(processed_at__isnull=True).exists())
