@@ -389,3 +389,11 @@ def test_a_rep_cannot_decide_on_another_reps_lead(client_as, campaign, worked_le
     url = reverse("crm:proposed_change_decide", args=[worked_lead.pk, change.pk])
     assert client_as(other_rep).post(url, {"decision": "apply"}).status_code == 404
     assert ProposedChange.objects.get().status == ProposedChange.Status.OPEN
+
+
+def test_proposed_values_are_escaped_on_the_lead_page(client_as, campaign, worked_lead, marketer):
+    script = "<script>alert(1)</script>"
+    capture(client_as(marketer), campaign, email=worked_lead.email, family_name="加藤", title=script)
+    page = client_as(marketer).get(worked_lead.get_absolute_url()).content.decode()
+    assert script not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
