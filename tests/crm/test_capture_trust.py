@@ -393,7 +393,9 @@ def test_a_rep_cannot_decide_on_another_reps_lead(client_as, campaign, worked_le
 
 def test_proposed_values_are_escaped_on_the_lead_page(client_as, campaign, worked_lead, marketer):
     script = "<script>alert(1)</script>"
-    capture(client_as(marketer), campaign, email=worked_lead.email, family_name="加藤", title=script)
+    capture(
+        client_as(marketer), campaign, email=worked_lead.email, family_name="加藤", title=script
+    )
     page = client_as(marketer).get(worked_lead.get_absolute_url()).content.decode()
     assert script not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
