@@ -40,6 +40,7 @@ class Action(models.TextChoices):
     API_TOKEN_CREATED = "api_token_created", _("API token created")
     API_TOKEN_ROTATED = "api_token_rotated", _("API token rotated")
     API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
+    LEAD_CHANGED = "lead_changed", _("Lead changed")
 
 
 # What an entry can be about, for the audit page.

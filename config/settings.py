@@ -256,6 +256,7 @@ BATON_OUTBOX_ROUTES = {
     "notifications.email": "handoff.tasks.email_notifications_event",
     "notifications.chat": "handoff.tasks.deliver_chat_event",
     "webhooks.delivery": "webhooks.tasks.deliver_webhook_event",
+    "capture.confirmation_email": "crm.tasks.send_capture_confirmation_event",
 }
 # Topics whose events are taken in batches by one task that drains them all
 # (crm/drain.py) rather than one task per event.

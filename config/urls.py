@@ -11,7 +11,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts.urls import get_or_post
 from api import views as api_views
 from config import health
-from crm import views as crm_views
+from crm import views_capture
 from kpi.views import home
 
 # Django admin's own login would skip the second factor: send it to Baton's.
@@ -30,7 +30,8 @@ urlpatterns = [
     path("i18n/setlang/", require_POST(set_language), name="set_language"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("capture/<str:key>/", crm_views.capture, name="capture"),
+    path("capture/confirm/<str:token>/", views_capture.capture_confirm, name="capture_confirm"),
+    path("capture/<str:key>/", views_capture.capture, name="capture"),
     path("crm/", include("crm.urls")),
     path("sales/", include("handoff.urls")),
     path("kpi/", include("kpi.urls")),

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -13,60 +12,6 @@ from django.utils.translation import gettext_lazy as _
 from crm.imports.mapping import FIELDS, missing_fields
 from crm.models import Activity, Campaign, Company, Industry, Lead, Prefecture, SizeBand
 from crm.models.people import LeadQuerySet
-
-
-class CampaignForm(forms.ModelForm[Campaign]):
-    class Meta:
-        model = Campaign
-        fields = ["name", "channel", "starts_on", "ends_on", "budget", "actual_cost", "utm_code"]
-        widgets = {
-            "starts_on": forms.DateInput(attrs={"type": "date"}),
-            "ends_on": forms.DateInput(attrs={"type": "date"}),
-        }
-        help_texts = {
-            "utm_code": _("Letters, digits and hyphens; used as utm_campaign in links."),
-        }
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        starts_on, ends_on = data.get("starts_on"), data.get("ends_on")
-        if starts_on and ends_on and ends_on < starts_on:
-            self.add_error("ends_on", _("The campaign cannot end before it starts."))
-        return data
-
-
-VISITOR_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
-
-
-class CaptureForm(forms.Form):
-    """What the public capture endpoint accepts, as a form or as JSON."""
-
-    email = forms.EmailField(label=_("Email"), max_length=254)
-    family_name = forms.CharField(label=_("Family name"), max_length=100)
-    given_name = forms.CharField(label=_("Given name"), max_length=100, required=False)
-    company = forms.CharField(label=_("Company"), max_length=200, required=False)
-    title = forms.CharField(label=_("Title"), max_length=100, required=False)
-    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
-    message = forms.CharField(
-        label=_("Message"), max_length=2000, required=False, widget=forms.Textarea
-    )
-    consent = forms.BooleanField(
-        label=_("I agree to receive information by email according to the privacy policy."),
-        required=False,
-    )
-    # A honeypot: hidden from people, filled in by bots.
-    website = forms.CharField(required=False)
-    # The website visitor id the tracking script adds to capture forms, so
-    # that the visits before the submit join the lead (nurture).
-    visitor_id = forms.CharField(required=False)
-
-    def clean_visitor_id(self) -> str:
-        """A malformed id is dropped, never a reason to lose the submit."""
-        value = self.cleaned_data.get("visitor_id") or ""
-        return value if VISITOR_ID.fullmatch(value) else ""
-
-    def is_spam(self) -> bool:
-        return bool(self.cleaned_data.get("website"))
 
 
 class LeadFilterForm(forms.Form):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,6 @@ from crm.models import (
     Activity,
     Campaign,
     Company,
-    Consent,
     Lead,
     LeadScore,
     RescoreJob,
@@ -37,77 +36,6 @@ def normalise_email(email: str) -> str:
     return normalize.email_key(email)
 
 
-@dataclass(frozen=True)
-class ConsentEvidence:
-    """What proves a consent: when, under which policy, from where."""
-
-    basis: str
-    policy_version: str
-    ip_address: str | None
-    user_agent: str
-    source: str
-
-
-@dataclass(frozen=True)
-class CaptureData:
-    """What a capture form or JSON submit says about a person."""
-
-    email: str
-    family_name: str
-    given_name: str = ""
-    company_name: str = ""
-    title: str = ""
-    phone: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-    consent: ConsentEvidence | None = None
-
-
-@transaction.atomic
-def capture_lead(
-    campaign: Campaign, *, data: CaptureData, occurred_at: datetime | None = None
-) -> tuple[Lead, Activity]:
-    """Create or update the person behind a form submit and record the submit.
-
-    A second submit by the same email updates the lead instead of duplicating
-    it, also when both arrive at once: the unique email constraint decides and
-    the loser reads the winner's row (get_or_create retries on IntegrityError).
-    """
-    company = company_named(data.company_name)
-    lead, created = Lead.objects.get_or_create(
-        email=normalise_email(data.email),
-        defaults={
-            "family_name": data.family_name,
-            "given_name": data.given_name,
-            "title": data.title,
-            "phone": data.phone,
-            "company": company,
-            "source_campaign": campaign,
-        },
-    )
-    if created:
-        StageChange.objects.create(lead=lead, from_stage="", to_stage=lead.stage, reason="capture")
-    else:
-        _update_known_fields(lead, data=data, company=company)
-    if data.consent:
-        Consent.objects.create(
-            lead=lead,
-            basis=data.consent.basis,
-            policy_version=data.consent.policy_version,
-            ip_address=data.consent.ip_address or None,
-            user_agent=data.consent.user_agent[:300],
-            source=data.consent.source,
-        )
-    details = {"form": {"email": lead.email, **data.extra}, "campaign": campaign.name}
-    activity, _ = record_activity(
-        lead,
-        kind=Activity.Kind.FORM_SUBMIT,
-        campaign=campaign,
-        details=details,
-        occurred_at=occurred_at,
-    )
-    return lead, activity
-
-
 def company_named(name: str) -> Company | None:
     """The company this name refers to, created on first sight.
 
@@ -121,21 +49,6 @@ def company_named(name: str) -> Company | None:
         key=normalize.company_key(name) or name, defaults={"name": name}
     )
     return company
-
-
-def _update_known_fields(lead: Lead, *, data: CaptureData, company: Company | None) -> None:
-    """A later submit fills in and corrects what the person told us; blanks keep the old value."""
-    changed: list[str] = []
-    for name in ("family_name", "given_name", "title", "phone"):
-        value = getattr(data, name)
-        if value and value != getattr(lead, name):
-            setattr(lead, name, value)
-            changed.append(name)
-    if company and company.pk != lead.company_id:
-        lead.company = company
-        changed.append("company")
-    if changed:
-        lead.save(update_fields=[*changed, "updated_at"])
 
 
 # No savepoint of its own: a failure here fails the caller's transaction anyway.

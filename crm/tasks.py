@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from crm import outbox
+from crm import confirmations, outbox
 from crm.imports import jobs
 
 
@@ -32,3 +32,11 @@ def requeue_imports() -> int:
     """Send again imports queued long ago and never started (a lost message).
     Safe to run twice: run_import claims its job and its rows are idempotent."""
     return jobs.requeue_stale()
+
+
+@shared_task
+def send_capture_confirmation_event(event_id: int) -> None:
+    """Mail a capture's confirmation link (an outbox event names the row).
+    Safe to run twice: the row is locked and mailed only while emailed_at is
+    empty, and the event is marked processed in the same transaction."""
+    confirmations.send_email(event_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm import views, views_import, views_privacy
+from crm import views, views_import, views_privacy, views_proposals
 
 app_name = "crm"
 urlpatterns = [
@@ -17,6 +17,11 @@ urlpatterns = [
         name="lead_personal_data",
     ),
     path("leads/<int:pk>/erase/", views_privacy.erase, name="lead_erase"),
+    path(
+        "leads/<int:pk>/proposed-changes/<int:change_pk>/",
+        views_proposals.proposed_change_decide,
+        name="proposed_change_decide",
+    ),
     path("imports/", views_import.import_list, name="import_list"),
     path("imports/<int:pk>/", views_import.import_detail, name="import_detail"),
     path("imports/<int:pk>/preview/", views_import.import_preview, name="import_preview"),

@@ -1,32 +1,27 @@
 from __future__ import annotations
 
-import json
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from audit import trail
-from crm import dedupe, export, privacy, ratelimit, services
-from crm.forms import CampaignForm, CaptureForm, CompanyMergeForm, LeadFilterForm, MergeForm
-from crm.http import AuthenticatedRequest, HtmxHttpRequest
-from crm.models import Campaign, Company, Consent, Lead
+from crm import dedupe, export, services
+from crm.forms import CompanyMergeForm, LeadFilterForm, MergeForm
+from crm.forms_campaign import CampaignForm, TaggedLinkForm
+from crm.http import AuthenticatedRequest
+from crm.models import Campaign, Company, Lead
 from web.scope import get_visible_or_404
 
-CAPTURE_MAX_BYTES = 16 * 1024
-CAPTURE_PER_IP = ratelimit.Limit("capture-ip", "BATON_CAPTURE_PER_IP_PER_MINUTE")
-CAPTURE_PER_KEY = ratelimit.Limit("capture-key", "BATON_CAPTURE_PER_KEY_PER_MINUTE")
 LEADS_PER_PAGE = 50
 
 
@@ -90,24 +85,39 @@ def campaign_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @permission_required("crm.view_campaign", raise_exception=True)
 def campaign_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     campaign = get_visible_or_404(Campaign.objects.select_related("owner"), request.user, pk)
-    leads = Lead.objects.visible_to(request.user).filter(source_campaign=campaign)
-    stats = leads.aggregate(
+    # The tagged-link builder: a GET form that htmx refreshes in place.
+    link_form = TaggedLinkForm(request.GET or None, initial=tagged_link_initial(campaign))
+    link = link_form.link(campaign) if link_form.is_valid() else ""
+    builder = {"campaign": campaign, "link_form": link_form, "link": link}
+    if request.htmx:
+        return render(request, "crm/campaign_detail.html#tagged-link", builder)
+    leads = Lead.objects.visible_to(request.user)
+    sourced = leads.filter(source_campaign=campaign)
+    stats = sourced.aggregate(
         total=Count("pk", distinct=True),
         mqls=Count("pk", filter=Q(stage_changes__to_stage=Lead.Stage.MQL), distinct=True),
     )
     stats["cost_per_lead"] = campaign.cost_per(stats["total"])
     stats["cost_per_mql"] = campaign.cost_per(stats["mqls"])
+    stats["first_touches"] = leads.first_touched_by(campaign).count()
     capture_url = request.build_absolute_uri(reverse("capture", args=[campaign.capture_key]))
     return render(
         request,
         "crm/campaign_detail.html",
         {
-            "campaign": campaign,
+            **builder,
             "stats": stats,
-            "recent_leads": leads.select_related("score", "company")[:20],
+            "recent_leads": sourced.select_related("score", "company")[:20],
             "capture_url": capture_url,
+            "capture_script": request.build_absolute_uri(static("js/baton-capture.js")),
         },
     )
+
+
+def tagged_link_initial(campaign: Campaign) -> dict[str, str]:
+    """The builder starts from the campaign's website."""
+    hosts = campaign.allowed_host_list()
+    return {"base_url": f"https://{hosts[0]}/" if hosts else ""}
 
 
 @require_safe
@@ -206,98 +216,6 @@ def lead_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "consents": lead.consents.all(),
         },
     )
-
-
-@csrf_exempt  # a public endpoint posted to from other sites; it changes nothing of the user's
-@require_http_methods(["GET", "POST"])
-def capture(request: HtmxHttpRequest, key: str) -> HttpResponse:
-    """The public capture endpoint: the hosted form (GET), a form post or JSON (POST)."""
-    campaign = get_object_or_404(Campaign, capture_key=key)
-    wants_json = request.content_type == "application/json"
-    if request.method == "GET":
-        return render(
-            request, "crm/capture_form.html", {"campaign": campaign, "form": CaptureForm()}
-        )
-    ip = ratelimit.client_ip(request)
-    retry_after = ratelimit.hit_all([(CAPTURE_PER_IP, ip), (CAPTURE_PER_KEY, key)])
-    if retry_after:
-        message = _("Too many submissions. Please try again in a minute.")
-        response = _capture_error(request, campaign, {"__all__": [message]}, 429, wants_json)
-        response["Retry-After"] = str(retry_after)
-        return response
-    if int(request.META.get("CONTENT_LENGTH") or 0) > CAPTURE_MAX_BYTES:
-        return _capture_error(
-            request, campaign, {"__all__": [_("The submission is too large.")]}, 413, wants_json
-        )
-    if wants_json:
-        try:
-            payload = json.loads(request.body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return _capture_error(
-                request, campaign, {"__all__": [_("The body is not valid JSON.")]}, 400, True
-            )
-        if not isinstance(payload, dict):
-            return _capture_error(
-                request, campaign, {"__all__": [_("Send a JSON object.")]}, 400, True
-            )
-        # JSON consent is the boolean true, nothing else that looks like it.
-        fields = {k: v for k, v in payload.items() if isinstance(v, str) and k != "consent"}
-        if payload.get("consent") is True:
-            fields["consent"] = "on"
-        form = CaptureForm(fields)
-    else:
-        form = CaptureForm(request.POST)
-    if not form.is_valid():
-        errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
-        return _capture_error(request, campaign, errors, 400, wants_json, form=form)
-    data = form.cleaned_data
-    # An erased person comes back only with a new consent (crm.privacy); the
-    # answer is the same either way, so the form tells nobody who was erased.
-    if not form.is_spam() and privacy.admit_returning_person(
-        email=data["email"], phone=data["phone"], consented=bool(data["consent"])
-    ):
-        services.capture_lead(
-            campaign,
-            data=services.CaptureData(
-                email=data["email"],
-                family_name=data["family_name"],
-                given_name=data["given_name"],
-                company_name=data["company"],
-                title=data["title"],
-                phone=data["phone"],
-                extra={name: data[name] for name in ("message", "visitor_id") if data[name]},
-                consent=services.ConsentEvidence(
-                    basis=Consent.Basis.CONSENT,
-                    policy_version=settings.BATON_PRIVACY_POLICY_VERSION,
-                    ip_address=ip,
-                    user_agent=request.headers.get("User-Agent", ""),
-                    source=f"capture:{campaign.utm_code}",
-                )
-                if data["consent"]
-                else None,
-            ),
-        )
-    if wants_json:
-        return JsonResponse({"status": "accepted"}, status=202)
-    return render(request, "crm/capture_thanks.html", {"campaign": campaign})
-
-
-def _capture_error(
-    request: HtmxHttpRequest,
-    campaign: Campaign,
-    errors: dict[str, list[str]],
-    status: int,
-    wants_json: bool,
-    form: CaptureForm | None = None,
-) -> HttpResponse:
-    if wants_json:
-        return JsonResponse({"errors": errors}, status=status)
-    context = {
-        "campaign": campaign,
-        "form": form or CaptureForm(),
-        "general_errors": errors.get("__all__", []),
-    }
-    return render(request, "crm/capture_form.html", context, status=status)
 
 
 @require_safe

@@ -3,10 +3,14 @@
 The collection endpoint only inserts PageView rows. This worker step, run by
 beat every few seconds, does the rest:
 1. identifies visitors: a signed lead token from a tracked email link, or a
-   capture form submit whose activity carries the visitor id;
+   capture whose activity carries the visitor id (the submit that created
+   the lead, or a confirmation the person clicked: crm never vouches for a
+   visitor id sent with a known lead's address);
 2. turns the views of identified visitors into page_view activities (one
    outbox event per batch, so the worker scores them and hands off) and
-   deletes those rows in the same transaction;
+   deletes those rows in the same transaction; a view whose address carries
+   utm_* parameters is attributed to the campaign they name and counts as
+   the lead's first or latest touch (crm/attribution.py);
 3. `purge_anonymous` deletes views whose visitor never identified, after
    NURTURE_ANONYMOUS_VISIT_DAYS.
 """
@@ -20,7 +24,8 @@ from django.core import signing
 from django.db import connection, transaction
 from django.utils import timezone
 
-from crm import outbox
+from crm import attribution, outbox
+from crm.attribution import TouchData, Utm
 from crm.imports.engine import ACTIVITIES_RECORDED
 from crm.models import Activity, Lead
 from nurture import tokens
@@ -74,11 +79,14 @@ def _token_leads(rows: list[tuple[int, str, str]]) -> set[int]:
 
 def identify_from_captures(*, limit: int = 5000) -> int:
     """Visitors who submitted a capture form: crm records the visitor id the
-    script added to the form in the form_submit activity. Read from a
-    high-water mark on the activity id, so each submit is read once."""
+    script added to the form in the form_submit activity (or, for a known
+    lead, in the activity of the confirmation the person clicked). Read from
+    a high-water mark on the activity id, so each is read once."""
     cursor, _created = JoinCursor.objects.get_or_create(name=CAPTURE_CURSOR)
     submits = list(
-        Activity.objects.filter(pk__gt=cursor.last_id, kind=Activity.Kind.FORM_SUBMIT)
+        Activity.objects.filter(
+            pk__gt=cursor.last_id, kind__in=[Activity.Kind.FORM_SUBMIT, Activity.Kind.CONFIRMED]
+        )
         .order_by("pk")
         .values_list("pk", "lead_id", "details")[:limit]
     )
@@ -116,21 +124,35 @@ def record_known_views(*, limit: int = 2000) -> int:
     rows = [row for row in rows if row.visitor_id in leads]  # erased in between
     if not rows:
         return 0
+    utms = [Utm.from_url(row.url) for row in rows]
+    campaigns = attribution.campaign_ids(utms)
     activities = Activity.objects.bulk_create(
         [
             Activity(
                 lead_id=leads[row.visitor_id],
                 kind=Activity.Kind.PAGE_VIEW,
                 occurred_at=row.occurred_at,
-                details={"url": row.url, "title": row.title},
+                campaign_id=campaigns.get(utm.campaign.casefold()),
+                details={"url": row.url, "title": row.title, **_utm_details(utm)},
                 external_id=f"nurture:view:{row.pk}",
             )
-            for row in rows
+            for row, utm in zip(rows, utms, strict=True)
+        ]
+    )
+    attribution.record_touches(
+        [
+            TouchData(a.lead_id, a.occurred_at, a.kind, utm, a.campaign_id, a.pk)
+            for a, utm in zip(activities, utms, strict=True)
+            if utm
         ]
     )
     PageView.objects.filter(pk__in=[row.pk for row in rows]).delete()
     outbox.emit(ACTIVITIES_RECORDED, {"activity_ids": [a.pk for a in activities]})
     return len(rows)
+
+
+def _utm_details(utm: Utm) -> dict[str, dict[str, str]]:
+    return {"utm": utm.as_dict()} if utm else {}
 
 
 def join_visits() -> int:

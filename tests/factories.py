@@ -6,6 +6,7 @@ from itertools import count
 
 from django.db import transaction
 
+from crm import capture
 from crm import services as crm
 from crm.models import Activity, Campaign, Lead, LeadScore, OutboxEvent
 from handoff import services as handoff_services
@@ -54,11 +55,11 @@ def qualified_handoff(campaign: Campaign | None = None) -> Handoff:
     return handoff
 
 
-def captured_handoff(campaign: Campaign, data: crm.CaptureData) -> Handoff:
+def captured_handoff(campaign: Campaign, data: capture.CaptureData) -> Handoff:
     """A lead captured through the form whose scores crossed the threshold: its
     handoff queued and reps notified. Qualified on the spot rather than through
     scoring, which may run in a worker the test did not start."""
-    lead, _activity = crm.capture_lead(campaign, data=data)
+    lead, _activity = capture.capture_lead(campaign, data=data)
     policy = HandoffPolicy.current()
     with transaction.atomic():
         set_scores(lead, engagement=policy.engagement_threshold + 10)

@@ -29,7 +29,7 @@ def test_sweep_processes_an_event_that_was_never_published(in_process_tasks, cam
     from django.db import transaction
     from django.utils import timezone
 
-    from crm import services
+    from crm import capture as services
 
     with transaction.atomic():
         lead, _activity = services.capture_lead(

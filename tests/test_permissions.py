@@ -84,6 +84,10 @@ MATRIX: dict[str, list[Case]] = {
         GET("capture_key", (200, 200, 200, 200, 200)),
         POST("capture_key", (400, 400, 400, 400, 400)),  # the form needs an email
     ],
+    "capture_confirm": [
+        GET("confirm_token", (200, 200, 200, 200, 200)),
+        POST("confirm_token", (200, 200, 200, 200, 200)),
+    ],
     "crm:campaign_list": [GET(None, (LOGIN, 200, 200, 200, 200))],
     "crm:campaign_create": [
         GET(None, (LOGIN, 200, 403, 403, 403)),
@@ -116,6 +120,8 @@ MATRIX: dict[str, list[Case]] = {
         POST("reps_lead", (LOGIN, 403, 403, 403, 400)),  # the email is not typed
     ],
     "crm:company_detail": [GET("company", (LOGIN, 200, 200, 200, 200))],
+    # Marketers decide on any lead, a rep on their own; managers read only.
+    "crm:proposed_change_decide": [POST("proposal", (LOGIN, 302, 302, 404, 403))],
     "handoff:queue": [GET(None, (LOGIN, 403, 200, 200, 200))],
     # A waiting handoff: both reps may claim it (htmx answers the row).
     # One `rep` holds: other reps get the 404 of a handoff that does not exist.
@@ -377,6 +383,7 @@ def world(marketer, rep, other_rep, manager, campaign) -> dict[str, Any]:
         "queued": [factories.qualified_handoff(campaign).pk],
         "claimed": [claimed.pk],
         "reps_lead": [claimed.lead_id],
+        **capture_world(campaign, claimed.lead),
         "company": [Company.objects.create(name="株式会社青葉商事").pk],
         "rule": [ScoringRule.objects.earliest("pk").pk],
         "rule_up": [ScoringRule.objects.earliest("pk").pk, "up"],
@@ -404,6 +411,18 @@ def webauthn_key(user: Any) -> Authenticator:
     return Authenticator.objects.create(
         user=user, type=Authenticator.Type.WEBAUTHN, data={"name": "key"}
     )
+
+
+def capture_world(campaign: Any, lead: Any) -> dict[str, list[Any]]:
+    from crm import confirmations
+    from crm.models import CaptureConfirmation, ProposedChange
+
+    change = ProposedChange.objects.create(lead=lead, field="title", value="部長")
+    confirmation = CaptureConfirmation.objects.create(lead=lead, campaign=campaign)
+    return {
+        "proposal": [lead.pk, change.pk],
+        "confirm_token": [confirmations.token(confirmation)],
+    }
 
 
 def nurture_world(marketer: Any) -> dict[str, list[Any]]:

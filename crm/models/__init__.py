@@ -1,7 +1,9 @@
 """crm's models, one module per area; import them from here."""
 
 from crm.models.activity import Activity, Answer
+from crm.models.attribution import Touch
 from crm.models.campaign import Campaign, new_capture_key
+from crm.models.capture import CaptureConfirmation, ProposedChange
 from crm.models.choices import Industry, Prefecture, SizeBand
 from crm.models.deal import Deal
 from crm.models.imports import ImportJob
@@ -14,6 +16,7 @@ __all__ = [
     "Activity",
     "Answer",
     "Campaign",
+    "CaptureConfirmation",
     "Company",
     "Consent",
     "Deal",
@@ -24,10 +27,12 @@ __all__ = [
     "OutboxEvent",
     "PersonalRows",
     "Prefecture",
+    "ProposedChange",
     "RescoreJob",
     "ScoringRule",
     "SizeBand",
     "StageChange",
     "Tombstone",
+    "Touch",
     "new_capture_key",
 ]

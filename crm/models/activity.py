@@ -39,6 +39,8 @@ class Activity(models.Model):
         NOTE = "note", _("Note")
         CARD_EXCHANGE = "card_exchange", _("Business card exchanged")
         IMPORTED = "imported", _("Imported from a list")
+        # The person followed the link of a capture's confirmation email.
+        CONFIRMED = "confirmed", _("Confirmed by email")
 
     SALES_KINDS = frozenset({Kind.CALL, Kind.SALES_EMAIL, Kind.MEETING, Kind.NOTE})
 

@@ -80,6 +80,19 @@ class LeadQuerySet(models.QuerySet["Lead"]):
             return self.filter(Q(owner=user) | Q(stage=Lead.Stage.MQL, owner__isnull=True))
         return self.none()
 
+    def changeable_by(self, user: User | AnonymousUser) -> LeadQuerySet:
+        """Leads whose recorded details `user` may change: marketers every
+        lead, a rep the leads they own; managers and visitors none."""
+        if not (user.is_authenticated and user.has_perm("crm.change_lead")):
+            return self.none()
+        if user.has_perm("crm.view_all_leads"):
+            return self
+        return self.filter(owner=user)
+
+    def first_touched_by(self, campaign: Campaign) -> LeadQuerySet:
+        """Leads whose first touch (crm/attribution.py) was this campaign."""
+        return self.filter(touches__campaign=campaign, touches__position="first")
+
     def with_marketing_consent(self) -> LeadQuerySet:
         """Leads that may receive marketing email: at least one consent on
         record and not withdrawn (an unsubscribe withdraws them all)."""
@@ -343,6 +356,16 @@ class Consent(models.Model):
     user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
     source = models.CharField(_("source"), max_length=100, blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    # A consent given by following a confirmation email (double opt-in): the
+    # row that proves it.
+    confirmation = models.ForeignKey(
+        "crm.CaptureConfirmation",
+        verbose_name=_("confirmation"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="consents",
+    )
 
     class Meta:
         ordering = ["-given_at", "-pk"]

@@ -12,7 +12,7 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
-from crm import services as crm
+from crm import capture as crm
 from crm.models import Campaign, Lead
 from tests import factories
 

@@ -65,7 +65,7 @@ def test_marketer_creates_a_campaign_and_sees_its_first_lead(
         form = visitor.new_page()
         form.goto(capture_url)
         expect(form.get_by_role("heading", name="Autumn DX seminar")).to_be_visible()
-        form.get_by_label("Email").fill("yamada@example.co.jp")
+        form.get_by_role("textbox", name="Email").fill("yamada@example.co.jp")
         form.get_by_label("Family name").fill("山田")
         form.get_by_label("Given name").fill("花子")
         form.get_by_label("Company").fill("株式会社サンプル")

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Browser, Page, expect
 
-from crm import services as crm
+from crm import capture as crm
 from crm.models import Answer, Campaign, Lead
 from handoff.models import Handoff
 from tests import factories

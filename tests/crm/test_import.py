@@ -196,7 +196,7 @@ def test_a_known_person_is_updated_and_a_second_row_is_merged():
 
 
 def test_a_person_captured_between_dry_run_and_import_is_not_created_twice(campaign):
-    from crm.services import CaptureData, capture_lead
+    from crm.capture import CaptureData, capture_lead
 
     planned = plan_cards()
     assert planned.counts.new == 3

@@ -115,7 +115,7 @@ def test_drains_running_at_once_share_the_events_and_score_each_once():
 
 
 def test_same_capture_twice_at_once_makes_one_lead(campaign):
-    from crm import services as crm
+    from crm import capture as crm
 
     data = crm.CaptureData(email="same@example.jp", family_name="同時")
     run_at_once([lambda: crm.capture_lead(campaign, data=data) for _ in range(10)])

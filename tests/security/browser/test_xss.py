@@ -245,7 +245,7 @@ def test_no_payload_runs_on_any_page(
     capture = Campaign.objects.get(pk=planted["campaign"]).capture_key
     page.goto(f"{base}/capture/{capture}/")
     page.get_by_label("Family name").fill(CORPUS[5])
-    page.get_by_label("Email").fill("not-an-email")
+    page.get_by_role("textbox", name="Email").fill("not-an-email")
     page.get_by_role("button").last.click()
     page.wait_for_load_state("networkidle")
     assert dialogs == []
