@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -8,6 +10,13 @@ from api import views as api_views
 from config import health
 from crm import views as crm_views
 from kpi.views import home
+
+
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers ask for /favicon.ico whatever the page links to. Resolved per
+    request: in production the file's name carries its hash (the manifest)."""
+    return HttpResponseRedirect(static("favicon.svg"))
+
 
 # Under /api/ an unknown path answers JSON, as the API's own 404s do.
 handler404 = "api.views.not_found"
@@ -31,4 +40,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path(settings.ADMIN_URL, admin.site.urls),
+    path("favicon.ico", favicon),
 ]
