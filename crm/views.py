@@ -10,15 +10,13 @@ from django.db.models import Count, Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from audit import trail
-from crm import dedupe, export, ratelimit, services
+from crm import dedupe, ratelimit, services, views_export
 from crm.forms import CampaignForm, CaptureForm, CompanyMergeForm, LeadFilterForm, MergeForm
 from crm.http import AuthenticatedRequest, HtmxHttpRequest
 from crm.models import Campaign, Company, Consent, Lead
@@ -117,64 +115,19 @@ def lead_list(request: AuthenticatedRequest) -> HttpResponse:
         .prefetch_related("score")
     )
     page = CappedPaginator(leads, LEADS_PER_PAGE).get_page(request.GET.get("page"))
-    template = "crm/lead_list.html#results" if request.htmx else "crm/lead_list.html"
-    return render(request, template, {"form": form, "page": page})
-
-
-@login_required
-@permission_required("crm.export_leads", raise_exception=True)
-def lead_export(request: AuthenticatedRequest) -> HttpResponse:
-    """The filtered lead list as CSV, in UTF-8 with BOM (default) or CP932."""
-    form = LeadFilterForm(request.GET or None)
-    encoding = request.GET.get("encoding", "utf-8-sig")
-    if encoding not in export.ENCODINGS:
-        return HttpResponse(_("Unknown encoding."), status=400, content_type="text/plain")
-    leads = (
-        form.filter(Lead.objects.visible_to(request.user))
-        .select_related("company", "owner", "source_campaign")
-        .prefetch_related("score")
+    # Going back to a filtered list asks for the whole page (htmx keeps no
+    # snapshot of this one: it holds personal data, and its export links
+    # must be those of the filters shown).
+    fragment = request.htmx and not request.htmx.history_restore_request
+    template = "crm/lead_list.html#results" if fragment else "crm/lead_list.html"
+    filters = views_export.list_filters(request.GET)
+    response = render(
+        request,
+        template,
+        {"form": form, "page": page, "export_filters": list(filters.lists())},
     )
-    rows = (lead_export_row(lead) for lead in leads.iterator(chunk_size=2000))
-    result = export.to_csv(LEAD_EXPORT_HEADER, rows, encoding=encoding)
-    # The search text may be a person's name or email: the trail keeps only
-    # that there was one (it is never rewritten when a person is erased).
-    filters = {k: ("…" if k == "q" else v) for k, v in request.GET.items() if v}
-    trail.record(
-        trail.Action.EXPORTED,
-        object_type="leads",
-        changes={"filters": filters, "rows": result.rows},
-    )
-    if result.replaced:
-        message = ngettext(
-            "%(count)d character could not be written in Shift_JIS and was replaced by “?”.",
-            "%(count)d characters could not be written in Shift_JIS and were replaced by “?”.",
-            result.replaced,
-        )
-        messages.warning(request, message % {"count": result.replaced})
-    charset = "shift_jis" if encoding == "cp932" else "utf-8"
-    response = HttpResponse(result.content, content_type=f"text/csv; charset={charset}")
-    filename = f"leads-{timezone.localdate():%Y%m%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Replaced-Characters"] = str(result.replaced)
+    patch_vary_headers(response, ["HX-Request", "HX-History-Restore-Request"])
     return response
-
-
-LEAD_EXPORT_HEADER = [
-    "family_name", "given_name", "family_name_kana", "given_name_kana", "email", "phone",
-    "company", "department", "title", "stage", "fit_score", "engagement_score",
-    "source_campaign", "owner", "created_at",
-]  # fmt: skip
-
-
-def lead_export_row(lead: Lead) -> list[object]:
-    return [
-        lead.family_name, lead.given_name, lead.family_name_kana, lead.given_name_kana, lead.email,
-        lead.phone, lead.company.name if lead.company else "", lead.department, lead.title,
-        lead.stage, lead.fit_score, lead.engagement_score,
-        lead.source_campaign.name if lead.source_campaign else "",
-        lead.owner.get_username() if lead.owner else "",
-        timezone.localtime(lead.created_at).isoformat(timespec="seconds"),
-    ]  # fmt: skip
 
 
 @login_required
