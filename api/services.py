@@ -81,6 +81,7 @@ def record_one_activity(
         actor=actor,
         details=details,
         external_id=external_id,
+        channel=Activity.Channel.API,
     )
     if created and activity.is_sales_touch:
         sla.record_first_touch(lead, activity.occurred_at)
@@ -167,6 +168,7 @@ def record_activity_batch(
             activity = Activity(
                 lead_id=lead_id, kind=item.kind, occurred_at=occurred_at,
                 campaign_id=item.campaign_id, actor=actor, details=item.details,
+                channel=Activity.Channel.API,
             )  # fmt: skip
             without_id.append((i, activity))
         elif item.external_id in with_id:
@@ -174,7 +176,7 @@ def record_activity_batch(
         else:
             row = (
                 lead_id, item.kind, occurred_at, item.campaign_id, actor.pk, item.details,
-                item.external_id, 0,
+                item.external_id, 0, Activity.Channel.API,
             )  # fmt: skip
             with_id[item.external_id] = (i, row)
     with transaction.atomic():
@@ -206,7 +208,17 @@ def _insert(
 ) -> None:
     inserted = insert_rows(
         Activity,
-        ("lead", "kind", "occurred_at", "campaign", "actor", "details", "external_id", "points"),
+        (
+            "lead",
+            "kind",
+            "occurred_at",
+            "campaign",
+            "actor",
+            "details",
+            "external_id",
+            "points",
+            "channel",
+        ),
         # In external id order: two batches sharing ids wait for each other in
         # the same order, instead of deadlocking on each other's rows.
         [with_id[external_id][1] for external_id in sorted(with_id)],

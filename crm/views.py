@@ -13,10 +13,11 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from crm import dedupe, ratelimit, services, views_export
+from crm import dedupe, merging, ratelimit, services, views_export
 from crm.forms import CampaignForm, CaptureForm, CompanyMergeForm, LeadFilterForm, MergeForm
 from crm.http import AuthenticatedRequest, HtmxHttpRequest
 from crm.models import Campaign, Company, Consent, Lead
@@ -265,21 +266,28 @@ def duplicates(request: AuthenticatedRequest) -> HttpResponse:
 
 @login_required
 @permission_required(["crm.change_lead", "crm.view_all_leads"], raise_exception=True)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def merge(request: AuthenticatedRequest) -> HttpResponse:
-    """Merge the chosen leads into the one to keep."""
-    form = MergeForm(request.POST, leads=Lead.objects.visible_to(request.user))
+    """GET: what merging the chosen leads will keep, to confirm; POST: merge
+    them into the one to keep, all of them or none."""
+    data = request.POST if request.method == "POST" else request.GET
+    form = MergeForm(data, leads=Lead.objects.visible_to(request.user))
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("crm:duplicates")
-    keep = form.cleaned_data["keep"]
+    keep, others = form.cleaned_data["keep"], form.cleaned_data["others"]
+    if request.method == "GET":
+        preview = merging.preview_merge(keep, others=others)
+        return render(request, "crm/merge_confirm.html", {"preview": preview})
     try:
-        for other in form.cleaned_data["others"]:
-            keep = services.merge_leads(keep, other, by=request.user)
-    except services.MergeConflict as exc:
+        keep = merging.merge_people(keep, others=others, by=request.user)
+    except merging.MergeConflict as exc:
         messages.error(request, _("Not merged: %(reason)s") % {"reason": exc})
         return redirect("crm:duplicates")
-    messages.success(request, _("Merged into %(lead)s.") % {"lead": keep.display_name})
+    message = ngettext(
+        "%(count)d lead merged into %(lead)s.", "%(count)d leads merged into %(lead)s.", len(others)
+    )
+    messages.success(request, message % {"count": len(others), "lead": keep.display_name})
     return redirect(keep)
 
 
@@ -287,13 +295,17 @@ def merge(request: AuthenticatedRequest) -> HttpResponse:
 @permission_required(["crm.change_company", "crm.change_lead"], raise_exception=True)
 @require_POST
 def merge_companies(request: AuthenticatedRequest) -> HttpResponse:
-    """Merge the chosen companies into the one to keep."""
+    """Merge the chosen companies into the one to keep, all of them or none."""
     form = CompanyMergeForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("crm:duplicates")
-    keep = form.cleaned_data["keep"]
-    for other in form.cleaned_data["others"]:
-        keep = services.merge_companies(keep, other)
+    try:
+        keep = merging.merge_companies(
+            form.cleaned_data["keep"], others=form.cleaned_data["others"]
+        )
+    except merging.MergeConflict as exc:
+        messages.error(request, _("Not merged: %(reason)s") % {"reason": exc})
+        return redirect("crm:duplicates")
     messages.success(request, _("Merged into %(company)s.") % {"company": keep.name})
     return redirect(keep)

@@ -29,7 +29,11 @@ def log_touch(lead: Lead, *, kind: str, note: str, by: User) -> Activity:
     if kind not in Activity.SALES_KINDS:
         raise ValueError(f"not a sales touch: {kind}")
     activity, _created = crm.record_activity(
-        lead, kind=kind, actor=by, details={"note": note} if note else {}
+        lead,
+        kind=kind,
+        actor=by,
+        details={"note": note} if note else {},
+        channel=Activity.Channel.APP,
     )
     sla.record_first_touch(lead, activity.occurred_at)
     return activity

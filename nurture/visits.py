@@ -118,6 +118,7 @@ def record_known_views(*, limit: int = 2000) -> int:
                 occurred_at=row.occurred_at,
                 details={"url": row.url, "title": row.title},
                 external_id=f"nurture:view:{row.pk}",
+                channel=Activity.Channel.TRACKING,
             )
             for row in rows
         ]

@@ -1,6 +1,7 @@
 """crm's models, one module per area; import them from here."""
 
 from crm.models.activity import Activity, Answer
+from crm.models.aliases import LeadAlias
 from crm.models.campaign import Campaign, new_capture_key
 from crm.models.choices import Industry, Prefecture, SizeBand
 from crm.models.deal import Deal
@@ -19,6 +20,7 @@ __all__ = [
     "ImportJob",
     "Industry",
     "Lead",
+    "LeadAlias",
     "LeadScore",
     "OutboxEvent",
     "Prefecture",
