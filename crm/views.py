@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,10 +18,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from crm import dedupe, merging, ratelimit, services, views_export
+from crm import dedupe, merging, ratelimit, scoring, services, views_export
 from crm.forms import CampaignForm, CaptureForm, CompanyMergeForm, LeadFilterForm, MergeForm
 from crm.http import AuthenticatedRequest, HtmxHttpRequest
-from crm.models import Campaign, Company, Consent, Lead
+from crm.models import Activity, Campaign, Company, Consent, Lead
 
 CAPTURE_MAX_BYTES = 16 * 1024
 CAPTURE_PER_IP = ratelimit.Limit("capture-ip", "BATON_CAPTURE_PER_IP_PER_MINUTE")
@@ -141,18 +142,33 @@ def lead_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     activities = lead.activities.select_related("campaign", "actor")[:100]
+    explanation = services.explain_scores(lead)
+    by_activity = explanation.by_activity()
+    timeline = [TimelineEntry(a, by_activity.get(a.pk, [])) for a in activities]
     return render(
         request,
         "crm/lead_detail.html",
         {
             "lead": lead,
-            "activities": activities,
+            "timeline": timeline,
             "stage_changes": lead.stage_changes.select_related("changed_by"),
             "answers": lead.answers.select_related("recorded_by"),
-            "explanation": services.explain_lead(lead),
+            "explanation": explanation,
             "consents": lead.consents.all(),
         },
     )
+
+
+@dataclass
+class TimelineEntry:
+    """An activity and what the lead's score counts of it, rule by rule."""
+
+    activity: Activity
+    points: list[scoring.ActivityPoints]
+
+    @property
+    def total(self) -> float:
+        return sum(p.counted for p in self.points)
 
 
 @csrf_exempt  # a public endpoint posted to from other sites; it changes nothing of the user's

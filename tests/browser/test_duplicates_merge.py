@@ -121,13 +121,13 @@ def test_a_group_that_cannot_all_be_merged_is_not_merged_at_all(
     language: str,
 ) -> None:
     text = TEXT[language]
-    phone = {"phone": "03-5555-0000"}
+    phone = "03-5555-0000"
     # The newest first on the page: the one that merges fine comes before
     # the one that cannot (it was merged and deleted before the refusal).
     keep = Lead.objects.get(pk=factories.qualified_handoff().lead_id)
     blocked = Lead.objects.get(pk=factories.qualified_handoff().lead_id)
-    fine = factories.lead(family_name="山本", **phone)
-    Lead.objects.filter(pk__in=[keep.pk, blocked.pk]).update(**phone, phone_digits="0355550000")
+    fine = factories.lead(family_name="山本", phone=phone)
+    Lead.objects.filter(pk__in=[keep.pk, blocked.pk]).update(phone=phone, phone_digits="0355550000")
     log_in(page, "marketer")
     switch_language(page, language)
     page.goto(f"{live_server.url}/crm/duplicates/")

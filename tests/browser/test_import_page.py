@@ -36,7 +36,7 @@ FILE = "\r\n".join(
     ]
 ).encode("cp932")
 
-TEXT = {
+TEXT: dict[str, dict[str, Any]] = {
     "en": {
         "rows": "8 rows",
         "upload": "Upload and check columns",
