@@ -121,3 +121,23 @@ def test_phone_digits_are_ascii_digits(text):
 @given(st.text(alphabet="0123456789０１２３４５６７８９-－() （）", max_size=20))
 def test_phone_digits_only_keeps_digits(text):
     assert all(ch in "0123456789" for ch in phone_digits(text))
+
+
+@pytest.mark.django_db
+def test_stored_company_keys_are_brought_up_to_date_by_the_migration():
+    import importlib
+
+    from django.apps import apps
+
+    from crm.models import Company
+
+    only_form = Company.objects.create(name="Co.")
+    settled = Company.objects.create(name="C:O Trading")
+    Company.objects.filter(pk=only_form.pk).update(key="Co.")  # as the old function left it
+    Company.objects.filter(pk=settled.pk).update(key="cotrading-old")
+    migration = importlib.import_module(
+        "crm.migrations.0014_merge_aliases_activity_channel_import_rows"
+    )
+    migration.rekey_companies(apps, None)
+    assert Company.objects.get(pk=only_form.pk).key == company_key("Co.") == "co"
+    assert Company.objects.get(pk=settled.pk).key == company_key("C:O Trading")
