@@ -67,7 +67,11 @@ def phone_digits(phone: str) -> str:
     """Only the digits, as ASCII: ０３－１２３４－５６７８, 03-1234-5678 and
     03(1234)5678 are the same number. A leading +81 becomes the domestic 0."""
     text = nfkc(phone)
-    digits = "".join(str(d) for ch in text if (d := unicodedata.decimal(ch, None)) is not None)
+    digits = "".join(filter(str.isdigit, text))
+    if not digits.isascii():  # other scripts' digits as ASCII; ² and the like dropped
+        digits = "".join(
+            str(d) for ch in digits if (d := unicodedata.decimal(ch, None)) is not None
+        )
     if text.startswith("+81") and digits.startswith("81"):
         digits = "0" + digits[2:]
     return digits

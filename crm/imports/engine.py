@@ -345,7 +345,9 @@ def _existing_leads(chunk: Sequence[Candidate]) -> dict[str, dict[str, Any]]:
 
 def _merged_into(emails: list[str]) -> dict[str, int]:
     """Lead ids by email, for the emails of people merged into another lead."""
-    if not emails:
+    # Most databases have no merged person: one cheap query instead of a
+    # look-up of thousands of emails per chunk.
+    if not emails or not LeadAlias.objects.filter(kind=LeadAlias.Kind.EMAIL).exists():
         return {}
     aliases = LeadAlias.objects.emails(emails).values_list("value", "lead_id")
     found: dict[str, int] = {}
