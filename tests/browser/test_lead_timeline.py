@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -40,12 +41,14 @@ def a_lead_with_a_history(marketer: User, rep: User) -> Lead:
         actor=marketer,
         channel=Activity.Channel.IMPORT,
     )
-    services.score_activities([card.pk])  # no rule for it yet: it earned nothing then
+    with transaction.atomic():  # as the worker does (the rows are locked)
+        services.score_activities([card.pk])  # no rule for it yet: it earned nothing then
     ScoringRule.objects.create(
         name="名刺交換", kind="card_exchange", points=40, half_life_days=30, position=99
     )
     view, _ = api_services.record_one_activity(lead, kind="page_view", actor=marketer)
-    services.score_activities([view.pk])
+    with transaction.atomic():
+        services.score_activities([view.pk])
     work.log_touch(lead, kind=Activity.Kind.CALL, note="予算について", by=rep)
     services.rescore_lead(lead.pk)
     return lead
