@@ -318,15 +318,13 @@ def explain_lead(
 
 
 def explain_scores(lead: Lead) -> scoring.Explanation:
-    """What the lead's stored scores count: its scored activities, decayed as
-    of the moment the scores were written, so that the breakdown, the
-    timeline and the scores shown beside them are the same numbers. (An
-    activity still waiting for the worker is not in the scores yet.)"""
-    rules = ScoringRule.objects.active().snapshot()
-    scored = lead.activities.filter(scored_at__isnull=False)
-    facts = [facts for _lead, facts, _at in _activity_facts(scored)]
+    """What the lead's stored scores count, decayed as of the moment they
+    were written, so that the breakdown, the timeline and the scores shown
+    beside them are the same numbers. (Every scoring counts all the lead's
+    activities; one that arrived since is counted here a moment before the
+    worker has stored it, and the timeline marks it "scoring…".)"""
     as_of = getattr(getattr(lead, "score", None), "scored_at", None) or timezone.now()
-    return scoring.explain(lead.scoring_facts(), facts, rules, now=as_of)
+    return explain_lead(lead, now=as_of)
 
 
 def rescore_lead(
