@@ -8,9 +8,9 @@ VENDOR := static/vendor
 
 .PHONY: run setup install assets messages test schemathesis lint bench up migrate seed clean
 
-run: setup ## Set up everything on SQLite, load demo data and serve http://127.0.0.1:8000
-	$(PY) manage.py seed_demo
-	$(PY) manage.py run_embedded $(HOST):$(PORT)
+run: setup ## Set up everything on SQLite, load demo data and serve http://$(HOST):$(PORT) (PORT=8101 make run)
+	HOST=$(HOST) PORT=$(PORT) $(PY) manage.py seed_demo
+	HOST=$(HOST) PORT=$(PORT) $(PY) manage.py run_embedded
 
 setup: install assets messages migrate
 

@@ -97,12 +97,12 @@ def record_one_activity(
     if kind in Activity.SALES_KINDS:
         activity, created = work.record_touch(
             lead, kind=kind, by=actor, occurred_at=occurred_at, details=details,
-            campaign=campaign, external_id=external_id,
+            campaign=campaign, external_id=external_id, channel=Activity.Channel.API,
         )  # fmt: skip
     else:
         activity, created = crm.record_activity(
             lead, kind=kind, occurred_at=occurred_at, campaign=campaign, actor=actor,
-            details=details, external_id=external_id,
+            details=details, external_id=external_id, channel=Activity.Channel.API,
         )  # fmt: skip
     if not created and not visible.filter(pk=activity.lead_id).exists():
         raise ExternalIdTaken(external_id)
@@ -180,6 +180,7 @@ def record_activity_batch(
             activity = Activity(
                 lead_id=lead_id, kind=item.kind, occurred_at=occurred_at,
                 campaign_id=item.campaign_id, actor=actor, details=item.details,
+                channel=Activity.Channel.API,
             )  # fmt: skip
             without_id.append((i, activity))
         elif item.external_id in with_id:
@@ -187,7 +188,7 @@ def record_activity_batch(
         else:
             row = (
                 lead_id, item.kind, occurred_at, item.campaign_id, actor.pk, item.details,
-                item.external_id, 0,
+                item.external_id, 0, Activity.Channel.API,
             )  # fmt: skip
             with_id[item.external_id] = (i, row)
     with transaction.atomic():
@@ -278,7 +279,17 @@ def _insert(
 ) -> None:
     inserted = insert_rows(
         Activity,
-        ("lead", "kind", "occurred_at", "campaign", "actor", "details", "external_id", "points"),
+        (
+            "lead",
+            "kind",
+            "occurred_at",
+            "campaign",
+            "actor",
+            "details",
+            "external_id",
+            "points",
+            "channel",
+        ),
         # In external id order: two batches sharing ids wait for each other in
         # the same order, instead of deadlocking on each other's rows.
         [with_id[external_id][1] for external_id in sorted(with_id)],

@@ -311,7 +311,13 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Baton <baton@localhost>"
 # Seconds before an unresponsive mail server fails a send (the task holds a row lock meanwhile).
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # Where Baton is reached: links in emails and chat messages start with it.
-BATON_BASE_URL = env("BASE_URL", default="http://127.0.0.1:8000")
+# Unless BASE_URL says otherwise, it is where `make run` / `make up` serve
+# (their HOST and PORT), so that PORT=8101 moves the links with the server.
+BATON_HOST = env("HOST", default="127.0.0.1")
+BATON_PORT = env.int("PORT", default=8000)
+_LINK_HOST = "127.0.0.1" if BATON_HOST in ("", "0.0.0.0", "::") else BATON_HOST  # nosec B104  # a link never points at the wildcard address
+_LINK_HOST = f"[{_LINK_HOST}]" if ":" in _LINK_HOST else _LINK_HOST
+BATON_BASE_URL = env("BASE_URL", default=f"http://{_LINK_HOST}:{BATON_PORT}").rstrip("/")
 
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -3,6 +3,8 @@ from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
@@ -16,6 +18,13 @@ from kpi.views import home
 
 # Django admin's own login would skip the second factor: send it to Baton's.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+
+
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers ask for /favicon.ico whatever the page links to. Resolved per
+    request: in production the file's name carries its hash (the manifest)."""
+    return HttpResponseRedirect(static("favicon.svg"))
+
 
 urlpatterns = [
     path("", home, name="home"),
@@ -43,4 +52,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path(settings.ADMIN_URL, admin.site.urls),
+    path("favicon.ico", favicon),
 ]

@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from crm import attribution, confirmations, proposals
 from crm.attribution import Utm
 from crm.models import Activity, Campaign, Consent, Lead, StageChange
-from crm.services import company_named, normalise_email, record_activity
+from crm.services import company_named, kept_email, normalise_email, record_activity
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def capture_lead(
     """
     named = attribution.campaign_named_by(data.utm) if data.utm.campaign else None
     lead, created = Lead.objects.get_or_create(
-        email=normalise_email(data.email),
+        email=kept_email(normalise_email(data.email)),
         defaults={
             "family_name": data.family_name,
             "given_name": data.given_name,
@@ -141,6 +141,7 @@ def _record_submit(
             **({"utm": data.utm.as_dict()} if data.utm else {}),
         },
         occurred_at=occurred_at,
+        channel=Activity.Channel.CAPTURE,
     )
     return activity
 

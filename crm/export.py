@@ -26,6 +26,7 @@ class Export:
     content: bytes
     replaced: int  # characters the encoding could not represent, written as "?"
     rows: int = 0  # data rows, without the header (for the audit trail)
+    unwritable: tuple[str, ...] = ()  # those characters, each once, in order of appearance
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]], *, encoding: str) -> Export:
@@ -40,8 +41,10 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]], *, encoding:
     text = buffer.getvalue()
     if encoding == "utf-8-sig":
         return Export(text.encode("utf-8-sig"), 0, count)
-    replaced = sum(1 for ch in text if ord(ch) > 127 and not _encodable(ch))
-    return Export(text.encode("cp932", errors="replace"), replaced, count)
+    lost = [ch for ch in text if ord(ch) > 127 and not _encodable(ch)]
+    return Export(
+        text.encode("cp932", errors="replace"), len(lost), count, tuple(dict.fromkeys(lost))
+    )
 
 
 @functools.cache

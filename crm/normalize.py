@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Callable
 
 # Legal forms, compared after NFKC (so ㈱ has become (株) and full-width
 # letters ASCII) and case folding. Longer forms first.
@@ -27,16 +28,51 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").strip()
 
 
+# A key is stored and later compared with the key of another spelling, so it
+# must be its own key. One pass is not enough: case folding can leave a string
+# that NFKC changes again (ǰ), and taking out punctuation can join what was
+# apart (C:O becomes "co", a legal form; e-´ becomes é). So every key repeats
+# its pass until nothing changes; each pass only removes or folds characters,
+# and two or three passes settle it.
+_MAX_PASSES = 8
+
+
+def _settled(one_pass: Callable[[str], str], text: str) -> str:
+    for _ in range(_MAX_PASSES):
+        again = one_pass(text)
+        if again == text:
+            break
+        text = again
+    return text
+
+
+def _folded(text: str) -> str:
+    folded = nfkc(text).casefold()
+    return folded if unicodedata.is_normalized("NFKC", folded) else nfkc(folded)
+
+
+def _is_folded(text: str) -> bool:
+    """True when _folded would leave the text as it is (a cheap check: the
+    common case then needs one pass instead of two)."""
+    return text.casefold() == text == text.strip() and unicodedata.is_normalized("NFKC", text)
+
+
 def email_key(email: str) -> str:
     """Emails compare case-insensitively, full-width characters included."""
-    return nfkc(email).casefold()
+    key = _folded(email)
+    return key if _is_folded(key) else _settled(_folded, key)
 
 
 def phone_digits(phone: str) -> str:
-    """Only the digits: ０３－１２３４－５６７８, 03-1234-5678 and 03(1234)5678
-    are the same number. A leading +81 becomes the domestic 0."""
-    digits = "".join(ch for ch in nfkc(phone) if ch.isdigit())
-    if nfkc(phone).startswith("+81") and digits.startswith("81"):
+    """Only the digits, as ASCII: ０３－１２３４－５６７８, 03-1234-5678 and
+    03(1234)5678 are the same number. A leading +81 becomes the domestic 0."""
+    text = nfkc(phone)
+    digits = "".join(filter(str.isdigit, text))
+    if not digits.isascii():  # other scripts' digits as ASCII; ² and the like dropped
+        digits = "".join(
+            str(d) for ch in digits if (d := unicodedata.decimal(ch, None)) is not None
+        )
+    if text.startswith("+81") and digits.startswith("81"):
         digits = "0" + digits[2:]
     return digits
 
@@ -48,17 +84,31 @@ def phone_digits(phone: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def company_key(name: str) -> str:
     """A company's name without its legal form, spaces and punctuation, so that
-    株式会社青葉商事, ㈱青葉商事 and 青葉商事（株） compare equal."""
-    text = nfkc(name).casefold()
+    株式会社青葉商事, ㈱青葉商事 and 青葉商事（株） compare equal.
+
+    A name that is nothing but a legal form (株式会社, "Co.") keeps it: an
+    empty key would make every such company one and the same."""
+    return _settled(_company_pass, name)
+
+
+def _company_pass(name: str) -> str:
+    text = _folded(name)
+    stripped = text
     for form in _LEGAL_FORMS_JA:
-        text = text.replace(form, " ")
-    text = _LEGAL_FORMS_EN.sub(" ", text)
-    return _NOISE.sub("", text)
+        stripped = stripped.replace(form, " ")
+    stripped = _NOISE.sub("", _LEGAL_FORMS_EN.sub(" ", stripped))
+    return stripped or _NOISE.sub("", text)
 
 
 def name_key(text: str) -> str:
     """A person's name or reading, compared without spaces and width."""
-    return _NOISE.sub("", nfkc(text).casefold())
+    # A pass leaves no noise behind, so a folded result is settled.
+    key = _name_pass(text)
+    return key if _is_folded(key) else _settled(_name_pass, key)
+
+
+def _name_pass(text: str) -> str:
+    return _NOISE.sub("", _folded(text))
 
 
 def search_key(*parts: str) -> str:

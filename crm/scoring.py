@@ -119,11 +119,51 @@ class RuleResult:
     def capped(self) -> bool:
         return self.total != self.raw
 
+    @property
+    def given(self) -> int:
+        """The points the rule gave, before decay and cap."""
+        return sum(c.points for c in self.contributions)
+
+    @property
+    def counted(self) -> list[tuple[Contribution, float]]:
+        """Each contribution with what the score counts of it: decayed, then
+        its share of the rule's cap (the same figures as by_activity)."""
+        share = self.total / self.raw if self.raw else 1.0
+        return [(c, c.value * share) for c in self.contributions]
+
+
+@dataclass(frozen=True)
+class ActivityPoints:
+    """What one engagement rule gives one activity, as the score counts it."""
+
+    rule: Rule
+    points: int  # as the rule gives them
+    value: float  # what is left of them today (decayed)
+    counted: float  # its part of the rule's total: decayed, then its share of the cap
+
+    @property
+    def capped(self) -> bool:
+        return self.counted != self.value
+
 
 @dataclass
 class Explanation:
     fit: list[RuleResult]
     engagement: list[RuleResult]
+
+    def by_activity(self) -> dict[int, list[ActivityPoints]]:
+        """Each activity's points, rule by rule, as the score counts them: a
+        capped rule's total is shared among its activities in proportion, so
+        that an activity's points add up to its rules' totals and those to
+        the score (before the score is rounded)."""
+        found: dict[int, list[ActivityPoints]] = {}
+        for result in self.engagement:
+            for c, counted in result.counted:
+                if c.activity is not None:
+                    found.setdefault(c.activity.id, []).append(
+                        ActivityPoints(result.rule, c.points, c.value, counted)
+                    )
+        return found
 
     @property
     def fit_score(self) -> int:
@@ -143,12 +183,18 @@ class Explanation:
                     "rule": r.rule.name,
                     "dimension": r.rule.dimension,
                     "activities": sum(1 for c in r.contributions if c.activity),
-                    "points": round(r.total, 1),
+                    "points": tidy(r.total),
                     "capped": r.capped,
                 }
                 for r in [*self.fit, *self.engagement]
             ],
         }
+
+
+def tidy(value: float) -> float | int:
+    """Points as people read them: one decimal, none when it is .0 (25, 25.6)."""
+    rounded = round(value, 1)
+    return int(rounded) if rounded == int(rounded) else rounded
 
 
 def fit_matches(rule: Rule, lead: LeadFacts) -> bool:

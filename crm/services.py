@@ -11,9 +11,8 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Q, QuerySet, Value, When
 from django.db.models.fields.json import KT
-from django.db.models.functions import Now
+from django.db.models.functions import Lower, Now
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from audit import trail
 from crm import normalize, outbox, scoring
@@ -22,6 +21,7 @@ from crm.models import (
     Campaign,
     Company,
     Lead,
+    LeadAlias,
     LeadScore,
     RescoreJob,
     ScoringRule,
@@ -34,6 +34,17 @@ ACTIVITY_RECORDED = "activity.recorded"
 def normalise_email(email: str) -> str:
     """Emails are unique case-insensitively; store them NFKC-normalised and case-folded."""
     return normalize.email_key(email)
+
+
+def kept_email(email_key: str) -> str:
+    """The email of the lead a person with this email is kept as: the lead
+    they were merged into (crm.merging), so that their next form submit
+    finds it instead of bringing them back as a new lead. A lead that has
+    this email itself keeps it."""
+    alias = LeadAlias.objects.emails([email_key]).select_related("lead").first()
+    if alias is None or Lead.objects.alias(key=Lower("email")).filter(key=email_key).exists():
+        return email_key
+    return alias.lead.email
 
 
 def company_named(name: str) -> Company | None:
@@ -62,9 +73,11 @@ def record_activity(
     actor: User | None = None,
     details: dict[str, Any] | None = None,
     external_id: str | None = None,
+    channel: str = "",
 ) -> tuple[Activity, bool]:
     """Add an activity to the lead's timeline and queue it for scoring.
 
+    `channel` (Activity.Channel) says how it arrived, `actor` who recorded it.
     Idempotent by `external_id`: the same event delivered twice (even at the
     same moment) is stored and scored once. Returns (activity, created).
     """
@@ -74,6 +87,7 @@ def record_activity(
         "occurred_at": occurred_at or timezone.now(),
         "campaign": campaign,
         "actor": actor,
+        "channel": channel,
         "details": details or {},
     }
     if external_id:
@@ -215,6 +229,16 @@ def explain_lead(
     return scoring.explain(lead.scoring_facts(), facts, rules, now=now or timezone.now())
 
 
+def explain_scores(lead: Lead) -> scoring.Explanation:
+    """What the lead's stored scores count, decayed as of the moment they
+    were written, so that the breakdown, the timeline and the scores shown
+    beside them are the same numbers. (Every scoring counts all the lead's
+    activities; one that arrived since is counted here a moment before the
+    worker has stored it, and the timeline marks it "scoring…".)"""
+    as_of = getattr(getattr(lead, "score", None), "scored_at", None) or timezone.now()
+    return explain_lead(lead, now=as_of)
+
+
 def rescore_lead(
     lead_id: int, *, rules: list[scoring.Rule] | None = None, now: datetime | None = None
 ) -> scoring.Explanation | None:
@@ -262,120 +286,6 @@ def change_stage(lead: Lead, to_stage: str, *, by: User | None = None, reason: s
     )
     lead.stage = to_stage
     return True
-
-
-class MergeConflict(Exception):
-    """Two leads cannot be merged as they are (the message says why)."""
-
-
-# Fields a merge copies from the merged lead when the kept one has them blank.
-MERGE_FILL_FIELDS = (
-    "given_name",
-    "family_name_kana",
-    "given_name_kana",
-    "phone",
-    "company",
-    "department",
-    "title",
-    "owner",
-    "source_campaign",
-)
-
-
-@transaction.atomic
-def merge_leads(keep: Lead, other: Lead, *, by: User | None = None) -> Lead:
-    """Fold `other` into `keep` and delete it, keeping every activity, answer,
-    consent, stage change and whatever else points at a lead.
-
-    1. Lock both rows (in id order, so two merges cannot deadlock).
-    2. Fill the kept lead's blank fields from the other; add the scores.
-    3. Re-point every relation to `keep`, whichever app it belongs to.
-    4. Record a note on the timeline and delete the other lead.
-    Raises MergeConflict when a relation cannot hold both (for example two
-    live handoffs); nothing is changed then.
-    """
-    if keep.pk == other.pk:
-        raise MergeConflict(_("A lead cannot be merged with itself."))
-    locked = {
-        lead.pk: lead
-        for lead in Lead.objects.select_for_update()
-        .filter(pk__in=[keep.pk, other.pk])
-        .order_by("pk")
-    }
-    keep, other = locked[keep.pk], locked[other.pk]
-    changed = ["updated_at"]
-    for name in MERGE_FILL_FIELDS:
-        if not getattr(keep, name) and getattr(other, name):
-            setattr(keep, name, getattr(other, name))
-            changed.append(name)
-    keep.score, _created = LeadScore.objects.update_or_create(
-        lead=keep,
-        defaults={
-            "fit": max(keep.fit_score, other.fit_score),
-            "engagement": keep.engagement_score + other.engagement_score,
-        },
-    )
-    try:
-        with transaction.atomic():
-            _repoint(Lead, other, keep)
-    except IntegrityError as exc:
-        raise MergeConflict(
-            _("Both leads have records that cannot be combined (for example two open handoffs).")
-        ) from exc
-    keep.save(update_fields=changed)
-    Activity.objects.create(
-        lead=keep,
-        kind=Activity.Kind.NOTE,
-        actor=by,
-        details={"merged": {"id": other.pk, "email": other.email, "name": other.display_name}},
-        scored_at=timezone.now(),
-    )
-    trail.record(
-        trail.Action.LEADS_MERGED,
-        keep,
-        actor=by,
-        # Ids only: the trail outlives an erasure, and the merged lead is gone.
-        changes={"merged": other.pk, "filled": sorted(set(changed) - {"updated_at"})},
-    )
-    other.delete()
-    return keep
-
-
-COMPANY_FILL_FIELDS = ("name_kana", "domain", "industry", "size_band", "prefecture", "address")
-
-
-@transaction.atomic
-def merge_companies(keep: Company, other: Company) -> Company:
-    """Fold `other` into `keep` and delete it: its people, deals and whatever
-    else points at a company move to `keep`; blank fields are filled in."""
-    if keep.pk == other.pk:
-        raise MergeConflict(_("A company cannot be merged with itself."))
-    locked = {
-        c.pk: c
-        for c in Company.objects.select_for_update()
-        .filter(pk__in=[keep.pk, other.pk])
-        .order_by("pk")
-    }
-    keep, other = locked[keep.pk], locked[other.pk]
-    changed = [
-        name for name in COMPANY_FILL_FIELDS if not getattr(keep, name) and getattr(other, name)
-    ]
-    for name in changed:
-        setattr(keep, name, getattr(other, name))
-    _repoint(Company, other, keep)
-    if changed:
-        keep.save(update_fields=changed)
-    other.delete()
-    return keep
-
-
-def _repoint(model: type[Lead] | type[Company], old: object, new: object) -> None:
-    """Point every one-to-many relation of `old` at `new`, whichever app it is in."""
-    for relation in model._meta.related_objects:
-        related = relation.related_model
-        if relation.one_to_many and isinstance(related, type):
-            name = relation.field.name
-            related._default_manager.filter(**{name: old}).update(**{name: new})
 
 
 RESCORE_REQUESTED = "scoring.rescore_requested"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm import views, views_import, views_privacy, views_proposals
+from crm import views, views_export, views_import, views_privacy, views_proposals
 
 app_name = "crm"
 urlpatterns = [
@@ -9,7 +9,7 @@ urlpatterns = [
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
     path("campaigns/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
     path("leads/", views.lead_list, name="lead_list"),
-    path("leads/export/", views.lead_export, name="lead_export"),
+    path("leads/export/", views_export.lead_export, name="lead_export"),
     path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),
     path(
         "leads/<int:pk>/personal-data.json",

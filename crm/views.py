@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
@@ -8,18 +10,17 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from audit import trail
-from crm import dedupe, export, services
+from crm import dedupe, merging, scoring, services, views_export
 from crm.forms import CompanyMergeForm, LeadFilterForm, MergeForm
 from crm.forms_campaign import CampaignForm, TaggedLinkForm
 from crm.http import AuthenticatedRequest
-from crm.models import Campaign, Company, Lead
+from crm.models import Activity, Campaign, Company, Lead
 from web.scope import get_visible_or_404
 
 LEADS_PER_PAGE = 50
@@ -133,65 +134,19 @@ def lead_list(request: AuthenticatedRequest) -> HttpResponse:
         .prefetch_related("score")
     )
     page = CappedPaginator(leads, LEADS_PER_PAGE).get_page(request.GET.get("page"))
-    template = "crm/lead_list.html#results" if request.htmx else "crm/lead_list.html"
-    return render(request, template, {"form": form, "page": page})
-
-
-@require_safe
-@login_required
-@permission_required("crm.export_leads", raise_exception=True)
-def lead_export(request: AuthenticatedRequest) -> HttpResponse:
-    """The filtered lead list as CSV, in UTF-8 with BOM (default) or CP932."""
-    form = LeadFilterForm(request.GET or None)
-    encoding = request.GET.get("encoding", "utf-8-sig")
-    if encoding not in export.ENCODINGS:
-        return HttpResponse(_("Unknown encoding."), status=400, content_type="text/plain")
-    leads = (
-        form.filter(Lead.objects.visible_to(request.user))
-        .select_related("company", "owner", "source_campaign")
-        .prefetch_related("score")
+    # Going back to a filtered list asks for the whole page (htmx keeps no
+    # snapshot of this one: it holds personal data, and its export links
+    # must be those of the filters shown).
+    fragment = request.htmx and not request.htmx.history_restore_request
+    template = "crm/lead_list.html#results" if fragment else "crm/lead_list.html"
+    filters = views_export.list_filters(request.GET)
+    response = render(
+        request,
+        template,
+        {"form": form, "page": page, "export_filters": list(filters.lists())},
     )
-    rows = (lead_export_row(lead) for lead in leads.iterator(chunk_size=2000))
-    result = export.to_csv(LEAD_EXPORT_HEADER, rows, encoding=encoding)
-    # The search text may be a person's name or email: the trail keeps only
-    # that there was one (it is never rewritten when a person is erased).
-    filters = {k: ("…" if k == "q" else v) for k, v in request.GET.items() if v}
-    trail.record(
-        trail.Action.EXPORTED,
-        object_type="leads",
-        changes={"filters": filters, "rows": result.rows},
-    )
-    if result.replaced:
-        message = ngettext(
-            "%(count)d character could not be written in Shift_JIS and was replaced by “?”.",
-            "%(count)d characters could not be written in Shift_JIS and were replaced by “?”.",
-            result.replaced,
-        )
-        messages.warning(request, message % {"count": result.replaced})
-    charset = "shift_jis" if encoding == "cp932" else "utf-8"
-    response = HttpResponse(result.content, content_type=f"text/csv; charset={charset}")
-    filename = f"leads-{timezone.localdate():%Y%m%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Replaced-Characters"] = str(result.replaced)
+    patch_vary_headers(response, ["HX-Request", "HX-History-Restore-Request"])
     return response
-
-
-LEAD_EXPORT_HEADER = [
-    "family_name", "given_name", "family_name_kana", "given_name_kana", "email", "phone",
-    "company", "department", "title", "stage", "fit_score", "engagement_score",
-    "source_campaign", "owner", "created_at",
-]  # fmt: skip
-
-
-def lead_export_row(lead: Lead) -> list[object]:
-    return [
-        lead.family_name, lead.given_name, lead.family_name_kana, lead.given_name_kana, lead.email,
-        lead.phone, lead.company.name if lead.company else "", lead.department, lead.title,
-        lead.stage, lead.fit_score, lead.engagement_score,
-        lead.source_campaign.name if lead.source_campaign else "",
-        lead.owner.get_username() if lead.owner else "",
-        timezone.localtime(lead.created_at).isoformat(timespec="seconds"),
-    ]  # fmt: skip
 
 
 @require_safe
@@ -204,18 +159,33 @@ def lead_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         pk,
     )
     activities = lead.activities.select_related("campaign", "actor")[:100]
+    explanation = services.explain_scores(lead)
+    by_activity = explanation.by_activity()
+    timeline = [TimelineEntry(a, by_activity.get(a.pk, [])) for a in activities]
     return render(
         request,
         "crm/lead_detail.html",
         {
             "lead": lead,
-            "activities": activities,
+            "timeline": timeline,
             "stage_changes": lead.stage_changes.select_related("changed_by"),
             "answers": lead.answers.select_related("recorded_by"),
-            "explanation": services.explain_lead(lead),
+            "explanation": explanation,
             "consents": lead.consents.all(),
         },
     )
+
+
+@dataclass
+class TimelineEntry:
+    """An activity and what the lead's score counts of it, rule by rule."""
+
+    activity: Activity
+    points: list[scoring.ActivityPoints]
+
+    @property
+    def total(self) -> float:
+        return sum(p.counted for p in self.points)
 
 
 @require_safe
@@ -241,23 +211,30 @@ def duplicates(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "crm/duplicates.html", {"groups": groups, "company_groups": companies})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 @permission_required(["crm.change_lead", "crm.view_all_leads"], raise_exception=True)
 def merge(request: AuthenticatedRequest) -> HttpResponse:
-    """Merge the chosen leads into the one to keep."""
-    form = MergeForm(request.POST, leads=Lead.objects.visible_to(request.user))
+    """GET: what merging the chosen leads will keep, to confirm; POST: merge
+    them into the one to keep, all of them or none."""
+    data = request.POST if request.method == "POST" else request.GET
+    form = MergeForm(data, leads=Lead.objects.visible_to(request.user))
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("crm:duplicates")
-    keep = form.cleaned_data["keep"]
+    keep, others = form.cleaned_data["keep"], form.cleaned_data["others"]
+    if request.method == "GET":
+        preview = merging.preview_merge(keep, others=others)
+        return render(request, "crm/merge_confirm.html", {"preview": preview})
     try:
-        for other in form.cleaned_data["others"]:
-            keep = services.merge_leads(keep, other, by=request.user)
-    except services.MergeConflict as exc:
+        keep = merging.merge_people(keep, others=others, by=request.user)
+    except merging.MergeConflict as exc:
         messages.error(request, _("Not merged: %(reason)s") % {"reason": exc})
         return redirect("crm:duplicates")
-    messages.success(request, _("Merged into %(lead)s.") % {"lead": keep.display_name})
+    message = ngettext(
+        "%(count)d lead merged into %(lead)s.", "%(count)d leads merged into %(lead)s.", len(others)
+    )
+    messages.success(request, message % {"count": len(others), "lead": keep.display_name})
     return redirect(keep)
 
 
@@ -265,13 +242,17 @@ def merge(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @permission_required(["crm.change_company", "crm.change_lead"], raise_exception=True)
 def merge_companies(request: AuthenticatedRequest) -> HttpResponse:
-    """Merge the chosen companies into the one to keep."""
+    """Merge the chosen companies into the one to keep, all of them or none."""
     form = CompanyMergeForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("crm:duplicates")
-    keep = form.cleaned_data["keep"]
-    for other in form.cleaned_data["others"]:
-        keep = services.merge_companies(keep, other)
+    try:
+        keep = merging.merge_companies(
+            form.cleaned_data["keep"], others=form.cleaned_data["others"]
+        )
+    except merging.MergeConflict as exc:
+        messages.error(request, _("Not merged: %(reason)s") % {"reason": exc})
+        return redirect("crm:duplicates")
     messages.success(request, _("Merged into %(company)s.") % {"company": keep.name})
     return redirect(keep)

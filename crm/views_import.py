@@ -55,7 +55,8 @@ def import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         ImportJob.objects.defer("content").select_related("campaign"), request.user, pk
     )
     form = ImportMappingForm(headers=job.headers, initial_mapping=job.mapping)
-    context = {"job": job, "form": form, "sample": job.rejections[:20], "Status": ImportJob.Status}
+    sample = jobs.rejections(job, limit=20)
+    context = {"job": job, "form": form, "sample": sample, "Status": ImportJob.Status}
     template = "crm/import_detail.html#progress" if request.htmx else "crm/import_detail.html"
     return render(request, template, context)
 
@@ -95,7 +96,8 @@ def import_start(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @permission_required(PERMISSION, raise_exception=True)
 def import_rejections(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = get_visible_or_404(ImportJob.objects.defer("content"), request.user, pk)
-    response = HttpResponse(jobs.rejected_rows_csv(job), content_type="text/csv; charset=utf-8")
+    content = jobs.rejected_rows_csv(job, machine_names=request.GET.get("headers") == "names")
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
     trail.record(trail.Action.EXPORTED, job, summary="rejected rows")
     response["Content-Disposition"] = f'attachment; filename="rejected-rows-{job.pk}.csv"'
     return response

@@ -68,6 +68,7 @@ def record_touch(
     details: dict[str, Any] | None = None,
     campaign: Campaign | None = None,
     external_id: str | None = None,
+    channel: str = Activity.Channel.APP,
 ) -> tuple[Activity, bool]:
     """A call, sales email, meeting or note on the lead's timeline, dated
     `occurred_at` (now by default). The first one after a claim stops the SLA
@@ -94,6 +95,7 @@ def record_touch(
         actor=by,
         details=details,
         external_id=external_id,
+        channel=channel,
     )
     if created:
         sla.record_first_touch(lead, activity.occurred_at)

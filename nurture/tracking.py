@@ -52,6 +52,7 @@ def record_open(delivery_id: int) -> bool:
         details={"send": delivery.send_id, "subject": _subject(delivery)},
         external_id=f"nurture:open:{delivery_id}",
         occurred_at=now,
+        channel=Activity.Channel.TRACKING,
     )
     return created
 
@@ -74,6 +75,7 @@ def record_click(delivery_id: int, url: str) -> Delivery:
         details={"url": url, "send": delivery.send_id, "subject": _subject(delivery)},
         external_id=f"nurture:click:{delivery_id}:{url_key(url)}",
         occurred_at=now,
+        channel=Activity.Channel.TRACKING,
     )
     return delivery
 

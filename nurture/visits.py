@@ -135,6 +135,7 @@ def record_known_views(*, limit: int = 2000) -> int:
                 campaign_id=campaigns.get(utm.campaign.casefold()),
                 details={"url": row.url, "title": row.title, **_utm_details(utm)},
                 external_id=f"nurture:view:{row.pk}",
+                channel=Activity.Channel.TRACKING,
             )
             for row, utm in zip(rows, utms, strict=True)
         ]

@@ -108,7 +108,7 @@ MATRIX: dict[str, list[Case]] = {
     "crm:import_start": [POST("import_job", (LOGIN, 302, 403, 403, 403))],
     "crm:import_rejections": [GET("import_job", (LOGIN, 200, 403, 403, 403))],
     "crm:duplicates": [GET(None, (LOGIN, 200, 403, 403, 403))],
-    "crm:merge": [POST(None, (LOGIN, 302, 403, 403, 403))],
+    "crm:merge": [GET(None, (LOGIN, 302, 403, 403, 403)), POST(None, (LOGIN, 302, 403, 403, 403))],
     "crm:merge_companies": [POST(None, (LOGIN, 302, 403, 403, 403))],
     "crm:lead_export": [GET(None, (LOGIN, 200, 403, 403, 200))],
     # A lead claimed by `rep`: out of scope for other reps (404, not 403).

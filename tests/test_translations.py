@@ -54,6 +54,8 @@ def _messages() -> dict[tuple[str | None, str], str]:
         for lineno, funcname, message, _comments in extract_python(
             buffer, KEYWORDS, [], {"encoding": "utf-8"}
         ):
+            if message is None:
+                continue  # a variable passed to gettext: nothing to extract
             if isinstance(message, str):
                 context, msgid = None, message
             elif str(funcname).startswith(("pgettext", "npgettext")):

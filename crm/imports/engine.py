@@ -21,7 +21,7 @@ from crm.durability import commit_without_waiting_for_the_disk
 from crm.imports.reading import Table
 from crm.imports.rows import Candidate, Rejection, check_row, name_missing
 from crm.imports.sql import insert_rows
-from crm.models import Activity, Campaign, Company, Lead, LeadScore, StageChange
+from crm.models import Activity, Campaign, Company, Lead, LeadAlias, LeadScore, StageChange
 
 CHUNK = 5000
 ACTIVITIES_RECORDED = "activities.recorded"
@@ -177,7 +177,7 @@ def _apply_chunk(
             continue
         fields = _changes(lead, candidate)
         company_id = lead["company_id"]
-        if company and company_id != company:
+        if company and company_id != company and _company_changes(lead, candidate):
             company_id = company
             fields.append("company")
         if fields:
@@ -254,12 +254,13 @@ def _record_activities(
             details,
             external_id,
             0,
+            Activity.Channel.IMPORT,
         )
     # An entry recorded by an earlier import of the row conflicts on its
     # external id and is skipped; RETURNING gives only the new ones.
     ids = insert_rows(
         Activity,
-        ("lead", "kind", "occurred_at", "campaign", "actor", "details", "external_id", "points"),
+        ACTIVITY_COLUMNS,
         rows.values(),
         ignore_conflicts=True,
         returning="id",
@@ -268,6 +269,10 @@ def _record_activities(
         outbox.emit(ACTIVITIES_RECORDED, {"activity_ids": ids})
 
 
+ACTIVITY_COLUMNS = (
+    "lead", "kind", "occurred_at", "campaign", "actor", "details", "external_id", "points",
+    "channel",
+)  # fmt: skip
 NEW_LEAD_COLUMNS = (
     "email", *LEAD_FIELDS, "phone_digits", "search_text", "company", "source_campaign", "stage",
     "created_at", "updated_at",
@@ -298,6 +303,8 @@ def _new_lead_row(
 
 
 def _changes(lead: dict[str, Any], candidate: Candidate) -> list[str]:
+    if lead.get("merged"):  # the merge chose what the person kept holds
+        return []
     return [
         name
         for name in LEAD_FIELDS
@@ -306,7 +313,7 @@ def _changes(lead: dict[str, Any], candidate: Candidate) -> list[str]:
 
 
 def _company_changes(lead: dict[str, Any], candidate: Candidate) -> bool:
-    if not candidate.company:
+    if not candidate.company or lead.get("merged"):
         return False
     return lead["company__key"] != normalize.company_key(candidate.company)
 
@@ -316,14 +323,39 @@ EXISTING_FIELDS = ("id", "email", *LEAD_FIELDS, "company_id", "company__key")
 
 def _existing_leads(chunk: Sequence[Candidate]) -> dict[str, dict[str, Any]]:
     """Known leads by case-folded email, as plain rows (cheaper than model
-    instances at import sizes), through the case-insensitive unique index."""
+    instances at import sizes), through the case-insensitive unique index.
+
+    The email of a person merged into another finds the person kept (marked
+    "merged": their row then changes nothing, the merge decided what the
+    person kept holds), so re-importing a file after a merge brings nobody
+    back."""
     emails = [c.email for c in chunk]
     rows = (
         Lead.objects.annotate(email_ci=Lower("email"))
         .filter(email_ci__in=emails)
         .values(*EXISTING_FIELDS, "email_ci")
     )
-    return {row["email_ci"]: row for row in rows}
+    found = {row["email_ci"]: row for row in rows}
+    if merged := _merged_into([e for e in emails if e not in found]):
+        rows = Lead.objects.filter(pk__in=set(merged.values())).values(*EXISTING_FIELDS)
+        by_id = {row["id"]: row for row in rows}
+        for email, lead_id in merged.items():
+            if lead_id in by_id:
+                found[email] = {**by_id[lead_id], "merged": True}
+    return found
+
+
+def _merged_into(emails: list[str]) -> dict[str, int]:
+    """Lead ids by email, for the emails of people merged into another lead."""
+    # Most databases have no merged person: one cheap query instead of a
+    # look-up of thousands of emails per chunk.
+    if not emails or not LeadAlias.objects.filter(kind=LeadAlias.Kind.EMAIL).exists():
+        return {}
+    aliases = LeadAlias.objects.emails(emails).values_list("value", "lead_id")
+    found: dict[str, int] = {}
+    for email, lead_id in aliases:  # newest first: the latest merge wins
+        found.setdefault(email, lead_id)
+    return found
 
 
 @functools.lru_cache(maxsize=4096)
@@ -341,7 +373,8 @@ def _lead_ids(emails: list[str]) -> dict[str, int]:
         .filter(email_ci__in=emails)
         .values_list("email_ci", "pk")
     )
-    return dict(rows)
+    found = dict(rows)
+    return _merged_into([e for e in emails if e not in found]) | found
 
 
 def _add_companies(chunk: Sequence[Candidate], known: dict[str, int]) -> None:

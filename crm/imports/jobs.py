@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crm import export
-from crm.imports import engine, mapping, reading
+from crm.imports import engine, mapping, reading, rows
 from crm.models import Campaign, ImportJob
 
 logger = logging.getLogger(__name__)
@@ -43,7 +45,7 @@ def preview(job: ImportJob, *, columns: list[str]) -> engine.Plan:
     planned = engine.plan(_table(job), columns)
     job.mapping = columns
     job.counts = planned.counts.as_dict()
-    job.rejections = [r.__dict__ for r in planned.rejections[:MAX_KEPT_REJECTIONS]]
+    job.rejections = [r.as_json() for r in planned.rejections[:MAX_KEPT_REJECTIONS]]
     job.status = ImportJob.Status.PREVIEWED
     job.save(update_fields=["mapping", "counts", "rejections", "status"])
     return planned
@@ -89,7 +91,9 @@ def run(job_id: int) -> None:
     job = ImportJob.objects.select_related("campaign", "created_by").get(pk=job_id)
     try:
         planned = engine.plan(_table(job), job.mapping)
-        ImportJob.objects.filter(pk=job.pk).update(total_rows=len(planned.candidates))
+        # The file's row count (total_rows) stays as the page showed it; the
+        # progress bar counts the people to write.
+        ImportJob.objects.filter(pk=job.pk).update(rows_to_write=len(planned.candidates))
         counts = engine.apply(
             planned,
             campaign=job.campaign,
@@ -107,7 +111,7 @@ def run(job_id: int) -> None:
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportJob.Status.DONE,
         counts=counts.as_dict(),
-        rejections=[r.__dict__ for r in planned.rejections[:MAX_KEPT_REJECTIONS]],
+        rejections=[r.as_json() for r in planned.rejections[:MAX_KEPT_REJECTIONS]],
         finished_at=timezone.now(),
     )
 
@@ -116,10 +120,19 @@ def _record_progress(job_id: int, done: int) -> None:
     ImportJob.objects.filter(pk=job_id).update(processed_rows=done)
 
 
-def rejected_rows_csv(job: ImportJob) -> bytes:
-    """The rejected rows with the reason for each, to fix and import again."""
-    rows = ([r["line"], r["reason"], *r["values"]] for r in job.rejections)
-    return export.to_csv(["line", "reason", *job.headers], rows, encoding="utf-8-sig").content
+def rejections(job: ImportJob, *, limit: int | None = None) -> list[dict[str, Any]]:
+    """The job's rejected rows, each reason in the current language."""
+    kept = job.rejections if limit is None else job.rejections[:limit]
+    return [{**r, "reason": rows.reason_text(r["reason"], r.get("params"))} for r in kept]
+
+
+def rejected_rows_csv(job: ImportJob, *, machine_names: bool = False) -> bytes:
+    """The rows not imported with the reason for each, to fix and import
+    again: headed and explained in the reader's language (or, for the first
+    two columns, with machine names); the file's own columns as they were."""
+    first = ["line", "reason"] if machine_names else [_("Line"), _("Reason")]
+    lines = ([r["line"], r["reason"], *r["values"]] for r in rejections(job))
+    return export.to_csv([*first, *job.headers], lines, encoding="utf-8-sig").content
 
 
 def _table(job: ImportJob) -> reading.Table:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, fields
+from dataclasses import field as dataclass_field
 from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crm import normalize
+from crm.imports.mapping import FIELDS
 
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
 
@@ -50,13 +53,48 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Rejection:
+    """A row that cannot be imported. The reason is kept untranslated (its
+    message id and values): the import runs in a worker, and the page and the
+    file of rejected rows give it in the language of whoever reads them."""
+
     line: int
-    reason: str
+    reason: str  # a message id of REASONS
     values: list[str]
+    params: dict[str, str] = dataclass_field(default_factory=dict)
+
+    def message(self) -> str:
+        return reason_text(self.reason, self.params)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "line": self.line,
+            "reason": self.reason,
+            "params": self.params,
+            "values": self.values,
+        }
+
+
+NAME_MISSING = gettext_noop("The name is missing.")
+EMAIL_MISSING = gettext_noop("The email address is missing.")
+EMAIL_INVALID = gettext_noop("“%(email)s” is not a valid email address.")
+DATE_NOT_UNDERSTOOD = gettext_noop("The date “%(date)s” is not understood.")
+TOO_LONG = gettext_noop("Too long: %(fields)s.")
+
+
+def reason_text(reason: str, params: dict[str, str] | None = None) -> str:
+    """A stored reason in the current language. Jobs stored before reasons
+    were kept untranslated hold text, which comes back as it was."""
+    params = dict(params or {})
+    if "fields" in params:  # field names, shown as the mapping form names them
+        params["fields"] = ", ".join(
+            str(FIELDS.get(name, name)) for name in params["fields"].split(",") if name
+        )
+    text = _(reason)
+    return text % params if params else text
 
 
 def name_missing(candidate: Candidate, values: list[str]) -> Rejection:
-    return Rejection(candidate.line, _("The name is missing."), values)
+    return Rejection(candidate.line, NAME_MISSING, values)
 
 
 def check_row(values: list[str], mapping: list[str], *, line: int) -> Candidate | Rejection | None:
@@ -81,23 +119,19 @@ def check_row(values: list[str], mapping: list[str], *, line: int) -> Candidate 
     cells.pop("full_name_kana", None)
     email = normalize.email_key(cells.pop("email", ""))
     if not email:
-        return Rejection(line, _("The email address is missing."), values)
+        return Rejection(line, EMAIL_MISSING, values)
     try:
         validate_email(email)
     except ValidationError:
-        return Rejection(
-            line, _("“%(email)s” is not a valid email address.") % {"email": email}, values
-        )
+        return Rejection(line, EMAIL_INVALID, values, {"email": email})
     occurred_on = None
     if raw_date := cells.pop("occurred_on", ""):
         occurred_on = parse_date(raw_date)
         if occurred_on is None:
-            return Rejection(
-                line, _("The date “%(date)s” is not understood.") % {"date": raw_date}, values
-            )
+            return Rejection(line, DATE_NOT_UNDERSTOOD, values, {"date": raw_date})
     too_long = [name for name, limit in LIMITS.items() if len(cells.get(name, "")) > limit]
     if too_long:
-        return Rejection(line, _("Too long: %(fields)s.") % {"fields": ", ".join(too_long)}, values)
+        return Rejection(line, TOO_LONG, values, {"fields": ",".join(too_long)})
     return Candidate(line=line, email=email, occurred_on=occurred_on, **cells)
 
 

@@ -1,6 +1,7 @@
 """crm's models, one module per area; import them from here."""
 
 from crm.models.activity import Activity, Answer
+from crm.models.aliases import LeadAlias
 from crm.models.attribution import Touch
 from crm.models.campaign import Campaign, new_capture_key
 from crm.models.capture import CaptureConfirmation, ProposedChange
@@ -23,6 +24,7 @@ __all__ = [
     "ImportJob",
     "Industry",
     "Lead",
+    "LeadAlias",
     "LeadScore",
     "OutboxEvent",
     "PersonalRows",

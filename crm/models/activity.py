@@ -42,6 +42,15 @@ class Activity(models.Model):
         # The person followed the link of a capture's confirmation email.
         CONFIRMED = "confirmed", _("Confirmed by email")
 
+    class Channel(models.TextChoices):
+        """How the activity reached Baton (not who performed it: see performed_by_rep)."""
+
+        APP = "app", _("recorded in Baton")
+        API = "api", _("through the API")
+        IMPORT = "import", _("imported from a list")
+        CAPTURE = "capture", _("through a capture form")
+        TRACKING = "tracking", _("tracked (email or website)")
+
     SALES_KINDS = frozenset({Kind.CALL, Kind.SALES_EMAIL, Kind.MEETING, Kind.NOTE})
 
     # No index of its own: activity_lead_timeline_idx starts with lead_id.
@@ -58,8 +67,16 @@ class Activity(models.Model):
         blank=True,
         related_name="activities",
     )
+    # The user who recorded it: the rep for a sales touch logged in Baton, the
+    # owner of the API token or the importer otherwise. Who performed it is
+    # the rep for a sales touch and the person (the lead) for anything else.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # "" when the code that recorded it did not say (rows from before the
+    # column that nothing could tell apart, or a path that forgot).
+    channel = models.CharField(
+        _("arrived"), max_length=10, choices=Channel.choices, blank=True, default="", db_default=""
     )
     details = models.JSONField(_("details"), default=dict, blank=True)
     # Set by the sender to make ingest idempotent: the same event twice is one
@@ -105,6 +122,12 @@ class Activity(models.Model):
     @property
     def is_sales_touch(self) -> bool:
         return self.kind in self.SALES_KINDS
+
+    @property
+    def performed_by_rep(self) -> bool:
+        """True when a Baton user (the actor) did this, as a rep logs a call;
+        otherwise the person did it, whoever's token or import recorded it."""
+        return self.is_sales_touch and self.actor_id is not None
 
 
 class Answer(models.Model):

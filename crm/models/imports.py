@@ -55,7 +55,10 @@ class ImportJob(models.Model):
         default=Activity.Kind.IMPORTED,
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.UPLOADED)
-    total_rows = models.PositiveIntegerField(default=0)
+    total_rows = models.PositiveIntegerField(default=0)  # the file's rows, as uploaded
+    # The people the run writes (rows less rejected, empty and repeated ones):
+    # what processed_rows counts up to.
+    rows_to_write = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     # {"new": n, "updated": n, "unchanged": n, "merged": n, "rejected": n}
     counts = models.JSONField(default=dict)
@@ -84,6 +87,6 @@ class ImportJob(models.Model):
 
     @property
     def percent(self) -> int:
-        if not self.total_rows:
+        if not self.rows_to_write:
             return 100 if self.status == self.Status.DONE else 0
-        return min(100, round(100 * self.processed_rows / self.total_rows))
+        return min(100, round(100 * self.processed_rows / self.rows_to_write))

@@ -131,7 +131,26 @@ class LeadQuerySet(models.QuerySet["Lead"]):
             match |= Q(company_id__in=company_ids)
         if len(digits := normalize.phone_digits(text)) >= 4:
             match |= Q(phone_digits__contains=digits)
+        if merged := self._merged_matching(text, digits):
+            match |= Q(pk__in=merged)
         return self.filter(match)
+
+    @staticmethod
+    def _merged_matching(text: str, digits: str) -> list[int]:
+        """Leads that people merged into them were found by: an email address
+        or phone number they no longer hold (crm.merging). A small table, read
+        only when the search looks like an address or a number."""
+        from crm.models.aliases import LeadAlias  # defined after Lead, on top of it
+
+        wanted = Q()
+        if "@" in text:
+            wanted |= Q(kind=LeadAlias.Kind.EMAIL, value__contains=normalize.email_key(text))
+        if len(digits) >= 4:
+            wanted |= Q(kind=LeadAlias.Kind.PHONE, value__contains=digits)
+        if not wanted:
+            return []
+        found = LeadAlias.objects.filter(wanted).values_list("lead_id", flat=True)
+        return list(found[:MAX_COMPANY_MATCHES])
 
 
 class Lead(models.Model):
@@ -331,6 +350,8 @@ class StageChange(models.Model):
 
     class Meta:
         ordering = ["changed_at", "pk"]
+        verbose_name = _("stage change")
+        verbose_name_plural = _("stage changes")
         indexes = [
             # KPI counts: leads reaching a stage within a period.
             models.Index(fields=["to_stage", "changed_at"], name="stagechange_to_at_idx"),

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import transaction
 from django.utils.crypto import salted_hmac
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crm import normalize
 from crm.imports.rows import Candidate, Rejection
@@ -88,6 +88,12 @@ def admit_returning_person(*, email: str, phone: str = "", consented: bool) -> b
     return True
 
 
+# Kept untranslated with the import's other reasons, read in the reader's language.
+ERASED_PERSON = gettext_noop(
+    "This person asked to be erased: they come back only by signing up again."
+)
+
+
 def refuse_erased_people(candidates: dict[str, Candidate]) -> list[Rejection]:
     """Import: take the rows about erased people out of `candidates` (by
     email) and answer them as rejections that keep no value of the row."""
@@ -98,8 +104,7 @@ def refuse_erased_people(candidates: dict[str, Candidate]) -> list[Rejection]:
     }
     buried = _buried({d for digests in wanted.values() for d in digests})
     refused = [email for email, digests in wanted.items() if buried & set(digests)]
-    reason = _("This person asked to be erased: they come back only by signing up again.")
-    return [Rejection(candidates.pop(email).line, reason, []) for email in refused]
+    return [Rejection(candidates.pop(email).line, ERASED_PERSON, []) for email in refused]
 
 
 def _buried(digests: set[str]) -> set[str]:

@@ -86,7 +86,7 @@ def test_marketer_creates_a_campaign_and_sees_its_first_lead(
     page.get_by_role("link", name="花子 山田").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("花子 山田")
     expect(page.get_by_text("yamada@example.co.jp")).to_be_visible()
-    expect(page.get_by_test_id("timeline").get_by_text("Form submitted")).to_be_visible()
+    expect(page.get_by_test_id("timeline").get_by_text("Form submitted").first).to_be_visible()
     expect(page.get_by_text("資料をください")).to_be_visible()
     screenshot(page, "marketer-lead-detail")
 

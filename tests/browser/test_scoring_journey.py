@@ -63,5 +63,5 @@ def test_marketer_changes_a_rule_and_the_scores_follow(
     expect(page.get_by_test_id("engagement-score")).to_have_text("60")
     expect(page.get_by_test_id("lead-stage")).to_have_text("MQL")
     page.get_by_test_id("score-explanation").locator("summary").first.click()
-    expect(page.get_by_test_id("explanation-rule")).to_contain_text("60.0")
+    expect(page.get_by_test_id("explanation-rule")).to_contain_text("+60")
     screenshot(page, "marketer-lead-explanation")

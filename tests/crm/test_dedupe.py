@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from audit import trail
 from audit.models import AuditEntry
-from crm import services
+from crm import merging, services
 from crm.dedupe import duplicate_groups
 from crm.models import Activity, Answer, Company, Consent, Lead, StageChange
 from handoff import services as handoff_services
@@ -45,11 +45,11 @@ def test_company_spellings_find_one_company():
 def test_a_merge_is_kept_in_the_audit_trail_by_ids(marketer):
     keep = factories.lead(given_name="")
     other = factories.lead(given_name="花子", email="hanako@example.jp")
-    services.merge_leads(keep, other, by=marketer)
+    merging.merge_people(keep, others=[other], by=marketer)
     entry = AuditEntry.objects.get(action=trail.Action.LEADS_MERGED)
     assert (entry.object_type, entry.object_id) == ("lead", str(keep.pk))
     assert entry.actor_id == marketer.pk
-    assert entry.changes == {"merged": other.pk, "filled": ["given_name"]}
+    assert entry.changes == {"merged": [other.pk], "filled": ["given_name"]}
     assert "花子" not in str(entry.changes) and "hanako" not in str(entry.changes)
 
 
@@ -61,10 +61,14 @@ def test_merge_keeps_every_activity_answer_consent_and_stage_change(marketer):
         StageChange.objects.create(lead=lead, to_stage="lead")
     Answer.objects.create(lead=other, question="budget", answer="500万円", source="web_form")
     Consent.objects.create(lead=other, basis="consent")
-    merged = services.merge_leads(keep, other, by=marketer)
+    merged = merging.merge_people(keep, others=[other], by=marketer)
     assert not Lead.objects.filter(pk=other.pk).exists()
     assert merged.given_name == "花子" and merged.title == "部長" and merged.phone == "03-1234-5678"
-    assert merged.engagement_score == 15
+    # Scores computed again from every activity now on the lead (the 15 set
+    # by hand on the other lead came from no activity).
+    explanation = services.explain_lead(merged)
+    assert merged.engagement_score == explanation.engagement_score
+    assert sum(len(r.contributions) for r in explanation.engagement) == 2  # both downloads
     assert merged.activities.filter(kind=Activity.Kind.DOWNLOAD).count() == 2
     assert merged.activities.filter(kind=Activity.Kind.NOTE, actor=marketer).count() == 1
     assert merged.stage_changes.count() == 2
@@ -75,23 +79,23 @@ def test_merge_keeps_every_activity_answer_consent_and_stage_change(marketer):
 def test_merge_moves_the_handoff_of_the_other_lead(rep):
     keep = factories.lead()
     handoff = factories.qualified_handoff()
-    services.merge_leads(keep, Lead.objects.get(pk=handoff.lead_id))
+    merging.merge_people(keep, others=[Lead.objects.get(pk=handoff.lead_id)])
     assert Handoff.objects.get(pk=handoff.pk).lead == keep
 
 
 def test_merge_refuses_two_live_handoffs_and_changes_nothing(rep):
     first, second = factories.qualified_handoff(), factories.qualified_handoff()
     keep, other = first.lead, second.lead
-    with pytest.raises(services.MergeConflict):
-        services.merge_leads(keep, other)
+    with pytest.raises(merging.MergeConflict):
+        merging.merge_people(keep, others=[other])
     assert Lead.objects.filter(pk=other.pk).exists()
     assert Handoff.objects.get(pk=second.pk).lead_id == other.pk
 
 
 def test_merge_with_itself_is_refused():
     lead = factories.lead()
-    with pytest.raises(services.MergeConflict):
-        services.merge_leads(lead, lead)
+    with pytest.raises(merging.MergeConflict):
+        merging.merge_people(lead, others=[lead])
 
 
 def test_merged_then_recycled_lead_can_still_hand_off(rep):
@@ -99,7 +103,7 @@ def test_merged_then_recycled_lead_can_still_hand_off(rep):
     handoff_services.claim_handoff(handoff, rep=rep)
     handoff_services.reject_handoff(handoff, rep=rep, reason="bad_timing")
     keep = factories.lead()
-    merged = services.merge_leads(keep, handoff.lead)
+    merged = merging.merge_people(keep, others=[handoff.lead])
     assert merged.handoffs.count() == 1
 
 
@@ -153,5 +157,5 @@ def test_companies_sharing_a_domain_are_listed_and_merged_with_their_people(clie
 
 def test_company_merge_with_itself_is_refused():
     company = Company.objects.create(name="北斗物流")
-    with pytest.raises(services.MergeConflict):
-        services.merge_companies(company, company)
+    with pytest.raises(merging.MergeConflict):
+        merging.merge_companies(company, others=[company])

@@ -4,6 +4,7 @@ import io
 
 import openpyxl
 import pytest
+from django.utils import translation
 
 from crm.imports import engine, jobs, mapping, reading
 from crm.imports.rows import Rejection, check_row
@@ -259,11 +260,49 @@ def test_job_lifecycle_and_rejected_rows_file(marketer, campaign):
     jobs.run(job.pk)
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DONE
-    assert job.counts["new"] == 3 and job.processed_rows == 3
+    assert job.counts["new"] == 3 and job.processed_rows == 3 == job.rows_to_write
+    assert job.total_rows == 6  # the file's rows, as the page said before the import
     rejected = jobs.rejected_rows_csv(job).decode("utf-8-sig").splitlines()
-    assert rejected[0].startswith("line,reason,会社名")
+    assert rejected[0].startswith("Line,Reason,会社名")
     assert "not a valid email" in rejected[1]
     assert len(rejected) == 3
+    machine = jobs.rejected_rows_csv(job, machine_names=True).decode("utf-8-sig").splitlines()
+    assert machine[0].startswith("line,reason,会社名")
+
+
+def test_reasons_are_given_in_the_language_of_the_reader(marketer):
+    """The run (a worker, in the default language) stores the reasons
+    untranslated; the page and the file give them in the reader's."""
+    job = jobs.create_job(
+        card_csv("utf-8"), filename="c.csv", user=marketer, campaign=None, kind="imported"
+    )
+    jobs.preview(job, columns=job.mapping)
+    jobs.start(job)
+    with translation.override("en"):
+        jobs.run(job.pk)
+    job.refresh_from_db()
+    with translation.override("ja"):
+        lines = jobs.rejected_rows_csv(job).decode("utf-8-sig").splitlines()
+        sample = jobs.rejections(job, limit=20)
+    assert lines[0].startswith("行,理由,会社名")
+    assert "「not-an-email」は正しいメールアドレスではありません。" in lines[1]
+    assert sample[1]["reason"] == "日付「2026-13-45」を読み取れません。"
+
+
+def test_a_too_long_value_is_named_as_the_mapping_form_names_it():
+    rejection = check_row(["x" * 101, "a@example.jp"], ["family_name", "email"], line=2)
+    assert isinstance(rejection, Rejection)
+    with translation.override("ja"):
+        assert rejection.message() == "文字数が多すぎます：姓。"
+    assert rejection.message() == "Too long: Family name."
+
+
+def test_jobs_stored_with_translated_reasons_still_show_them(marketer):
+    job = ImportJob.objects.create(
+        filename="old.csv", headers=["a"], created_by=marketer,
+        rejections=[{"line": 2, "reason": "メールアドレスがありません。", "values": ["x"]}],
+    )  # fmt: skip
+    assert jobs.rejections(job)[0]["reason"] == "メールアドレスがありません。"
 
 
 def test_running_a_finished_job_again_does_nothing(marketer):

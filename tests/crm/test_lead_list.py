@@ -107,3 +107,39 @@ def test_count_is_capped_for_huge_lists(client_as, marketer, monkeypatch):
 
 def test_rep_searching_sees_only_their_scope(client_as, rep, people):
     assert found(client_as(rep), q="山田") == set()
+
+
+def test_the_results_fragment_carries_an_export_of_its_own_filters(client_as, marketer, people):
+    """The export links kept the query of the first page load while htmx
+    changed the results under them."""
+    response = client_as(marketer).get(
+        reverse("crm:lead_list"), {"q": "山田", "stage": "", "page": "1"}, HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert "<html" not in html  # the fragment only
+    form = html[html.index('data-testid="export-form"') :]
+    form = form[: form.index("</form>")]
+    assert '<input type="hidden" name="q" value="山田">' in form
+    assert 'name="page"' not in form
+    assert 'value="utf-8-sig"' in form and 'value="cp932"' in form
+    assert response["Vary"].count("HX-Request") == 1
+
+
+def test_going_back_to_a_filtered_list_gets_the_whole_page(client_as, marketer, people):
+    """htmx keeps no snapshot of the list: on back/forward it asks again with
+    HX-History-Restore-Request and must get the page, not the fragment."""
+    response = client_as(marketer).get(
+        reverse("crm:lead_list"),
+        {"q": "山田"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_HISTORY_RESTORE_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert "<html" in html
+    assert 'value="山田"' in html  # the search box says what the results show
+    assert 'hx-history="false"' in html
+
+
+def test_reps_get_no_export_form(client_as, rep, people):
+    html = client_as(rep).get(reverse("crm:lead_list")).content.decode()
+    assert 'data-testid="export-form"' not in html

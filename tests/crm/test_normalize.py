@@ -1,10 +1,18 @@
 """名寄せ keys: different spellings of the same thing compare equal."""
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from crm.normalize import company_key, email_key, name_key, phone_digits
+from crm.normalize import (
+    _LEGAL_FORMS_JA,
+    company_key,
+    email_key,
+    name_key,
+    nfkc,
+    phone_digits,
+    search_key,
+)
 
 
 @pytest.mark.parametrize(
@@ -63,13 +71,51 @@ def test_email_key_folds_case_and_width():
     )
 
 
+# Keys are stored and compared again later (a company's key is looked up by
+# the key of another spelling), so a key must be its own key.
+@settings(max_examples=300, deadline=None)
 @given(st.text())
+@example("C:O")  # "co", whose key was "" (the legal form "Co." stripped a second time)
+@example("株式:会社青葉")  # 株式会社 appears once the colon is gone
+@example("co:rp Acme")
+@example("e-\u0301")  # the dash between a letter and its accent goes: é appears
+@example("ǰ")  # case folding leaves a string that NFKC changes again
+@example("+81 81")
+@example("٣٤")  # Arabic-Indic digits
 def test_keys_are_idempotent(text):
-    for key in (company_key, name_key, email_key):
-        assert key(key(text)) == key(text)
-    assert phone_digits(phone_digits(text)) == phone_digits(text) or phone_digits(text).startswith(
-        "81"
-    )
+    for key in (company_key, name_key, email_key, search_key, phone_digits):
+        assert key(key(text)) == key(text), key.__name__
+
+
+LEGAL_FORMS = [*_LEGAL_FORMS_JA, "Co.", "Co., Ltd.", "Inc.", "K.K.", "Corporation", "LLC", "GmbH"]
+
+
+@pytest.mark.parametrize("name", LEGAL_FORMS)
+def test_a_name_that_is_only_a_legal_form_keeps_a_key(name):
+    assert company_key(name)
+    assert company_key(company_key(name)) == company_key(name)
+
+
+def test_only_a_legal_form_does_not_swallow_real_names():
+    assert company_key("co") != company_key("Acme Co.")
+    assert company_key("Acme Co.") == company_key("ACME") == "acme"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+@example("Co.")
+@example("(株)")
+def test_a_name_with_a_letter_or_digit_never_gets_an_empty_key(text):
+    if any(ch.isalnum() for ch in nfkc(text)):
+        assert company_key(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+@example("٣٤")
+@example("²")
+def test_phone_digits_are_ascii_digits(text):
+    assert all(ch in "0123456789" for ch in phone_digits(text))
 
 
 @given(st.text(alphabet="0123456789０１２３４５６７８９-－() （）", max_size=20))
@@ -86,3 +132,23 @@ def test_company_keys_kept_for_reuse_are_bounded_to_a_few_thousand():
         company_key(f"株式会社テスト{n}")
     assert company_key.cache_info().currsize <= 4096
     company_key.cache_clear()
+
+
+@pytest.mark.django_db
+def test_stored_company_keys_are_brought_up_to_date_by_the_migration():
+    import importlib
+
+    from django.apps import apps
+
+    from crm.models import Company
+
+    only_form = Company.objects.create(name="Co.")
+    settled = Company.objects.create(name="C:O Trading")
+    Company.objects.filter(pk=only_form.pk).update(key="Co.")  # as the old function left it
+    Company.objects.filter(pk=settled.pk).update(key="cotrading-old")
+    migration = importlib.import_module(
+        "crm.migrations.0016_merge_aliases_activity_channel_import_rows"
+    )
+    migration.rekey_companies(apps, None)
+    assert Company.objects.get(pk=only_form.pk).key == company_key("Co.") == "co"
+    assert Company.objects.get(pk=settled.pk).key == company_key("C:O Trading")

@@ -200,9 +200,9 @@ def test_scoring_rules_match_page_views_by_url(
 
 
 def test_merging_two_leads_keeps_the_website_identity(client):
-    from crm import services as crm
+    from crm import merging
 
     keep, other = consenting(), consenting()
     visits.identify(VISITOR, other.pk)
-    crm.merge_leads(keep, other)
+    merging.merge_people(keep, others=[other])
     assert Visitor.objects.get().lead_id == keep.pk

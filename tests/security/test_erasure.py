@@ -277,6 +277,7 @@ def test_an_import_refuses_an_erased_person_and_keeps_nothing_of_the_row(person,
         {
             "line": 2,
             "reason": "This person asked to be erased: they come back only by signing up again.",
+            "params": {},
             "values": [],
         }
     ]

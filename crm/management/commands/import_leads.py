@@ -64,7 +64,7 @@ class Command(BaseCommand):
             self._report("Imported", counts)
         if planned.rejections:
             rejected = path.with_name(path.stem + ".rejected.csv")
-            rows = ([r.line, r.reason, *r.values] for r in planned.rejections)
+            rows = ([r.line, r.message(), *r.values] for r in planned.rejections)
             rejected.write_bytes(
                 export.to_csv(
                     ["line", "reason", *table.headers], rows, encoding="utf-8-sig"

@@ -61,11 +61,18 @@ def run_periodic_jobs(stop: threading.Event) -> None:
                 close_old_connections()
 
 
+def default_addrport() -> str:
+    host = settings.BATON_HOST
+    return f"[{host}]:{settings.BATON_PORT}" if ":" in host else f"{host}:{settings.BATON_PORT}"
+
+
 class Command(BaseCommand):
     help = "Run the development server with periodic jobs in-process (the `make run` default)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
+        # HOST and PORT (settings.BATON_HOST/BATON_PORT) by default: the links
+        # in emails (settings.BATON_BASE_URL) are built from the same two.
+        parser.add_argument("addrport", nargs="?", default="")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.CELERY_TASK_ALWAYS_EAGER:
@@ -78,6 +85,6 @@ class Command(BaseCommand):
         if os.environ.get("RUN_MAIN") == "true" and settings.CELERY_TASK_ALWAYS_EAGER:
             threading.Thread(target=run_periodic_jobs, args=(stop,), daemon=True).start()
         try:
-            call_command("runserver", options["addrport"])
+            call_command("runserver", options["addrport"] or default_addrport())
         finally:
             stop.set()

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -74,7 +75,8 @@ class Command(BaseCommand):
             with transaction.atomic():
                 self._seed(random.Random(20261127))  # nosec B311  # demo data, not security
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
-        self.stdout.write(f"\nLog in at http://127.0.0.1:8000/ as one of (password: {PASSWORD}):")
+        login_url = f"{settings.BATON_BASE_URL}/"
+        self.stdout.write(f"\nLog in at {login_url} as one of (password: {PASSWORD}):")
         for username, first, last, role in USERS:
             self.stdout.write(f"  {username:<9} {role:<9} {first} {last}")
         self.stdout.write("")
