@@ -273,8 +273,10 @@ BATON_OUTBOX_REPUBLISH_AFTER = timedelta(seconds=env.int("OUTBOX_REPUBLISH_SECON
 # --- Cache (rate limits) ------------------------------------------------------
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    # An unreachable or stalled Redis must fail a cache call quickly: its
-    # users then fall back to this process's memory (web/shared_cache.py).
+    # An unreachable or stalled Redis must fail a cache call quickly: every
+    # user of the cache then falls back to this process's memory
+    # (web/shared_cache.py), libraries included.
+    CACHES["default"]["BACKEND"] = "web.shared_cache.FallbackRedisCache"
     CACHES["default"].setdefault("OPTIONS", {})
     CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", 0.5)
     CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 1.0)

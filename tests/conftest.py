@@ -377,7 +377,8 @@ def redis_cache(settings: Any, url: str) -> Iterator[None]:
     previous = settings.CACHES
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # What settings make of a redis:// CACHE_URL.
+            "BACKEND": "web.shared_cache.FallbackRedisCache",
             "LOCATION": url,
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
         }

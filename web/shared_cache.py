@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -62,8 +63,10 @@ def down_since() -> float | None:
 
 def reachable() -> bool:
     """Ask the shared cache itself, now (for /readyz)."""
+    shared = caches["default"]
+    ask = RedisCache.get if isinstance(shared, FallbackRedisCache) else type(shared).get
     try:
-        caches["default"].get("baton:readyz")
+        ask(shared, "baton:readyz")
     except UNREACHABLE:
         return False
     return True
@@ -118,3 +121,36 @@ class FailOpenCache:
 
 
 cache = FailOpenCache()
+
+
+def _fallback(name: str) -> Callable[..., Any]:
+    redis_method = getattr(RedisCache, name)
+
+    def method(self: FallbackRedisCache, *args: Any, **kwargs: Any) -> Any:
+        return call(
+            lambda _shared: redis_method(self, *args, **kwargs),
+            lambda local: getattr(local, name)(*args, **kwargs),
+        )
+
+    method.__name__ = name
+    method.__doc__ = f"RedisCache.{name}, or this process's memory while Redis is away."
+    return method
+
+
+class FallbackRedisCache(RedisCache):
+    """Django's Redis cache for every user of the cache, the libraries' too
+    (django-allauth keeps used one-time codes there): while Redis is away each
+    call is answered from this process's memory, as `call` does, instead of
+    raising. Configured by settings for a redis:// CACHE_URL."""
+
+    add = _fallback("add")
+    get = _fallback("get")
+    set = _fallback("set")
+    touch = _fallback("touch")
+    delete = _fallback("delete")
+    get_many = _fallback("get_many")
+    has_key = _fallback("has_key")
+    incr = _fallback("incr")
+    set_many = _fallback("set_many")
+    delete_many = _fallback("delete_many")
+    clear = _fallback("clear")
