@@ -25,9 +25,9 @@ import pytest
 from django.db import connection, models
 from django.urls import reverse
 
-from crm import privacy
+from crm import confirmations, privacy
 from crm.imports import jobs
-from crm.models import Lead
+from crm.models import CaptureConfirmation, Lead
 from crm.privacy import links
 from handoff.models import ChatDelivery, Handoff
 from nurture import sending, visits
@@ -73,6 +73,10 @@ def plant_the_rest(client: Any, lead: Lead, campaign: Any, marketer: Any) -> lis
         {"email": EMAIL, "family_name": FAMILY_JA, "visitor_id": VISITOR, "consent": "on"},
         REMOTE_ADDR=IP,
     )
+    # The lead is known: its visitor id is linked once the person confirms
+    # by email (crm/capture.py), with the address and browser of the click.
+    asked = CaptureConfirmation.objects.filter(lead=lead).latest("pk")
+    assert confirmations.confirm(asked, ip_address=IP, user_agent=f"Browser of {FAMILY}")
     assert visits.join_visits() >= 1
     assert Visitor.objects.filter(visitor_id=VISITOR, lead=lead).exists()
     client.post(collect, json.dumps(page), content_type="text/plain")  # waits, not joined yet
