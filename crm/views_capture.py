@@ -24,10 +24,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from crm import confirmations, privacy, ratelimit
+from crm import confirmations, privacy
 from crm.capture import capture_lead
 from crm.forms_capture import CaptureForm
 from crm.models import Campaign
+from web import ratelimit
 from web.public_body import PublicRequest, Refused, public_body, wants_json
 
 CAPTURE_MAX_BYTES = 16 * 1024

@@ -34,9 +34,9 @@ from django.utils.translation import gettext_lazy as _
 
 from crm import outbox
 from crm.models import OutboxEvent
-from crm.templatetags.people import person
 from handoff import chat_webhook
 from handoff.models import ChatDelivery, Handoff, HandoffPolicy, Notification
+from web.people import person
 
 logger = logging.getLogger(__name__)
 

@@ -18,9 +18,8 @@ from django.utils import timezone
 
 from audit import trail
 from crm.models import Lead
-from handoff import notify, sla
+from handoff import notify, sla, webhook_events
 from handoff.models import Handoff, HandoffPolicy, Notification, RepAvailability
-from webhooks import events as webhook_events
 
 # What a rep is offered while a handoff waits in the queue; a claim makes them moot.
 QUEUE_OFFERS = (Notification.Kind.NEW_HANDOFF, Notification.Kind.RETURNED)

@@ -17,9 +17,8 @@ from crm import drain, outbox, rescore, scoring
 from crm import services as crm
 from crm.models import Lead
 from handoff import context as context_package
-from handoff import routing, sla
+from handoff import routing, sla, webhook_events
 from handoff.models import Handoff, HandoffPolicy, Notification, SlaDeadline
-from webhooks import events as webhook_events
 
 logger = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import trigger_client_event
 
-from crm.http import AuthenticatedRequest
 from handoff import routing, services, work
 from handoff.forms import RejectForm
 from handoff.models import Handoff, Notification
+from web.http import AuthenticatedRequest
 from web.scope import get_visible_or_404
 
 QUEUE_PAGE = 25

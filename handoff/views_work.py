@@ -11,12 +11,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from crm.http import AuthenticatedRequest
 from crm.models import Activity, Lead
 from handoff import context as context_package
 from handoff import routing, work
 from handoff.forms import AnswerForm, DealForm, ReassignForm, RejectForm, TouchForm
 from handoff.models import Handoff
+from web.http import AuthenticatedRequest
 from web.scope import get_visible_or_404
 
 

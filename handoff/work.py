@@ -18,9 +18,8 @@ from django.utils.translation import gettext as _
 from audit import trail
 from crm import services as crm
 from crm.models import Activity, Answer, Campaign, Deal, Lead
-from handoff import notify, routing, sla
+from handoff import notify, routing, sla, webhook_events
 from handoff.models import Handoff, Notification
-from webhooks import events as webhook_events
 
 # Handoffs a rep is working: the SLA clock runs until their first touch.
 LIVE = (Handoff.Status.CLAIMED, Handoff.Status.ACCEPTED, Handoff.Status.QUALIFIED)

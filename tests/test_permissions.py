@@ -41,7 +41,7 @@ pytestmark = pytest.mark.django_db
 ROLES = ["anonymous", "marketer", "rep", "other_rep", "manager"]
 VERBS = ["get", "post", "put", "patch", "delete", "trace"]
 LOGIN = 302  # anonymous users are sent to the login page
-# ... unless the request is htmx's: no login page to swap in (config/sessions.py).
+# ... unless the request is htmx's: no login page to swap in (web/sessions.py).
 SESSION_ENDED = 401
 Statuses = tuple[int, int, int, int, int]
 NOT_ALLOWED: Statuses = (405, 405, 405, 405, 405)

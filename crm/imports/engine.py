@@ -17,11 +17,11 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from crm import normalize, outbox, privacy
-from crm.durability import commit_without_waiting_for_the_disk
 from crm.imports.reading import Table
 from crm.imports.rows import Candidate, Rejection, check_row, name_missing
 from crm.imports.sql import insert_rows
 from crm.models import Activity, Campaign, Company, Lead, LeadAlias, LeadScore, StageChange
+from web.durability import commit_without_waiting_for_the_disk
 
 CHUNK = 5000
 ACTIVITIES_RECORDED = "activities.recorded"

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from crm.models import Activity, Deal
 from handoff import services as handoff_services
-from handoff import work
+from handoff import webhook_events, work
 from handoff.models import HandoffPolicy
 from tests import factories
 from tests.api.conftest import token_client
@@ -30,8 +30,8 @@ def test_no_query_when_no_endpoint_listens(rep, campaign):
     handoff = factories.qualified_handoff(campaign)
     events.subscribed_event_types()  # the cache is warm (as after the first event)
     with CaptureQueriesContext(connection) as queries:
-        assert events.handoff_claimed(handoff) is None
-        assert events.lead_became_mql(handoff.lead, handoff) is None
+        assert webhook_events.handoff_claimed(handoff) is None
+        assert webhook_events.lead_became_mql(handoff.lead, handoff) is None
     assert queries.captured_queries == []
 
 
