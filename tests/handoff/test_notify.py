@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from crm import outbox
 from crm.models import Campaign, Company, OutboxEvent
-from handoff import chat_webhook, notify, services, tasks
+from handoff import chat_webhook, mql, notify, services, tasks
 from handoff.chat_webhook import Connection, WebhookTarget
 from handoff.models import ChatDelivery, Handoff, HandoffPolicy, Notification
 from tests import factories
@@ -119,7 +119,7 @@ def hand_off(campaign: Campaign, *, company: str = "青葉商事") -> Handoff:
         company=Company.objects.create(name=company),
         source_campaign=campaign,
     )
-    handoff = services.hand_off_if_qualified(lead, policy=policy)
+    handoff = mql.hand_off_if_qualified(lead, policy=policy)
     assert handoff is not None
     return handoff
 
