@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from crm import drain, outbox, rescore
 from crm import services as crm
+from crm.topics import Topic
 from handoff.models import Handoff
 from handoff.mql import score_and_hand_off, sync_mql_stage
 
@@ -67,7 +68,7 @@ def drain_activity_events(
     it stops it lowers the flag and looks once more. Past its budget it hands
     over to a new task, so that one task never holds a worker for long.
     """
-    topic = crm.ACTIVITY_RECORDED
+    topic = Topic.ACTIVITY_RECORDED
     linger = settings.BATON_OUTBOX_DRAIN_LINGER if linger is None else linger
     deadline = time.monotonic() + budget_seconds
     done = 0
@@ -111,7 +112,7 @@ def score_waiting_events(batch: int) -> int:
     """Claim up to `batch` waiting activity events and score them, in one
     transaction. Returns how many were claimed."""
     with transaction.atomic():
-        payloads = outbox.claim_pending(crm.ACTIVITY_RECORDED, limit=batch)
+        payloads = outbox.claim_pending(Topic.ACTIVITY_RECORDED, limit=batch)
         if payloads:
             score_and_hand_off([p["activity_id"] for p in payloads])
     return len(payloads)

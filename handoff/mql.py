@@ -17,6 +17,7 @@ from crm.models import Lead
 from handoff import context as context_package
 from handoff import services, sla, webhook_events
 from handoff.models import Handoff, HandoffPolicy
+from web.transactions import require_transaction
 
 # Stages from which crossing the threshold hands a lead to sales.
 HANDOFF_FROM_STAGES = frozenset({Lead.Stage.SUBSCRIBER, Lead.Stage.LEAD, Lead.Stage.RECYCLED})
@@ -26,6 +27,7 @@ def score_and_hand_off(activity_ids: list[int]) -> list[Handoff]:
     """Score the activities (each once, by crm's ledger), then hand off every
     lead that now qualifies, in lead id order. Call in a transaction: the
     leads stay locked until it ends."""
+    require_transaction()
     scored = crm.score_activities(activity_ids)
     if not scored:
         return []
@@ -52,6 +54,7 @@ def hand_off_if_qualified(
     scores as the caller just computed them, kept with the handoff (read again
     when not given).
     """
+    require_transaction()
     if lead.stage not in HANDOFF_FROM_STAGES or lead.is_erased:
         return None  # an erased person is nobody to call
     policy = policy or HandoffPolicy.current()

@@ -151,6 +151,7 @@ def start_claim(handoff: Handoff, *, rep: User, via: str) -> bool:
     4. The queue's offers leave every badge: nobody else can act on them.
     5. The claim timeout starts.
     """
+    require_transaction()
     now = timezone.now()
     won = transition(
         handoff,

@@ -20,6 +20,7 @@ from crm import services as crm
 from crm.models import Activity, Answer, Campaign, Deal, Lead
 from handoff import sla
 from handoff.models import Handoff
+from webhooks import events as webhook_events
 
 # How far ahead of the server's clock a touch may be dated: the caller's
 # clock may run a little fast, but a touch cannot have happened later.
@@ -143,3 +144,41 @@ def open_deal(handoff: Handoff, *, rep: User, terms: DealTerms) -> Deal | None:
     )
     crm.change_stage(lead, Lead.Stage.OPPORTUNITY, by=rep, reason="deal opened")
     return deal
+
+
+def record_first_touches(activity_ids: list[int]) -> None:
+    """A batch of recorded activities (the API's): each sales touch among them
+    stops its lead's SLA clock, at the lead's earliest touch."""
+    touches = (
+        Activity.objects.filter(pk__in=activity_ids, kind__in=Activity.SALES_KINDS)
+        .order_by("lead_id", "occurred_at")
+        .values_list("lead_id", "occurred_at")
+    )
+    earliest: dict[int, datetime] = {}
+    for lead_id, occurred_at in touches:
+        earliest.setdefault(lead_id, occurred_at)
+    for lead in Lead.objects.filter(pk__in=earliest).order_by("pk"):
+        sla.record_first_touch(lead, earliest[lead.pk])
+
+
+@transaction.atomic
+def update_deal(deal: Deal, *, changes: dict[str, Any], by: User) -> Deal:
+    """Change a deal; closing it records when, and a won deal makes its lead a
+    customer (the stage change is recorded, as every stage change is)."""
+    locked = Deal.objects.select_for_update().get(pk=deal.pk)
+    was_open = locked.stage == Deal.Stage.OPEN
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    fields = set(changes)
+    if locked.stage == Deal.Stage.OPEN:
+        locked.closed_at, locked.lost_reason = None, ""
+        fields |= {"closed_at", "lost_reason"}
+    elif was_open:
+        locked.closed_at = timezone.now()
+        fields.add("closed_at")
+    locked.save(update_fields=sorted(fields))
+    if was_open and locked.stage == Deal.Stage.WON:
+        lead = Lead.objects.select_for_update().get(pk=locked.lead_id)
+        crm.change_stage(lead, Lead.Stage.CUSTOMER, by=by, reason="deal won")
+        webhook_events.deal_won(locked)
+    return locked

@@ -50,7 +50,9 @@ def qualified_handoff(campaign: Campaign | None = None) -> Handoff:
     """A lead that crossed the threshold, with its queued handoff."""
     policy = HandoffPolicy.current()
     target = lead(engagement_score=policy.engagement_threshold, source_campaign=campaign)
-    handoff = mql.hand_off_if_qualified(target, policy=policy)
+    with transaction.atomic():  # as the worker does: the lead locked until it commits
+        locked = Lead.objects.select_for_update().get(pk=target.pk)
+        handoff = mql.hand_off_if_qualified(locked, policy=policy)
     assert handoff is not None
     return handoff
 

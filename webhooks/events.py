@@ -24,13 +24,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from crm import outbox
+from crm.topics import Topic
 from web.shared_cache import cache
 from webhooks.models import Delivery, Endpoint, Event, EventType
 
 if TYPE_CHECKING:
     from crm.models import Deal, Lead
 
-DELIVERY_TOPIC = "webhooks.delivery"
 SUBSCRIPTIONS_KEY = "webhooks:subscribed-event-types"
 SUBSCRIPTIONS_SECONDS = 60
 
@@ -69,7 +69,8 @@ def emit(event_type: str, data: Callable[[], dict[str, Any]]) -> Event | None:
         [Delivery(endpoint=endpoint, event=event) for endpoint in endpoints]
     )
     for delivery in deliveries:
-        outbox.emit(DELIVERY_TOPIC, {"delivery_id": delivery.pk})
+        # Consumed by webhooks.tasks.deliver_webhook_event (the signed POST).
+        outbox.emit(Topic.WEBHOOK_DELIVERY, {"delivery_id": delivery.pk})
     return event
 
 

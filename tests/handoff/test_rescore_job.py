@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from crm import services as crm
 from crm.models import Activity, Lead, OutboxEvent, RescoreJob, ScoringRule, StageChange
+from crm.topics import Topic
 from handoff import consumers, services
 from handoff.models import Handoff, HandoffPolicy
 from tests import factories
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def run_job(by=None) -> RescoreJob:
     job = crm.request_rescore(reason=RescoreJob.Reason.RULES, by=by)
-    event = OutboxEvent.objects.get(topic=crm.RESCORE_REQUESTED, payload__job_id=job.pk)
+    event = OutboxEvent.objects.get(topic=Topic.RESCORE_REQUESTED, payload__job_id=job.pk)
     consumers.rescore_everyone(event.pk)
     job.refresh_from_db()
     return job
