@@ -56,6 +56,8 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+	@# The layering between apps (pyproject.toml [tool.importlinter]).
+	$(VENV)/bin/lint-imports
 	@# bandit warns about every node of a statement that carries a `# nosec` (noise).
 	$(VENV)/bin/bandit -c pyproject.toml -r . -q 2> >(grep -v "nosec encountered" >&2)
 	$(PY) manage.py makemigrations --check --dry-run

@@ -17,7 +17,7 @@ from django.shortcuts import render
 from accounts import services
 from accounts.roles import roles_from_claims
 from audit.trail import Action, record
-from crm.ratelimit import client_ip
+from web.client import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):

@@ -22,10 +22,9 @@ from accounts.roles import ROLES
 from audit.trail import Action, record
 from crm import outbox
 from crm.models import OutboxEvent
+from crm.topics import Topic
 
 logger = logging.getLogger(__name__)
-
-RESET_TOPIC = "accounts.password_reset"
 
 
 @transaction.atomic
@@ -78,7 +77,8 @@ def request_password_reset(email: str, *, language: str) -> None:
         .values_list("pk", flat=True)
     )
     with transaction.atomic():
-        outbox.emit(RESET_TOPIC, {"user_ids": user_ids, "language": language})
+        # Consumed by accounts.tasks.send_password_reset_event.
+        outbox.emit(Topic.PASSWORD_RESET, {"user_ids": user_ids, "language": language})
 
 
 def send_password_reset_event(event_id: int) -> int:

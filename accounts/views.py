@@ -12,7 +12,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from crm import ratelimit
+from web import ratelimit
 
 PER_IP = ratelimit.Limit("password-reset-ip", "BATON_PASSWORD_RESET_PER_IP_PER_MINUTE")
 PER_ADDRESS = ratelimit.Limit(

@@ -13,7 +13,6 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api import services
 from api.errors import Conflict, DetailSerializer
 from api.fields import (
     StrictCharField,
@@ -113,7 +112,7 @@ class DealViewSet(
 
     def perform_update(self, serializer: serializers.BaseSerializer[Deal]) -> None:
         assert serializer.instance is not None  # nosec B101  # narrows the type for mypy; DRF always sets the instance on update
-        serializer.instance = services.update_deal(
+        serializer.instance = work.update_deal(
             serializer.instance,
             changes=dict(serializer.validated_data),
             by=self.request.user,  # type: ignore[arg-type]

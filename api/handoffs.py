@@ -20,7 +20,7 @@ from api.errors import Conflict, DetailSerializer
 from api.fields import StrictCharField, StrictChoiceField, StrictPrimaryKeyRelatedField
 from api.filters import ApiFilterSet, IdFilter
 from api.permissions import ModelPermissions, has_perms
-from handoff import notify, services, work
+from handoff import notify, services
 from handoff.models import Handoff
 from web.scope import get_visible_or_404
 
@@ -173,7 +173,7 @@ class HandoffViewSet(
     @action(detail=True, methods=["post"])
     def qualify(self, request: Request, pk: str) -> Response:
         handoff = self.get_object()
-        if not work.qualify_handoff(handoff, rep=request.user):  # type: ignore[arg-type]
+        if not services.qualify_handoff(handoff, rep=request.user):  # type: ignore[arg-type]
             raise Conflict(_("Only the rep who accepted this lead can qualify it."))
         return self._answer(handoff)
 
@@ -183,7 +183,7 @@ class HandoffViewSet(
         handoff = self.get_object()
         form = ReassignSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        if not work.reassign_handoff(
+        if not services.reassign_handoff(
             handoff,
             to=form.validated_data["rep"],
             by=request.user,  # type: ignore[arg-type]

@@ -14,12 +14,11 @@ from django.utils.translation import gettext as _
 
 from crm import outbox
 from crm import services as crm
-from crm.imports.engine import ACTIVITIES_RECORDED
 from crm.imports.sql import insert_rows
-from crm.models import Activity, Campaign, Deal, Lead, StageChange
+from crm.models import Activity, Campaign, Lead, StageChange
 from crm.models.people import LeadQuerySet
-from handoff import sla, work
-from webhooks import events as webhook_events
+from crm.topics import Topic
+from handoff import work
 
 BATCH_LIMIT = 1000
 # Lead fields the fit rules read: changing one rescores the lead.
@@ -324,43 +323,7 @@ def _insert(
             else:  # its first copy named an activity the caller may not see
                 result.status, result.errors = REJECTED, {"external_id": [external_id_taken()]}
     new = [*new_ids.values(), *(activity.pk for activity in created)]
-    _first_touches(new)
+    work.record_first_touches(new)
     if new:
-        outbox.emit(ACTIVITIES_RECORDED, {"activity_ids": sorted(new)})
-
-
-def _first_touches(activity_ids: list[int]) -> None:
-    """A sales touch stops its lead's SLA clock, at the lead's earliest touch."""
-    touches = (
-        Activity.objects.filter(pk__in=activity_ids, kind__in=Activity.SALES_KINDS)
-        .order_by("lead_id", "occurred_at")
-        .values_list("lead_id", "occurred_at")
-    )
-    earliest: dict[int, datetime] = {}
-    for lead_id, occurred_at in touches:
-        earliest.setdefault(lead_id, occurred_at)
-    for lead in Lead.objects.filter(pk__in=earliest).order_by("pk"):
-        sla.record_first_touch(lead, earliest[lead.pk])
-
-
-@transaction.atomic
-def update_deal(deal: Deal, *, changes: dict[str, Any], by: User) -> Deal:
-    """Change a deal; closing it records when, and a won deal makes its lead a
-    customer (the stage change is recorded, as every stage change is)."""
-    locked = Deal.objects.select_for_update().get(pk=deal.pk)
-    was_open = locked.stage == Deal.Stage.OPEN
-    for name, value in changes.items():
-        setattr(locked, name, value)
-    fields = set(changes)
-    if locked.stage == Deal.Stage.OPEN:
-        locked.closed_at, locked.lost_reason = None, ""
-        fields |= {"closed_at", "lost_reason"}
-    elif was_open:
-        locked.closed_at = timezone.now()
-        fields.add("closed_at")
-    locked.save(update_fields=sorted(fields))
-    if was_open and locked.stage == Deal.Stage.WON:
-        lead = Lead.objects.select_for_update().get(pk=locked.lead_id)
-        crm.change_stage(lead, Lead.Stage.CUSTOMER, by=by, reason="deal won")
-        webhook_events.deal_won(locked)
-    return locked
+        # Consumed by handoff.consumers.process_activity_batch_event (scoring).
+        outbox.emit(Topic.ACTIVITIES_RECORDED, {"activity_ids": sorted(new)})

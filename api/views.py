@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from api import tokens
 from api.forms import TokenForm
 from api.models import ApiToken
-from crm.http import AuthenticatedRequest
+from web.http import AuthenticatedRequest
 from web.scope import get_visible_or_404
 
 

@@ -8,14 +8,11 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from audit.trail import Action, record
-from config import sessions
 
 
 @receiver(user_logged_in, dispatch_uid="audit_login")
 def on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     record(Action.LOGIN, user, actor=user)
-    # The session's idle and absolute timeouts count from here.
-    sessions.start_clock(request)
 
 
 @receiver(user_logged_out, dispatch_uid="audit_logout")

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_safe
 from audit import display
 from audit.forms import AuditFilterForm
 from audit.models import AuditEntry
-from crm.http import AuthenticatedRequest
+from web.http import AuthenticatedRequest
 
 PAGE_SIZE = 100
 

@@ -102,7 +102,7 @@ def _prepare() -> list[tuple[int, str]]:
     from django.contrib.auth.models import Group, User
     from django.contrib.sessions.backends.db import SessionStore
 
-    from config import sessions
+    from web import sessions
 
     sales = Group.objects.get(name="sales")
     reps = []

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    # The ground floor (web/): its login receiver starts the session clock.
+    "web",
     "crm",
     "handoff",
     "kpi",
@@ -108,7 +110,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 # A form posted after the session ended comes back filled in.
-                "config.sessions.pending_form",
+                "web.sessions.pending_form",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },
@@ -404,7 +406,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # Sessions end after SESSION_IDLE_MINUTES without the person doing anything
 # and SESSION_MAX_HOURS after logging in, whatever they do
-# (config/sessions.py); the cookie itself lasts no longer than the latter.
+# (web/sessions.py); the cookie itself lasts no longer than the latter.
 BATON_SESSION_IDLE_TIMEOUT = timedelta(minutes=env.int("SESSION_IDLE_MINUTES", default=30))
 BATON_SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=env.int("SESSION_MAX_HOURS", default=10))
 SESSION_COOKIE_AGE = int(BATON_SESSION_ABSOLUTE_TIMEOUT.total_seconds())
@@ -477,7 +479,7 @@ ACCOUNT_SESSION_REMEMBER = (
 )
 ACCOUNT_PREVENT_ENUMERATION = True
 # Brute force is django-axes' job (a wrong second-factor code counts as a failed
-# login too) and the reset limits are crm.ratelimit's, which let requests
+# login too) and the reset limits are web.ratelimit's, which let requests
 # through when the cache is down; allauth's own limits would fail with it.
 ACCOUNT_RATE_LIMITS = False
 MFA_RATE_LIMITS = False

@@ -9,4 +9,8 @@ class CrmConfig(AppConfig):
     def ready(self) -> None:
         # Register the Celery tasks in every process, not only in workers: the
         # outbox relay looks consumers up by name.
-        from crm import tasks  # noqa: F401
+        # Every outbox topic has a route (a system check, run at start-up).
+        from crm import (
+            checks,  # noqa: F401
+            tasks,  # noqa: F401
+        )

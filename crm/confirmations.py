@@ -31,10 +31,10 @@ from django.utils import timezone, translation
 from crm import outbox
 from crm.models import Activity, Campaign, CaptureConfirmation, Consent, Lead, OutboxEvent
 from crm.services import record_activity
+from crm.topics import Topic
 
 logger = logging.getLogger(__name__)
 
-CONFIRMATION_EMAIL = "capture.confirmation_email"
 ASK_AGAIN_AFTER = timedelta(hours=1)
 VALID_FOR = timedelta(days=7)
 _SALT = "crm.capture-confirmation"
@@ -72,7 +72,8 @@ def ask(
         user_agent=user_agent[:300],
     )
     # Consumed by crm.tasks.send_capture_confirmation_event.
-    outbox.emit(CONFIRMATION_EMAIL, {"confirmation_id": confirmation.pk})
+    # Consumed by crm.tasks.send_capture_confirmation_event (send_email, below).
+    outbox.emit(Topic.CAPTURE_CONFIRMATION_EMAIL, {"confirmation_id": confirmation.pk})
     return confirmation
 
 

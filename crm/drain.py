@@ -7,7 +7,7 @@ stops; while it is up, a new event only wakes that drain (a push on a list it
 waits on) instead of publishing a task. So under load one task takes the
 events as they come, in batches, and a request pays one Redis round trip.
 
-The drain (handoff.services.drain_activity_events) keeps the flag up while it
+The drain (handoff.consumers.drain_activity_events) keeps the flag up while it
 works and while it lingers for more; before it stops it lowers the flag and
 looks once more, so an event committed before the flag came down is never
 left behind. The flag expires on its own (FLAG_SECONDS, renewed while the

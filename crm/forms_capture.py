@@ -19,10 +19,11 @@ from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from crm import normalize, ratelimit
+from crm import normalize
 from crm.attribution import Utm, clean_parameter, first_of
 from crm.capture import CaptureData, ConsentEvidence
 from crm.models import Campaign, Company, Consent, Lead
+from web import ratelimit
 from web.public_body import PublicRequest, is_json
 
 VISITOR_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")

@@ -29,8 +29,8 @@ from django.db.models.functions import Now
 from kombu.exceptions import OperationalError as BrokerError
 
 from crm import drain
-from crm.durability import commit_without_waiting_for_the_disk
 from crm.models import OutboxEvent
+from web.durability import commit_without_waiting_for_the_disk
 
 logger = logging.getLogger(__name__)
 

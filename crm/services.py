@@ -27,8 +27,8 @@ from crm.models import (
     ScoringRule,
     StageChange,
 )
-
-ACTIVITY_RECORDED = "activity.recorded"
+from crm.topics import Topic
+from web.transactions import require_transaction
 
 
 def normalise_email(email: str) -> str:
@@ -101,7 +101,8 @@ def record_activity(
             return Activity.objects.get(external_id=external_id), False
     else:
         activity = Activity.objects.create(**fields)
-    outbox.emit(ACTIVITY_RECORDED, {"activity_id": activity.pk})
+    # Consumed by handoff.consumers.drain_activity_events (scoring, then the handoff).
+    outbox.emit(Topic.ACTIVITY_RECORDED, {"activity_id": activity.pk})
     return activity, True
 
 
@@ -140,6 +141,7 @@ def score_activities(
     Returns the leads scored here, by id (with the campaign that brought each
     in, which a handoff's context package names).
     """
+    require_transaction()
     unscored = Activity.objects.filter(pk__in=activity_ids, scored_at__isnull=True)
     leads = {
         lead.pk: lead
@@ -288,15 +290,13 @@ def change_stage(lead: Lead, to_stage: str, *, by: User | None = None, reason: s
     return True
 
 
-RESCORE_REQUESTED = "scoring.rescore_requested"
-
-
 @transaction.atomic
 def request_rescore(*, reason: str, by: User | None = None) -> RescoreJob:
     """Queue a rescore of every lead (through the outbox, so a broker outage
     delays it instead of losing it)."""
     job = RescoreJob.objects.create(reason=reason, created_by=by)
-    outbox.emit(RESCORE_REQUESTED, {"job_id": job.pk})
+    # Consumed by handoff.consumers.rescore_everyone.
+    outbox.emit(Topic.RESCORE_REQUESTED, {"job_id": job.pk})
     return job
 
 

@@ -19,8 +19,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from crm import dedupe, merging, scoring, services, views_export
 from crm.forms import CompanyMergeForm, LeadFilterForm, MergeForm
 from crm.forms_campaign import CampaignForm, TaggedLinkForm
-from crm.http import AuthenticatedRequest
 from crm.models import Activity, Campaign, Company, Lead
+from web.http import AuthenticatedRequest
 from web.scope import get_visible_or_404
 
 LEADS_PER_PAGE = 50

@@ -24,10 +24,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from crm import confirmations, privacy, ratelimit
+from crm import confirmations, privacy
 from crm.capture import capture_lead
 from crm.forms_capture import CaptureForm
 from crm.models import Campaign
+from web import ratelimit
 from web.public_body import PublicRequest, Refused, public_body, wants_json
 
 CAPTURE_MAX_BYTES = 16 * 1024
@@ -61,33 +62,52 @@ def capture_endpoint(view: CaptureView) -> Callable[[HttpRequest, str], HttpResp
     return wrapper
 
 
+def rate_limited(view: CaptureView) -> CaptureView:
+    """A submission (POST) counts against the limits per address and per
+    capture key; over either, 429 with Retry-After. Showing the form is free."""
+
+    @wraps(view)
+    def wrapper(request: PublicRequest, campaign: Campaign) -> HttpResponse:
+        if request.method == "POST":
+            ip = ratelimit.client_ip(request)
+            key = campaign.capture_key
+            retry_after = ratelimit.hit_all([(CAPTURE_PER_IP, ip), (CAPTURE_PER_KEY, key)])
+            if retry_after:
+                message = _("Too many submissions. Please try again in a minute.")
+                raise Refused(message, status=429, headers={"Retry-After": str(retry_after)})
+        return view(request, campaign)
+
+    return wrapper
+
+
 @csrf_exempt  # a public endpoint posted to from other sites; it changes nothing of the user's
 @capture_endpoint
 @public_body(max_bytes=CAPTURE_MAX_BYTES, max_depth=CAPTURE_MAX_DEPTH)
+@rate_limited
 def capture(request: PublicRequest, campaign: Campaign) -> HttpResponse:
     """The hosted form (GET), a form post or JSON (POST)."""
     if request.method == "GET":
         return capture_page(request, campaign, CaptureForm.for_page(request, campaign))
-    ip = ratelimit.client_ip(request)
-    key = campaign.capture_key
-    retry_after = ratelimit.hit_all([(CAPTURE_PER_IP, ip), (CAPTURE_PER_KEY, key)])
-    if retry_after:
-        message = _("Too many submissions. Please try again in a minute.")
-        raise Refused(message, status=429, headers={"Retry-After": str(retry_after)})
     form = CaptureForm.from_request(request, campaign)
     if not form.is_valid():
         return invalid(request, campaign, form)
+    store(campaign, form)
+    return captured(request, campaign, form)
+
+
+def store(campaign: Campaign, form: CaptureForm) -> None:
+    """Keep a valid submission, unless it is a bot's or an erased person's.
+
+    A bot is told it worked, and nothing is stored. An erased person comes
+    back only with a new consent; the answer is the same either way, so the
+    form tells nobody who was erased (crm.privacy)."""
     data = form.capture_data()
-    # A bot is told it worked, and nothing is stored. An erased person comes
-    # back only with a new consent; the answer is the same either way, so the
-    # form tells nobody who was erased (crm.privacy).
     consented = data.consent is not None
     admitted = privacy.admit_returning_person(
         email=data.email, phone=data.phone, consented=consented
     )
     if not form.is_spam() and admitted:
         capture_lead(campaign, data=data)
-    return captured(request, campaign, form)
 
 
 def capture_page(

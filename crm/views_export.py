@@ -14,8 +14,8 @@ from django.views.decorators.http import require_safe
 from audit import trail
 from crm import export
 from crm.forms import LeadFilterForm
-from crm.http import AuthenticatedRequest
 from crm.models import Lead
+from web.http import AuthenticatedRequest
 
 # What the export link adds to the list's own query string.
 EXPORT_OPTIONS = ("encoding", "headers", "replace")

@@ -11,9 +11,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from audit import trail
 from crm.forms import ImportMappingForm, ImportUploadForm
-from crm.http import AuthenticatedRequest
 from crm.imports import jobs, reading
 from crm.models import ImportJob
+from web.http import AuthenticatedRequest
 from web.scope import get_visible_or_404
 
 PERMISSION = "crm.add_lead"

@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from crm import privacy
-from crm.http import AuthenticatedRequest
 from crm.models import Lead
+from web.http import AuthenticatedRequest
 from web.scope import get_visible_or_404
 
 

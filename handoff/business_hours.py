@@ -133,14 +133,6 @@ class BusinessHours:
         )
 
 
-@lru_cache(maxsize=64)
-def public_holidays(year: int) -> frozenset[date]:
-    """Japan's public holidays of `year`, substitute and citizens' holidays included.
-    (Working out a whole year costs about 0.1 s: is_public_holiday is cheaper
-    for the few days a deadline usually spans.)"""
-    return frozenset(day for day, _name in jpholiday.year_holidays(year))
-
-
 @lru_cache(maxsize=4096)
 def is_public_holiday(day: date) -> bool:
     """Whether `day` is a Japanese public holiday (substitute and citizens'

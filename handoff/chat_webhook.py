@@ -2,8 +2,7 @@
 
 The sending itself (https only, public addresses only, pinned connection, no
 redirects, the X-Baton-Signature HMAC) is webhooks.sender's, shared with the
-outbound webhooks; this module adds the Slack message and keeps the names the
-handoff code and its tests use.
+outbound webhooks; this module adds the Slack message.
 """
 
 from __future__ import annotations
@@ -11,39 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-
-from webhooks.sender import (
-    MAX_RESPONSE_BYTES,
-    Connection,
-    DeliveryError,
-    PinnedHTTPSConnection,
-    Retry,
-    WebhookTarget,
-    backoff_seconds,
-    is_public_address,
-    pinned_connection,
-    post_message,
-    resolve_webhook_url,
-    sign,
-    validate_webhook_url,
-)
-
-__all__ = [
-    "MAX_RESPONSE_BYTES",
-    "Connection",
-    "DeliveryError",
-    "PinnedHTTPSConnection",
-    "Retry",
-    "WebhookTarget",
-    "backoff_seconds",
-    "is_public_address",
-    "pinned_connection",
-    "post_message",
-    "resolve_webhook_url",
-    "sign",
-    "slack_payload",
-    "validate_webhook_url",
-]
 
 
 def slack_payload(text: str, url: str | None = None) -> dict[str, Any]:

@@ -118,6 +118,11 @@ class HandoffQuerySet(models.QuerySet["Handoff"]):
     def queued(self) -> HandoffQuerySet:
         return self.filter(status=Handoff.Status.QUEUED)
 
+    def worked(self) -> HandoffQuerySet:
+        """Handoffs a rep is working (claimed, accepted or qualified): the SLA
+        clock runs until their first touch, and a manager may reassign them."""
+        return self.filter(status__in=Handoff.WORKED)
+
     def visible_to(self, user: User | AnonymousUser) -> HandoffQuerySet:
         """Managers see every handoff; a rep sees the queue and their own claims."""
         if not user.is_authenticated:
@@ -143,6 +148,9 @@ class Handoff(models.Model):
         REJECTED = "rejected", _("Rejected")
         QUALIFIED = "qualified", _("Qualified (SQL)")
         WITHDRAWN = "withdrawn", _("Withdrawn (score fell below the threshold)")
+
+    # A rep is working it (HandoffQuerySet.worked()).
+    WORKED = (Status.CLAIMED, Status.ACCEPTED, Status.QUALIFIED)
 
     class ClaimedVia(models.TextChoices):
         CLAIM = "claim", _("Claimed from the queue")

@@ -34,14 +34,14 @@ from django.utils.translation import gettext_lazy as _
 
 from crm import outbox
 from crm.models import OutboxEvent
-from crm.templatetags.people import person
+from crm.topics import Topic
 from handoff import chat_webhook
 from handoff.models import ChatDelivery, Handoff, HandoffPolicy, Notification
+from web.people import person
+from webhooks import sender
 
 logger = logging.getLogger(__name__)
 
-EMAIL_TOPIC = "notifications.email"
-CHAT_TOPIC = "notifications.chat"
 # The first try and up to seven retries, 10 s to 10 min apart (about 30 min in all).
 CHAT_MAX_ATTEMPTS = 8
 # Jitter for the chat backoff, so that deliveries failing together do not all
@@ -115,7 +115,10 @@ def send(
         if policy.notify_by_email and rows:
             # Listed again if an earlier call queued it: the consumer sends
             # each row once.
-            outbox.emit(EMAIL_TOPIC, {"notification_ids": sorted(row.pk for row in rows)})
+            # Consumed by email_notifications_event, below.
+            outbox.emit(
+                Topic.NOTIFICATION_EMAIL, {"notification_ids": sorted(row.pk for row in rows)}
+            )
         if policy.chat_webhook_url:
             _queue_chat_message(handoff, kind, url=policy.chat_webhook_url)
     return rows
@@ -128,7 +131,8 @@ def _queue_chat_message(handoff: Handoff, kind: str, *, url: str) -> None:
         handoff=handoff, kind=kind, defaults={"url": url}
     )
     if created:
-        outbox.emit(CHAT_TOPIC, {"delivery_id": delivery.pk})
+        # Consumed by deliver_chat_event, below.
+        outbox.emit(Topic.NOTIFICATION_CHAT, {"delivery_id": delivery.pk})
 
 
 # --- What a message says ------------------------------------------------------
@@ -303,7 +307,7 @@ def chat_text(kind: str, lead: LeadSummary) -> str:
     }
 
 
-def deliver_chat_event(event_id: int, *, attempt: int | None = None) -> chat_webhook.Retry | None:
+def deliver_chat_event(event_id: int, *, attempt: int | None = None) -> sender.Retry | None:
     """Consume a notifications.chat event: make one attempt at its chat delivery.
 
     1. Lock the delivery row. Stop when it is delivered or failed already, or
@@ -341,14 +345,14 @@ def deliver_chat_event(event_id: int, *, attempt: int | None = None) -> chat_web
             payload = chat_webhook.slack_payload(chat_text(delivery.kind, lead), lead.url)
         delivery.attempts += 1
         try:
-            chat_webhook.post_message(delivery.url, signing_secret(), payload)
-        except chat_webhook.DeliveryError as error:
+            sender.post_message(delivery.url, signing_secret(), payload)
+        except sender.DeliveryError as error:
             delivery.last_error = str(error)[:300]
             if error.retryable and delivery.attempts < CHAT_MAX_ATTEMPTS:
                 delivery.save(update_fields=["attempts", "last_error"])
-                countdown = chat_webhook.backoff_seconds(delivery.attempts - 1, rng=_jitter)
+                countdown = sender.backoff_seconds(delivery.attempts - 1, rng=_jitter)
                 outbox.leave_to_retry(event_id, seconds=countdown)
-                return chat_webhook.Retry(attempt=delivery.attempts, countdown=countdown)
+                return sender.Retry(attempt=delivery.attempts, countdown=countdown)
             delivery.status = ChatDelivery.Status.FAILED
             logger.warning("notify: chat delivery %s failed: %s", delivery.pk, error)
         else:
@@ -381,7 +385,7 @@ def clean_chat_webhook_url(value: str) -> str:
     """A form's clean_chat_webhook_url: empty, or an https URL whose host resolves
     only to public addresses (ValidationError otherwise)."""
     url = (value or "").strip()
-    return chat_webhook.validate_webhook_url(url) if url else ""
+    return sender.validate_webhook_url(url) if url else ""
 
 
 def ensure_chat_webhook_secret(policy: HandoffPolicy) -> None:

@@ -3,7 +3,7 @@
 The preview must predict the save exactly, so it takes every step the save
 takes, without writing: the same scores (crm.rescore.scores, the SQL the save
 runs on PostgreSQL, decay as of now included) and the same choice of leads
-and handoffs (handoff.services' handoff_candidates and withdrawable_handoffs,
+and handoffs (handoff.mql's handoff_candidates and withdrawable_handoffs,
 which sync_mql_stage uses after the rescore). tests/handoff/test_preview.py
 holds preview == save on random rule changes.
 """
@@ -19,7 +19,7 @@ from django.utils import timezone
 from crm import rescore, scoring
 from crm.models import Lead, ScoringRule
 from handoff.models import Handoff, HandoffPolicy
-from handoff.services import handoff_candidates, withdrawable_handoffs
+from handoff.mql import handoff_candidates, withdrawable_handoffs
 
 SAMPLE = 20
 

@@ -20,7 +20,7 @@ hold those rows and then settle deadlines cannot deadlock with it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -29,15 +29,11 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Now
-from django.utils import timezone
 
-from audit import trail
 from crm.models import Lead
 from handoff import notify
 from handoff.models import Handoff, HandoffPolicy, Notification, SlaDeadline
 
-# Handoffs a rep is working: a logged touch counts as their first touch.
-WORKED = (Handoff.Status.CLAIMED, Handoff.Status.ACCEPTED, Handoff.Status.QUALIFIED)
 ALL_KINDS = (SlaDeadline.Kind.FIRST_TOUCH, SlaDeadline.Kind.CLAIM_TIMEOUT)
 
 
@@ -92,7 +88,7 @@ def settle_deadlines(handoff: Handoff, *, kinds: Iterable[str] = ALL_KINDS) -> N
         )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def record_first_touch(lead: Lead, at: datetime) -> Handoff | None:
     """The rep logged a call, email, meeting or note at `at`: if the lead's
     live handoff (claimed, accepted or qualified) has no first touch yet, record
@@ -104,7 +100,8 @@ def record_first_touch(lead: Lead, at: datetime) -> Handoff | None:
     """
     handoff = (
         Handoff.objects.select_for_update()
-        .filter(lead=lead, status__in=WORKED, first_touch_at__isnull=True)
+        .worked()
+        .filter(lead=lead, first_touch_at__isnull=True)
         .first()
     )
     if handoff is None:
@@ -125,8 +122,14 @@ class SweepResult:
     busy: int = 0  # left for the next sweep: someone was working on the lead
 
 
-def sweep(*, now: datetime | None = None, batch: int = 200) -> SweepResult:
-    """Act on every open deadline that is due, batch by batch.
+# What the sweep does with a due claim timeout (handoff.services.time_out_claim):
+# "returned" to routing, "settled" (nothing left to do), or "busy" (leave it).
+TimeOut = Callable[[SlaDeadline, Now | datetime], Literal["returned", "settled", "busy"]]
+
+
+def sweep(*, time_out_claim: TimeOut, now: datetime | None = None, batch: int = 200) -> SweepResult:
+    """Act on every open deadline that is due, batch by batch
+    (handoff.services.sweep_deadlines says what a due claim timeout does).
 
     `now` is for tests only: None (production) compares with the database's
     clock, so a worker whose clock is wrong neither invents nor hides a breach.
@@ -154,11 +157,11 @@ def sweep(*, now: datetime | None = None, batch: int = 200) -> SweepResult:
             for deadline in due:
                 if deadline.kind == SlaDeadline.Kind.FIRST_TOUCH:
                     managers = notify.managers() if managers is None else managers
-                    _settle(deadline, clock, breached=True)
+                    settle(deadline, clock, breached=True)
                     notify.send(deadline.handoff, Notification.Kind.SLA_BREACH, managers)
                     result.breached += 1
                     continue
-                outcome = _time_out_claim(deadline, clock)
+                outcome = time_out_claim(deadline, clock)
                 if outcome == "returned":
                     result.returned += 1
                 elif outcome == "settled":
@@ -170,57 +173,7 @@ def sweep(*, now: datetime | None = None, batch: int = 200) -> SweepResult:
             return result
 
 
-def _time_out_claim(
-    deadline: SlaDeadline, clock: Now | datetime
-) -> Literal["returned", "settled", "busy"]:
-    """Return the deadline's claim to routing if it is still claimed and untouched."""
-    handoff = deadline.handoff
-    if handoff.status != Handoff.Status.CLAIMED or handoff.first_touch_at is not None:
-        _settle(deadline, clock, breached=False)
-        return "settled"
-    # Lead, then handoff, as the other writers lock them; SKIP LOCKED so the
-    # sweep never waits for a rep who is logging a touch right now.
-    lead_free = (
-        Lead.objects.select_for_update(skip_locked=True)
-        .filter(pk=handoff.lead_id)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    locked = (
-        Handoff.objects.select_for_update(skip_locked=True)
-        .filter(pk=handoff.pk, status=Handoff.Status.CLAIMED, first_touch_at__isnull=True)
-        .first()
-        if lead_free
-        else None
-    )
-    if locked is None:
-        return "busy"  # or changed since it was read: the next sweep sees which
-    rep = locked.claimed_by
-    Handoff.objects.filter(pk=locked.pk).update(
-        status=Handoff.Status.QUEUED, claimed_by=None, claimed_at=None, claimed_via=""
-    )
-    Lead.objects.filter(pk=locked.lead_id, owner=rep).update(owner=None, updated_at=timezone.now())
-    trail.record(
-        trail.Action.HANDOFF_CHANGED,
-        locked,
-        summary="claim timed out",
-        changes={
-            "status": ["claimed", "queued"],
-            "owner": [locked.claimed_by_id, None],
-            "lead": locked.lead_id,
-        },
-    )
-    # Settled before routing, which may open the next claim's timeout.
-    _settle(deadline, clock, breached=True)
-    locked.refresh_from_db()
-    # routing opens claim timeouts through this module: import it at call time.
-    from handoff import routing
-
-    routing.route(locked, returned_by=rep)
-    return "returned"
-
-
-def _settle(deadline: SlaDeadline, clock: Now | datetime, *, breached: bool) -> None:
+def settle(deadline: SlaDeadline, clock: Now | datetime, *, breached: bool) -> None:
     SlaDeadline.objects.filter(pk=deadline.pk).update(settled_at=clock, breached=breached)
 
 

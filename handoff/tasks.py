@@ -2,7 +2,7 @@ from typing import Any
 
 from celery import Task, shared_task
 
-from handoff import notify, services, sla
+from handoff import consumers, notify, services
 
 
 @shared_task
@@ -13,7 +13,7 @@ def process_activity_event(event_id: int) -> None:
     Safe to run twice: the outbox event is claimed with a conditional update in
     the same transaction as the scoring, so a duplicate delivery does nothing.
     """
-    services.process_activity_event(event_id)
+    consumers.process_activity_event(event_id)
 
 
 # Acknowledged as it starts: the message only wakes a worker, the events are in
@@ -31,7 +31,7 @@ def drain_activity_events() -> int:
     the transaction that scores it, so two drains share the events and none
     is scored twice.
     """
-    return services.drain_activity_events()
+    return consumers.drain_activity_events()
 
 
 @shared_task
@@ -41,7 +41,7 @@ def process_activity_batch_event(event_id: int) -> None:
     Safe to run twice: the event is claimed in the transaction that applies it,
     and each activity is scored once by crm's ledger.
     """
-    services.process_activity_batch_event(event_id)
+    consumers.process_activity_batch_event(event_id)
 
 
 @shared_task
@@ -52,7 +52,7 @@ def rescore_everyone_event(event_id: int) -> None:
     waits out a live heartbeat), the rescore writes what the rules give, and
     the handoff constraint allows one live handoff per lead.
     """
-    services.rescore_everyone(event_id)
+    consumers.rescore_everyone(event_id)
 
 
 @shared_task
@@ -101,4 +101,4 @@ def sweep_sla_deadlines() -> None:
     settled in the transaction that acts on them, and a notification is
     recorded at most once per recipient, handoff and kind.
     """
-    sla.sweep()
+    services.sweep_deadlines()

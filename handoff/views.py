@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import trigger_client_event
 
-from crm.http import AuthenticatedRequest
-from handoff import routing, services, work
+from handoff import routing, services
 from handoff.forms import RejectForm
 from handoff.models import Handoff, Notification
+from web.http import AuthenticatedRequest
 from web.scope import get_visible_or_404
 
 QUEUE_PAGE = 25
@@ -29,7 +29,7 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
     if not (overseer or request.user.has_perm("handoff.claim_handoff")):
         raise PermissionDenied
     handoffs = Handoff.objects.visible_to(request.user).for_queue()
-    in_progress = handoffs.filter(status__in=work.LIVE).order_by("claimed_at", "pk")
+    in_progress = handoffs.worked().order_by("claimed_at", "pk")
     context = {
         # Pages of QUEUE_PAGE: a manager's view of every lead being worked
         # grows with the team, and the queue with marketing's success.

@@ -9,10 +9,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from crm.http import AuthenticatedRequest
 from handoff import configuration, notify, routing
 from handoff.forms import PolicyForm
 from handoff.models import HandoffPolicy
+from web.http import AuthenticatedRequest
 
 
 @require_http_methods(["GET", "POST"])

@@ -13,12 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from audit import trail
-from crm.http import AuthenticatedRequest
 from crm.models import RescoreJob, ScoringRule
 from handoff import configuration
 from handoff.forms_scoring import ScoringRuleForm, fields_by_condition
 from handoff.models import HandoffPolicy
 from handoff.preview import preview_rules, rules_with
+from web.http import AuthenticatedRequest
 from web.scope import get_visible_or_404
 
 

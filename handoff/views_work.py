@@ -11,12 +11,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from crm.http import AuthenticatedRequest
 from crm.models import Activity, Lead
 from handoff import context as context_package
-from handoff import routing, work
+from handoff import routing, services, work
 from handoff.forms import AnswerForm, DealForm, ReassignForm, RejectForm, TouchForm
 from handoff.models import Handoff
+from web.http import AuthenticatedRequest
 from web.scope import get_visible_or_404
 
 
@@ -56,7 +56,7 @@ def handoff_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             # A rep's rejected or withdrawn handoff stays readable here, but
             # the lead itself is back with marketing: no link, no forms.
             "lead_visible": Lead.objects.visible_to(request.user).filter(pk=lead.pk).exists(),
-            "reassignable": handoff.status in (Handoff.Status.QUEUED, *work.LIVE),
+            "reassignable": handoff.status in (Handoff.Status.QUEUED, *Handoff.WORKED),
             "touch_form": TouchForm(),
             "answer_form": AnswerForm(answered=[a.question for a in answers]),
             "reject_form": RejectForm(),
@@ -77,7 +77,7 @@ def _own_handoff(request: AuthenticatedRequest, pk: int) -> Handoff:
 @permission_required("handoff.claim_handoff", raise_exception=True)
 def qualify(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     handoff = _own_handoff(request, pk)
-    if work.qualify_handoff(handoff, rep=request.user):
+    if services.qualify_handoff(handoff, rep=request.user):
         messages.success(
             request, _("Qualified: %(lead)s is a sales-qualified lead.") % {"lead": handoff.lead}
         )
@@ -113,7 +113,7 @@ def reassign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     form = ReassignForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a rep."))
-    elif work.reassign_handoff(handoff, to=form.cleaned_data["rep"], by=request.user):
+    elif services.reassign_handoff(handoff, to=form.cleaned_data["rep"], by=request.user):
         messages.success(
             request,
             _("Reassigned to %(rep)s.")

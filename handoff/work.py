@@ -1,5 +1,6 @@
-"""A rep's work on a handed-off lead after the claim: touches, answers,
-qualification, the deal; and a manager's reassignment."""
+"""A rep's work on a handed-off lead after the claim: touches, answers, the
+deal. (Its status changes, qualification and reassignment among them, are
+handoff/services.py's.)"""
 
 from __future__ import annotations
 
@@ -15,16 +16,11 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from audit import trail
 from crm import services as crm
 from crm.models import Activity, Answer, Campaign, Deal, Lead
-from handoff import notify, routing, sla
-from handoff.models import Handoff, Notification
+from handoff import sla
+from handoff.models import Handoff
 from webhooks import events as webhook_events
-
-# Handoffs a rep is working: the SLA clock runs until their first touch.
-LIVE = (Handoff.Status.CLAIMED, Handoff.Status.ACCEPTED, Handoff.Status.QUALIFIED)
-
 
 # How far ahead of the server's clock a touch may be dated: the caller's
 # clock may run a little fast, but a touch cannot have happened later.
@@ -52,9 +48,11 @@ def touch_time_error(at: datetime, *, claimed_at: datetime | None, now: datetime
 
 def claimed_at_by_lead(lead_ids: Iterable[int]) -> dict[int, datetime]:
     """When each of these leads' live handoff was claimed (one query)."""
-    rows = Handoff.objects.filter(
-        lead_id__in=lead_ids, status__in=LIVE, claimed_at__isnull=False
-    ).values_list("lead_id", "claimed_at")
+    rows = (
+        Handoff.objects.worked()
+        .filter(lead_id__in=lead_ids, claimed_at__isnull=False)
+        .values_list("lead_id", "claimed_at")
+    )
     return {lead_id: claimed_at for lead_id, claimed_at in rows if claimed_at is not None}
 
 
@@ -117,25 +115,6 @@ def record_answer(lead: Lead, *, question: str, answer: str, source: str, by: Us
     )
 
 
-@transaction.atomic
-def qualify_handoff(handoff: Handoff, *, rep: User) -> bool:
-    """The rep confirms a real opportunity (SQL); only after accepting it."""
-    won = Handoff.objects.filter(
-        pk=handoff.pk, status=Handoff.Status.ACCEPTED, claimed_by=rep
-    ).update(status=Handoff.Status.QUALIFIED, decided_at=timezone.now())
-    if won:
-        lead = Lead.objects.select_for_update().get(pk=handoff.lead_id)
-        crm.change_stage(lead, Lead.Stage.SQL, by=rep, reason="qualified by sales")
-        trail.record(
-            trail.Action.HANDOFF_CHANGED,
-            handoff,
-            actor=rep,
-            changes={"status": ["accepted", "qualified"], "lead": lead.pk},
-        )
-        handoff.refresh_from_db()
-    return bool(won)
-
-
 @dataclass(frozen=True)
 class DealTerms:
     name: str
@@ -167,51 +146,39 @@ def open_deal(handoff: Handoff, *, rep: User, terms: DealTerms) -> Deal | None:
     return deal
 
 
+def record_first_touches(activity_ids: list[int]) -> None:
+    """A batch of recorded activities (the API's): each sales touch among them
+    stops its lead's SLA clock, at the lead's earliest touch."""
+    touches = (
+        Activity.objects.filter(pk__in=activity_ids, kind__in=Activity.SALES_KINDS)
+        .order_by("lead_id", "occurred_at")
+        .values_list("lead_id", "occurred_at")
+    )
+    earliest: dict[int, datetime] = {}
+    for lead_id, occurred_at in touches:
+        earliest.setdefault(lead_id, occurred_at)
+    for lead in Lead.objects.filter(pk__in=earliest).order_by("pk"):
+        sla.record_first_touch(lead, earliest[lead.pk])
+
+
 @transaction.atomic
-def reassign_handoff(handoff: Handoff, *, to: User, by: User) -> bool:
-    """A manager hands a live handoff to another rep (from the queue or from a
-    colleague). The new rep is notified and the claim timeout starts again."""
-    locked = (
-        Handoff.objects.select_for_update()
-        .filter(pk=handoff.pk, status__in=[Handoff.Status.QUEUED, *LIVE])
-        .first()
-    )
-    if locked is None or locked.claimed_by_id == to.pk:
-        return False
-    now = timezone.now()
-    first_claim = locked.claimed_at is None and locked.routing_delay is None
-    Handoff.objects.filter(pk=locked.pk).update(
-        status=Handoff.Status.CLAIMED if locked.status == Handoff.Status.QUEUED else locked.status,
-        claimed_by=to,
-        claimed_at=now,
-        claimed_via=Handoff.ClaimedVia.REASSIGN,
-        **({"routing_delay": now - locked.created_at} if first_claim else {}),
-    )
-    Lead.objects.filter(pk=locked.lead_id).update(owner=to, updated_at=now)
-    trail.record(
-        trail.Action.HANDOFF_CHANGED,
-        locked,
-        actor=by,
-        summary="reassigned",
-        changes={
-            "status": [
-                locked.status,
-                Handoff.Status.CLAIMED if locked.status == Handoff.Status.QUEUED else locked.status,
-            ],
-            "owner": [locked.claimed_by_id, to.pk],
-            "lead": locked.lead_id,
-        },
-    )
-    # The queue's news is stale now; managers' breach notices stay unread.
-    Notification.objects.filter(
-        handoff=locked,
-        read_at__isnull=True,
-        kind__in=routing.QUEUE_OFFERS,
-    ).exclude(recipient=to).update(read_at=now)
-    handoff.refresh_from_db()
-    if handoff.first_touch_at is None:
-        sla.open_claim_timeout(handoff)
-    routing.next_round(handoff)
-    notify.send(handoff, Notification.Kind.ASSIGNED, [to])
-    webhook_events.handoff_claimed(handoff)
-    return True
+def update_deal(deal: Deal, *, changes: dict[str, Any], by: User) -> Deal:
+    """Change a deal; closing it records when, and a won deal makes its lead a
+    customer (the stage change is recorded, as every stage change is)."""
+    locked = Deal.objects.select_for_update().get(pk=deal.pk)
+    was_open = locked.stage == Deal.Stage.OPEN
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    fields = set(changes)
+    if locked.stage == Deal.Stage.OPEN:
+        locked.closed_at, locked.lost_reason = None, ""
+        fields |= {"closed_at", "lost_reason"}
+    elif was_open:
+        locked.closed_at = timezone.now()
+        fields.add("closed_at")
+    locked.save(update_fields=sorted(fields))
+    if was_open and locked.stage == Deal.Stage.WON:
+        lead = Lead.objects.select_for_update().get(pk=locked.lead_id)
+        crm.change_stage(lead, Lead.Stage.CUSTOMER, by=by, reason="deal won")
+        webhook_events.deal_won(locked)
+    return locked

@@ -10,10 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Campaign
-from crm.templatetags.people import person
 from kpi.definitions import DEFINITIONS, TARGETABLE
 from kpi.metrics import Filters, Period, resolve_filters
 from kpi.models import Target
+from web.people import person
 
 MAX_DAYS = 366
 

@@ -20,11 +20,11 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from crm.models import Campaign
-from crm.templatetags.people import person
 from handoff.models import Handoff
 from kpi import rollups
 from kpi.definitions import DEFINITIONS, Definition
 from kpi.models import DailyRollup, RollupState, Target
+from web.people import person
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from crm.http import AuthenticatedRequest
 from kpi import export, metrics, services
 from kpi.definitions import DEFINITIONS, TABLE_DEFINITIONS
 from kpi.forms import DashboardForm, PeriodForm, TargetForm
 from kpi.metrics import Filters
 from kpi.models import Target
 from kpi.templatetags.kpi_format import kpi_value
+from web.http import AuthenticatedRequest
 from web.scope import get_visible_or_404
 
 

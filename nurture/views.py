@@ -14,11 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from crm.forms import LeadFilterForm
-from crm.http import AuthenticatedRequest
 from crm.models import Lead
 from nurture import rendering, sending, tokens
 from nurture.forms import EmailForm, SegmentForm, SendForm, segment_query
 from nurture.models import Email, Segment, Send
+from web.http import AuthenticatedRequest
 from web.scope import get_visible_or_404
 
 VIEW = "nurture.view_segment"

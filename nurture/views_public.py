@@ -21,11 +21,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from crm import ratelimit
-from crm.durability import commit_without_waiting_for_the_disk
 from nurture import tokens, tracking, visits
 from nurture.models import Delivery, PageView
-from web import json_input
+from web import json_input, ratelimit
+from web.durability import commit_without_waiting_for_the_disk
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 COLLECT_MAX_BYTES = 2048

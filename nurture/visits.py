@@ -26,8 +26,8 @@ from django.utils import timezone
 
 from crm import attribution, outbox
 from crm.attribution import TouchData, Utm
-from crm.imports.engine import ACTIVITIES_RECORDED
 from crm.models import Activity, Lead
+from crm.topics import Topic
 from nurture import tokens
 from nurture.models import JoinCursor, PageView, Visitor
 
@@ -148,7 +148,8 @@ def record_known_views(*, limit: int = 2000) -> int:
         ]
     )
     PageView.objects.filter(pk__in=[row.pk for row in rows]).delete()
-    outbox.emit(ACTIVITIES_RECORDED, {"activity_ids": [a.pk for a in activities]})
+    # Consumed by handoff.consumers.process_activity_batch_event (scoring).
+    outbox.emit(Topic.ACTIVITIES_RECORDED, {"activity_ids": [a.pk for a in activities]})
     return len(rows)
 
 

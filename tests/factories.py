@@ -9,7 +9,7 @@ from django.db import transaction
 from crm import capture
 from crm import services as crm
 from crm.models import Activity, Campaign, Lead, LeadScore, OutboxEvent
-from handoff import services as handoff_services
+from handoff import mql
 from handoff.models import Handoff, HandoffPolicy
 
 _serial = count(1)
@@ -50,7 +50,9 @@ def qualified_handoff(campaign: Campaign | None = None) -> Handoff:
     """A lead that crossed the threshold, with its queued handoff."""
     policy = HandoffPolicy.current()
     target = lead(engagement_score=policy.engagement_threshold, source_campaign=campaign)
-    handoff = handoff_services.hand_off_if_qualified(target, policy=policy)
+    with transaction.atomic():  # as the worker does: the lead locked until it commits
+        locked = Lead.objects.select_for_update().get(pk=target.pk)
+        handoff = mql.hand_off_if_qualified(locked, policy=policy)
     assert handoff is not None
     return handoff
 
@@ -64,6 +66,6 @@ def captured_handoff(campaign: Campaign, data: capture.CaptureData) -> Handoff:
     with transaction.atomic():
         set_scores(lead, engagement=policy.engagement_threshold + 10)
         locked = Lead.objects.select_for_update().get(pk=lead.pk)
-        handoff = handoff_services.hand_off_if_qualified(locked, policy=policy)
+        handoff = mql.hand_off_if_qualified(locked, policy=policy)
     assert handoff is not None
     return handoff

@@ -41,7 +41,7 @@ pytestmark = pytest.mark.django_db
 ROLES = ["anonymous", "marketer", "rep", "other_rep", "manager"]
 VERBS = ["get", "post", "put", "patch", "delete", "trace"]
 LOGIN = 302  # anonymous users are sent to the login page
-# ... unless the request is htmx's: no login page to swap in (config/sessions.py).
+# ... unless the request is htmx's: no login page to swap in (web/sessions.py).
 SESSION_ENDED = 401
 Statuses = tuple[int, int, int, int, int]
 NOT_ALLOWED: Statuses = (405, 405, 405, 405, 405)
@@ -462,7 +462,11 @@ def answer(client: Client, method: str, url: str, *, htmx: bool) -> Any:
     cache.clear()  # rate-limit counters
     headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
     data = {"reason": "no_budget", "language": "ja"} if method == "post" else None
-    with transaction.atomic():
+    rollback = transaction.atomic()
+    # Marked as TestCase marks its own blocks: the durable services (claim,
+    # accept, reject, release, merge) run inside it as inside the test's.
+    rollback._from_testcase = True  # type: ignore[attr-defined]
+    with rollback:
         response = getattr(client, method)(url, data, **headers)
         transaction.set_rollback(True)
     return response

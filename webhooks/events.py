@@ -1,6 +1,7 @@
 """Emitting webhook events where things happen, inside their transaction.
 
-The handoff and deal code calls one function here per event. When no active
+The handoff and deal code calls one function per event (the handoff's are
+in handoff/webhook_events.py). When no active
 endpoint asked for the event (the usual case) the call answers from a cached
 set of subscribed event types and touches no table: the scoring hot path pays
 a cache read, not a query. The set is cached for SUBSCRIPTIONS_SECONDS and
@@ -23,14 +24,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from crm import outbox
+from crm.topics import Topic
 from web.shared_cache import cache
 from webhooks.models import Delivery, Endpoint, Event, EventType
 
 if TYPE_CHECKING:
     from crm.models import Deal, Lead
-    from handoff.models import Handoff
 
-DELIVERY_TOPIC = "webhooks.delivery"
 SUBSCRIPTIONS_KEY = "webhooks:subscribed-event-types"
 SUBSCRIPTIONS_SECONDS = 60
 
@@ -69,29 +69,13 @@ def emit(event_type: str, data: Callable[[], dict[str, Any]]) -> Event | None:
         [Delivery(endpoint=endpoint, event=event) for endpoint in endpoints]
     )
     for delivery in deliveries:
-        outbox.emit(DELIVERY_TOPIC, {"delivery_id": delivery.pk})
+        # Consumed by webhooks.tasks.deliver_webhook_event (the signed POST).
+        outbox.emit(Topic.WEBHOOK_DELIVERY, {"delivery_id": delivery.pk})
     return event
 
 
 # --- The events (one call each from the code where they happen) --------------
-
-
-def lead_became_mql(lead: Lead, handoff: Handoff) -> Event | None:
-    return emit(
-        EventType.LEAD_MQL, lambda: {"lead": lead_data(lead), "handoff": handoff_data(handoff)}
-    )
-
-
-def handoff_claimed(handoff: Handoff) -> Event | None:
-    return emit(EventType.HANDOFF_CLAIMED, lambda: {"handoff": handoff_data(handoff)})
-
-
-def handoff_accepted(handoff: Handoff) -> Event | None:
-    return emit(EventType.HANDOFF_ACCEPTED, lambda: {"handoff": handoff_data(handoff)})
-
-
-def handoff_rejected(handoff: Handoff) -> Event | None:
-    return emit(EventType.HANDOFF_REJECTED, lambda: {"handoff": handoff_data(handoff)})
+# The handoff's events and its JSON are handoff's (handoff/webhook_events.py).
 
 
 def deal_won(deal: Deal) -> Event | None:
@@ -114,22 +98,6 @@ def lead_data(lead: Lead) -> dict[str, Any]:
         "fit_score": lead.fit_score,
         "engagement_score": lead.engagement_score,
         "created_at": lead.created_at,
-    }
-
-
-def handoff_data(handoff: Handoff) -> dict[str, Any]:
-    return {
-        "id": handoff.pk,
-        "lead": handoff.lead_id,
-        "status": handoff.status,
-        "created_at": handoff.created_at,
-        "score_at_handoff": handoff.score_at_handoff,
-        "claimed_by": handoff.claimed_by_id,
-        "claimed_at": handoff.claimed_at,
-        "claimed_via": handoff.claimed_via,
-        "decided_at": handoff.decided_at,
-        "reject_reason": handoff.reject_reason,
-        "reject_note": handoff.reject_note,
     }
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from crm.http import AuthenticatedRequest
+from web.http import AuthenticatedRequest
 from web.scope import get_visible_or_404
 from webhooks import services
 from webhooks.forms import EndpointForm

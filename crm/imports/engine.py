@@ -17,14 +17,14 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from crm import normalize, outbox, privacy
-from crm.durability import commit_without_waiting_for_the_disk
 from crm.imports.reading import Table
 from crm.imports.rows import Candidate, Rejection, check_row, name_missing
 from crm.imports.sql import insert_rows
 from crm.models import Activity, Campaign, Company, Lead, LeadAlias, LeadScore, StageChange
+from crm.topics import Topic
+from web.durability import commit_without_waiting_for_the_disk
 
 CHUNK = 5000
-ACTIVITIES_RECORDED = "activities.recorded"
 # Lead fields an import may set; a non-empty value in the file wins.
 LEAD_FIELDS = (
     "family_name", "given_name", "family_name_kana", "given_name_kana",
@@ -266,7 +266,8 @@ def _record_activities(
         returning="id",
     )
     if ids:
-        outbox.emit(ACTIVITIES_RECORDED, {"activity_ids": ids})
+        # Consumed by handoff.consumers.process_activity_batch_event (scoring).
+        outbox.emit(Topic.ACTIVITIES_RECORDED, {"activity_ids": ids})
 
 
 ACTIVITY_COLUMNS = (

@@ -85,7 +85,7 @@ def test_a_lost_deal_needs_its_reason(api_as, rep, campaign):
     handoff = factories.qualified_handoff(campaign)
     services.claim_handoff(handoff, rep=rep)
     services.accept_handoff(handoff, rep=rep)
-    work.qualify_handoff(handoff, rep=rep)
+    services.qualify_handoff(handoff, rep=rep)
     deal = work.open_deal(
         handoff, rep=rep, terms=work.DealTerms(name="x", amount=1, close_date=None)
     )

@@ -16,7 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
 from crm.models import Activity, Answer, Company, Deal
-from handoff import services, work
+from handoff import services
 from tests import factories
 from tests.api.conftest import token_client
 
@@ -136,7 +136,7 @@ def world(marketer, rep, other_rep, manager, campaign) -> World:
     qualified = factories.qualified_handoff(campaign)
     services.claim_handoff(qualified, rep=rep)
     services.accept_handoff(qualified, rep=rep)
-    work.qualify_handoff(qualified, rep=rep)
+    services.qualify_handoff(qualified, rep=rep)
     lead = claimed.lead
     Answer.objects.create(lead=lead, question="need", answer="在庫管理", source="web_form")
     return {

@@ -15,6 +15,7 @@ from django.utils import formats, timezone, translation
 from playwright.sync_api import Page, expect
 
 from crm.models import Campaign, Lead
+from handoff import mql
 from handoff import services as handoff_services
 from handoff.models import Handoff, HandoffPolicy
 from kpi import tasks
@@ -48,7 +49,7 @@ def seed_this_quarter(campaign: Campaign, *, rep: User) -> None:
     for lead in Lead.objects.filter(score__engagement__gte=policy.engagement_threshold):
         with transaction.atomic():
             locked = Lead.objects.select_for_update().get(pk=lead.pk)
-            handoff = handoff_services.hand_off_if_qualified(locked, policy=policy)
+            handoff = mql.hand_off_if_qualified(locked, policy=policy)
         assert handoff is not None
         handoffs.append(handoff)
     assert len(handoffs) == 2

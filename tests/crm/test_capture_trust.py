@@ -30,6 +30,7 @@ from crm.models import (
     OutboxEvent,
     ProposedChange,
 )
+from crm.topics import Topic
 from nurture import visits
 from nurture.models import PageView, Visitor
 from tests import factories
@@ -177,7 +178,7 @@ def test_a_withdrawn_consent_does_not_come_back_from_a_submit(client, campaign, 
 def mailed_link(client) -> str:
     """Send the confirmation email waiting in the outbox (as the worker would)
     and return the link it carries, as a path."""
-    event = OutboxEvent.objects.get(topic=confirmations.CONFIRMATION_EMAIL, processed_at=None)
+    event = OutboxEvent.objects.get(topic=Topic.CAPTURE_CONFIRMATION_EMAIL, processed_at=None)
     assert confirmations.send_email(event.pk)
     [message] = mail.outbox
     found = re.search(r"http://testserver(/capture/confirm/\S+/)", str(message.body))
@@ -307,7 +308,7 @@ def test_the_email_is_sent_once_and_in_the_senders_language(client, campaign, un
         consent="on",
         HTTP_ACCEPT_LANGUAGE="ja",
     )
-    event = OutboxEvent.objects.get(topic=confirmations.CONFIRMATION_EMAIL)
+    event = OutboxEvent.objects.get(topic=Topic.CAPTURE_CONFIRMATION_EMAIL)
     assert confirmations.send_email(event.pk)
     assert not confirmations.send_email(event.pk)  # a duplicate delivery
     [message] = mail.outbox
@@ -321,7 +322,7 @@ def test_a_mail_server_that_fails_leaves_the_event_for_the_sweep(
 ):
     settings.EMAIL_BACKEND = "tests.crm.test_capture_trust.FailingBackend"
     capture(client, campaign, email=unsubscribed.email, family_name="加藤", consent="on")
-    event = OutboxEvent.objects.get(topic=confirmations.CONFIRMATION_EMAIL)
+    event = OutboxEvent.objects.get(topic=Topic.CAPTURE_CONFIRMATION_EMAIL)
     assert not confirmations.send_email(event.pk)
     event.refresh_from_db()
     assert event.processed_at is None

@@ -1,7 +1,7 @@
 from django.contrib.auth.models import User
 from django.utils import translation
 
-from crm.templatetags.people import person
+from web.people import person
 
 
 def test_family_name_first_in_japanese_given_name_first_in_english():

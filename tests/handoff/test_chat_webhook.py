@@ -24,7 +24,9 @@ from typing import Any, cast
 import pytest
 from django.core.exceptions import ValidationError
 
-from handoff.chat_webhook import (
+from handoff.chat_webhook import slack_payload
+from tests.fake_dns import resolve_from
+from webhooks.sender import (
     Connection,
     DeliveryError,
     PinnedHTTPSConnection,
@@ -34,10 +36,8 @@ from handoff.chat_webhook import (
     post_message,
     resolve_webhook_url,
     sign,
-    slack_payload,
     validate_webhook_url,
 )
-from tests.fake_dns import resolve_from
 
 PUBLIC_IP = "93.184.215.14"
 HOOK_URL = "https://hooks.example.com/services/T000/B000/xyz"

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection, transaction
 
 from crm.models import Activity, Lead
-from handoff import services
+from handoff import consumers, services
 from handoff.models import Handoff, HandoffPolicy, Notification
 from tests import factories
 from tests.conftest import make_user
@@ -75,7 +75,7 @@ def test_two_activities_crossing_at_once_create_one_handoff():
     for _round in range(10):
         lead = factories.lead()
         events = [factories.activity_event(lead, Activity.Kind.WEBINAR)[1] for _ in range(2)]
-        run_at_once([lambda e=e: services.process_activity_event(e.pk) for e in events])
+        run_at_once([lambda e=e: consumers.process_activity_event(e.pk) for e in events])
         assert Handoff.objects.filter(lead=lead).count() == 1
         lead.refresh_from_db()
         assert lead.engagement_score == 50
@@ -85,7 +85,7 @@ def test_two_activities_crossing_at_once_create_one_handoff():
 def test_same_event_delivered_twenty_times_at_once_is_applied_once():
     lead = factories.lead()
     _activity, event = factories.activity_event(lead, Activity.Kind.DOWNLOAD)
-    run_at_once([lambda: services.process_activity_event(event.pk) for _ in range(20)])
+    run_at_once([lambda: consumers.process_activity_event(event.pk) for _ in range(20)])
     lead.refresh_from_db()
     assert lead.engagement_score == 15
 
@@ -107,7 +107,7 @@ def test_drains_running_at_once_share_the_events_and_score_each_once():
         # A budget no loaded machine runs out of: past it a drain hands over to a
         # new task (the worker's, not counted here).
         [
-            lambda: services.drain_activity_events(batch=7, linger=0, budget_seconds=120)
+            lambda: consumers.drain_activity_events(batch=7, linger=0, budget_seconds=120)
             for _ in range(4)
         ]
     )

@@ -5,7 +5,7 @@ from django.utils import translation
 
 from crm import services as crm
 from crm.models import Activity, Answer, Company
-from handoff import context, services
+from handoff import context, mql
 from handoff.models import Handoff, HandoffPolicy
 from tests import factories
 
@@ -60,7 +60,7 @@ def test_a_new_handoff_keeps_its_package(campaign, rep):
         source_campaign=campaign, engagement_score=HandoffPolicy.current().engagement_threshold
     )
     Answer.objects.create(lead=lead, question="timeline", answer="3月", source="call")
-    handoff = services.hand_off_if_qualified(lead)
+    handoff = mql.hand_off_if_qualified(lead)
     assert handoff is not None
     assert handoff.context["answers"][0]["answer"] == "3月"
     assert handoff.context["campaign"]["name"] == "Spring webinar"

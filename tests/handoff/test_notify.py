@@ -22,17 +22,20 @@ from django.contrib.auth.models import User
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from crm import outbox
-from crm.models import Campaign, Company, OutboxEvent
-from handoff import chat_webhook, notify, services, tasks
-from handoff.chat_webhook import Connection, WebhookTarget
+from crm.models import Campaign, Company, Lead, OutboxEvent
+from crm.topics import Topic
+from handoff import mql, notify, services, tasks
 from handoff.models import ChatDelivery, Handoff, HandoffPolicy, Notification
 from tests import factories
 from tests.conftest import make_user, scheduled_retries
 from tests.fake_dns import resolve_from
+from webhooks import sender
+from webhooks.sender import Connection, WebhookTarget
 
 pytestmark = pytest.mark.django_db
 
@@ -88,9 +91,7 @@ class FakeWebhook:
 @pytest.fixture
 def webhook(monkeypatch: pytest.MonkeyPatch, dns: dict[str, list[str]]) -> FakeWebhook:
     fake = FakeWebhook()
-    monkeypatch.setattr(
-        chat_webhook, "post_message", partial(chat_webhook.post_message, connect=fake)
-    )
+    monkeypatch.setattr(sender, "post_message", partial(sender.post_message, connect=fake))
     return fake
 
 
@@ -119,7 +120,9 @@ def hand_off(campaign: Campaign, *, company: str = "青葉商事") -> Handoff:
         company=Company.objects.create(name=company),
         source_campaign=campaign,
     )
-    handoff = services.hand_off_if_qualified(lead, policy=policy)
+    with transaction.atomic():  # as the worker does: the lead locked until it commits
+        locked = Lead.objects.select_for_update().get(pk=lead.pk)
+        handoff = mql.hand_off_if_qualified(locked, policy=policy)
     assert handoff is not None
     return handoff
 
@@ -148,7 +151,7 @@ def test_each_rep_is_emailed_in_english_with_a_link_to_the_lead(
 ) -> None:
     settings.LANGUAGE_CODE = "en"
     handoff = hand_off(campaign)
-    email_event = event(notify.EMAIL_TOPIC)
+    email_event = event(Topic.NOTIFICATION_EMAIL)
 
     tasks.email_notifications_event(email_event.pk)
 
@@ -190,7 +193,7 @@ def test_one_event_renders_the_email_once_and_opens_one_mail_connection_for_all_
     monkeypatch.setattr(notify, "render_email", counted_render)
     monkeypatch.setattr(mail, "get_connection", counted_connection)
 
-    tasks.email_notifications_event(event(notify.EMAIL_TOPIC).pk)
+    tasks.email_notifications_event(event(Topic.NOTIFICATION_EMAIL).pk)
 
     assert len(mailoutbox) == 3
     assert renders == [Notification.Kind.NEW_HANDOFF]
@@ -209,7 +212,7 @@ def test_each_rep_is_emailed_in_japanese_family_name_first(
     settings.LANGUAGE_CODE = "ja"
     handoff = hand_off(campaign)
 
-    tasks.email_notifications_event(event(notify.EMAIL_TOPIC).pk)
+    tasks.email_notifications_event(event(Topic.NOTIFICATION_EMAIL).pk)
 
     assert len(mailoutbox) == 2
     message = mailoutbox[0]
@@ -242,7 +245,7 @@ def test_the_text_part_is_not_html_escaped_and_the_html_part_is(
     mailoutbox: list[EmailMultiAlternatives], campaign: Campaign, rep: User
 ) -> None:
     hand_off(campaign, company="A&B <Tools>")
-    tasks.email_notifications_event(event(notify.EMAIL_TOPIC).pk)
+    tasks.email_notifications_event(event(Topic.NOTIFICATION_EMAIL).pk)
     [message] = mailoutbox
     assert "(A&B <Tools>)" in message.subject
     assert "A&B <Tools>" in message.body
@@ -255,7 +258,7 @@ def test_no_email_when_the_policy_says_no(
     HandoffPolicy.objects.filter(pk=HandoffPolicy.current().pk).update(notify_by_email=False)
     hand_off(campaign)
     assert Notification.objects.filter(recipient=rep).exists()  # in the app all the same
-    assert not OutboxEvent.objects.filter(topic=notify.EMAIL_TOPIC).exists()
+    assert not OutboxEvent.objects.filter(topic=Topic.NOTIFICATION_EMAIL).exists()
     assert mailoutbox == []
 
 
@@ -264,7 +267,7 @@ def test_a_user_without_an_email_address_is_skipped(
 ) -> None:
     User.objects.filter(pk=rep.pk).update(email="")
     hand_off(campaign)
-    email_event = event(notify.EMAIL_TOPIC)
+    email_event = event(Topic.NOTIFICATION_EMAIL)
     tasks.email_notifications_event(email_event.pk)
     assert [m.to for m in mailoutbox] == [[other_rep.email]]
     assert is_processed(email_event.pk)
@@ -274,7 +277,7 @@ def test_a_notification_is_emailed_once_when_the_task_runs_twice(
     mailoutbox: list[EmailMultiAlternatives], campaign: Campaign, rep: User, other_rep: User
 ) -> None:
     handoff = hand_off(campaign)
-    email_event = event(notify.EMAIL_TOPIC)
+    email_event = event(Topic.NOTIFICATION_EMAIL)
 
     tasks.email_notifications_event(email_event.pk)
     tasks.email_notifications_event(email_event.pk)  # a retry after it finished
@@ -284,7 +287,7 @@ def test_a_notification_is_emailed_once_when_the_task_runs_twice(
     # The same notification sent again by a retried caller: no new row, and its
     # email event (listing the same rows) sends nothing.
     notify.send(handoff, Notification.Kind.NEW_HANDOFF, [rep, other_rep])
-    retried = OutboxEvent.objects.filter(topic=notify.EMAIL_TOPIC).latest("pk")
+    retried = OutboxEvent.objects.filter(topic=Topic.NOTIFICATION_EMAIL).latest("pk")
     assert retried.pk != email_event.pk
     assert retried.payload == email_event.payload
     tasks.email_notifications_event(retried.pk)
@@ -302,7 +305,7 @@ def test_the_event_is_emailed_once_when_the_outbox_delivers_it_twice(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         hand_off(campaign)  # published at commit: emailed in-process
-    email_event = event(notify.EMAIL_TOPIC)
+    email_event = event(Topic.NOTIFICATION_EMAIL)
     assert is_processed(email_event.pk)
     assert outbox.publish(email_event.pk, email_event.topic)  # the sweep sends it again
     assert [m.to for m in mailoutbox] == [[rep.email]]
@@ -316,7 +319,7 @@ def test_a_mail_server_that_is_down_leaves_the_rest_for_the_sweep(
     other_rep: User,
 ) -> None:
     hand_off(campaign)
-    email_event = event(notify.EMAIL_TOPIC)
+    email_event = event(Topic.NOTIFICATION_EMAIL)
     send = EmailMultiAlternatives.send
 
     def down_after_the_first(message: EmailMultiAlternatives, *args: Any) -> int:
@@ -342,7 +345,7 @@ def test_chat_message_is_delivered_once_when_the_task_runs_twice(
 ) -> None:
     settings.LANGUAGE_CODE = "en"
     handoff = hand_off(campaign)
-    chat_event = event(notify.CHAT_TOPIC)
+    chat_event = event(Topic.NOTIFICATION_CHAT)
 
     tasks.deliver_chat_event(chat_event.pk)
     tasks.deliver_chat_event(chat_event.pk)
@@ -372,7 +375,7 @@ def test_chat_text_follows_the_site_language(
 ) -> None:
     settings.LANGUAGE_CODE = "ja"
     hand_off(campaign)
-    tasks.deliver_chat_event(event(notify.CHAT_TOPIC).pk)
+    tasks.deliver_chat_event(event(Topic.NOTIFICATION_CHAT).pk)
     assert "山田 太郎 (青葉商事)" in json.loads(webhook.requests[0][1])["text"]
 
 
@@ -387,13 +390,13 @@ def test_one_chat_message_per_handoff_and_kind_whoever_is_notified(
         "new_handoff",
         "sla_breach",
     ]
-    assert OutboxEvent.objects.filter(topic=notify.CHAT_TOPIC).count() == 2
+    assert OutboxEvent.objects.filter(topic=Topic.NOTIFICATION_CHAT).count() == 2
 
 
 def test_no_chat_delivery_without_a_webhook_url(campaign: Campaign, rep: User) -> None:
     hand_off(campaign)
     assert not ChatDelivery.objects.exists()
-    assert not OutboxEvent.objects.filter(topic=notify.CHAT_TOPIC).exists()
+    assert not OutboxEvent.objects.filter(topic=Topic.NOTIFICATION_CHAT).exists()
 
 
 def test_a_server_error_is_retried_with_backoff_and_then_delivered(
@@ -404,7 +407,7 @@ def test_a_server_error_is_retried_with_backoff_and_then_delivered(
     rep: User,
 ) -> None:
     handoff = hand_off(campaign)
-    chat_event = event(notify.CHAT_TOPIC)
+    chat_event = event(Topic.NOTIFICATION_CHAT)
     webhook.status = 500
 
     with pytest.raises(Retry):
@@ -439,7 +442,7 @@ def test_a_stale_retry_does_nothing(
 ) -> None:
     handoff = hand_off(campaign)
     ChatDelivery.objects.filter(handoff=handoff).update(attempts=3)
-    tasks.deliver_chat_event(event(notify.CHAT_TOPIC).pk, attempt=2)
+    tasks.deliver_chat_event(event(Topic.NOTIFICATION_CHAT).pk, attempt=2)
     assert webhook.requests == []
     assert delivery_of(handoff).attempts == 3
 
@@ -453,7 +456,7 @@ def test_the_last_attempt_fails_for_good(
 ) -> None:
     handoff = hand_off(campaign)
     ChatDelivery.objects.filter(handoff=handoff).update(attempts=notify.CHAT_MAX_ATTEMPTS - 1)
-    chat_event = event(notify.CHAT_TOPIC)
+    chat_event = event(Topic.NOTIFICATION_CHAT)
     webhook.status = 503
 
     tasks.deliver_chat_event(chat_event.pk, attempt=notify.CHAT_MAX_ATTEMPTS - 1)
@@ -474,7 +477,7 @@ def test_a_client_error_fails_without_retry(
     rep: User,
 ) -> None:
     handoff = hand_off(campaign)
-    chat_event = event(notify.CHAT_TOPIC)
+    chat_event = event(Topic.NOTIFICATION_CHAT)
     webhook.status = 400
 
     tasks.deliver_chat_event(chat_event.pk)
@@ -495,7 +498,7 @@ def test_a_redirect_to_loopback_is_not_followed_nor_retried(
     rep: User,
 ) -> None:
     handoff = hand_off(campaign)
-    chat_event = event(notify.CHAT_TOPIC)
+    chat_event = event(Topic.NOTIFICATION_CHAT)
     webhook.status = 302
     webhook.headers = {"Location": "http://127.0.0.1:8000/admin/"}
 
@@ -534,7 +537,7 @@ def test_unsafe_webhook_urls_are_refused_at_send_time_and_fail(
     # Stored without the form's check (an old row, a shell, DNS changed since).
     HandoffPolicy.objects.filter(pk=chat_policy.pk).update(chat_webhook_url=url)
     handoff = hand_off(campaign)
-    chat_event = event(notify.CHAT_TOPIC)
+    chat_event = event(Topic.NOTIFICATION_CHAT)
 
     tasks.deliver_chat_event(chat_event.pk)
 
@@ -554,7 +557,7 @@ def test_in_process_the_outbox_sweep_is_the_retry(
     rep: User,
 ) -> None:
     handoff = hand_off(campaign)
-    chat_event = event(notify.CHAT_TOPIC)
+    chat_event = event(Topic.NOTIFICATION_CHAT)
     webhook.status = 502
 
     tasks.deliver_chat_event.apply(args=(chat_event.pk,))  # eager: no inline retry
@@ -578,7 +581,7 @@ def test_a_policy_without_a_secret_gets_one_before_signing(
         chat_webhook_url=HOOK_URL, chat_webhook_secret=""
     )
     hand_off(campaign)
-    tasks.deliver_chat_event(event(notify.CHAT_TOPIC).pk)
+    tasks.deliver_chat_event(event(Topic.NOTIFICATION_CHAT).pk)
     assert len(HandoffPolicy.current().chat_webhook_secret) == 64
     assert "X-Baton-Signature" in webhook.requests[0][2]
 
@@ -661,7 +664,7 @@ def test_a_real_worker_emails_once_and_refuses_a_loopback_webhook(
     assert delivery.status == ChatDelivery.Status.FAILED
     assert delivery.last_error.startswith("webhook URL refused")
 
-    email_event = event(notify.EMAIL_TOPIC)
+    email_event = event(Topic.NOTIFICATION_EMAIL)
     OutboxEvent.objects.filter(pk=email_event.pk).update(processed_at=None)
     assert outbox.publish(email_event.pk, email_event.topic)  # delivered again
     wait_until(settled)

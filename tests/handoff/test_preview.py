@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from crm import rescore
 from crm import services as crm
 from crm.models import Activity, Lead, OutboxEvent, RescoreJob, ScoringRule
-from handoff import services
+from handoff import consumers
 from handoff.models import Handoff, HandoffPolicy
 from handoff.preview import preview_rules, rules_with
 from tests import factories
@@ -132,7 +132,7 @@ def save_and_rescore(candidate: ScoringRule) -> RescoreJob:
     candidate.save()
     job = crm.request_rescore(reason=RescoreJob.Reason.RULES)
     event = OutboxEvent.objects.get(payload__job_id=job.pk)
-    services.rescore_everyone(event.pk)
+    consumers.rescore_everyone(event.pk)
     job.refresh_from_db()
     return job
 

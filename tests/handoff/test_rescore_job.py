@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from crm import services as crm
 from crm.models import Activity, Lead, OutboxEvent, RescoreJob, ScoringRule, StageChange
-from handoff import services
+from crm.topics import Topic
+from handoff import consumers, services
 from handoff.models import Handoff, HandoffPolicy
 from tests import factories
 
@@ -17,8 +18,8 @@ pytestmark = pytest.mark.django_db
 
 def run_job(by=None) -> RescoreJob:
     job = crm.request_rescore(reason=RescoreJob.Reason.RULES, by=by)
-    event = OutboxEvent.objects.get(topic=crm.RESCORE_REQUESTED, payload__job_id=job.pk)
-    services.rescore_everyone(event.pk)
+    event = OutboxEvent.objects.get(topic=Topic.RESCORE_REQUESTED, payload__job_id=job.pk)
+    consumers.rescore_everyone(event.pk)
     job.refresh_from_db()
     return job
 
@@ -75,6 +76,6 @@ def test_an_event_for_a_finished_job_is_put_to_rest():
     job = crm.request_rescore(reason=RescoreJob.Reason.NIGHTLY)
     RescoreJob.objects.filter(pk=job.pk).update(status=RescoreJob.Status.FAILED)
     event = OutboxEvent.objects.get(payload__job_id=job.pk)
-    services.rescore_everyone(event.pk)
+    consumers.rescore_everyone(event.pk)
     event.refresh_from_db()
     assert event.processed_at is not None

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from crm.models import Lead
-from handoff import notify, routing, services
+from handoff import mql, notify, routing, services
 from handoff.models import Handoff, HandoffPolicy, Notification, RepAvailability, SlaDeadline
 from tests import factories
 from tests.conftest import make_user
@@ -152,7 +152,7 @@ def test_two_handoffs_at_once_in_round_robin_go_to_different_reps():
     def hand_off(lead_id: int) -> Handoff | None:
         with transaction.atomic():
             lead = Lead.objects.select_for_update().get(pk=lead_id)
-            return services.hand_off_if_qualified(lead)
+            return mql.hand_off_if_qualified(lead)
 
     for _round in range(10):
         leads = [factories.lead(engagement_score=threshold) for _ in range(2)]
@@ -180,10 +180,9 @@ def test_a_lead_returned_twice_is_announced_twice(rep, other_rep):
 
 
 def test_a_lead_reassigned_back_tells_its_rep_again(rep, other_rep, manager):
-    from handoff import work
 
     handoff = factories.qualified_handoff()
-    assert work.reassign_handoff(handoff, to=rep, by=manager)
-    assert work.reassign_handoff(handoff, to=other_rep, by=manager)
-    assert work.reassign_handoff(handoff, to=rep, by=manager)
+    assert services.reassign_handoff(handoff, to=rep, by=manager)
+    assert services.reassign_handoff(handoff, to=other_rep, by=manager)
+    assert services.reassign_handoff(handoff, to=rep, by=manager)
     assert notified(Notification.Kind.ASSIGNED) == ["other_rep", "rep", "rep"]

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from crm import services as crm
 from crm.models import Activity, Lead, OutboxEvent, ScoringRule, StageChange
-from handoff import notify, services
+from handoff import consumers, mql, notify, services
 from handoff.models import Handoff, HandoffPolicy, Notification
 from tests import factories
 
@@ -23,7 +23,7 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 def test_activity_is_scored_by_its_rule(rep):
     lead = factories.lead()
     activity, event = factories.activity_event(lead, Activity.Kind.DOWNLOAD)
-    services.process_activity_event(event.pk)
+    consumers.process_activity_event(event.pk)
     activity.refresh_from_db()
     lead.refresh_from_db()
     assert activity.points == ScoringRule.objects.get(kind="download").points
@@ -40,10 +40,10 @@ def test_scoring_an_activity_reads_each_row_once(rep):
     lead = factories.lead()
     for _ in range(5):
         _activity, event = factories.activity_event(lead, Activity.Kind.PAGE_VIEW)
-        services.process_activity_event(event.pk)
+        consumers.process_activity_event(event.pk)
     _activity, event = factories.activity_event(lead, Activity.Kind.DOWNLOAD)
     with CaptureQueriesContext(connection) as queries:
-        services.process_activity_event(event.pk)
+        consumers.process_activity_event(event.pk)
     statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
     assert len(statements) == 7, "\n".join(statements)
 
@@ -57,7 +57,7 @@ def test_a_drain_scores_a_batch_in_as_many_statements_as_one_activity(rep):
         factories.activity_event(lead, Activity.Kind.PAGE_VIEW)
         factories.activity_event(lead, Activity.Kind.DOWNLOAD)
     with CaptureQueriesContext(connection) as queries:
-        assert services.score_waiting_events(100) == 40
+        assert consumers.score_waiting_events(100) == 40
     statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
     assert len(statements) == 7, "\n".join(statements)
     points = {kind: ScoringRule.objects.get(kind=kind).points for kind in ("page_view", "download")}
@@ -65,7 +65,7 @@ def test_a_drain_scores_a_batch_in_as_many_statements_as_one_activity(rep):
         assert lead.engagement_score == points["page_view"] + points["download"]
     assert not Activity.objects.filter(scored_at__isnull=True).exists()
     assert not OutboxEvent.objects.filter(processed_at__isnull=True).exists()
-    assert services.drain_activity_events(linger=0) == 0
+    assert consumers.drain_activity_events(linger=0) == 0
 
 
 def test_a_drain_takes_batches_until_none_is_left_and_hands_off(rep):
@@ -73,7 +73,7 @@ def test_a_drain_takes_batches_until_none_is_left_and_hands_off(rep):
     for lead in leads:
         for _ in range(3):  # 3 x 20 points against a threshold of 50
             factories.activity_event(lead)
-    assert services.drain_activity_events(batch=4, linger=0) == 15
+    assert consumers.drain_activity_events(batch=4, linger=0) == 15
     assert Handoff.objects.filter(lead__in=leads).count() == 5
     assert set(
         Lead.objects.filter(pk__in=[x.pk for x in leads]).values_list("stage", flat=True)
@@ -83,8 +83,8 @@ def test_a_drain_takes_batches_until_none_is_left_and_hands_off(rep):
 def test_same_event_delivered_twice_is_scored_once(rep):
     lead = factories.lead()
     _activity, event = factories.activity_event(lead)
-    services.process_activity_event(event.pk)
-    services.process_activity_event(event.pk)
+    consumers.process_activity_event(event.pk)
+    consumers.process_activity_event(event.pk)
     lead.refresh_from_db()
     assert lead.engagement_score == ScoringRule.objects.get(kind="form_submit").points
 
@@ -95,8 +95,8 @@ def test_same_activity_scored_twice_through_two_events_counts_once(rep):
     duplicate = OutboxEvent.objects.create(
         topic="activity.recorded", payload={"activity_id": activity.pk}
     )
-    services.process_activity_event(event.pk)
-    services.process_activity_event(duplicate.pk)
+    consumers.process_activity_event(event.pk)
+    consumers.process_activity_event(duplicate.pk)
     lead.refresh_from_db()
     assert lead.engagement_score == ScoringRule.objects.get(kind="form_submit").points
 
@@ -111,16 +111,16 @@ def test_same_external_id_is_stored_once():
 
 
 def test_missing_event_is_skipped():
-    assert services.process_activity_event(999_999) is None
+    assert consumers.process_activity_event(999_999) is None
 
 
 def test_crossing_the_threshold_hands_off_once_and_notifies_every_rep(rep, other_rep, marketer):
     HandoffPolicy.objects.filter(pk=1).update(engagement_threshold=40)
     lead = factories.lead()
     _activity, first = factories.activity_event(lead, Activity.Kind.FORM_SUBMIT)
-    assert services.process_activity_event(first.pk) is None  # 20 of 40
+    assert consumers.process_activity_event(first.pk) is None  # 20 of 40
     _activity, event = factories.activity_event(lead, Activity.Kind.FORM_SUBMIT)
-    handoff = services.process_activity_event(event.pk)
+    handoff = consumers.process_activity_event(event.pk)
     assert handoff is not None
     lead.refresh_from_db()
     assert lead.stage == Lead.Stage.MQL
@@ -131,14 +131,14 @@ def test_crossing_the_threshold_hands_off_once_and_notifies_every_rep(rep, other
     }
     # More activity after the crossing creates no second handoff.
     _activity, event = factories.activity_event(lead, Activity.Kind.WEBINAR)
-    assert services.process_activity_event(event.pk) is None
+    assert consumers.process_activity_event(event.pk) is None
     assert Handoff.objects.count() == 1
 
 
 def test_below_threshold_no_handoff():
     lead = factories.lead()
     _activity, event = factories.activity_event(lead, Activity.Kind.PAGE_VIEW)
-    assert services.process_activity_event(event.pk) is None
+    assert consumers.process_activity_event(event.pk) is None
     assert not Handoff.objects.exists()
 
 
@@ -162,8 +162,8 @@ def test_recycled_lead_does_not_hand_off_again_during_the_cooldown(rep):
     lead = rejected_on(datetime(2026, 6, 1, 10, 0, tzinfo=TOKYO), rep)
     assert lead.stage == Lead.Stage.RECYCLED
     with time_machine.travel(datetime(2026, 6, 2, 10, 0, tzinfo=TOKYO), tick=False):
-        assert services.hand_off_if_qualified(lead) is None
-        assert services.sync_mql_stage() == (0, 0)  # nor through a rescore
+        assert mql.hand_off_if_qualified(lead) is None
+        assert mql.sync_mql_stage() == (0, 0)  # nor through a rescore
     assert Handoff.objects.filter(lead=lead).count() == 1
 
 
@@ -171,7 +171,7 @@ def test_recycled_lead_hands_off_again_after_the_cooldown(rep):
     HandoffPolicy.objects.filter(pk=1).update(recycle_cooldown_days=30)
     lead = rejected_on(datetime(2026, 6, 1, 10, 0, tzinfo=TOKYO), rep)
     with time_machine.travel(datetime(2026, 7, 1, 10, 1, tzinfo=TOKYO), tick=False):
-        again = services.hand_off_if_qualified(lead)
+        again = mql.hand_off_if_qualified(lead)
     assert again is not None
     assert again.status == Handoff.Status.QUEUED
 
@@ -180,7 +180,7 @@ def test_recycled_lead_hands_off_again_through_a_rescore_after_the_cooldown(rep)
     HandoffPolicy.objects.filter(pk=1).update(recycle_cooldown_days=30)
     lead = rejected_on(datetime(2026, 6, 1, 10, 0, tzinfo=TOKYO), rep)
     with time_machine.travel(datetime(2026, 7, 2, 10, 0, tzinfo=TOKYO), tick=False):
-        assert services.sync_mql_stage() == (1, 0)
+        assert mql.sync_mql_stage() == (1, 0)
     assert Handoff.objects.filter(lead=lead, status=Handoff.Status.QUEUED).exists()
 
 
@@ -188,7 +188,7 @@ def test_the_handoff_keeps_the_score_explanation_for_sales(client_as, rep):
     HandoffPolicy.objects.filter(pk=1).update(engagement_threshold=40)
     lead = factories.lead(title="営業部長")
     for _ in range(2):
-        handoff = services.process_activity_event(
+        handoff = consumers.process_activity_event(
             factories.activity_event(lead, Activity.Kind.FORM_SUBMIT)[1].pk
         )
     rules = {line["rule"]: line for line in handoff.context["scores"]["rules"]}
@@ -207,7 +207,7 @@ def _queries_to_score_one_more(activities: int) -> int:
         crm.record_activity(lead, kind=Activity.Kind.PAGE_VIEW)
     _activity, event = factories.activity_event(lead, Activity.Kind.PAGE_VIEW)
     with CaptureQueriesContext(connection) as ctx:
-        services.process_activity_event(event.pk)
+        consumers.process_activity_event(event.pk)
     return len(ctx.captured_queries)
 
 

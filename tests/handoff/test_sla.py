@@ -82,8 +82,8 @@ def test_friday_evening_handoff_is_due_monday_morning_and_not_breached_on_saturd
         handoff = factories.qualified_handoff()
     first_touch = deadline(handoff, FIRST_TOUCH)
     assert first_touch.due_at == tokyo(2026, 6, 8, 9, 30)  # Monday
-    assert sla.sweep(now=tokyo(2026, 6, 6, 12, 0)).breached == 0  # Saturday
-    assert sla.sweep(now=tokyo(2026, 6, 8, 9, 29)).breached == 0
+    assert services.sweep_deadlines(now=tokyo(2026, 6, 6, 12, 0)).breached == 0  # Saturday
+    assert services.sweep_deadlines(now=tokyo(2026, 6, 8, 9, 29)).breached == 0
     first_touch.refresh_from_db()
     assert first_touch.settled_at is None and not first_touch.breached
     assert breach_notices() == []
@@ -102,8 +102,8 @@ def test_deadline_skips_japanese_public_holidays(policy, rep, manager, created, 
     with time_machine.travel(created, tick=False):
         handoff = factories.qualified_handoff()
     assert deadline(handoff, FIRST_TOUCH).due_at == due
-    assert sla.sweep(now=closed_day).breached == 0
-    assert sla.sweep(now=due).breached == 1
+    assert services.sweep_deadlines(now=closed_day).breached == 0
+    assert services.sweep_deadlines(now=due).breached == 1
     assert deadline(handoff, FIRST_TOUCH).breached
 
 
@@ -117,8 +117,8 @@ def test_breach_notifies_each_manager_exactly_once_even_when_the_sweep_runs_twic
     with time_machine.travel(tokyo(2026, 6, 1, 10, 0), tick=False):
         handoff = factories.qualified_handoff()
     late = tokyo(2026, 6, 1, 11, 1)
-    assert sla.sweep(now=late).breached == 1
-    assert sla.sweep(now=late).breached == 0
+    assert services.sweep_deadlines(now=late).breached == 1
+    assert services.sweep_deadlines(now=late).breached == 0
     assert breach_notices() == ["manager", "manager2"]
     first_touch = deadline(handoff, FIRST_TOUCH)
     assert first_touch.breached and first_touch.settled_at == late
@@ -133,12 +133,12 @@ def test_sweep_judges_on_the_database_clock_not_the_workers(policy, rep, manager
     SlaDeadline.objects.filter(pk=first_touch.pk).update(due_at=real_now + timedelta(minutes=30))
     # A worker whose clock is 45 minutes ahead sees no breach that has not happened.
     with time_machine.travel(real_now + timedelta(minutes=45)):
-        assert sla.sweep().breached == 0
+        assert services.sweep_deadlines().breached == 0
     assert breach_notices() == []
     SlaDeadline.objects.filter(pk=first_touch.pk).update(due_at=real_now - timedelta(minutes=1))
     # Nor does one 45 minutes behind miss one that has.
     with time_machine.travel(real_now - timedelta(minutes=45)):
-        assert sla.sweep().breached == 1
+        assert services.sweep_deadlines().breached == 1
     assert breach_notices() == ["manager"]
 
 
@@ -161,7 +161,7 @@ def test_first_touch_in_time_settles_the_deadlines_and_stores_both_delays(policy
     for kind in (FIRST_TOUCH, CLAIM_TIMEOUT):
         settled = deadline(handoff, kind)
         assert settled.settled_at is not None and not settled.breached
-    assert sla.sweep(now=morning + timedelta(days=3)).breached == 0
+    assert services.sweep_deadlines(now=morning + timedelta(days=3)).breached == 0
     assert breach_notices() == []
 
 
@@ -189,7 +189,7 @@ def test_a_touch_logged_after_the_deadline_is_still_a_breach(policy, rep, manage
     )
     assert sla.record_first_touch(handoff.lead, timezone.now()) is not None
     assert deadline(handoff, FIRST_TOUCH).settled_at is None  # the sweep's to judge
-    assert sla.sweep().breached == 1
+    assert services.sweep_deadlines().breached == 1
     assert breach_notices() == ["manager"]
     handoff.refresh_from_db()
     assert handoff.status == Handoff.Status.CLAIMED  # the touch kept the claim
@@ -205,8 +205,8 @@ def test_untouched_claim_returns_to_the_queue_and_reps_are_told(policy, rep, oth
         services.claim_handoff(handoff, rep=rep)
     timeout = deadline(handoff, CLAIM_TIMEOUT)
     assert timeout.due_at == tokyo(2026, 6, 1, 10, 35)
-    assert sla.sweep(now=tokyo(2026, 6, 1, 10, 34)).returned == 0
-    result = sla.sweep(now=tokyo(2026, 6, 1, 10, 35))
+    assert services.sweep_deadlines(now=tokyo(2026, 6, 1, 10, 34)).returned == 0
+    result = services.sweep_deadlines(now=tokyo(2026, 6, 1, 10, 35))
     assert (result.returned, result.breached) == (1, 0)  # the first touch is due at 11:00
     handoff.refresh_from_db()
     assert handoff.status == Handoff.Status.QUEUED
@@ -232,7 +232,7 @@ def test_touched_claim_stays_with_its_rep(policy, rep):
         services.claim_handoff(handoff, rep=rep)
         traveller.shift(timedelta(minutes=5))
         sla.record_first_touch(handoff.lead, timezone.now())
-    assert sla.sweep(now=morning + timedelta(hours=2)).returned == 0
+    assert services.sweep_deadlines(now=morning + timedelta(hours=2)).returned == 0
     handoff.refresh_from_db()
     assert handoff.status == Handoff.Status.CLAIMED and handoff.claimed_by == rep
 
@@ -244,7 +244,7 @@ def test_in_round_robin_an_untouched_claim_goes_to_the_next_rep(policy, rep, oth
     first = handoff.claimed_by
     assert first is not None
     with time_machine.travel(tokyo(2026, 6, 1, 10, 30), tick=False):
-        assert sla.sweep(now=tokyo(2026, 6, 1, 10, 30)).returned == 1
+        assert services.sweep_deadlines(now=tokyo(2026, 6, 1, 10, 30)).returned == 1
     handoff.refresh_from_db()
     assert handoff.status == Handoff.Status.CLAIMED
     assert handoff.claimed_by not in (None, first)
@@ -264,7 +264,7 @@ def test_sweeps_running_at_once_act_on_each_deadline_once(policy):
     with time_machine.travel(tokyo(2026, 6, 1, 10, 0), tick=False):
         handoffs = [factories.qualified_handoff() for _ in range(20)]
     late = tokyo(2026, 6, 1, 11, 0)
-    results = run_at_once([lambda: sla.sweep(now=late, batch=3) for _ in range(4)])
+    results = run_at_once([lambda: services.sweep_deadlines(now=late, batch=3) for _ in range(4)])
     assert sum(result.breached for result in results) == len(handoffs)
     assert len(breach_notices()) == len(handoffs)
 
@@ -274,8 +274,8 @@ def test_two_sweeps_return_a_claim_once(policy, rep, other_rep):
         handoff = factories.qualified_handoff()
         services.claim_handoff(handoff, rep=rep)
     late = tokyo(2026, 6, 1, 10, 31)
-    assert sla.sweep(now=late).returned == 1
-    assert sla.sweep(now=late).returned == 0
+    assert services.sweep_deadlines(now=late).returned == 1
+    assert services.sweep_deadlines(now=late).returned == 0
     assert SlaDeadline.objects.filter(handoff=handoff, kind=CLAIM_TIMEOUT).count() == 1
 
 

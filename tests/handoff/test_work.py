@@ -90,9 +90,9 @@ def test_accept_qualify_and_open_a_deal(client, rep, claimed):
 
 
 def test_qualify_needs_the_accepting_rep(client, rep, other_rep, claimed):
-    assert not work.qualify_handoff(claimed, rep=rep)  # claimed, not accepted yet
+    assert not services.qualify_handoff(claimed, rep=rep)  # claimed, not accepted yet
     services.accept_handoff(claimed, rep=rep)
-    assert not work.qualify_handoff(claimed, rep=other_rep)
+    assert not services.qualify_handoff(claimed, rep=other_rep)
     terms = work.DealTerms(name="x", amount=Decimal(1), close_date=None)
     assert work.open_deal(claimed, rep=rep, terms=terms) is None  # not qualified yet
     assert not Deal.objects.exists()
@@ -100,7 +100,7 @@ def test_qualify_needs_the_accepting_rep(client, rep, other_rep, claimed):
 
 def test_a_negative_amount_is_refused(client, rep, claimed):
     services.accept_handoff(claimed, rep=rep)
-    work.qualify_handoff(claimed, rep=rep)
+    services.qualify_handoff(claimed, rep=rep)
     client.force_login(rep)
     response = client.post(
         reverse("handoff:open_deal", args=[claimed.pk]), {"name": "x", "amount": "-5"}, follow=True
@@ -126,7 +126,7 @@ def test_a_queued_handoff_can_be_reassigned_and_keeps_its_routing_delay(
     manager, other_rep, campaign
 ):
     queued = factories.qualified_handoff(campaign)
-    assert work.reassign_handoff(queued, to=other_rep, by=manager)
+    assert services.reassign_handoff(queued, to=other_rep, by=manager)
     queued.refresh_from_db()
     assert queued.status == Handoff.Status.CLAIMED and queued.routing_delay is not None
 
@@ -244,6 +244,6 @@ def test_reassigning_keeps_the_managers_breach_notice_unread(manager, rep, other
     Notification.objects.create(
         recipient=manager, handoff=claimed, kind=Notification.Kind.SLA_BREACH
     )
-    work.reassign_handoff(claimed, to=other_rep, by=manager)
+    services.reassign_handoff(claimed, to=other_rep, by=manager)
     breach = Notification.objects.get(recipient=manager, kind=Notification.Kind.SLA_BREACH)
     assert breach.read_at is None

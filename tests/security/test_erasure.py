@@ -15,7 +15,7 @@ from audit.models import AuditEntry
 from crm import privacy
 from crm.imports import jobs, reading
 from crm.models import Activity, Consent, Lead, OutboxEvent, Tombstone
-from handoff import services
+from handoff import mql, webhook_events
 from handoff.models import Handoff, HandoffPolicy
 from nurture import sending, tokens, tracking, visits
 from nurture.models import Delivery, Email, PageView, Segment, Visitor
@@ -116,7 +116,7 @@ def test_webhook_events_about_the_person_keep_only_facts(person, manager, rep):
     Handoff.objects.filter(pk=handoff.pk).update(lead=person, reject_note="予算は来期")
     handoff.refresh_from_db()
     endpoint = Endpoint.objects.create(name="CRM", url="https://hooks.example.com/x", secret="s")
-    data = {"lead": events.lead_data(person), "handoff": events.handoff_data(handoff)}
+    data = {"lead": events.lead_data(person), "handoff": webhook_events.handoff_data(handoff)}
     event = Event.objects.create(type="lead.mql", data=json.loads(json.dumps(data, default=str)))
     WebhookDelivery.objects.create(endpoint=endpoint, event=event, last_error="timeout")
     privacy.erase_person(person, by=manager)
@@ -239,7 +239,7 @@ def test_an_erased_lead_never_hands_off_again(person, manager):
     policy = HandoffPolicy.current()
     factories.set_scores(person, fit=100, engagement=policy.engagement_threshold + 100)
     person = Lead.objects.select_for_update().get(pk=person.pk)
-    assert services.hand_off_if_qualified(person, policy=policy) is None
+    assert mql.hand_off_if_qualified(person, policy=policy) is None
 
 
 def test_a_capture_without_consent_records_nothing_and_answers_as_usual(

@@ -29,6 +29,7 @@ from crm import confirmations, privacy
 from crm.imports import jobs
 from crm.models import CaptureConfirmation, Lead
 from crm.privacy import links
+from handoff import webhook_events
 from handoff.models import ChatDelivery, Handoff
 from nurture import sending, visits
 from nurture.models import Delivery, Email, PageView, Segment, Visitor
@@ -89,7 +90,7 @@ def plant_the_rest(client: Any, lead: Lead, campaign: Any, marketer: Any) -> lis
     # 3. Webhook events about the person and their delivery log.
     endpoint = Endpoint.objects.create(name="CRM", url="https://hooks.example.com/x", secret="s")
     for handoff in Handoff.objects.filter(lead=lead):
-        payload = {"lead": events.lead_data(lead), "handoff": events.handoff_data(handoff)}
+        payload = {"lead": events.lead_data(lead), "handoff": webhook_events.handoff_data(handoff)}
         event = Event.objects.create(
             type="handoff.rejected", data=json.loads(json.dumps(payload, default=str))
         )

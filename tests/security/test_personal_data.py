@@ -24,7 +24,7 @@ from audit.models import Action, AuditEntry
 from crm import privacy
 from crm.imports import jobs
 from crm.models import Activity, Answer, Consent, Deal, Lead, OutboxEvent, StageChange
-from handoff import services, work
+from handoff import mql, services, work
 from handoff.models import Handoff, HandoffPolicy, Notification
 from tests import factories
 from tests.api.conftest import token_client
@@ -131,7 +131,7 @@ def plant_everywhere(client, campaign, marketer, rep, manager) -> Lead:
     second = qualify(lead)
     assert services.claim_handoff(second, rep=rep)
     assert services.accept_handoff(second, rep=rep)
-    assert work.qualify_handoff(second, rep=rep)
+    assert services.qualify_handoff(second, rep=rep)
     deal = work.open_deal(
         second,
         rep=rep,
@@ -161,7 +161,7 @@ def qualify(lead: Lead) -> Handoff:
     factories.set_scores(lead, engagement=policy.engagement_threshold + 10)
     with transaction.atomic():  # also from tests that commit
         lead = Lead.objects.select_for_update().get(pk=lead.pk)
-        handoff = services.hand_off_if_qualified(lead, policy=policy)
+        handoff = mql.hand_off_if_qualified(lead, policy=policy)
     assert handoff is not None
     return handoff
 

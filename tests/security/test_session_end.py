@@ -1,4 +1,4 @@
-"""What a page does once its session has ended (config/sessions.py): polls get
+"""What a page does once its session has ended (web/sessions.py): polls get
 a clean signal, a form posted after the timeout keeps what was typed, and the
 login never leads to a POST-only URL."""
 

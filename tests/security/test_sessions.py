@@ -1,5 +1,5 @@
 """Sessions end after SESSION_IDLE_MINUTES without activity and after
-SESSION_MAX_HOURS whatever happens (config/sessions.py)."""
+SESSION_MAX_HOURS whatever happens (web/sessions.py)."""
 
 from __future__ import annotations
 

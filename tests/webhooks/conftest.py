@@ -15,6 +15,7 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 
 from crm.models import OutboxEvent
+from crm.topics import Topic
 from tests.conftest import scheduled_retries
 from tests.fake_dns import resolve_from
 from webhooks import events, sender, services, tasks
@@ -104,7 +105,7 @@ def make_endpoint(
 
 def delivery_events(endpoint: Endpoint | None = None) -> list[OutboxEvent]:
     """The outbox events that carry deliveries (to `endpoint`), oldest first."""
-    found = OutboxEvent.objects.filter(topic=events.DELIVERY_TOPIC).order_by("pk")
+    found = OutboxEvent.objects.filter(topic=Topic.WEBHOOK_DELIVERY).order_by("pk")
     if endpoint is None:
         return list(found)
     ids = set(Delivery.objects.filter(endpoint=endpoint).values_list("pk", flat=True))

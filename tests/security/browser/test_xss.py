@@ -13,12 +13,14 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Dialog, Page
 
 from crm.imports import jobs
 from crm.models import Campaign, Company, Lead
+from handoff import mql
 from handoff.models import HandoffPolicy
 from tests import factories
 from tests.api.conftest import token_client
@@ -137,9 +139,9 @@ def planted(campaign: Campaign, marketer: User, rep: User, manager: User) -> dic
     HandoffPolicy.objects.update(recycle_cooldown_days=0)
     lead = Lead.objects.get(email="form0@example.jp")
     factories.set_scores(lead, engagement=HandoffPolicy.current().engagement_threshold + 1)
-    from handoff import services
 
-    first = services.hand_off_if_qualified(Lead.objects.get(pk=lead.pk))
+    with transaction.atomic():
+        first = mql.hand_off_if_qualified(Lead.objects.select_for_update().get(pk=lead.pk))
     assert first is not None
     statuses = [
         sales.post(reverse("handoff:claim", args=[first.pk])).status_code,
@@ -157,7 +159,8 @@ def planted(campaign: Campaign, marketer: User, rep: User, manager: User) -> dic
     assert statuses == [302, 302, 302, 302]
     # The logged call rescored the lead: qualify it again.
     factories.set_scores(lead, engagement=HandoffPolicy.current().engagement_threshold + 1)
-    second = services.hand_off_if_qualified(Lead.objects.get(pk=lead.pk))
+    with transaction.atomic():
+        second = mql.hand_off_if_qualified(Lead.objects.select_for_update().get(pk=lead.pk))
     assert second is not None
     sales.post(reverse("handoff:claim", args=[second.pk]))
     sales.post(reverse("handoff:accept", args=[second.pk]), {"next": "detail"})

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from crm.models import Answer, Deal, Lead, LeadScore
+from handoff import mql
 from handoff.models import Handoff, SlaDeadline
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +36,6 @@ def test_demo_data_is_what_the_product_could_have_produced(time_machine):
     is left without one (out of a rejection's cooldown)."""
     from crm import rescore
     from crm.models import ScoringRule
-    from handoff import services
     from handoff.models import HandoffPolicy
 
     time_machine.move_to("2026-11-27 10:00 +09:00", tick=False)
@@ -46,4 +46,4 @@ def test_demo_data_is_what_the_product_could_have_produced(time_machine):
     assert all(policy.qualifies(h.lead) for h in waiting)
     assert Handoff.objects.filter(status="withdrawn").exists()
     rescore.rescore_all(ScoringRule.objects.active().snapshot(), now=timezone.now())
-    assert services.sync_mql_stage() == (0, 0)
+    assert mql.sync_mql_stage() == (0, 0)
