@@ -111,7 +111,7 @@ def _prepare() -> list[tuple[int, str]]:
         rep.groups.add(sales)
         session = SessionStore()
         session[SESSION_KEY] = str(rep.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = "accounts.backends.OneQueryPermissionsBackend"
         session[HASH_SESSION_KEY] = rep.get_session_auth_hash()
         session[sessions.STARTED] = session[sessions.LAST_SEEN] = time.time()
         session.create()

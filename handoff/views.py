@@ -52,13 +52,12 @@ def claim(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     # In scope at the moment of the click (queued, or the rep's own): a rep who
     # loses the race reads who won in the row they were looking at; a handoff
     # another rep already holds is a 404, as on every other page.
-    handoff = get_visible_or_404(Handoff.objects.for_queue(), request.user, pk)
+    handoff = get_visible_or_404(Handoff, request.user, pk)
     won = services.claim_handoff(handoff, rep=request.user)
-    if not won:
-        # Who won, and the rest of the row, in one query: refresh_from_db()
-        # would drop the related rows and read them back one by one (up to
-        # five queries for each of the reps who lost a busy race).
-        handoff = Handoff.objects.for_queue().get(pk=pk)
+    # The row as it is now (who won, if not this rep) with what it shows, in
+    # one query: the check above reads no related rows, since most of the
+    # reps in a busy race lose and need them only once, here.
+    handoff = Handoff.objects.for_queue().get(pk=pk)
     if request.htmx:
         context = {"handoff": handoff, "lost": not won, "reject_form": RejectForm()}
         response = render(request, "handoff/queue.html#row", context)
