@@ -36,16 +36,16 @@ class LeadFilterForm(forms.Form):
     campaign = forms.ModelChoiceField(
         label=_("Campaign"),
         required=False,
-        queryset=Campaign.objects.only("pk", "name"),
+        queryset=Campaign.objects.all(),
         empty_label=_("All campaigns"),
-        widget=QuickSelect(attrs={"class": "form-select"}),
+        widget=QuickSelect(attrs={"class": "form-select"}, label_field="name"),
     )
     owner = forms.ModelChoiceField(
         label=_("Owner"),
         required=False,
         queryset=User.objects.filter(is_active=True).order_by("last_name", "username"),
         empty_label=_("Anyone"),
-        widget=QuickSelect(attrs={"class": "form-select"}),
+        widget=QuickSelect(attrs={"class": "form-select"}, label_field="username"),
     )
     min_fit = forms.IntegerField(
         label=_("Fit at least"), required=False, min_value=-100_000, max_value=100_000
