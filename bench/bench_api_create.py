@@ -98,7 +98,11 @@ def creates(client: object, n: int) -> tuple[list[float], int]:
     times, queries = [], 0
     for _ in range(n):
         k = next(_serial)
-        body = {"family_name": "佐藤", "given_name": f"花子{k}", "email": f"Bench{k}.{time.time_ns()}@Example.JP"}
+        body = {
+            "family_name": "佐藤",
+            "given_name": f"花子{k}",
+            "email": f"Bench{k}.{time.time_ns()}@Example.JP",
+        }
         with CaptureQueriesContext(connection) as ctx:
             start = time.perf_counter()
             response = client.post("/api/v1/leads/", body, format="json")  # type: ignore[attr-defined]
@@ -141,7 +145,9 @@ def run() -> None:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     creates(client, 3)  # warm-up: the token's first use, imports, translations
-    print(f"{'leads':>10} {'way':<34} {'create p50 / p95 (ms)':>22} {'queries':>8} {'check alone p50 (ms)':>21}  plan")
+    print(
+        f"{'leads':>10} {'way':<34} {'create p50 / p95 (ms)':>22} {'queries':>8} {'check alone p50 (ms)':>21}  plan"
+    )
     for size in SIZES:
         started = time.perf_counter()
         grow_to(size)

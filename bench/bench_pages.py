@@ -21,8 +21,8 @@ import subprocess  # nosec B404  # git show, for the baseline's templates
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench._django import percentile, setup
@@ -75,7 +75,9 @@ def baseline() -> Iterator[None]:
     from crm.widgets import QuickSelect
 
     today = views.render
-    quick = [f.widget for f in LeadFilterForm.base_fields.values() if isinstance(f.widget, QuickSelect)]
+    quick = [
+        f.widget for f in LeadFilterForm.base_fields.values() if isinstance(f.widget, QuickSelect)
+    ]
     for widget in quick:
         widget.__class__ = forms.Select
 
@@ -118,7 +120,9 @@ def profile(client: object) -> None:
         with cProfile.Profile() as cprofile:
             for _ in range(20):
                 client.get("/crm/leads/")  # type: ignore[attr-defined]
-        pstats.Stats(cprofile).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(80)
+        pstats.Stats(cprofile).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(
+            80
+        )
         return
     profiler = Profiler(interval=0.0005)
     profiler.start()
@@ -141,7 +145,10 @@ def run() -> None:
         baseline_folder(folder)
         templates = [{**settings.TEMPLATES[0], "DIRS": [folder, *settings.TEMPLATES[0]["DIRS"]]}]
         # Static URLs without the manifest (no collectstatic for a benchmark).
-        storages = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+        storages = {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
         with override_settings(TEMPLATES=templates, STORAGES=storages):
             measure()
 
@@ -159,7 +166,10 @@ def measure() -> None:
     for size in SIZES:
         started = time.perf_counter()
         generate(size)
-        print(f"({size:,} leads generated, rollups rebuilt in {time.perf_counter() - started:.0f} s)", flush=True)
+        print(
+            f"({size:,} leads generated, rollups rebuilt in {time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
         lists, kpis = Client(), Client()
         lists.force_login(marketer)
         kpis.force_login(manager)

@@ -13,6 +13,9 @@ from django.utils import translation
 from django.utils.safestring import SafeString
 
 
+SELECTED = " selected"
+
+
 class QuickSelect(forms.Select):
     """A <select> with the markup of Django's own, built in Python.
 
@@ -38,8 +41,8 @@ class QuickSelect(forms.Select):
     ) -> SafeString:
         choices = self.choices
         if isinstance(choices, ModelChoiceIterator):  # rows: read every time
-            if not self.label_field:
-                return super().render(name, value, attrs, renderer)
+            if not self.label_field:  # labels from the field (label_from_instance)
+                return self._build(name, value, attrs, list(choices))
             pairs: list[tuple[Any, Any]] = []
             if choices.field.empty_label is not None:
                 pairs.append(("", choices.field.empty_label))
@@ -64,10 +67,11 @@ class QuickSelect(forms.Select):
         self, name: str, value: Any, attrs: dict[str, Any] | None, pairs: list[tuple[Any, Any]]
     ) -> SafeString:
         selected = set(self.format_value(value))
+        # The standard library's escape, as Django's own does, without the
+        # wrapper for lazy strings: hundreds of options a page.
         options = "".join(
-            # The standard library's escape, as Django's own does, without
-            # the wrapper for lazy strings: hundreds of options a page.
-            f'<option value="{escape(str(v))}"{" selected" if str(v) in selected else ""}>{escape(str(label))}</option>'
+            f'<option value="{escape(str(v))}"{SELECTED if str(v) in selected else ""}>'
+            f"{escape(str(label))}</option>"
             for v, label in pairs
         )
         final_attrs = flatatt(self.build_attrs(self.attrs, attrs))

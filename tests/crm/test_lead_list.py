@@ -159,6 +159,8 @@ def test_the_filter_selects_render_as_djangos_own(campaign):
             continue
         bound = form[name]
         quick = bound.as_widget()
-        django = bound.as_widget(widget=forms.Select(attrs=field.widget.attrs, choices=field.widget.choices))
+        django = bound.as_widget(
+            widget=forms.Select(attrs=field.widget.attrs, choices=field.widget.choices)
+        )
         assert parse_html(quick) == parse_html(django), name
         assert "selected" in quick or name not in {"campaign", "prefecture", "sort"}
