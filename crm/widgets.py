@@ -12,7 +12,6 @@ from django.forms.utils import flatatt
 from django.utils import translation
 from django.utils.safestring import SafeString
 
-
 SELECTED = " selected"
 
 

@@ -179,9 +179,7 @@ def test_every_main_page_is_light_on_first_load_and_on_a_warm_cache(
                 client.force_login(user)
             weights[url] = weigh(client, url, all_compressed=how == "make up")
     for url, w in weights.items():
-        print(
-            f"{how}: {url} first {w['first']:,} B (HTML {w['html']:,}), warm {w['warm']:,} B; {w['files']}"
-        )
+        print(f"{how}: {url} first {w['first']:,} B (HTML {w['html']:,}), warm {w['warm']:,} B")
     for url, weight in weights.items():
         assert weight["first"] <= FIRST_LOAD_LIMIT, (how, url, weight)
         assert weight["warm"] <= WARM_LIMIT, (how, url, weight)
