@@ -261,7 +261,7 @@ def _leads(
     by_id = {pk: pk for pk in leads.filter(pk__in=ids).values_list("pk", flat=True)} if ids else {}
     by_email: dict[str, int] = {}
     if emails:
-        by_email = dict(leads.with_emails(emails).values_list("email_ci", "pk"))
+        by_email = dict(leads.with_emails(emails).values_list("email_ci", "pk"))  # type: ignore[misc]
     # Items give emails as they like; the map answers them as normalised.
     return by_id, {
         item.email: by_email[key]

@@ -72,7 +72,7 @@ def run() -> None:
             found.append(submit())
     app.conf.task_always_eager = False
     with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(QUEUE)
+        conn.default_channel.queue_purge(QUEUE)  # type: ignore[attr-defined]
     print(f"{'tasks':<20} {'wall p50 / p95 (ms)':>22} {'CPU p50 (ms)':>13} {'queries':>8}")
     for mode, found in results.items():
         walls, cpus, queries = zip(*found, strict=True)

@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from bench._django import percentile, setup
 
@@ -79,7 +80,7 @@ def baseline() -> Iterator[None]:
         f.widget for f in LeadFilterForm.base_fields.values() if isinstance(f.widget, QuickSelect)
     ]
     for widget in quick:
-        widget.__class__ = forms.Select
+        widget.__class__ = forms.Select  # type: ignore[assignment]
 
     def render(request: object, template: str, *args: object, **kwargs: object) -> object:
         return today(request, f"baseline/{template}", *args, **kwargs)  # type: ignore[arg-type]
@@ -143,7 +144,8 @@ def run() -> None:
 
     with tempfile.TemporaryDirectory(prefix="baton-bench-baseline-") as folder:
         baseline_folder(folder)
-        templates = [{**settings.TEMPLATES[0], "DIRS": [folder, *settings.TEMPLATES[0]["DIRS"]]}]
+        engine: dict[str, Any] = settings.TEMPLATES[0]
+        templates = [{**engine, "DIRS": [folder, *engine["DIRS"]]}]
         # Static URLs without the manifest (no collectstatic for a benchmark).
         storages = {
             **settings.STORAGES,

@@ -128,7 +128,7 @@ def weigh(client: Client, url: str, *, all_compressed: bool) -> dict[str, Any]:
 
 def _revalidate(client: Client, url: str, cached: Any) -> Any:
     """The browser asks again with what it has: 304 and no body if unchanged."""
-    headers = {"HTTP_ACCEPT_ENCODING": "br, gzip"}
+    headers: dict[str, Any] = {"HTTP_ACCEPT_ENCODING": "br, gzip"}
     if "ETag" in cached:
         headers["HTTP_IF_NONE_MATCH"] = cached["ETag"]
     if "Last-Modified" in cached:

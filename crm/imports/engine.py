@@ -363,7 +363,7 @@ def _lead_ids(emails: list[str]) -> dict[str, int]:
     """Lead ids by case-folded email."""
     if not emails:
         return {}
-    rows = Lead.objects.with_emails(emails).values_list("email_ci", "pk")
+    rows = Lead.objects.with_emails(emails).values_list("email_ci", "pk")  # type: ignore[misc]
     found = dict(rows)
     return _merged_into([e for e in emails if e not in found]) | found
 
