@@ -27,13 +27,16 @@ assets: $(VENDOR)/.installed
 # Front-end packages come from the npm registry and are served by Baton itself.
 # npm ci also installs the dev packages the browser tests inject (axe-core),
 # read from node_modules and never served.
-$(VENDOR)/.installed: package.json package-lock.json
+# Brotli and gzip copies sit beside them: WhiteNoise sends those under `make
+# run` too (`make up` serves the copies collectstatic makes).
+$(VENDOR)/.installed: package.json package-lock.json | $(VENV)/.installed
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map \
 	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map \
 	   node_modules/htmx.org/dist/htmx.min.js \
 	   node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map $(VENDOR)/
+	$(PY) -m whitenoise.compress --quiet $(VENDOR) map gz br
 	touch $@
 
 messages: install ## Compile the translations (pure Python, no gettext needed)

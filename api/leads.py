@@ -54,7 +54,7 @@ class LeadSerializer(StrictModelSerializer):
 
     def validate_email(self, value: str) -> str:
         email = crm.normalise_email(value)
-        others = Lead.objects.filter(email__iexact=email)
+        others = Lead.objects.with_email(email)
         if self.instance is not None:
             others = others.exclude(pk=self.instance.pk)
         if others.exists():

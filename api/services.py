@@ -33,12 +33,12 @@ def create_lead(data: dict[str, Any], *, by: User) -> Lead:
     data = dict(data)
     if name := data.pop("company_name", ""):
         data["company"] = crm.company_named(name)
-    with transaction.atomic():
-        lead = Lead.objects.create(**data)
+    # No savepoint of its own: a taken email fails this whole transaction.
+    lead = Lead.objects.create(**data)
     StageChange.objects.create(
         lead=lead, from_stage="", to_stage=lead.stage, changed_by=by, reason="api"
     )
-    crm.rescore_lead(lead.pk)
+    crm.rescore(lead)  # the lead in hand, its company and zero scores with it
     return lead
 
 
@@ -260,7 +260,7 @@ def _leads(
     by_id = {pk: pk for pk in leads.filter(pk__in=ids).values_list("pk", flat=True)} if ids else {}
     by_email: dict[str, int] = {}
     if emails:
-        by_email = dict(leads.filter(email__in=emails).values_list("email", "pk"))
+        by_email = dict(leads.with_emails(emails).values_list("email_ci", "pk"))  # type: ignore[misc]
     # Items give emails as they like; the map answers them as normalised.
     return by_id, {
         item.email: by_email[key]

@@ -42,7 +42,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    "django.contrib.staticfiles",
+    # django.contrib.staticfiles, leaving out the vendor files' compressed copies.
+    "config.apps.StaticFilesConfig",
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
@@ -77,6 +78,12 @@ MIDDLEWARE = [
     "api.middleware.JsonErrorsMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages and API answers gzipped (static files come compressed from
+    # WhiteNoise, which answers them above, under `make run` too). BREACH: Django masks the CSRF
+    # token anew in every response and this middleware pads each gzip stream
+    # with random bytes ("Heal the Breach"), so a secret's length cannot be
+    # probed across requests; see bench/README.md, "Page weight".
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Lets services deep down record who acted and from where (audit/context.py).
     "audit.context.AuditContextMiddleware",

@@ -74,9 +74,10 @@ def capture_lead(
     4. The submit goes on the timeline and counts as a touch.
     """
     named = attribution.campaign_named_by(data.utm) if data.utm.campaign else None
-    lead, created = Lead.objects.get_or_create(
-        email=kept_email(normalise_email(data.email)),
+    email = kept_email(normalise_email(data.email))
+    lead, created = Lead.objects.with_email(email).get_or_create(
         defaults={
+            "email": email,
             "family_name": data.family_name,
             "given_name": data.given_name,
             "title": data.title,

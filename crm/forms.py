@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.imports.mapping import FIELDS, missing_fields
 from crm.models import Activity, Campaign, Company, Industry, Lead, Prefecture, SizeBand
 from crm.models.people import LeadQuerySet
+from crm.widgets import QuickSelect
 
 
 class LeadFilterForm(forms.Form):
@@ -30,21 +31,21 @@ class LeadFilterForm(forms.Form):
         label=_("Stage"),
         required=False,
         choices=[("", _("All stages")), *Lead.Stage.choices],
-        widget=forms.Select(attrs={"class": "form-select"}),
+        widget=QuickSelect(attrs={"class": "form-select"}),
     )
     campaign = forms.ModelChoiceField(
         label=_("Campaign"),
         required=False,
         queryset=Campaign.objects.all(),
         empty_label=_("All campaigns"),
-        widget=forms.Select(attrs={"class": "form-select"}),
+        widget=QuickSelect(attrs={"class": "form-select"}, label_field="name"),
     )
     owner = forms.ModelChoiceField(
         label=_("Owner"),
         required=False,
         queryset=User.objects.filter(is_active=True).order_by("last_name", "username"),
         empty_label=_("Anyone"),
-        widget=forms.Select(attrs={"class": "form-select"}),
+        widget=QuickSelect(attrs={"class": "form-select"}, label_field="username"),
     )
     min_fit = forms.IntegerField(
         label=_("Fit at least"), required=False, min_value=-100_000, max_value=100_000
@@ -64,25 +65,25 @@ class LeadFilterForm(forms.Form):
         label=_("Industry"),
         required=False,
         choices=[("", _("Any industry")), *Industry.choices],
-        widget=forms.Select(attrs={"class": "form-select"}),
+        widget=QuickSelect(attrs={"class": "form-select"}),
     )
     size_band = forms.ChoiceField(
         label=_("Company size"),
         required=False,
         choices=[("", _("Any size")), *SizeBand.choices],
-        widget=forms.Select(attrs={"class": "form-select"}),
+        widget=QuickSelect(attrs={"class": "form-select"}),
     )
     prefecture = forms.ChoiceField(
         label=_("Prefecture"),
         required=False,
         choices=[("", _("Any prefecture")), *Prefecture.choices],
-        widget=forms.Select(attrs={"class": "form-select"}),
+        widget=QuickSelect(attrs={"class": "form-select"}),
     )
     activity_kind = forms.ChoiceField(
         label=_("Did"),
         required=False,
         choices=[("", _("Any activity")), *Activity.Kind.choices],
-        widget=forms.Select(attrs={"class": "form-select"}),
+        widget=QuickSelect(attrs={"class": "form-select"}),
     )
     active_from = forms.DateField(
         label=_("Active from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -98,7 +99,7 @@ class LeadFilterForm(forms.Form):
             ("yes", _("May be emailed")),
             ("no", _("No consent or withdrawn")),
         ],
-        widget=forms.Select(attrs={"class": "form-select"}),
+        widget=QuickSelect(attrs={"class": "form-select"}),
     )
     sort = forms.ChoiceField(
         label=_("Sort"),
@@ -110,7 +111,7 @@ class LeadFilterForm(forms.Form):
             ("-fit", _("Fit, highest first")),
             ("name", _("Name (reading)")),
         ],
-        widget=forms.Select(attrs={"class": "form-select"}),
+        widget=QuickSelect(attrs={"class": "form-select"}),
     )
 
     def clean(self) -> dict[str, Any]:

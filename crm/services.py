@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Q, QuerySet, Value, When
 from django.db.models.fields.json import KT
-from django.db.models.functions import Lower, Now
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from audit import trail
@@ -42,7 +42,7 @@ def kept_email(email_key: str) -> str:
     finds it instead of bringing them back as a new lead. A lead that has
     this email itself keeps it."""
     alias = LeadAlias.objects.emails([email_key]).select_related("lead").first()
-    if alias is None or Lead.objects.alias(key=Lower("email")).filter(key=email_key).exists():
+    if alias is None or Lead.objects.with_email(email_key).exists():
         return email_key
     return alias.lead.email
 

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from crm import normalize, outbox, privacy
@@ -331,11 +330,7 @@ def _existing_leads(chunk: Sequence[Candidate]) -> dict[str, dict[str, Any]]:
     person kept holds), so re-importing a file after a merge brings nobody
     back."""
     emails = [c.email for c in chunk]
-    rows = (
-        Lead.objects.annotate(email_ci=Lower("email"))
-        .filter(email_ci__in=emails)
-        .values(*EXISTING_FIELDS, "email_ci")
-    )
+    rows = Lead.objects.with_emails(emails).values(*EXISTING_FIELDS, "email_ci")
     found = {row["email_ci"]: row for row in rows}
     if merged := _merged_into([e for e in emails if e not in found]):
         rows = Lead.objects.filter(pk__in=set(merged.values())).values(*EXISTING_FIELDS)
@@ -369,11 +364,7 @@ def _lead_ids(emails: list[str]) -> dict[str, int]:
     """Lead ids by case-folded email."""
     if not emails:
         return {}
-    rows = (
-        Lead.objects.annotate(email_ci=Lower("email"))
-        .filter(email_ci__in=emails)
-        .values_list("email_ci", "pk")
-    )
+    rows = Lead.objects.with_emails(emails).values_list("email_ci", "pk")  # type: ignore[misc]
     found = dict(rows)
     return _merged_into([e for e in emails if e not in found]) | found
 

@@ -1,6 +1,8 @@
 // Draws the KPI page's charts from the JSON the page embeds (no inline script).
-// The tables beside each chart show the same numbers.
-document.addEventListener("DOMContentLoaded", () => {
+// The tables beside each chart show the same numbers, so Chart.js (the
+// page's largest file) is fetched only once the page is shown: the first
+// paint does not wait for it, and pages without charts never load it.
+function drawCharts() {
   const source = document.getElementById("chart-data");
   if (!source || typeof Chart === "undefined") return;
   const data = JSON.parse(source.textContent);
@@ -47,4 +49,19 @@ document.addEventListener("DOMContentLoaded", () => {
       },
     });
   }
-});
+}
+
+function loadChartLibrary() {
+  const names = document.getElementById("chart-labels");
+  if (!names || !document.getElementById("chart-data")) return;
+  const script = document.createElement("script");
+  script.src = names.dataset.library;
+  script.addEventListener("load", drawCharts);
+  document.head.appendChild(script);
+}
+
+if (document.readyState === "complete") {
+  loadChartLibrary();
+} else {
+  window.addEventListener("load", loadChartLibrary);
+}

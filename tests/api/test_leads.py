@@ -163,3 +163,66 @@ def test_a_new_or_changed_lead_is_fit_scored_at_once(api_as, marketer):
     assert created["fit_score"] == 20  # "Decision maker by title"
     changed = client.patch(f"{LEADS}{created['id']}/", {"title": "課長"}, format="json").json()
     assert changed["fit_score"] == 10
+
+
+# --- Creating stays O(1) ---------------------------------------------------------
+
+
+def test_a_create_takes_a_few_queries_whatever_the_table_holds(api_as, marketer):
+    client = api_as(marketer)
+    client.get(LEADS)  # the token's first use is recorded once
+    company = Company.objects.create(name="青葉商事")
+    with CaptureQueriesContext(connection) as plain:
+        made = client.post(LEADS, {"family_name": "山田", "email": "Yamada@Aoba.jp"}, format="json")
+    assert made.status_code == 201, made.content
+    with CaptureQueriesContext(connection) as named:
+        made = client.post(
+            LEADS,
+            {"family_name": "佐藤", "email": "sato@aoba.jp", "company_name": company.name},
+            format="json",
+        )
+    assert made.status_code == 201, made.content
+    assert made.json()["fit_score"] == 0
+    # The token, the user's permissions (2), the duplicate check, the lead,
+    # its score row, its first stage, the scoring rules, its activities; a
+    # known company by name one more. (Test savepoints left out: production
+    # runs these in one transaction, BEGIN and COMMIT not counted.)
+    count = [
+        sum(not q["sql"].startswith(("SAVEPOINT", "RELEASE")) for q in ctx.captured_queries)
+        for ctx in (plain, named)
+    ]
+    assert count == [9, 10]
+
+
+def test_a_taken_email_in_another_case_is_refused_and_nothing_is_left(api_as, marketer):
+    client = api_as(marketer)
+    assert (
+        client.post(
+            LEADS, {"family_name": "山田", "email": "yamada@aoba.jp"}, format="json"
+        ).status_code
+        == 201
+    )
+    again = client.post(
+        LEADS,
+        {"family_name": "山田", "email": "YAMADA@Aoba.JP", "company_name": "新会社"},
+        format="json",
+    )
+    assert again.status_code == 409, again.content
+    assert Lead.objects.count() == 1
+    assert not Company.objects.filter(name="新会社").exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="EXPLAIN of PostgreSQL's plan")
+def test_the_duplicate_check_reads_the_unique_email_index():
+    """Lead.objects.with_email compares LOWER(email), the unique index's own
+    expression; email__iexact (UPPER) could only scan the table."""
+    factories.lead(email="yamada@aoba.jp")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SET LOCAL enable_seqscan = off"
+        )  # a few rows: make the planner show what it can use
+    assert "lead_email_unique_ci" in Lead.objects.with_email("YAMADA@aoba.jp").explain()
+    assert (
+        "lead_email_unique_ci" not in Lead.objects.filter(email__iexact="yamada@aoba.jp").explain()
+    )
+    assert Lead.objects.with_email("YAMADA@aoba.jp").get().email == "yamada@aoba.jp"
