@@ -132,27 +132,33 @@ def _lead_events(
         moved |= set(_won_deals_closed_between(start, end).values_list("lead_id", flat=True))
     ids = sorted(moved)
     for offset in range(0, len(ids), CHUNK):
-        chunk = ids[offset : offset + CHUNK]
-        leads = {
-            pk: (created_at, campaign or 0)
-            for pk, created_at, campaign in Lead.objects.filter(pk__in=chunk)
-            .order_by()
-            .values_list("pk", "created_at", "source_campaign_id")
-        }
-        history: dict[int, list[tuple[datetime, str, int]]] = defaultdict(list)
-        for lead_id, stage, at, by in (
-            StageChange.objects.filter(lead_id__in=chunk, to_stage__in=FUNNEL_STAGES)
-            .order_by("changed_at", "pk")
-            .values_list("lead_id", "to_stage", "changed_at", "changed_by_id")
-        ):
-            history[lead_id].append((at, stage, by or 0))
-        for lead_id, closed, owner in _won_deals(Deal.objects.filter(lead_id__in=chunk)):
-            history[lead_id].append((closed, "customer", owner))
-        for lead_id, (created_at, campaign) in leads.items():
-            changes = sorted(history.get(lead_id, []), key=lambda change: change[0])
+        for created_at, campaign, changes in _histories(ids[offset : offset + CHUNK]):
             for event in _journey(created_at, campaign, changes, inside):
                 if cohort if event.metric.startswith("c_") else calendar:
                     yield event
+
+
+def _histories(chunk: list[int]) -> Iterator[tuple[datetime, int, list[tuple[datetime, str, int]]]]:
+    """Each lead's creation, source campaign and funnel moves (stage changes
+    and won deals) in time order: three queries for the chunk."""
+    leads = {
+        pk: (created_at, campaign or 0)
+        for pk, created_at, campaign in Lead.objects.filter(pk__in=chunk)
+        .order_by()
+        .values_list("pk", "created_at", "source_campaign_id")
+    }
+    history: dict[int, list[tuple[datetime, str, int]]] = defaultdict(list)
+    for lead_id, stage, at, by in (
+        StageChange.objects.filter(lead_id__in=chunk, to_stage__in=FUNNEL_STAGES)
+        .order_by("changed_at", "pk")
+        .values_list("lead_id", "to_stage", "changed_at", "changed_by_id")
+    ):
+        history[lead_id].append((at, stage, by or 0))
+    for lead_id, closed, owner in _won_deals(Deal.objects.filter(lead_id__in=chunk)):
+        history[lead_id].append((closed, "customer", owner))
+    for lead_id, (created_at, campaign) in leads.items():
+        changes = sorted(history.get(lead_id, []), key=lambda change: change[0])
+        yield created_at, campaign, changes
 
 
 def _journey(
@@ -242,7 +248,7 @@ def _won_deals(deals: QuerySet[Deal]) -> Iterator[tuple[int, datetime, int]]:
 
 def _handoff_events(start: datetime, end: datetime, inside: Inside) -> Iterator[Event]:
     """Handoffs made (with their speed), claimed, accepted, rejected (by
-    reason); first-touch deadlines met or missed."""
+    reason); then their first-touch deadlines (_deadline_events)."""
     rows = (
         Handoff.objects.filter(
             Q(created_at__gte=start, created_at__lt=end)
@@ -288,6 +294,11 @@ def _handoff_events(start: datetime, end: datetime, inside: Inside) -> Iterator[
                 REJECT_REASONS.index(reason) if reason in REJECT_REASONS else len(REJECT_REASONS)
             )
             yield Event(local_day(decided), Metric.REJECTED, campaign, rep, bucket)
+    yield from _deadline_events(start, end)
+
+
+def _deadline_events(start: datetime, end: datetime) -> Iterator[Event]:
+    """First-touch deadlines due in the range and settled: met or missed."""
     deadlines = (
         SlaDeadline.objects.filter(
             kind=SlaDeadline.Kind.FIRST_TOUCH,
