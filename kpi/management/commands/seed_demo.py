@@ -157,27 +157,7 @@ class Command(BaseCommand):
             StageChange.objects.create(
                 lead=lead, to_stage=Lead.Stage.LEAD, changed_at=created, reason="demo"
             )
-            span = (now - created).total_seconds()
-            times = sorted(
-                created + timedelta(seconds=rng.uniform(0, span)) for _ in range(rng.randint(1, 9))
-            )
-            activities = [
-                Activity(
-                    lead=lead,
-                    kind=rng.choice(MARKETING_KINDS) if i else "form_submit",
-                    occurred_at=at,
-                    campaign=campaign,
-                    scored_at=at,
-                )
-                for i, at in enumerate(times)
-            ]
-            facts = [
-                scoring.ActivityFacts(i, a.kind, a.occurred_at, campaign.pk)
-                for i, a in enumerate(activities)
-            ]
-            for activity, fact in zip(activities, facts, strict=True):
-                activity.points = scoring.points_for(fact, rules)
-            Activity.objects.bulk_create(activities)
+            facts = self._activities(rng, lead, created, campaign, rules, now)
             today = scoring.explain(lead.scoring_facts(), facts, rules, now=now)
             LeadScore.objects.filter(lead=lead).update(
                 fit=today.fit_score, engagement=today.engagement_score
@@ -199,6 +179,33 @@ class Command(BaseCommand):
                 # below the threshold was withdrawn by a nightly rescore.
                 qualifies = policy.qualifies_scores(today.fit_score, today.engagement_score)
                 self._hand_off(rng, handoff_model, lead, *crossed, qualifies, reps, now)
+
+    @staticmethod
+    def _activities(rng, lead, created, campaign, rules, now) -> list[scoring.ActivityFacts]:  # type: ignore[no-untyped-def]
+        """The lead's marketing activities since it came in (the first its form),
+        scored by today's rules; returns their scoring facts in time order."""
+        span = (now - created).total_seconds()
+        times = sorted(
+            created + timedelta(seconds=rng.uniform(0, span)) for _ in range(rng.randint(1, 9))
+        )
+        activities = [
+            Activity(
+                lead=lead,
+                kind=rng.choice(MARKETING_KINDS) if i else "form_submit",
+                occurred_at=at,
+                campaign=campaign,
+                scored_at=at,
+            )
+            for i, at in enumerate(times)
+        ]
+        facts = [
+            scoring.ActivityFacts(i, a.kind, a.occurred_at, campaign.pk)
+            for i, a in enumerate(activities)
+        ]
+        for activity, fact in zip(activities, facts, strict=True):
+            activity.points = scoring.points_for(fact, rules)
+        Activity.objects.bulk_create(activities)
+        return facts
 
     @staticmethod
     def _scores(lead, facts, rules, at) -> tuple[int, int]:  # type: ignore[no-untyped-def]
