@@ -42,27 +42,6 @@ USERS = [
     ("manager", "Yuki", "Takahashi", "manager"),
     ("admin", "Aoi", "Admin", "admin"),
 ]
-CAMPAIGNS = [
-    ("Spring product webinar", "webinar", 400_000, 380_000),
-    ("Tokyo IT Week booth", "exhibition", 2_500_000, 2_650_000),
-    ("Whitepaper: lead handoff", "content", 300_000, 220_000),
-    ("Search ads Q3", "ads", 1_200_000, 1_150_000),
-    ("Customer referral programme", "referral", 100_000, 40_000),
-    ("Newsletter", "email", 50_000, 45_000),
-    ("Osaka seminar", "seminar", 600_000, 610_000),
-    ("Website contact form", "web", 0, 0),
-]
-MARKETING_KINDS = [
-    "page_view",
-    "page_view",
-    "page_view",
-    "email_open",
-    "email_click",
-    "download",
-    "form_submit",
-    "webinar",
-    "event_visit",
-]
 LEAD_COUNT = 300
 
 
@@ -126,7 +105,7 @@ class Command(BaseCommand):
                 ends_on=today + timedelta(days=i * 5),
                 owner=owner,
             )
-            for i, (name, channel, budget, cost) in enumerate(CAMPAIGNS)
+            for i, (name, channel, budget, cost) in enumerate(demo.CAMPAIGNS)
         ]
 
     def _leads(self, rng, now, campaigns, companies, rules, users) -> None:  # type: ignore[no-untyped-def]
@@ -191,7 +170,7 @@ class Command(BaseCommand):
         activities = [
             Activity(
                 lead=lead,
-                kind=rng.choice(MARKETING_KINDS) if i else "form_submit",
+                kind=rng.choice(demo.MARKETING_KINDS) if i else "form_submit",
                 occurred_at=at,
                 campaign=campaign,
                 scored_at=at,
