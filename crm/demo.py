@@ -85,3 +85,27 @@ CALL_NOTES = [
     "予算感をヒアリング。見積もりを送付予定。",
     "不在のため留守電。午後に再架電。",
 ]
+
+# (name, channel, budget, actual cost in yen)
+CAMPAIGNS = [
+    ("Spring product webinar", "webinar", 400_000, 380_000),
+    ("Tokyo IT Week booth", "exhibition", 2_500_000, 2_650_000),
+    ("Whitepaper: lead handoff", "content", 300_000, 220_000),
+    ("Search ads Q3", "ads", 1_200_000, 1_150_000),
+    ("Customer referral programme", "referral", 100_000, 40_000),
+    ("Newsletter", "email", 50_000, 45_000),
+    ("Osaka seminar", "seminar", 600_000, 610_000),
+    ("Website contact form", "web", 0, 0),
+]
+# The kinds a demo lead's marketing touches are drawn from (page views most often).
+MARKETING_KINDS = [
+    "page_view",
+    "page_view",
+    "page_view",
+    "email_open",
+    "email_click",
+    "download",
+    "form_submit",
+    "webinar",
+    "event_visit",
+]

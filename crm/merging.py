@@ -121,34 +121,12 @@ def merge_people(survivor: Lead, *, others: Sequence[Lead], by: User | None = No
     a merge. Raises MergeConflict; nothing has changed then.
     """
     ids = [other.pk for other in others]
-    if not ids:
-        raise MergeConflict(_("Choose at least one other lead to merge."))
-    if survivor.pk in ids or len(set(ids)) != len(ids):
-        raise MergeConflict(_("A lead cannot be merged with itself."))
-    # In id order, so that two merges sharing people wait instead of deadlocking.
-    rows = Lead.objects.select_for_update().filter(pk__in=[survivor.pk, *ids]).order_by("pk")
-    locked = {lead.pk: lead for lead in rows}
-    if missing := [pk for pk in [survivor.pk, *ids] if pk not in locked]:
-        raise MergeConflict(
-            _("Lead #%(id)s was merged or deleted meanwhile; nothing was merged.")
-            % {"id": missing[0]}
-        )
-    survivor, others = locked[survivor.pk], [locked[pk] for pk in ids]
+    survivor, others = _lock_people(survivor.pk, ids)
     filled = filled_fields(survivor, others)
     for name, (value, _source) in filled.items():
         setattr(survivor, name, value)
     for other in others:
-        try:
-            with transaction.atomic():
-                _repoint(Lead, other, survivor)
-        except IntegrityError as exc:
-            raise MergeConflict(
-                _(
-                    "%(name)s has records that cannot be combined with the lead kept "
-                    "(for example two open handoffs); nothing was merged."
-                )
-                % {"name": other.display_name}
-            ) from exc
+        _repoint_person(other, survivor)
     survivor.save(update_fields=[*filled, "updated_at"])
     LeadAlias.objects.bulk_create(
         LeadAlias(lead=survivor, kind=kind, value=value, merged_lead_id=merged)
@@ -178,6 +156,40 @@ def merge_people(survivor: Lead, *, others: Sequence[Lead], by: User | None = No
         changes={"merged": ids, "filled": sorted(filled)},
     )
     return survivor
+
+
+def _lock_people(survivor_id: int, ids: list[int]) -> tuple[Lead, list[Lead]]:
+    """Step 1 of merge_people: the survivor and the others, locked and fresh;
+    MergeConflict when the choice makes no merge or one of them is gone."""
+    if not ids:
+        raise MergeConflict(_("Choose at least one other lead to merge."))
+    if survivor_id in ids or len(set(ids)) != len(ids):
+        raise MergeConflict(_("A lead cannot be merged with itself."))
+    # In id order, so that two merges sharing people wait instead of deadlocking.
+    rows = Lead.objects.select_for_update().filter(pk__in=[survivor_id, *ids]).order_by("pk")
+    locked = {lead.pk: lead for lead in rows}
+    if missing := [pk for pk in [survivor_id, *ids] if pk not in locked]:
+        raise MergeConflict(
+            _("Lead #%(id)s was merged or deleted meanwhile; nothing was merged.")
+            % {"id": missing[0]}
+        )
+    return locked[survivor_id], [locked[pk] for pk in ids]
+
+
+def _repoint_person(other: Lead, survivor: Lead) -> None:
+    """Step 3 of merge_people for one person; MergeConflict, naming them, when
+    a relation cannot hold both."""
+    try:
+        with transaction.atomic():
+            _repoint(Lead, other, survivor)
+    except IntegrityError as exc:
+        raise MergeConflict(
+            _(
+                "%(name)s has records that cannot be combined with the lead kept "
+                "(for example two open handoffs); nothing was merged."
+            )
+            % {"name": other.display_name}
+        ) from exc
 
 
 COMPANY_FILL_FIELDS = ("name_kana", "domain", "industry", "size_band", "prefecture", "address")

@@ -159,24 +159,8 @@ def _scores_sql(
     totals: list[str] = []
     rule_params: list[Any] = []
     for n, rule in enumerate(engagement_rules):
-        test = ["a.kind = %s"]
-        rule_params.append(rule.kind)
-        if rule.campaign_id is not None:
-            test.append("a.campaign_id = %s")
-            rule_params.append(rule.campaign_id)
-        if rule.url_contains:
-            test.append("strpos(COALESCE(a.details ->> 'url', ''), %s) > 0")
-            rule_params.append(rule.url_contains)
-        if rule.half_life_days:
-            value = "%s * exp(%s * a.age)"
-            rule_params += [rule.points, -math.log(2) / rule.half_life_days]
-        else:
-            value = "%s::float8"
-            rule_params.append(rule.points)
-        sums.append(f"SUM(CASE WHEN {' AND '.join(test)} THEN {value} END) AS r{n}")
-        total = f"COALESCE(e.r{n}, 0)"
-        if rule.cap is not None:
-            total = f"GREATEST(-{int(rule.cap)}, LEAST({int(rule.cap)}, {total}))"
+        rule_sum, total = _engagement_sql(rule, n, rule_params)
+        sums.append(rule_sum)
         totals.append(total)
     kinds = sorted({rule.kind for rule in engagement_rules})
     sql = f"""
@@ -197,6 +181,31 @@ def _scores_sql(
         WHERE l.id BETWEEN %s AND %s
     """  # nosec B608  # fixed fragments; every rule value is a %s parameter
     return sql, [*params, *rule_params, now.timestamp(), kinds, first, last, first, last]
+
+
+def _engagement_sql(rule: scoring.Rule, n: int, params: list[Any]) -> tuple[str, str]:
+    """One engagement rule as the conditional sum `r<n>` over a lead's
+    activities, and its total with the cap applied; its values are appended
+    to `params` in the order of their placeholders."""
+    test = ["a.kind = %s"]
+    params.append(rule.kind)
+    if rule.campaign_id is not None:
+        test.append("a.campaign_id = %s")
+        params.append(rule.campaign_id)
+    if rule.url_contains:
+        test.append("strpos(COALESCE(a.details ->> 'url', ''), %s) > 0")
+        params.append(rule.url_contains)
+    if rule.half_life_days:
+        value = "%s * exp(%s * a.age)"
+        params += [rule.points, -math.log(2) / rule.half_life_days]
+    else:
+        value = "%s::float8"
+        params.append(rule.points)
+    rule_sum = f"SUM(CASE WHEN {' AND '.join(test)} THEN {value} END) AS r{n}"
+    total = f"COALESCE(e.r{n}, 0)"
+    if rule.cap is not None:
+        total = f"GREATEST(-{int(rule.cap)}, LEAST({int(rule.cap)}, {total}))"
+    return rule_sum, total
 
 
 def _fit_sql(rule: scoring.Rule, params: list[Any]) -> str | None:

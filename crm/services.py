@@ -161,6 +161,20 @@ def score_activities(
         facts[lead_id].append(activity)
         if scored_at is None and activity.id in wanted:
             new.append(activity)
+    _record_points(new, rules)
+    now = now or timezone.now()
+    scored = {
+        pk: Scored(lead, scoring.explain(lead.scoring_facts(), facts[pk], rules, now=now))
+        for pk, lead in leads.items()
+    }
+    _write_scores([(s.lead, s.explanation) for s in scored.values()])
+    return scored
+
+
+def _record_points(new: list[scoring.ActivityFacts], rules: list[scoring.Rule]) -> None:
+    """Step 3 of score_activities: mark the new activities scored with their
+    points, in one conditional update (the ledger: an activity already scored
+    by another delivery keeps its points)."""
     by_points: dict[int, list[int]] = {}
     for activity in new:
         by_points.setdefault(scoring.points_for(activity, rules), []).append(activity.id)
@@ -169,13 +183,6 @@ def score_activities(
         Activity.objects.filter(pk__in=[a.id for a in new], scored_at__isnull=True).update(
             scored_at=timezone.now(), points=points
         )
-    now = now or timezone.now()
-    scored = {
-        pk: Scored(lead, scoring.explain(lead.scoring_facts(), facts[pk], rules, now=now))
-        for pk, lead in leads.items()
-    }
-    _write_scores([(s.lead, s.explanation) for s in scored.values()])
-    return scored
 
 
 def _activity_facts(

@@ -29,26 +29,11 @@ logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def process_activity_event(event_id: int) -> Handoff | None:
-    """Score the activity one outbox event announces and hand off on crossing.
-
-    The event is claimed in this transaction (a duplicate delivery waits on the
-    row lock, then sees it processed and stops). Returns the new handoff, if
-    one was created. Events of this topic are normally drained in batches
-    (drain_activity_events); this is the one-event form.
-    """
-    payload = outbox.claim(event_id)
-    if payload is None:
-        return None
-    handoffs = score_and_hand_off([payload["activity_id"]])
-    return handoffs[0] if handoffs else None
-
-
-@transaction.atomic
 def process_activity_batch_event(event_id: int) -> list[Handoff]:
-    """The batch form of process_activity_event (one event per imported chunk,
-    API batch or page-visit flush): score its activities, then hand off every
-    lead that now qualifies."""
+    """Score the activities one event announces (an imported chunk, an API
+    batch or a page-visit flush), then hand off every lead that now
+    qualifies. The event is claimed in this transaction: a duplicate delivery
+    finds it processed and does nothing."""
     payload = outbox.claim(event_id)
     if payload is None:
         return []

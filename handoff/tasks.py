@@ -5,17 +5,6 @@ from celery import Task, shared_task
 from handoff import consumers, notify, services
 
 
-@shared_task
-def process_activity_event(event_id: int) -> None:
-    """Score one recorded activity and hand off its lead on crossing (the
-    per-event form; drain_activity_events takes the topic's events now).
-
-    Safe to run twice: the outbox event is claimed with a conditional update in
-    the same transaction as the scoring, so a duplicate delivery does nothing.
-    """
-    consumers.process_activity_event(event_id)
-
-
 # Acknowledged as it starts: the message only wakes a worker, the events are in
 # the outbox. A drain lost with its worker is asked for again once its flag
 # expires (crm/drain.py); and no message is left unacknowledged while a drain

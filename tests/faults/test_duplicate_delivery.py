@@ -1,10 +1,12 @@
 """The same work reaches the workers more than once, or at the same moment.
 
-- The same event delivered 20 times at once (a redelivery storm: the sweep,
-  Redis' restore and a retry all at the same moment): the crossing it
-  announces is applied once, and the email event that crossing writes,
-  delivered 20 times too, sends each rep one email. Every pool child is held
-  on the same rows until all of them wait there, then let go together.
+- The drain of an event delivered 20 times (a redelivery storm: the sweep,
+  Redis' restore and a retry all at the same moment) while the first one is
+  held on the lead mid-task, the event claimed: the other 19 find it taken
+  and stop, and the crossing it announces is applied once. The email event
+  that crossing writes, delivered 20 times too, sends each rep one email:
+  every pool child is held on the same rows until all of them wait there,
+  then let go together.
 - Two events that each take the same lead over the threshold, processed at
   the same moment by two drains in two pool children (the second event wakes
   the first drain, which waits on the lead; a second drain, as the sweep may
@@ -45,7 +47,7 @@ def unprocessed(topic: str) -> OutboxEvent | None:
     return OutboxEvent.objects.filter(topic=topic, processed_at__isnull=True).first()
 
 
-def test_the_same_event_delivered_twenty_times_at_once_is_applied_once(
+def test_the_same_event_drained_twenty_times_at_once_is_applied_once(
     broker, start_worker, client, open_queue, mail_dir
 ):
     worker = start_worker(broker.url, concurrency=CHILDREN)
@@ -53,16 +55,20 @@ def test_the_same_event_delivered_twenty_times_at_once_is_applied_once(
     assert capture(client, open_queue, "twenty@example.jp") == 200
     wait_until(lambda: Lead.objects.get(pk=lead.pk).engagement_score == 20)
 
-    # 1. The activity event that crosses the threshold, 20 times.
+    # 1. The drain of the activity event that crosses the threshold, 20 times.
     with scores_locked(lead.pk) as dsn:
         assert capture(client, open_queue, "twenty@example.jp") == 200  # delivery 1
-        wait_until(lambda: lock_waiters(dsn) == 1)
+        wait_until(lambda: lock_waiters(dsn) == 1)  # the event claimed, the lead awaited
         event = unprocessed("activity.recorded")
         assert event is not None
         for _ in range(19):
-            tasks.process_activity_event.delay(event.pk)
-        wait_until(lambda: lock_waiters(dsn) == CHILDREN)  # every child on it at once
-        # Hold the rest (and the email event the crossing writes) in the queue.
+            tasks.drain_activity_events.delay()
+        # Every other delivery runs, finds the event taken (SKIP LOCKED) and stops.
+        wait_until(lambda: drained(broker.url) and len(worker.running_task_pids()) == 1, timeout=60)
+        assert lock_waiters(dsn) == 1
+        assert unprocessed("activity.recorded") == event
+        assert Lead.objects.get(pk=lead.pk).engagement_score == 20
+        # Hold what comes next (the email event the crossing writes) in the queue.
         worker.consume(False)
     wait_until(lambda: not worker.running_task_pids())
 

@@ -23,7 +23,7 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 def test_activity_is_scored_by_its_rule(rep):
     lead = factories.lead()
     activity, event = factories.activity_event(lead, Activity.Kind.DOWNLOAD)
-    consumers.process_activity_event(event.pk)
+    assert consumers.score_waiting_events(100) == 1  # what the drain runs
     activity.refresh_from_db()
     lead.refresh_from_db()
     assert activity.points == ScoringRule.objects.get(kind="download").points
@@ -33,17 +33,17 @@ def test_activity_is_scored_by_its_rule(rep):
 
 
 def test_scoring_an_activity_reads_each_row_once(rep):
-    """The worker scores every activity: claim the event, lock the lead (with
+    """The drain scores every activity: claim the event, lock the lead (with
     company and scores), read the rules and the lead's activities, record the
     points, write the scores, read the policy. However many activities the
     lead has."""
     lead = factories.lead()
     for _ in range(5):
-        _activity, event = factories.activity_event(lead, Activity.Kind.PAGE_VIEW)
-        consumers.process_activity_event(event.pk)
-    _activity, event = factories.activity_event(lead, Activity.Kind.DOWNLOAD)
+        factories.activity_event(lead, Activity.Kind.PAGE_VIEW)
+        assert consumers.score_waiting_events(100) == 1
+    factories.activity_event(lead, Activity.Kind.DOWNLOAD)
     with CaptureQueriesContext(connection) as queries:
-        consumers.process_activity_event(event.pk)
+        assert consumers.score_waiting_events(100) == 1
     statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
     assert len(statements) == 7, "\n".join(statements)
 
@@ -80,23 +80,22 @@ def test_a_drain_takes_batches_until_none_is_left_and_hands_off(rep):
     ) == {Lead.Stage.MQL}
 
 
-def test_same_event_delivered_twice_is_scored_once(rep):
+def test_a_drain_delivered_twice_scores_once(rep):
     lead = factories.lead()
-    _activity, event = factories.activity_event(lead)
-    consumers.process_activity_event(event.pk)
-    consumers.process_activity_event(event.pk)
+    factories.activity_event(lead)
+    assert consumers.drain_activity_events(linger=0) == 1
+    assert consumers.drain_activity_events(linger=0) == 0  # the same task again
     lead.refresh_from_db()
     assert lead.engagement_score == ScoringRule.objects.get(kind="form_submit").points
 
 
 def test_same_activity_scored_twice_through_two_events_counts_once(rep):
     lead = factories.lead()
-    activity, event = factories.activity_event(lead)
-    duplicate = OutboxEvent.objects.create(
-        topic="activity.recorded", payload={"activity_id": activity.pk}
-    )
-    consumers.process_activity_event(event.pk)
-    consumers.process_activity_event(duplicate.pk)
+    activity, _event = factories.activity_event(lead)
+    OutboxEvent.objects.create(topic="activity.recorded", payload={"activity_id": activity.pk})
+    assert consumers.score_waiting_events(1) == 1  # one transaction each
+    assert consumers.score_waiting_events(1) == 1
+    assert not OutboxEvent.objects.filter(processed_at__isnull=True).exists()
     lead.refresh_from_db()
     assert lead.engagement_score == ScoringRule.objects.get(kind="form_submit").points
 
@@ -110,18 +109,15 @@ def test_same_external_id_is_stored_once():
     assert OutboxEvent.objects.count() == 1
 
 
-def test_missing_event_is_skipped():
-    assert consumers.process_activity_event(999_999) is None
-
-
 def test_crossing_the_threshold_hands_off_once_and_notifies_every_rep(rep, other_rep, marketer):
     HandoffPolicy.objects.filter(pk=1).update(engagement_threshold=40)
     lead = factories.lead()
-    _activity, first = factories.activity_event(lead, Activity.Kind.FORM_SUBMIT)
-    assert consumers.process_activity_event(first.pk) is None  # 20 of 40
-    _activity, event = factories.activity_event(lead, Activity.Kind.FORM_SUBMIT)
-    handoff = consumers.process_activity_event(event.pk)
-    assert handoff is not None
+    factories.activity_event(lead, Activity.Kind.FORM_SUBMIT)
+    assert consumers.score_waiting_events(100) == 1
+    assert not Handoff.objects.exists()  # 20 of 40
+    factories.activity_event(lead, Activity.Kind.FORM_SUBMIT)
+    assert consumers.score_waiting_events(100) == 1
+    assert Handoff.objects.filter(lead=lead).exists()
     lead.refresh_from_db()
     assert lead.stage == Lead.Stage.MQL
     assert StageChange.objects.filter(lead=lead, from_stage="lead", to_stage="mql").count() == 1
@@ -130,15 +126,15 @@ def test_crossing_the_threshold_hands_off_once_and_notifies_every_rep(rep, other
         "other_rep",
     }
     # More activity after the crossing creates no second handoff.
-    _activity, event = factories.activity_event(lead, Activity.Kind.WEBINAR)
-    assert consumers.process_activity_event(event.pk) is None
+    factories.activity_event(lead, Activity.Kind.WEBINAR)
+    assert consumers.score_waiting_events(100) == 1
     assert Handoff.objects.count() == 1
 
 
 def test_below_threshold_no_handoff():
     lead = factories.lead()
-    _activity, event = factories.activity_event(lead, Activity.Kind.PAGE_VIEW)
-    assert consumers.process_activity_event(event.pk) is None
+    factories.activity_event(lead, Activity.Kind.PAGE_VIEW)
+    assert consumers.score_waiting_events(100) == 1
     assert not Handoff.objects.exists()
 
 
@@ -188,9 +184,9 @@ def test_the_handoff_keeps_the_score_explanation_for_sales(client_as, rep):
     HandoffPolicy.objects.filter(pk=1).update(engagement_threshold=40)
     lead = factories.lead(title="営業部長")
     for _ in range(2):
-        handoff = consumers.process_activity_event(
-            factories.activity_event(lead, Activity.Kind.FORM_SUBMIT)[1].pk
-        )
+        factories.activity_event(lead, Activity.Kind.FORM_SUBMIT)
+    assert consumers.score_waiting_events(100) == 2
+    handoff = Handoff.objects.get(lead=lead)
     rules = {line["rule"]: line for line in handoff.context["scores"]["rules"]}
     assert rules["Form submitted"]["activities"] == 2 and rules["Form submitted"]["points"] == 40.0
     assert rules["Decision maker by title"]["dimension"] == "fit"
@@ -205,9 +201,10 @@ def _queries_to_score_one_more(activities: int) -> int:
     lead = factories.lead()
     for _ in range(activities):
         crm.record_activity(lead, kind=Activity.Kind.PAGE_VIEW)
-    _activity, event = factories.activity_event(lead, Activity.Kind.PAGE_VIEW)
+    consumers.score_waiting_events(100)
+    factories.activity_event(lead, Activity.Kind.PAGE_VIEW)
     with CaptureQueriesContext(connection) as ctx:
-        consumers.process_activity_event(event.pk)
+        assert consumers.score_waiting_events(100) == 1
     return len(ctx.captured_queries)
 
 

@@ -42,27 +42,6 @@ USERS = [
     ("manager", "Yuki", "Takahashi", "manager"),
     ("admin", "Aoi", "Admin", "admin"),
 ]
-CAMPAIGNS = [
-    ("Spring product webinar", "webinar", 400_000, 380_000),
-    ("Tokyo IT Week booth", "exhibition", 2_500_000, 2_650_000),
-    ("Whitepaper: lead handoff", "content", 300_000, 220_000),
-    ("Search ads Q3", "ads", 1_200_000, 1_150_000),
-    ("Customer referral programme", "referral", 100_000, 40_000),
-    ("Newsletter", "email", 50_000, 45_000),
-    ("Osaka seminar", "seminar", 600_000, 610_000),
-    ("Website contact form", "web", 0, 0),
-]
-MARKETING_KINDS = [
-    "page_view",
-    "page_view",
-    "page_view",
-    "email_open",
-    "email_click",
-    "download",
-    "form_submit",
-    "webinar",
-    "event_visit",
-]
 LEAD_COUNT = 300
 
 
@@ -126,7 +105,7 @@ class Command(BaseCommand):
                 ends_on=today + timedelta(days=i * 5),
                 owner=owner,
             )
-            for i, (name, channel, budget, cost) in enumerate(CAMPAIGNS)
+            for i, (name, channel, budget, cost) in enumerate(demo.CAMPAIGNS)
         ]
 
     def _leads(self, rng, now, campaigns, companies, rules, users) -> None:  # type: ignore[no-untyped-def]
@@ -157,27 +136,7 @@ class Command(BaseCommand):
             StageChange.objects.create(
                 lead=lead, to_stage=Lead.Stage.LEAD, changed_at=created, reason="demo"
             )
-            span = (now - created).total_seconds()
-            times = sorted(
-                created + timedelta(seconds=rng.uniform(0, span)) for _ in range(rng.randint(1, 9))
-            )
-            activities = [
-                Activity(
-                    lead=lead,
-                    kind=rng.choice(MARKETING_KINDS) if i else "form_submit",
-                    occurred_at=at,
-                    campaign=campaign,
-                    scored_at=at,
-                )
-                for i, at in enumerate(times)
-            ]
-            facts = [
-                scoring.ActivityFacts(i, a.kind, a.occurred_at, campaign.pk)
-                for i, a in enumerate(activities)
-            ]
-            for activity, fact in zip(activities, facts, strict=True):
-                activity.points = scoring.points_for(fact, rules)
-            Activity.objects.bulk_create(activities)
+            facts = self._activities(rng, lead, created, campaign, rules, now)
             today = scoring.explain(lead.scoring_facts(), facts, rules, now=now)
             LeadScore.objects.filter(lead=lead).update(
                 fit=today.fit_score, engagement=today.engagement_score
@@ -201,6 +160,33 @@ class Command(BaseCommand):
                 self._hand_off(rng, handoff_model, lead, *crossed, qualifies, reps, now)
 
     @staticmethod
+    def _activities(rng, lead, created, campaign, rules, now) -> list[scoring.ActivityFacts]:  # type: ignore[no-untyped-def]
+        """The lead's marketing activities since it came in (the first its form),
+        scored by today's rules; returns their scoring facts in time order."""
+        span = (now - created).total_seconds()
+        times = sorted(
+            created + timedelta(seconds=rng.uniform(0, span)) for _ in range(rng.randint(1, 9))
+        )
+        activities = [
+            Activity(
+                lead=lead,
+                kind=rng.choice(demo.MARKETING_KINDS) if i else "form_submit",
+                occurred_at=at,
+                campaign=campaign,
+                scored_at=at,
+            )
+            for i, at in enumerate(times)
+        ]
+        facts = [
+            scoring.ActivityFacts(i, a.kind, a.occurred_at, campaign.pk)
+            for i, a in enumerate(activities)
+        ]
+        for activity, fact in zip(activities, facts, strict=True):
+            activity.points = scoring.points_for(fact, rules)
+        Activity.objects.bulk_create(activities)
+        return facts
+
+    @staticmethod
     def _scores(lead, facts, rules, at) -> tuple[int, int]:  # type: ignore[no-untyped-def]
         then = scoring.explain(lead.scoring_facts(), facts, rules, now=at)
         return then.fit_score, then.engagement_score
@@ -211,25 +197,10 @@ class Command(BaseCommand):
         Only states the product itself could have produced: a handoff still
         waiting qualifies today; a rejected lead out of its cooldown that
         qualifies would have been handed off again, so it was accepted instead."""
-        # Demo data spans crm and handoff, so the command lives above both (kpi).
-        from handoff import context as context_package
-
-        deadline_model = apps.get_model("handoff", "SlaDeadline")
         policy = apps.get_model("handoff", "HandoffPolicy").current()
         hours = policy.business_hours()
         first_touch_due = hours.add_business_minutes(at, policy.first_touch_sla_minutes)
-        StageChange.objects.create(
-            lead=lead, from_stage="lead", to_stage="mql", changed_at=at, reason="demo"
-        )
-        if rng.random() < 0.5:
-            Answer.objects.create(
-                lead=lead,
-                question=rng.choice(["headcount", "current_tool", "timeline"]),
-                answer=rng.choice(demo.WEB_FORM_ANSWERS),
-                source="web_form",
-                recorded_at=at,
-            )
-        context = context_package.build(lead)
+        context = self._became_mql(rng, lead, at)
         fate = rng.choices(
             ["queued", "claimed", "accepted", "rejected", "qualified"], [3, 2, 3, 2, 2]
         )[0]
@@ -243,15 +214,7 @@ class Command(BaseCommand):
             self._withdrawn(rng, handoff_model, lead, at, at_handoff, context, reps, now)
             return
         if fate == "queued" or at > now - timedelta(hours=2):
-            handoff = handoff_model.objects.create(
-                lead=lead, created_at=at, context=context, **at_handoff
-            )
-            deadline_model.objects.create(
-                handoff=handoff, kind="first_touch", due_at=first_touch_due
-            )
-            Lead.objects.filter(pk=lead.pk).update(stage="mql")
-            for rep in reps:
-                handoff.notifications.create(recipient=rep, kind="new_handoff", created_at=at)
+            self._queued(handoff_model, lead, at, at_handoff, context, first_touch_due, reps)
             return
         rep = rng.choice(reps)
         claimed_at = min(at + timedelta(minutes=rng.randint(3, 240)), now)
@@ -283,27 +246,72 @@ class Command(BaseCommand):
             reject_note="予算は来期に検討とのこと" if status == "rejected" else "",
             context=context,
         )
-        if touched:
-            Activity.objects.create(
+        self._first_touch(rng, handoff, rep, touched_at if touched else None, first_touch_due)
+        self._decided(rng, lead, rep, fate, stage, decided_at)
+
+    @staticmethod
+    def _queued(handoff_model, lead, at, at_handoff, context, first_touch_due, reps) -> None:  # type: ignore[no-untyped-def]
+        """A handoff still waiting for a rep: its deadline open, every rep told."""
+        deadline_model = apps.get_model("handoff", "SlaDeadline")
+        handoff = handoff_model.objects.create(
+            lead=lead, created_at=at, context=context, **at_handoff
+        )
+        deadline_model.objects.create(handoff=handoff, kind="first_touch", due_at=first_touch_due)
+        Lead.objects.filter(pk=lead.pk).update(stage="mql")
+        for rep in reps:
+            handoff.notifications.create(recipient=rep, kind="new_handoff", created_at=at)
+
+    @staticmethod
+    def _became_mql(rng, lead, at):  # type: ignore[no-untyped-def]
+        """The lead's move to MQL, perhaps an answer from the web form, and the
+        context package its handoff carries (returned)."""
+        # Demo data spans crm and handoff, so the command lives above both (kpi).
+        from handoff import context as context_package
+
+        StageChange.objects.create(
+            lead=lead, from_stage="lead", to_stage="mql", changed_at=at, reason="demo"
+        )
+        if rng.random() < 0.5:
+            Answer.objects.create(
                 lead=lead,
-                kind="call",
-                occurred_at=touched_at,
-                actor=rep,
-                details={"note": rng.choice(demo.CALL_NOTES)},
-                scored_at=touched_at,
+                question=rng.choice(["headcount", "current_tool", "timeline"]),
+                answer=rng.choice(demo.WEB_FORM_ANSWERS),
+                source="web_form",
+                recorded_at=at,
             )
-            breached = touched_at > first_touch_due
-            deadline_model.objects.create(
-                handoff=handoff,
-                kind="first_touch",
-                due_at=first_touch_due,
-                settled_at=first_touch_due if breached else touched_at,
-                breached=breached,
-            )
-        else:
+        return context_package.build(lead)
+
+    @staticmethod
+    def _first_touch(rng, handoff, rep, touched_at, first_touch_due) -> None:  # type: ignore[no-untyped-def]
+        """The rep's first call, if any (`touched_at`), and the first-touch
+        deadline it met or missed, or that is still open."""
+        deadline_model = apps.get_model("handoff", "SlaDeadline")
+        if touched_at is None:
             deadline_model.objects.create(
                 handoff=handoff, kind="first_touch", due_at=first_touch_due
             )
+            return
+        Activity.objects.create(
+            lead=handoff.lead,
+            kind="call",
+            occurred_at=touched_at,
+            actor=rep,
+            details={"note": rng.choice(demo.CALL_NOTES)},
+            scored_at=touched_at,
+        )
+        breached = touched_at > first_touch_due
+        deadline_model.objects.create(
+            handoff=handoff,
+            kind="first_touch",
+            due_at=first_touch_due,
+            settled_at=first_touch_due if breached else touched_at,
+            breached=breached,
+        )
+
+    @staticmethod
+    def _decided(rng, lead, rep, fate, stage, decided_at) -> None:  # type: ignore[no-untyped-def]
+        """The stages the rep's decision moved the lead through, a deal for
+        most qualified leads, and who owns the lead now."""
         path = {
             "claimed": [],
             "accepted": ["sal"],
@@ -340,7 +348,7 @@ class Command(BaseCommand):
             )
             stage = "opportunity"
         Lead.objects.filter(pk=lead.pk).update(
-            stage=stage, owner=None if status == "rejected" else rep
+            stage=stage, owner=None if fate == "rejected" else rep
         )
 
     def _withdrawn(self, rng, handoff_model, lead, at, at_handoff, context, reps, now) -> None:  # type: ignore[no-untyped-def]
