@@ -183,10 +183,11 @@ def test_a_create_takes_a_few_queries_whatever_the_table_holds(api_as, marketer)
         )
     assert made.status_code == 201, made.content
     assert made.json()["fit_score"] == 0
-    # The token, the user's permissions (one statement, accounts/backends.py), the duplicate check, the lead,
-    # its score row, its first stage, the scoring rules, its activities; a
-    # known company by name one more. (Test savepoints left out: production
-    # runs these in one transaction, BEGIN and COMMIT not counted.)
+    # The token, the user's permissions (one statement: accounts/backends.py),
+    # the duplicate check, the lead, its score row, its first stage, the
+    # scoring rules, its activities; a known company by name one more. (Test
+    # savepoints left out: production runs these in one transaction, BEGIN and
+    # COMMIT not counted.)
     count = [
         sum(not q["sql"].startswith(("SAVEPOINT", "RELEASE")) for q in ctx.captured_queries)
         for ctx in (plain, named)
