@@ -22,7 +22,8 @@ class LeadFilterForm(forms.Form):
         "created": ("created_at", "pk"),
         "-engagement": ("-score__engagement", "-pk"),
         "-fit": ("-score__fit", "-pk"),
-        "name": ("family_name_kana", "family_name", "pk"),
+        # 五十音順: the kana-folded reading (crm.normalize.reading_key), indexed.
+        "name": ("reading_key", "pk"),
     }
 
     q = forms.CharField(label=_("Search"), required=False, max_length=100)

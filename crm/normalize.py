@@ -8,7 +8,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from crm import legal_forms
+from crm import kana, legal_forms
 
 # Legal forms, compared after NFKC (so ㈱ has become (株) and full-width
 # letters ASCII) and case folding: every Japanese juridical-person form and
@@ -112,6 +112,25 @@ def _name_pass(text: str) -> str:
 
 def search_key(*parts: str) -> str:
     """What the lead list searches: names, readings and email run together,
-    NFKC-normalised, case-folded, without spaces and punctuation, so that
-    山田 太郎, 山田太郎 and ﾔﾏﾀﾞ all find the same person."""
-    return name_key(" ".join(parts))
+    NFKC-normalised, case-folded, kana folded (crm/kana.py: hiragana,
+    katakana and half-width kana as one, long-vowel marks and small kana as
+    a reader spells them), without spaces and punctuation, so that 山田 太郎,
+    山田太郎, やまだ and ﾔﾏﾀﾞ all find the same person."""
+    return _settled(_search_pass, " ".join(parts))
+
+
+def _search_pass(text: str) -> str:
+    return name_key(kana.fold_kana(text))
+
+
+READING_LENGTH = 200
+
+
+def reading_key(family_kana: str, given_kana: str, family_name: str, given_name: str) -> str:
+    """A person's reading as 五十音順 sorts and the duplicate rules compare it:
+    the folded family reading, a space, the folded given reading; a name
+    written without a reading stands in for it (kana names read as they are;
+    Latin names then sort before every reading, kanji after)."""
+    family = search_key(family_kana) or search_key(family_name)
+    given = search_key(given_kana) or search_key(given_name)
+    return f"{family} {given}".strip()[:READING_LENGTH]

@@ -187,6 +187,7 @@ def _apply_chunk(
             )
             updated.phone_digits = normalize.phone_digits(updated.phone)
             updated.search_text = updated.compute_search_text()
+            updated.reading_key = updated.compute_reading_key()
             changed.append(updated)
             counts.updated += 1
         else:
@@ -205,7 +206,8 @@ def _apply_chunk(
         counts.unchanged += len(new_leads) - len(created)
     if changed:
         Lead.objects.bulk_update(
-            changed, [*LEAD_FIELDS, "company", "phone_digits", "search_text", "updated_at"]
+            changed,
+            [*LEAD_FIELDS, "company", "phone_digits", "search_text", "reading_key", "updated_at"],
         )
     # The other leads are read again here, in the chunk's transaction: one may
     # have been merged away or created by a capture since the dry run.
@@ -274,8 +276,8 @@ ACTIVITY_COLUMNS = (
     "channel",
 )  # fmt: skip
 NEW_LEAD_COLUMNS = (
-    "email", *LEAD_FIELDS, "phone_digits", "search_text", "company", "source_campaign", "stage",
-    "created_at", "updated_at",
+    "email", *LEAD_FIELDS, "phone_digits", "search_text", "reading_key", "company",
+    "source_campaign", "stage", "created_at", "updated_at",
 )  # fmt: skip
 
 
@@ -294,6 +296,12 @@ def _new_lead_row(
             candidate.given_name_kana,
             candidate.email,
         )[:600],
+        normalize.reading_key(
+            candidate.family_name_kana,
+            candidate.given_name_kana,
+            candidate.family_name,
+            candidate.given_name,
+        ),
         company,
         campaign.pk if campaign else None,
         Lead.Stage.LEAD,

@@ -108,7 +108,8 @@ class LeadQuerySet(models.QuerySet["Lead"]):
 
         Three or more characters match anywhere in the lead's search key (one
         trigram index on PostgreSQL); one or two match the start of the family
-        name, its reading or the email, since no trigram can serve them.
+        name, the reading or the email, since no trigram can serve them. Kana
+        are folded on both sides (crm/kana.py): やまぐち finds ヤマグチ and ﾔﾏｸﾞﾁ.
         """
         key = normalize.search_key(text)
         if not key:
@@ -117,7 +118,7 @@ class LeadQuerySet(models.QuerySet["Lead"]):
             short = normalize.nfkc(text).replace(" ", "")
             match = (
                 Q(family_name__startswith=short)
-                | Q(family_name_kana__startswith=short)
+                | Q(reading_key__startswith=key)
                 | Q(email__startswith=short.casefold())
             )
             companies = Company.objects.filter(key__startswith=normalize.company_key(text) or key)
@@ -177,6 +178,9 @@ class Lead(models.Model):
     phone_digits = models.CharField(max_length=20, blank=True, editable=False)
     # Names, readings and email as one key (crm.normalize.search_key).
     search_text = models.CharField(max_length=600, blank=True, editable=False)
+    # The reading, kana folded (crm.normalize.reading_key): 五十音順, a short
+    # kana search and the "same reading" duplicate rule.
+    reading_key = models.CharField(max_length=200, blank=True, editable=False)
     company = models.ForeignKey(
         Company,
         verbose_name=_("company"),
@@ -231,6 +235,8 @@ class Lead(models.Model):
             models.Index(fields=["stage"], name="lead_stage_idx"),
             # 名寄せ: people sharing a phone number.
             models.Index(fields=["phone_digits"], name="lead_phone_digits_idx"),
+            # The lead list sorted by reading (五十音順).
+            models.Index(fields=["reading_key", "id"], name="lead_reading_idx"),
         ]
 
     def __str__(self) -> str:
@@ -240,8 +246,9 @@ class Lead(models.Model):
         # Derived columns of this row only; they must never drift from their sources.
         self.phone_digits = normalize.phone_digits(self.phone)
         self.search_text = self.compute_search_text()
+        self.reading_key = self.compute_reading_key()
         if (fields := kwargs.get("update_fields")) is not None:
-            kwargs["update_fields"] = {*fields, "phone_digits", "search_text"}
+            kwargs["update_fields"] = {*fields, "phone_digits", "search_text", "reading_key"}
         adding = self._state.adding
         super().save(*args, **kwargs)
         if adding:
@@ -264,6 +271,11 @@ class Lead(models.Model):
             self.given_name_kana,
             self.email,
         )[:600]
+
+    def compute_reading_key(self) -> str:
+        return normalize.reading_key(
+            self.family_name_kana, self.given_name_kana, self.family_name, self.given_name
+        )
 
     @property
     def display_name(self) -> str:

@@ -103,6 +103,7 @@ def _anonymise(lead: Lead, *, now: Any) -> None:
         phone="",
         phone_digits="",
         search_text="",
+        reading_key="",
         department="",
         title="",
         erased_at=now,
