@@ -58,8 +58,10 @@ def generate() -> None:
         # Not TRUNCATE crm_campaign: CASCADE would take the scoring rules with it.
         cursor.execute("DELETE FROM crm_campaign WHERE utm_code LIKE 'bench-%%'")
         cursor.execute(
-            "INSERT INTO crm_campaign (name, channel, budget, actual_cost, utm_code, capture_key, owner_id, created_at) "
-            "SELECT 'Campaign ' || g, 'web', 0, 0, 'bench-' || g, md5(g::text), (SELECT min(id) FROM auth_user), now() "
+            "INSERT INTO crm_campaign (name, channel, budget, actual_cost, utm_code, capture_key, owner_id, created_at, "
+            "allowed_hosts, redirect_url) "
+            "SELECT 'Campaign ' || g, 'web', 0, 0, 'bench-' || g, md5(g::text), (SELECT min(id) FROM auth_user), now(), "
+            "'', '' "
             "FROM generate_series(1, 200) g"
         )
         cursor.execute(

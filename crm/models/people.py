@@ -40,6 +40,7 @@ class Company(models.Model):
     prefecture = models.CharField(
         _("prefecture"), max_length=2, choices=Prefecture.choices, blank=True
     )
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -62,6 +63,11 @@ class Company(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("crm:company_detail", args=[self.pk])
+
+
+def other_phone_digits(*numbers: str) -> str:
+    """A lead's other numbers as one searchable column (Lead.other_phone_digits)."""
+    return " ".join(d for n in numbers if (d := normalize.phone_digits(n)))[:70]
 
 
 # A company search broader than this is not what anyone is looking for.
@@ -131,7 +137,7 @@ class LeadQuerySet(models.QuerySet["Lead"]):
         if company_ids := list(companies.values_list("pk", flat=True)[:MAX_COMPANY_MATCHES]):
             match |= Q(company_id__in=company_ids)
         if len(digits := normalize.phone_digits(text)) >= 4:
-            match |= Q(phone_digits__contains=digits)
+            match |= Q(phone_digits__contains=digits) | Q(other_phone_digits__contains=digits)
         if merged := self._merged_matching(text, digits):
             match |= Q(pk__in=merged)
         return self.filter(match)
@@ -176,6 +182,15 @@ class Lead(models.Model):
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     # Digits only (crm.normalize.phone_digits), for search and 名寄せ.
     phone_digits = models.CharField(max_length=20, blank=True, editable=False)
+    # The other numbers a business card carries, each kept apart: the direct
+    # line is the one a rep calls.
+    phone_direct = models.CharField(_("direct line"), max_length=30, blank=True)
+    phone_department = models.CharField(_("department phone"), max_length=30, blank=True)
+    mobile = models.CharField(_("mobile phone"), max_length=30, blank=True)
+    fax = models.CharField(_("fax"), max_length=30, blank=True)
+    # The digits of the direct, department and mobile numbers, space apart:
+    # the search finds a person by any number they can be called on.
+    other_phone_digits = models.CharField(max_length=70, blank=True, editable=False)
     # Names, readings and email as one key (crm.normalize.search_key).
     search_text = models.CharField(max_length=600, blank=True, editable=False)
     # The reading, kana folded (crm.normalize.reading_key): 五十音順, a short
@@ -247,8 +262,15 @@ class Lead(models.Model):
         self.phone_digits = normalize.phone_digits(self.phone)
         self.search_text = self.compute_search_text()
         self.reading_key = self.compute_reading_key()
+        self.other_phone_digits = self.compute_other_phone_digits()
         if (fields := kwargs.get("update_fields")) is not None:
-            kwargs["update_fields"] = {*fields, "phone_digits", "search_text", "reading_key"}
+            kwargs["update_fields"] = {
+                *fields,
+                "phone_digits",
+                "search_text",
+                "reading_key",
+                "other_phone_digits",
+            }
         adding = self._state.adding
         super().save(*args, **kwargs)
         if adding:
@@ -271,6 +293,9 @@ class Lead(models.Model):
             self.given_name_kana,
             self.email,
         )[:600]
+
+    def compute_other_phone_digits(self) -> str:
+        return other_phone_digits(self.phone_direct, self.phone_department, self.mobile)
 
     def compute_reading_key(self) -> str:
         return normalize.reading_key(
@@ -377,9 +402,24 @@ class Consent(models.Model):
     """A person's consent to marketing, with its evidence (APPI, GDPR)."""
 
     class Basis(models.TextChoices):
-        CONSENT = "consent", _("Consent")
+        # 特定電子メール法 art. 3: advertising email needs an opt-in, except to
+        # a person who notified the address in writing (a business card
+        # handed over), one in a business relationship, or an address
+        # published for business. Each is recorded with how it was obtained.
+        CONSENT = "consent", _("Opt-in")
+        WRITTEN_NOTICE = "written_notice", _("Address given in writing (business card)")
+        BUSINESS_RELATIONSHIP = "business_relationship", _("Business relationship")
+        PUBLISHED_FOR_BUSINESS = "published_for_business", _("Address published for business")
         CONTRACT = "contract", _("Contract")
         LEGITIMATE_INTEREST = "legitimate_interest", _("Legitimate interest")
+
+    # The bases an import may record for every person of its file.
+    IMPORT_BASES = (
+        Basis.WRITTEN_NOTICE,
+        Basis.BUSINESS_RELATIONSHIP,
+        Basis.PUBLISHED_FOR_BUSINESS,
+        Basis.CONSENT,
+    )
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="consents")
     basis = models.CharField(_("basis"), max_length=30, choices=Basis.choices)
@@ -388,6 +428,25 @@ class Consent(models.Model):
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
     source = models.CharField(_("source"), max_length=100, blank=True)
+    # The evidence of an address obtained otherwise than by opt-in: the day
+    # the card was exchanged, who recorded it, the file it came in.
+    obtained_on = models.DateField(_("obtained on"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    import_job = models.ForeignKey(
+        "crm.ImportJob",
+        verbose_name=_("import"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="consents",
+    )
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     # A consent given by following a confirmation email (double opt-in): the
     # row that proves it.

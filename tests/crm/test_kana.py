@@ -158,3 +158,16 @@ def test_the_migration_folds_stored_leads():
     lead.refresh_from_db()
     assert lead.reading_key == "ヤマグチ"
     assert "ヤマグチ" in lead.search_text
+
+
+def test_a_search_sorted_by_reading_keeps_the_gojuon_order(client_as, marketer):
+    for family, kana in [
+        ("佐藤", "さとう"),
+        ("里見", "サトミ"),
+        ("佐藤", "ｻﾄｳ"),
+        ("加藤", "かとう"),
+    ]:
+        factories.lead(family_name=family, family_name_kana=kana, given_name="")
+    params = {"sort": "name", "q": "さと"}
+    page = client_as(marketer).get(reverse("crm:lead_list"), params).context["page"]
+    assert [lead.family_name_kana for lead in page.object_list] == ["さとう", "ｻﾄｳ", "サトミ"]
