@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from crm import normalize, scoring
+from crm import normalize, person_names, scoring
 from crm.models.campaign import Campaign
 from crm.models.choices import Industry, Prefecture, SizeBand
 
@@ -304,10 +304,11 @@ class Lead(models.Model):
 
     @property
     def display_name(self) -> str:
-        """Family name first in Japanese, given name first otherwise."""
-        if (translation.get_language() or "").startswith("ja"):
-            return f"{self.family_name} {self.given_name}".strip()
-        return f"{self.given_name} {self.family_name}".strip()
+        """Family name first for a name in Japanese script and for a Japanese
+        reader; given name first otherwise (crm/person_names.py)."""
+        return person_names.full_name(
+            self.family_name, self.given_name, language=translation.get_language() or ""
+        )
 
     def scoring_facts(self) -> scoring.LeadFacts:
         company = self.company

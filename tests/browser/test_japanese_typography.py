@@ -58,9 +58,7 @@ def everyone_in_the_top_bar(db: None) -> User:
     user.groups.add(*Group.objects.filter(name__in=["marketer", "sales"]))
     company = Company.objects.create(name="株式会社青葉商事")
     for family, given, kana in [("山田", "太郎", "ヤマダ"), ("佐藤", "花子", "サトウ")]:
-        factories.lead(
-            family_name=family, given_name=given, family_name_kana=kana, company=company
-        )
+        factories.lead(family_name=family, given_name=given, family_name_kana=kana, company=company)
     return user
 
 

@@ -155,8 +155,8 @@ def test_each_rep_is_emailed_in_english_with_a_link_to_the_lead(
     assert sorted(m.to[0] for m in mailoutbox) == [other_rep.email, rep.email]
     message = mailoutbox[0]
     link = f"{BASE_URL}/crm/leads/{handoff.lead_id}/"
-    assert message.subject == "New qualified lead: 太郎 山田 (青葉商事)"
-    assert "Lead: 太郎 山田\nCompany: 青葉商事\nCampaign: Spring webinar\n" in message.body
+    assert message.subject == "New qualified lead: 山田 太郎 (青葉商事)"  # family name first
+    assert "Lead: 山田 太郎\nCompany: 青葉商事\nCampaign: Spring webinar\n" in message.body
     assert f"Fit: 12\nEngagement: {handoff.engagement_at_handoff}\n" in message.body
     assert link in message.body
     [(html, mimetype)] = message.alternatives
