@@ -156,3 +156,15 @@ def test_the_mapping_step_names_the_service_and_why_columns_are_left_out(client_
     assert "This is a Sansan export" in html
     assert "The card&#x27;s owner in the card service" in html
     assert ImportJob.objects.get(pk=job.pk).mapping[4:6] == ["family_name", "given_name"]
+
+
+def test_erasing_the_person_clears_every_card_number(manager):
+    from crm import privacy
+
+    import_file(f"{EIGHT_HEADER}\r\n{EIGHT_ROW}\r\n")
+    lead = Lead.objects.get()
+    privacy.erase_person(lead, by=manager)
+    lead.refresh_from_db()
+    numbers = (lead.phone_direct, lead.phone_department, lead.mobile, lead.fax)
+    assert numbers == ("", "", "", "") and lead.other_phone_digits == ""
+    assert not Lead.objects.search("090-1234-5678").exists()

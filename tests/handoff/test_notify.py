@@ -353,7 +353,7 @@ def test_chat_message_is_delivered_once_when_the_task_runs_twice(
     assert path == "/services/T000/B000/xyz"
     message = json.loads(body)
     assert message["text"] == (
-        f"New qualified lead: 太郎 山田 (青葉商事) (fit 12, engagement "
+        f"New qualified lead: 山田 太郎 (青葉商事) (fit 12, engagement "
         f"{handoff.engagement_at_handoff})"
     )
     assert message["blocks"][0]["accessory"]["url"] == f"{BASE_URL}/crm/leads/{handoff.lead_id}/"
