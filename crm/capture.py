@@ -39,6 +39,8 @@ class CaptureData:
     email: str
     family_name: str
     given_name: str = ""
+    family_name_kana: str = ""
+    given_name_kana: str = ""
     company_name: str = ""
     title: str = ""
     phone: str = ""
@@ -80,6 +82,8 @@ def capture_lead(
             "email": email,
             "family_name": data.family_name,
             "given_name": data.given_name,
+            "family_name_kana": data.family_name_kana,
+            "given_name_kana": data.given_name_kana,
             "title": data.title,
             "phone": data.phone,
             "company": lambda: company_named(data.company_name),  # made only for a new lead

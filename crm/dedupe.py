@@ -11,11 +11,21 @@ from django.utils.translation import gettext_lazy as _
 from crm.models import Company, Lead
 from crm.models.people import LeadQuerySet
 
-# Each rule: the fields two leads share, and how the page names the match.
-RULES: list[tuple[tuple[str, ...], Promise]] = [
-    (("phone_digits",), _("same phone number")),
-    (("family_name", "given_name", "company"), _("same name at the same company")),
-    (("family_name_kana", "given_name_kana", "company"), _("same reading at the same company")),
+# Each rule: the fields two leads share, how the page names the match, and
+# the fields that must be filled for the rule to apply. Readings compare
+# kana-folded (crm.normalize.reading_key): ｻｲﾄｳ and サイトウ are one reading.
+RULES: list[tuple[tuple[str, ...], Promise, tuple[str, ...]]] = [
+    (("phone_digits",), _("same phone number"), ("phone_digits",)),
+    (
+        ("family_name", "given_name", "company"),
+        _("same name at the same company"),
+        ("family_name",),
+    ),
+    (
+        ("reading_key", "company"),
+        _("same reading at the same company"),
+        ("family_name_kana",),
+    ),
 ]
 
 
@@ -30,9 +40,9 @@ def duplicate_groups(leads: LeadQuerySet, *, limit: int = 50) -> list[DuplicateG
     company, largest first; one query per rule plus one for the leads."""
     groups: dict[frozenset[int], DuplicateGroup] = {}
     members: dict[frozenset[int], list[int]] = {}
-    for fields, reason in RULES:
+    for fields, reason, filled in RULES:
         shared = (
-            leads.exclude(**{f: "" for f in fields if f != "company"})
+            leads.exclude(**dict.fromkeys(filled, ""))
             .values(*fields)
             .annotate(n=Count("pk"), ids=_ids())
             .filter(n__gt=1)

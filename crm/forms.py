@@ -5,12 +5,23 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.imports import card_profiles
 from crm.imports.mapping import FIELDS, missing_fields
-from crm.models import Activity, Campaign, Company, Industry, Lead, Prefecture, SizeBand
+from crm.models import (
+    Activity,
+    Campaign,
+    Company,
+    Consent,
+    Industry,
+    Lead,
+    Prefecture,
+    SizeBand,
+)
 from crm.models.people import LeadQuerySet
 from crm.widgets import QuickSelect
 
@@ -23,7 +34,8 @@ class LeadFilterForm(forms.Form):
         "created": ("created_at", "pk"),
         "-engagement": ("-score__engagement", "-pk"),
         "-fit": ("-score__fit", "-pk"),
-        "name": ("family_name_kana", "family_name", "pk"),
+        # 五十音順: the kana-folded reading (crm.normalize.reading_key), indexed.
+        "name": ("reading_key", "pk"),
     }
 
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
@@ -161,6 +173,13 @@ class LeadFilterForm(forms.Form):
         if sort in ("-engagement", "-fit"):
             # An inner join, so that PostgreSQL can walk the score index in order.
             leads = leads.filter(score__isnull=False)
+        if sort == "name" and data["q"]:
+            # A search by name and a sort by reading go together: the people
+            # found sit side by side in reading order, and walking the reading
+            # index towards them read 350,000 rows for サトウ (6 s at 1M
+            # leads, machine overloaded). Sorting the rows the search index
+            # found took 0.56 s on the same machine (bench/README.md).
+            return leads.order_by(Concat("reading_key", Value("")), "pk")
         return leads.order_by(*self.SORTS[sort])
 
     @staticmethod
@@ -239,6 +258,21 @@ class ImportUploadForm(forms.Form):
             (Activity.Kind.IMPORTED, Activity.Kind.IMPORTED.label),
         ],
     )
+    # Business cards are addresses given in writing (特定電子メール法 art. 3):
+    # the default, recorded for each person with the card's date and the file.
+    consent_basis = forms.ChoiceField(
+        label=_("Why these people may be emailed"),
+        choices=[
+            *((basis.value, basis.label) for basis in Consent.IMPORT_BASES),
+            ("", _("Not known: record nothing (they cannot be emailed)")),
+        ],
+        initial=Consent.Basis.WRITTEN_NOTICE,
+        required=False,
+        help_text=_(
+            "Recorded for each person of the file, with the date on each row, "
+            "who imported it and the file; a person who unsubscribed stays unsubscribed."
+        ),
+    )
 
 
 class ImportMappingForm(forms.Form):
@@ -249,12 +283,16 @@ class ImportMappingForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         choices = [("", _("(ignore this column)")), *FIELDS.items()]
+        # A card service's export: the columns it leaves out say why.
+        self.card_profile = card_profiles.detect(headers)
         for index, header in enumerate(headers):
+            known = self.card_profile.target(header) if self.card_profile else None
             self.fields[f"col_{index}"] = forms.ChoiceField(
                 label=header or _("(no name)"),
                 choices=choices,
                 required=False,
                 initial=initial_mapping[index] if index < len(initial_mapping) else "",
+                help_text=str(known.reason) if isinstance(known, card_profiles.Ignored) else "",
                 widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
             )
         self.column_count = len(headers)

@@ -78,6 +78,15 @@ class CaptureForm(forms.Form):
     email = forms.EmailField(label=_("Email"), max_length=254)
     family_name = forms.CharField(label=_("Family name"), max_length=100)
     given_name = forms.CharField(label=_("Given name"), max_length=100, required=False)
+    # Readings (フリガナ), optional: search, 五十音順 and the duplicate rules use
+    # them. Labelled as Japanese forms label them (セイ, メイ), apart from the
+    # name fields' own labels.
+    family_name_kana = forms.CharField(
+        label=_("Surname reading (kana)"), max_length=100, required=False
+    )
+    given_name_kana = forms.CharField(
+        label=_("First-name reading (kana)"), max_length=100, required=False
+    )
     company = forms.CharField(label=_("Company"), max_length=200, required=False)
     title = forms.CharField(label=_("Title"), max_length=100, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
@@ -191,6 +200,8 @@ class CaptureForm(forms.Form):
             email=data["email"],
             family_name=data["family_name"],
             given_name=data["given_name"],
+            family_name_kana=data["family_name_kana"],
+            given_name_kana=data["given_name_kana"],
             company_name=data["company"],
             title=data["title"],
             phone=data["phone"],

@@ -8,13 +8,12 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from crm import kana, legal_forms
+
 # Legal forms, compared after NFKC (so ㈱ has become (株) and full-width
-# letters ASCII) and case folding. Longer forms first.
-_LEGAL_FORMS_JA = [
-    "株式会社", "有限会社", "合同会社", "合資会社", "合名会社", "一般社団法人", "一般財団法人",
-    "公益社団法人", "公益財団法人", "特定非営利活動法人", "npo法人", "医療法人", "学校法人",
-    "社会福祉法人", "(株)", "(有)", "(合)", "(同)", "(社)", "(財)",
-]  # fmt: skip
+# letters ASCII) and case folding: every Japanese juridical-person form and
+# its abbreviations (crm/legal_forms.py), and the English ones.
+_LEGAL_FORMS_JA = legal_forms.ALL_SPELLINGS
 _LEGAL_FORMS_EN = re.compile(
     r"\b(?:co\.?,?\s*ltd\.?|company\s+limited|corporation|corp\.?|incorporated|inc\.?|"
     r"limited|ltd\.?|llc|l\.l\.c\.|gmbh|k\.?k\.?|plc|co\.?)(?=\W|$)",
@@ -84,7 +83,9 @@ def phone_digits(phone: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def company_key(name: str) -> str:
     """A company's name without its legal form, spaces and punctuation, so that
-    株式会社青葉商事, ㈱青葉商事 and 青葉商事（株） compare equal.
+    株式会社青葉商事, ㈱青葉商事 and 青葉商事（株） compare equal; so do
+    一般社団法人青葉協会 and (一社)青葉協会, and every other juridical-person
+    form and its abbreviations (crm/legal_forms.py).
 
     A name that is nothing but a legal form (株式会社, "Co.") keeps it: an
     empty key would make every such company one and the same."""
@@ -92,10 +93,8 @@ def company_key(name: str) -> str:
 
 
 def _company_pass(name: str) -> str:
-    text = _folded(name)
-    stripped = text
-    for form in _LEGAL_FORMS_JA:
-        stripped = stripped.replace(form, " ")
+    text = _folded(name.translate(legal_forms.CIRCLED))
+    stripped = legal_forms.strip_juridical_forms(text)
     stripped = _NOISE.sub("", _LEGAL_FORMS_EN.sub(" ", stripped))
     return stripped or _NOISE.sub("", text)
 
@@ -113,6 +112,25 @@ def _name_pass(text: str) -> str:
 
 def search_key(*parts: str) -> str:
     """What the lead list searches: names, readings and email run together,
-    NFKC-normalised, case-folded, without spaces and punctuation, so that
-    山田 太郎, 山田太郎 and ﾔﾏﾀﾞ all find the same person."""
-    return name_key(" ".join(parts))
+    NFKC-normalised, case-folded, kana folded (crm/kana.py: hiragana,
+    katakana and half-width kana as one, long-vowel marks and small kana as
+    a reader spells them), without spaces and punctuation, so that 山田 太郎,
+    山田太郎, やまだ and ﾔﾏﾀﾞ all find the same person."""
+    return _settled(_search_pass, " ".join(parts))
+
+
+def _search_pass(text: str) -> str:
+    return name_key(kana.fold_kana(text))
+
+
+READING_LENGTH = 200
+
+
+def reading_key(family_kana: str, given_kana: str, family_name: str, given_name: str) -> str:
+    """A person's reading as 五十音順 sorts and the duplicate rules compare it:
+    the folded family reading, a space, the folded given reading; a name
+    written without a reading stands in for it (kana names read as they are;
+    Latin names then sort before every reading, kanji after)."""
+    family = search_key(family_kana) or search_key(family_name)
+    given = search_key(given_kana) or search_key(given_name)
+    return f"{family} {given}".strip()[:READING_LENGTH]

@@ -178,7 +178,9 @@ def lead_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "stage_changes": lead.stage_changes.select_related("changed_by"),
             "answers": lead.answers.select_related("recorded_by"),
             "explanation": explanation,
-            "consents": lead.consents.all(),
+            "consents": lead.consents.select_related("recorded_by", "import_job").defer(
+                "import_job__content", "import_job__rejections"
+            ),
         },
     )
 

@@ -36,6 +36,7 @@ def import_list(request: AuthenticatedRequest) -> HttpResponse:
                     user=request.user,
                     campaign=form.cleaned_data["campaign"],
                     kind=form.cleaned_data["kind"],
+                    consent_basis=form.cleaned_data["consent_basis"],
                 )
             except reading.UnreadableFile as exc:
                 form.add_error("file", str(exc))

@@ -18,6 +18,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm import person_names
 from crm.models import Lead
 
 # A link in the body: http(s) and the characters a URL is written with (so
@@ -33,6 +34,7 @@ MERGE_FIELDS = {
     "family_name": gettext_lazy("family name"),
     "given_name": gettext_lazy("given name"),
     "company": gettext_lazy("company name"),
+    "company_addressee": gettext_lazy("company name; in Japanese followed by 御中"),
     "title": gettext_lazy("title"),
     "email": gettext_lazy("email address"),
 }
@@ -55,13 +57,13 @@ def merge_values(lead: Lead, language: str) -> dict[str, str]:
     """The merge fields for one lead: in Japanese the family name comes first
     and the name is followed by 様."""
     company = lead.company.name if lead.company_id and lead.company else ""
-    if language == "ja":
-        full = f"{lead.family_name} {lead.given_name}".strip()
-        name = f"{full} 様"
-    else:
-        name = f"{lead.given_name} {lead.family_name}".strip()
+    # A name in Japanese script is family name first in every language.
+    full = person_names.full_name(lead.family_name, lead.given_name, language=language)
+    name = f"{full} 様" if language == "ja" else full
     return {
         "name": name,
+        # Mail addressed to the company itself: 御中 in Japanese.
+        "company_addressee": f"{company} 御中" if company and language == "ja" else company,
         "family_name": lead.family_name,
         "given_name": lead.given_name,
         "company": company,

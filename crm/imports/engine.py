@@ -10,16 +10,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from crm import normalize, outbox, privacy
+from crm.imports.consents import record_consents
 from crm.imports.reading import Table
 from crm.imports.rows import Candidate, Rejection, check_row, name_missing
 from crm.imports.sql import insert_rows
 from crm.models import Activity, Campaign, Company, Lead, LeadAlias, LeadScore, StageChange
+from crm.models.people import other_phone_digits
 from crm.topics import Topic
 from web.durability import commit_without_waiting_for_the_disk
 
@@ -27,7 +30,7 @@ CHUNK = 5000
 # Lead fields an import may set; a non-empty value in the file wins.
 LEAD_FIELDS = (
     "family_name", "given_name", "family_name_kana", "given_name_kana",
-    "department", "title", "phone",
+    "department", "title", "phone", "phone_direct", "phone_department", "mobile", "fax",
 )  # fmt: skip
 
 
@@ -124,9 +127,13 @@ def apply(
     actor: User | None,
     source: str,
     progress: Callable[[int], None] = lambda done: None,
+    consent_basis: str = "",
+    job_id: int | None = None,
 ) -> Counts:
     """Write the planned people, a chunk per transaction; safe to run again
-    (re-importing the same rows changes nothing). Returns what it did."""
+    (re-importing the same rows changes nothing). Each person gets a consent
+    of `consent_basis` ("" for none: crm/imports/consents.py). Returns what
+    it did."""
     counts = Counts(merged=planned.counts.merged, rejected=planned.counts.rejected)
     companies: dict[str, int] = {}  # company key → id, filled chunk by chunk
     done = 0
@@ -140,6 +147,7 @@ def apply(
             kind=kind,
             actor=actor,
             source=source,
+            consent=(consent_basis, job_id),
         )
         done += len(chunk)
         progress(done)
@@ -157,6 +165,7 @@ def _apply_chunk(
     kind: str,
     actor: User | None,
     source: str,
+    consent: tuple[str, int | None] = ("", None),
 ) -> None:
     """1. Companies by 名寄せ key. 2. New leads inserted, known ones updated where
     the file says something new. 3. One timeline entry per row, idempotent by
@@ -186,6 +195,8 @@ def _apply_chunk(
             )
             updated.phone_digits = normalize.phone_digits(updated.phone)
             updated.search_text = updated.compute_search_text()
+            updated.reading_key = updated.compute_reading_key()
+            updated.other_phone_digits = updated.compute_other_phone_digits()
             changed.append(updated)
             counts.updated += 1
         else:
@@ -204,7 +215,8 @@ def _apply_chunk(
         counts.unchanged += len(new_leads) - len(created)
     if changed:
         Lead.objects.bulk_update(
-            changed, [*LEAD_FIELDS, "company", "phone_digits", "search_text", "updated_at"]
+            changed,
+            [*LEAD_FIELDS, "company", *DERIVED_COLUMNS, "updated_at"],
         )
     # The other leads are read again here, in the chunk's transaction: one may
     # have been merged away or created by a capture since the dry run.
@@ -219,6 +231,10 @@ def _apply_chunk(
     )
     _record_activities(
         chunk, lead_ids, campaign=campaign, kind=kind, actor=actor, source=source, now=now
+    )
+    basis, job_id = consent
+    record_consents(
+        chunk, lead_ids, basis=basis, job_id=job_id, actor=actor, source=source, now=now
     )
 
 
@@ -273,8 +289,9 @@ ACTIVITY_COLUMNS = (
     "lead", "kind", "occurred_at", "campaign", "actor", "details", "external_id", "points",
     "channel",
 )  # fmt: skip
+DERIVED_COLUMNS = ("phone_digits", "search_text", "reading_key", "other_phone_digits")
 NEW_LEAD_COLUMNS = (
-    "email", *LEAD_FIELDS, "phone_digits", "search_text", "company", "source_campaign", "stage",
+    "email", *LEAD_FIELDS, *DERIVED_COLUMNS, "company", "source_campaign", "stage",
     "created_at", "updated_at",
 )  # fmt: skip
 
@@ -294,6 +311,13 @@ def _new_lead_row(
             candidate.given_name_kana,
             candidate.email,
         )[:600],
+        normalize.reading_key(
+            candidate.family_name_kana,
+            candidate.given_name_kana,
+            candidate.family_name,
+            candidate.given_name,
+        ),
+        other_phone_digits(candidate.phone_direct, candidate.phone_department, candidate.mobile),
         company,
         campaign.pk if campaign else None,
         Lead.Stage.LEAD,
@@ -379,7 +403,14 @@ def _add_companies(chunk: Sequence[Candidate], known: dict[str, int]) -> None:
         return
     known.update(Company.objects.filter(key__in=wanted).values_list("key", "pk"))
     missing = [
-        Company(name=names[key].company, name_kana=names[key].company_kana, key=key)
+        Company(
+            name=names[key].company,
+            name_kana=names[key].company_kana,
+            key=key,
+            postal_code=names[key].postal_code,
+            address=names[key].address,
+            domain=_domain(names[key].url),
+        )
         for key in wanted
         if key not in known
     ]
@@ -388,6 +419,12 @@ def _add_companies(chunk: Sequence[Candidate], known: dict[str, int]) -> None:
         known.update(
             Company.objects.filter(key__in=[c.key for c in missing]).values_list("key", "pk")
         )
+
+
+def _domain(url: str) -> str:
+    """www.aoba.example.jp of https://www.aoba.example.jp/about, without www."""
+    host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
+    return host.removeprefix("www.")[:200]
 
 
 def _chunks(items: list[Candidate]) -> Iterator[list[Candidate]]:

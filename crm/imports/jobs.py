@@ -22,7 +22,13 @@ MAX_KEPT_REJECTIONS = 50_000
 
 
 def create_job(
-    data: bytes, *, filename: str, user: User, campaign: Campaign | None, kind: str
+    data: bytes,
+    *,
+    filename: str,
+    user: User,
+    campaign: Campaign | None,
+    kind: str,
+    consent_basis: str = "",
 ) -> ImportJob:
     """Read the upload and guess its columns. Raises reading.UnreadableFile."""
     table = reading.read_table(data, filename=filename)
@@ -35,6 +41,7 @@ def create_job(
         total_rows=len(table.rows),
         campaign=campaign,
         activity_kind=kind,
+        consent_basis=consent_basis,
         created_by=user,
     )
 
@@ -101,6 +108,8 @@ def run(job_id: int) -> None:
             actor=job.created_by,
             source=f"import #{job.pk} {job.filename}",
             progress=lambda done: _record_progress(job.pk, done),
+            consent_basis=job.consent_basis,
+            job_id=job.pk,
         )
     except Exception as exc:
         logger.exception("import %s failed", job_id)

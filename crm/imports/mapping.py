@@ -21,8 +21,13 @@ FIELDS = {
     "department": _("Department"),
     "title": _("Title"),
     "phone": _("Phone"),
+    "phone_direct": _("Direct line"),
+    "phone_department": _("Department phone"),
     "mobile": _("Mobile phone"),
+    "fax": _("Fax"),
+    "postal_code": _("Postal code"),
     "address": _("Address"),
+    "url": _("Website"),
     "occurred_on": _("Date met (card exchange)"),
     "note": _("Note"),
 }
@@ -41,8 +46,8 @@ SYNONYMS: dict[str, list[str]] = {
         "eメール",
         "電子メール",
     ],
-    "family_name": ["familyname", "lastname", "surname", "姓", "氏", "苗字", "名字"],
-    "given_name": ["givenname", "firstname", "名", "名前"],
+    "family_name": ["familyname", "lastname", "surname", "姓", "氏", "苗字", "名字", "氏名[姓]"],
+    "given_name": ["givenname", "firstname", "名", "名前", "氏名[名]"],
     "full_name": ["name", "fullname", "氏名", "お名前", "担当者名", "名前氏名"],
     "family_name_kana": [
         "姓カナ",
@@ -51,8 +56,22 @@ SYNONYMS: dict[str, list[str]] = {
         "セイ",
         "familynamekana",
         "lastnamekana",
+        "氏名カナ[姓]",
+        "氏名(カナ)[姓]",
+        "フリガナ[姓]",
+        "姓(かな)",
     ],
-    "given_name_kana": ["名カナ", "名かな", "名フリガナ", "メイ", "givennamekana", "firstnamekana"],
+    "given_name_kana": [
+        "名カナ",
+        "名かな",
+        "名フリガナ",
+        "メイ",
+        "givennamekana",
+        "firstnamekana",
+        "氏名カナ[名]",
+        "氏名(カナ)[名]",
+        "フリガナ[名]",
+    ],
     "full_name_kana": [
         "フリガナ",
         "ふりがな",
@@ -89,6 +108,27 @@ SYNONYMS: dict[str, list[str]] = {
         "代表電話",
         "tel代表",
         "会社tel",
+        "電話番号(代表)",
+    ],
+    "phone_direct": ["tel直通", "直通", "直通電話", "直通tel", "directline", "directphone"],
+    "phone_department": [
+        "tel部門",
+        "tel部署",
+        "部門電話",
+        "部署電話",
+        "部署tel",
+        "departmentphone",
+    ],
+    "fax": ["fax", "ファックス", "ファクス", "fax番号", "faxnumber"],
+    "postal_code": ["郵便番号", "〒番号", "zip", "zipcode", "postalcode", "postcode"],
+    "url": [
+        "url",
+        "website",
+        "webサイト",
+        "ウェブサイト",
+        "ホームページ",
+        "会社url",
+        "webサイトurl",
     ],
     "mobile": [
         "mobile",
@@ -108,15 +148,27 @@ SYNONYMS: dict[str, list[str]] = {
 _LOOKUP = {
     normalize.name_key(spelling): field for field, words in SYNONYMS.items() for spelling in words
 }
+_LOOKUP.pop("", None)  # a header of punctuation only names nothing
 
 
 def guess_mapping(headers: list[str]) -> list[str]:
-    """For each column, the field it most likely holds ("" for none). A field is
-    given to one column only: the first that names it."""
+    """For each column, the field it most likely holds ("" for none). A
+    card service's export (crm/imports/card_profiles.py) is read by its
+    profile; other headers by their spellings. A field is given to one
+    column only: the first that names it."""
+    from crm.imports import card_profiles
+
+    profile = card_profiles.detect(headers)
     taken: set[str] = set()
     guesses = []
     for header in headers:
-        field = _LOOKUP.get(normalize.name_key(header), "")
+        known = profile.target(header) if profile else None
+        if isinstance(known, card_profiles.Ignored):
+            field = ""
+        elif known:
+            field = known
+        else:
+            field = _LOOKUP.get(normalize.name_key(header), "")
         if field in taken:
             field = ""
         taken.add(field)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from crm import normalize
+from crm.imports import names
 from crm.imports.mapping import FIELDS
 
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
@@ -36,8 +37,13 @@ class Candidate:
     department: str = ""
     title: str = ""
     phone: str = ""
+    phone_direct: str = ""
+    phone_department: str = ""
     mobile: str = ""
+    fax: str = ""
+    postal_code: str = ""
     address: str = ""
+    url: str = ""
     note: str = ""
     occurred_on: date | None = None
 
@@ -139,7 +145,8 @@ def check_row(values: list[str], mapping: list[str], *, line: int) -> Candidate 
 LIMITS = {
     "family_name": 100, "given_name": 100, "family_name_kana": 100, "given_name_kana": 100,
     "company": 200, "company_kana": 200, "department": 100, "title": 100, "phone": 30,
-    "mobile": 30, "address": 300, "note": 2000,
+    "phone_direct": 30, "phone_department": 30, "mobile": 30, "fax": 30, "postal_code": 10,
+    "address": 300, "url": 200, "note": 2000,
 }  # fmt: skip
 
 
@@ -155,8 +162,11 @@ def parse_date(text: str) -> date | None:
 
 
 def _split_name(full: str, given: str) -> tuple[str, str]:
-    """山田 太郎 → (山田, 太郎); without a space the whole is the family name."""
+    """山田 太郎 → (山田, 太郎); 山田太郎, without a space, is split by the rule
+    in crm/imports/names.py (a known family name at its start)."""
     parts = full.split(maxsplit=1)
     if len(parts) == 2:
         return parts[0], given or parts[1]
-    return full, given
+    if given:
+        return full, given
+    return names.split_full_name(full)

@@ -54,6 +54,9 @@ class ImportJob(models.Model):
         choices=Activity.Kind.choices,
         default=Activity.Kind.IMPORTED,
     )
+    # Why the file's people may be emailed (crm.models.Consent.Basis),
+    # recorded for each of them; "" records nothing.
+    consent_basis = models.CharField(_("email basis"), max_length=30, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.UPLOADED)
     total_rows = models.PositiveIntegerField(default=0)  # the file's rows, as uploaded
     # The people the run writes (rows less rejected, empty and repeated ones):
@@ -84,6 +87,13 @@ class ImportJob(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("crm:import_detail", args=[self.pk])
+
+    @property
+    def consent_basis_label(self) -> str:
+        """The basis recorded for the file's people, as the lead page names it."""
+        from crm.models.people import Consent
+
+        return str(Consent.Basis(self.consent_basis).label) if self.consent_basis else ""
 
     @property
     def percent(self) -> int:

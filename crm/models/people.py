@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from crm import normalize, scoring
+from crm import normalize, person_names, scoring
 from crm.models.campaign import Campaign
 from crm.models.choices import Industry, Prefecture, SizeBand
 
@@ -41,6 +41,7 @@ class Company(models.Model):
     prefecture = models.CharField(
         _("prefecture"), max_length=2, choices=Prefecture.choices, blank=True
     )
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -63,6 +64,11 @@ class Company(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("crm:company_detail", args=[self.pk])
+
+
+def other_phone_digits(*numbers: str) -> str:
+    """A lead's other numbers as one searchable column (Lead.other_phone_digits)."""
+    return " ".join(d for n in numbers if (d := normalize.phone_digits(n)))[:70]
 
 
 # A company search broader than this is not what anyone is looking for.
@@ -127,7 +133,8 @@ class LeadQuerySet(models.QuerySet["Lead"]):
 
         Three or more characters match anywhere in the lead's search key (one
         trigram index on PostgreSQL); one or two match the start of the family
-        name, its reading or the email, since no trigram can serve them.
+        name, the reading or the email, since no trigram can serve them. Kana
+        are folded on both sides (crm/kana.py): やまぐち finds ヤマグチ and ﾔﾏｸﾞﾁ.
         """
         key = normalize.search_key(text)
         if not key:
@@ -136,7 +143,7 @@ class LeadQuerySet(models.QuerySet["Lead"]):
             short = normalize.nfkc(text).replace(" ", "")
             match = (
                 Q(family_name__startswith=short)
-                | Q(family_name_kana__startswith=short)
+                | Q(reading_key__startswith=key)
                 | Q(email__startswith=short.casefold())
             )
             companies = Company.objects.filter(key__startswith=normalize.company_key(text) or key)
@@ -149,7 +156,7 @@ class LeadQuerySet(models.QuerySet["Lead"]):
         if company_ids := list(companies.values_list("pk", flat=True)[:MAX_COMPANY_MATCHES]):
             match |= Q(company_id__in=company_ids)
         if len(digits := normalize.phone_digits(text)) >= 4:
-            match |= Q(phone_digits__contains=digits)
+            match |= Q(phone_digits__contains=digits) | Q(other_phone_digits__contains=digits)
         if merged := self._merged_matching(text, digits):
             match |= Q(pk__in=merged)
         return self.filter(match)
@@ -194,8 +201,20 @@ class Lead(models.Model):
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     # Digits only (crm.normalize.phone_digits), for search and 名寄せ.
     phone_digits = models.CharField(max_length=20, blank=True, editable=False)
+    # The other numbers a business card carries, each kept apart: the direct
+    # line is the one a rep calls.
+    phone_direct = models.CharField(_("direct line"), max_length=30, blank=True)
+    phone_department = models.CharField(_("department phone"), max_length=30, blank=True)
+    mobile = models.CharField(_("mobile phone"), max_length=30, blank=True)
+    fax = models.CharField(_("fax"), max_length=30, blank=True)
+    # The digits of the direct, department and mobile numbers, space apart:
+    # the search finds a person by any number they can be called on.
+    other_phone_digits = models.CharField(max_length=70, blank=True, editable=False)
     # Names, readings and email as one key (crm.normalize.search_key).
     search_text = models.CharField(max_length=600, blank=True, editable=False)
+    # The reading, kana folded (crm.normalize.reading_key): 五十音順, a short
+    # kana search and the "same reading" duplicate rule.
+    reading_key = models.CharField(max_length=200, blank=True, editable=False)
     company = models.ForeignKey(
         Company,
         verbose_name=_("company"),
@@ -250,6 +269,8 @@ class Lead(models.Model):
             models.Index(fields=["stage"], name="lead_stage_idx"),
             # 名寄せ: people sharing a phone number.
             models.Index(fields=["phone_digits"], name="lead_phone_digits_idx"),
+            # The lead list sorted by reading (五十音順).
+            models.Index(fields=["reading_key", "id"], name="lead_reading_idx"),
         ]
 
     def __str__(self) -> str:
@@ -259,8 +280,16 @@ class Lead(models.Model):
         # Derived columns of this row only; they must never drift from their sources.
         self.phone_digits = normalize.phone_digits(self.phone)
         self.search_text = self.compute_search_text()
+        self.reading_key = self.compute_reading_key()
+        self.other_phone_digits = self.compute_other_phone_digits()
         if (fields := kwargs.get("update_fields")) is not None:
-            kwargs["update_fields"] = {*fields, "phone_digits", "search_text"}
+            kwargs["update_fields"] = {
+                *fields,
+                "phone_digits",
+                "search_text",
+                "reading_key",
+                "other_phone_digits",
+            }
         adding = self._state.adding
         super().save(*args, **kwargs)
         if adding:
@@ -286,12 +315,21 @@ class Lead(models.Model):
             self.email,
         )[:600]
 
+    def compute_other_phone_digits(self) -> str:
+        return other_phone_digits(self.phone_direct, self.phone_department, self.mobile)
+
+    def compute_reading_key(self) -> str:
+        return normalize.reading_key(
+            self.family_name_kana, self.given_name_kana, self.family_name, self.given_name
+        )
+
     @property
     def display_name(self) -> str:
-        """Family name first in Japanese, given name first otherwise."""
-        if (translation.get_language() or "").startswith("ja"):
-            return f"{self.family_name} {self.given_name}".strip()
-        return f"{self.given_name} {self.family_name}".strip()
+        """Family name first for a name in Japanese script and for a Japanese
+        reader; given name first otherwise (crm/person_names.py)."""
+        return person_names.full_name(
+            self.family_name, self.given_name, language=translation.get_language() or ""
+        )
 
     def scoring_facts(self) -> scoring.LeadFacts:
         company = self.company
@@ -386,9 +424,24 @@ class Consent(models.Model):
     """A person's consent to marketing, with its evidence (APPI, GDPR)."""
 
     class Basis(models.TextChoices):
-        CONSENT = "consent", _("Consent")
+        # 特定電子メール法 art. 3: advertising email needs an opt-in, except to
+        # a person who notified the address in writing (a business card
+        # handed over), one in a business relationship, or an address
+        # published for business. Each is recorded with how it was obtained.
+        CONSENT = "consent", _("Opt-in")
+        WRITTEN_NOTICE = "written_notice", _("Address given in writing (business card)")
+        BUSINESS_RELATIONSHIP = "business_relationship", _("Business relationship")
+        PUBLISHED_FOR_BUSINESS = "published_for_business", _("Address published for business")
         CONTRACT = "contract", _("Contract")
         LEGITIMATE_INTEREST = "legitimate_interest", _("Legitimate interest")
+
+    # The bases an import may record for every person of its file.
+    IMPORT_BASES = (
+        Basis.WRITTEN_NOTICE,
+        Basis.BUSINESS_RELATIONSHIP,
+        Basis.PUBLISHED_FOR_BUSINESS,
+        Basis.CONSENT,
+    )
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="consents")
     basis = models.CharField(_("basis"), max_length=30, choices=Basis.choices)
@@ -397,6 +450,25 @@ class Consent(models.Model):
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
     source = models.CharField(_("source"), max_length=100, blank=True)
+    # The evidence of an address obtained otherwise than by opt-in: the day
+    # the card was exchanged, who recorded it, the file it came in.
+    obtained_on = models.DateField(_("obtained on"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    import_job = models.ForeignKey(
+        "crm.ImportJob",
+        verbose_name=_("import"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="consents",
+    )
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     # A consent given by following a confirmation email (double opt-in): the
     # row that proves it.

@@ -40,6 +40,10 @@ class Identifiers:
             found |= {digits, f"+81{digits[1:]}" if digits.startswith("0") else digits}
         else:
             digits = ""
+        # The other numbers a card carried (direct, department, mobile, fax).
+        for number in (lead.phone_direct, lead.phone_department, lead.mobile, lead.fax):
+            if len(other := normalize.phone_digits(number)) >= MIN_PHONE_DIGITS:
+                found |= {number.strip(), other}
         names = []
         for family, given in (
             (lead.family_name, lead.given_name),

@@ -37,6 +37,7 @@ def submit_password(page: Page, base: str, username: str, password: str = PASSWO
 
 
 def log_out(page: Page) -> None:
+    page.get_by_test_id("current-user").click()  # the person's own menu
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("heading", name="Log in to Baton")).to_be_visible()
 

@@ -26,6 +26,7 @@ def test_a_marketer_makes_shows_once_and_revokes_a_token(
     screenshot: Callable[[Page, str], Path],
 ) -> None:
     log_in(page, "marketer")
+    page.get_by_test_id("current-user").click()  # the person's own menu
     page.get_by_role("link", name="API token").click()
     expect(page.get_by_role("heading", name="API tokens")).to_be_visible()
     expect(page.get_by_text("You have no API token.")).to_be_visible()

@@ -27,7 +27,7 @@ pytestmark = [
 ]
 
 TEXT = {
-    "en": {"api": "through the API, with Hanako Sato’s token", "lead": "花子 山田"},
+    "en": {"api": "through the API, with Hanako Sato’s token", "lead": "山田 花子"},
     "ja": {"api": "API 経由（Sato Hanakoのトークン）", "lead": "山田 花子"},
 }
 

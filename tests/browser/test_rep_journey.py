@@ -52,7 +52,7 @@ def test_rep_claims_before_a_colleague_and_accepts(
     expect(page.get_by_role("heading", name="Sales queue")).to_be_visible()
     expect(page.get_by_test_id("queue-count")).to_have_text("1")
     row = page.get_by_test_id("handoff-row")
-    expect(row).to_contain_text("誠 伊藤")
+    expect(row).to_contain_text("伊藤 誠")
     expect(row).to_contain_text("Spring webinar")
     screenshot(page, "rep-queue-waiting")
 
@@ -63,7 +63,7 @@ def test_rep_claims_before_a_colleague_and_accepts(
         log_in(colleague, "other_rep")
         colleague.get_by_role("link", name="Sales queue").click()
         colleague.wait_for_load_state()
-        expect(colleague.get_by_test_id("handoff-row")).to_contain_text("誠 伊藤")
+        expect(colleague.get_by_test_id("handoff-row")).to_contain_text("伊藤 誠")
 
         # 3. The rep claims first (htmx swaps the row in place).
         row.get_by_role("button", name="Claim").click()
@@ -91,7 +91,7 @@ def test_rep_claims_before_a_colleague_and_accepts(
     assert handoff.claimed_by == rep
 
     # 5. The rep opens the handoff and reads what marketing learned before calling.
-    page.get_by_test_id("handoff-row").get_by_role("link", name="誠 伊藤").click()
+    page.get_by_test_id("handoff-row").get_by_role("link", name="伊藤 誠").click()
     package = page.get_by_test_id("context-package")
     expect(package.get_by_test_id("context-campaign")).to_contain_text("Spring webinar")
     expect(package.get_by_test_id("answers")).to_contain_text("30名規模")

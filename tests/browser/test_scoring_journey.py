@@ -49,7 +49,7 @@ def test_marketer_changes_a_rule_and_the_scores_follow(
     expect(preview.get_by_test_id("preview-withdrawn-count")).to_have_text(
         "0 waiting handoffs would be withdrawn (the leads leave MQL)"
     )
-    expect(preview.get_by_role("link", name="亮 木村")).to_be_visible()
+    expect(preview.get_by_role("link", name="木村 亮")).to_be_visible()
     screenshot(page, "marketer-scoring-preview")
     downloads.refresh_from_db()
     assert downloads.points == 15  # a preview saves nothing

@@ -171,7 +171,7 @@ def test_an_api_token_does_not_make_the_marketer_the_one_who_did_it(client_as, m
     assert activity.channel == Activity.Channel.API
     page = client_as(marketer).get(lead.get_absolute_url()).content.decode()
     line = origin(page)
-    assert line.split(" · ")[1] == "太郎 山田"  # the person did it …
+    assert line.split(" · ")[1] == "山田 太郎"  # the person did it (family name first) …
     assert "through the API, with Hanako Sato’s token" in line  # … the token only brought it
 
 

@@ -158,8 +158,8 @@ def test_each_rep_is_emailed_in_english_with_a_link_to_the_lead(
     assert sorted(m.to[0] for m in mailoutbox) == [other_rep.email, rep.email]
     message = mailoutbox[0]
     link = f"{BASE_URL}/crm/leads/{handoff.lead_id}/"
-    assert message.subject == "New qualified lead: 太郎 山田 (青葉商事)"
-    assert "Lead: 太郎 山田\nCompany: 青葉商事\nCampaign: Spring webinar\n" in message.body
+    assert message.subject == "New qualified lead: 山田 太郎 (青葉商事)"  # family name first
+    assert "Lead: 山田 太郎\nCompany: 青葉商事\nCampaign: Spring webinar\n" in message.body
     assert f"Fit: 12\nEngagement: {handoff.engagement_at_handoff}\n" in message.body
     assert link in message.body
     [(html, mimetype)] = message.alternatives
@@ -356,7 +356,7 @@ def test_chat_message_is_delivered_once_when_the_task_runs_twice(
     assert path == "/services/T000/B000/xyz"
     message = json.loads(body)
     assert message["text"] == (
-        f"New qualified lead: 太郎 山田 (青葉商事) (fit 12, engagement "
+        f"New qualified lead: 山田 太郎 (青葉商事) (fit 12, engagement "
         f"{handoff.engagement_at_handoff})"
     )
     assert message["blocks"][0]["accessory"]["url"] == f"{BASE_URL}/crm/leads/{handoff.lead_id}/"

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from crm import export
 from crm.imports import engine, mapping, reading
-from crm.models import Activity, Campaign
+from crm.models import Activity, Campaign, Consent
 
 
 class Command(BaseCommand):
@@ -27,6 +27,12 @@ class Command(BaseCommand):
                 Activity.Kind.EVENT_VISIT,
             ],
             help="the timeline entry each row adds",
+        )
+        parser.add_argument(
+            "--consent-basis",
+            default="",
+            choices=["", *Consent.IMPORT_BASES],
+            help="why the file's people may be emailed, recorded for each (default: nothing)",
         )
         parser.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
 
@@ -60,6 +66,7 @@ class Command(BaseCommand):
                 kind=options["kind"],
                 actor=None,
                 source=f"import_leads {path.name}",
+                consent_basis=options["consent_basis"],
             )
             self._report("Imported", counts)
         if planned.rejections:
