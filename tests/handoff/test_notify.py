@@ -670,3 +670,21 @@ def test_a_real_worker_emails_once_and_refuses_a_loopback_webhook(
     wait_until(settled)
     assert dict(Notification.objects.values_list("pk", "emailed_at")) == emailed
     assert mail.outbox == []  # the worker sent them, not this process
+
+
+# --- The badge -------------------------------------------------------------------
+
+
+def test_badge_counts_unread_notifications(client_as, rep):
+    factories.qualified_handoff()
+    factories.qualified_handoff()
+    response = client_as(rep).get(reverse("handoff:notification_badge"))
+    assert 'data-testid="notification-badge"' in response.content.decode()
+    assert ">2</span>" in response.content.decode()
+
+
+def test_mark_all_read_clears_the_badge(client_as, rep):
+    factories.qualified_handoff()
+    client = client_as(rep)
+    client.post(reverse("handoff:mark_all_read"))
+    assert ">0</span>" in client.get(reverse("handoff:notification_badge")).content.decode()

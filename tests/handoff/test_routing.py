@@ -10,30 +10,16 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from crm.models import Lead
-from handoff import mql, notify, routing, services
+from handoff import mql, notify, routing
 from handoff.models import Handoff, HandoffPolicy, Notification, RepAvailability, SlaDeadline
 from tests import factories
 from tests.conftest import make_user
+from tests.handoff.helpers import (
+    notified,
+)
 from tests.handoff.test_concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
-
-
-def notified(kind: str) -> list[str]:
-    return sorted(
-        Notification.objects.filter(kind=kind).values_list("recipient__username", flat=True)
-    )
-
-
-@pytest.fixture
-def round_robin() -> None:
-    HandoffPolicy.objects.filter(pk=1).update(routing=HandoffPolicy.Routing.ROUND_ROBIN)
-
-
-@pytest.fixture
-def three_reps(rep: User, other_rep: User) -> list[User]:
-    """In user id order, the order of the rotation."""
-    return [rep, other_rep, make_user("third_rep", "sales")]
 
 
 # --- Availability ---------------------------------------------------------------
@@ -135,13 +121,6 @@ def test_round_robin_with_nobody_available_falls_back_to_the_open_queue(round_ro
     assert notified(Notification.Kind.NEW_HANDOFF) == ["manager"]
 
 
-def test_in_round_robin_a_released_lead_goes_to_the_next_rep(round_robin, three_reps):
-    handoff = factories.qualified_handoff()
-    assert services.release_handoff(handoff, rep=three_reps[0])
-    assert handoff.status == Handoff.Status.CLAIMED
-    assert handoff.claimed_by == three_reps[1]
-
-
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_handoffs_at_once_in_round_robin_go_to_different_reps():
@@ -167,22 +146,3 @@ def test_administrators_hold_every_permission_but_are_not_reps(rep, db):
 
 
 # --- Rounds: the same news again is news -------------------------------------------
-
-
-def test_a_lead_returned_twice_is_announced_twice(rep, other_rep):
-    handoff = factories.qualified_handoff()
-    for _ in range(2):
-        assert services.claim_handoff(handoff, rep=rep)
-        assert services.release_handoff(handoff, rep=rep)
-    # The other rep heard of it when it came in and each time it came back.
-    assert notified(Notification.Kind.RETURNED) == ["other_rep", "other_rep"]
-    assert handoff.routing_round == 3
-
-
-def test_a_lead_reassigned_back_tells_its_rep_again(rep, other_rep, manager):
-
-    handoff = factories.qualified_handoff()
-    assert services.reassign_handoff(handoff, to=rep, by=manager)
-    assert services.reassign_handoff(handoff, to=other_rep, by=manager)
-    assert services.reassign_handoff(handoff, to=rep, by=manager)
-    assert notified(Notification.Kind.ASSIGNED) == ["other_rep", "rep", "rep"]

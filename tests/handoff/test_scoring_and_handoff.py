@@ -14,6 +14,7 @@ from crm.models import Activity, Lead, OutboxEvent, ScoringRule, StageChange
 from handoff import consumers, mql, notify, services
 from handoff.models import Handoff, HandoffPolicy, Notification
 from tests import factories
+from web.transactions import NotInTransaction
 
 pytestmark = pytest.mark.django_db
 
@@ -210,3 +211,10 @@ def _queries_to_score_one_more(activities: int) -> int:
 
 def test_scoring_costs_the_same_queries_however_many_activities_the_lead_has(rep):
     assert _queries_to_score_one_more(2) == _queries_to_score_one_more(12)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_handing_off_needs_the_lead_locked_in_a_transaction():
+    lead = factories.lead()
+    with pytest.raises(NotInTransaction):
+        mql.hand_off_if_qualified(lead)
