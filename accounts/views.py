@@ -11,8 +11,13 @@ from allauth.account import views as account_views
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import check_for_language
+from django.views import i18n
+from django.views.decorators.http import require_POST
 
+from accounts.models import LanguagePreference
 from web import ratelimit
+from web.language import keep
 
 PER_IP = ratelimit.Limit("password-reset-ip", "BATON_PASSWORD_RESET_PER_IP_PER_MINUTE")
 PER_ADDRESS = ratelimit.Limit(
@@ -57,3 +62,17 @@ def reset_minutes() -> int:
 
 
 password_reset_done = PasswordResetDoneView.as_view()
+
+
+@require_POST
+def choose_language(request: HttpRequest) -> HttpResponse:
+    """The language switch: Django's own (cookie, redirect back), and for a
+    signed-in person their choice, kept for every browser and every email."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and check_for_language(language):
+        LanguagePreference.objects.update_or_create(
+            user=request.user, defaults={"language": language}
+        )
+        keep(request, language)
+    return response

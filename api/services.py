@@ -36,7 +36,7 @@ def create_lead(data: dict[str, Any], *, by: User) -> Lead:
     # No savepoint of its own: a taken email fails this whole transaction.
     lead = Lead.objects.create(**data)
     StageChange.objects.create(
-        lead=lead, from_stage="", to_stage=lead.stage, changed_by=by, reason="api"
+        lead=lead, from_stage="", to_stage=lead.stage, changed_by=by, reason=StageChange.Reason.API
     )
     crm.rescore(lead)  # the lead in hand, its company and zero scores with it
     return lead

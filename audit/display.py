@@ -172,21 +172,32 @@ def _code(code: str, field: models.Field[Any, Any] | None = None) -> str:
     return str(_all_codes().get(code, code))
 
 
-def _summary(entry: AuditEntry) -> str:
-    text = entry.summary
-    if not text:
-        return ""
+def reason_text(text: str) -> str:
+    """A reason or summary as the services write it (a code, a fixed phrase,
+    "rejected: <code>"), worded in the current language; other text as it is.
+    The lead page's stage history reads its reasons through this too."""
     if text in SUMMARIES:
         return str(SUMMARIES[text])
     prefix, _sep, code = text.partition(": ")
     if prefix in PREFIXES and code:
         return str(PREFIXES[prefix]) % {"reason": _code(code)}
-    model = _model(entry.object_type)
-    fields = model._meta.get_fields() if model else ()
-    for field in fields:
-        if isinstance(field, models.Field) and field.choices and text in dict(field.flatchoices):
-            return _code(text, field)
-    return text
+    return _code(text)
+
+
+def _summary(entry: AuditEntry) -> str:
+    text = entry.summary
+    if not text:
+        return ""
+    if text not in SUMMARIES and text.partition(": ")[0] not in PREFIXES:
+        model = _model(entry.object_type)
+        for field in model._meta.get_fields() if model else ():
+            if (
+                isinstance(field, models.Field)
+                and field.choices
+                and text in dict(field.flatchoices)
+            ):
+                return _code(text, field)
+    return reason_text(text)
 
 
 def _users(entries: Sequence[AuditEntry]) -> dict[int, str]:

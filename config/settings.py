@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Lets services deep down record who acted and from where (audit/context.py).
     "audit.context.AuditContextMiddleware",
+    # A signed-in person's chosen language, handed to LocaleMiddleware (web/language.py).
+    "web.language.SessionLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -6,11 +6,10 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponseRedirect
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.decorators.http import require_POST
-from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.urls import get_or_post
+from accounts.views import choose_language
 from api import views as api_views
 from config import health
 from crm import views_capture
@@ -35,8 +34,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("logout/", auth_views.LogoutView.as_view(), name="account_logout"),
     path("accounts/", include("accounts.urls")),
-    # Django's own include answers every method; only the form's POST is handled.
-    path("i18n/setlang/", require_POST(set_language), name="set_language"),
+    # Django's own, which also keeps a signed-in person's choice (POST only).
+    path("i18n/setlang/", choose_language, name="set_language"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("capture/confirm/<str:token>/", views_capture.capture_confirm, name="capture_confirm"),

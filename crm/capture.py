@@ -91,7 +91,9 @@ def capture_lead(
         },
     )
     if created:
-        StageChange.objects.create(lead=lead, from_stage="", to_stage=lead.stage, reason="capture")
+        StageChange.objects.create(
+            lead=lead, from_stage="", to_stage=lead.stage, reason=StageChange.Reason.CAPTURE
+        )
         if data.consent:
             _record_consent(lead, data.consent)
     else:

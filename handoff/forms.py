@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
@@ -124,6 +125,12 @@ class PolicyForm(forms.ModelForm[HandoffPolicy]):
         assume_scheme="https",
         help_text=_("Slack-compatible incoming webhook (https only); leave empty for none."),
     )
+    chat_language = forms.ChoiceField(
+        label=_("Chat language"),
+        required=False,
+        choices=[("", _("The site's language")), *settings.LANGUAGES],
+        help_text=_("The language of the messages posted to the team's chat."),
+    )
 
     class Meta:
         model = HandoffPolicy
@@ -139,6 +146,7 @@ class PolicyForm(forms.ModelForm[HandoffPolicy]):
             "notify_managers",
             "notify_by_email",
             "chat_webhook_url",
+            "chat_language",
         ]
         widgets = {
             "business_day_start": forms.TimeInput(attrs={"type": "time"}),

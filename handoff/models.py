@@ -69,6 +69,13 @@ class HandoffPolicy(models.Model):
         help_text=_("Slack-compatible incoming webhook (https only); leave empty for none."),
     )
     chat_webhook_secret = models.CharField(max_length=64, blank=True, editable=False)
+    chat_language = models.CharField(
+        _("chat language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("The language of the messages posted to the team's chat."),
+    )
 
     class Meta:
         verbose_name = _("handoff policy")

@@ -13,7 +13,7 @@ from django.utils import timezone
 from audit import trail
 from crm import scoring
 from crm import services as crm
-from crm.models import Lead
+from crm.models import Lead, StageChange
 from handoff import context as context_package
 from handoff import services, sla, webhook_events
 from handoff.models import Handoff, HandoffPolicy
@@ -83,7 +83,7 @@ def hand_off_if_qualified(
         handoff,
         changes={"status": ["", handoff.status], "lead": lead.pk},
     )
-    crm.change_stage(lead, Lead.Stage.MQL, reason="score crossed the handoff threshold")
+    crm.change_stage(lead, Lead.Stage.MQL, reason=StageChange.Reason.SCORE_CROSSED)
     webhook_events.lead_became_mql(lead, handoff)
     sla.open_first_touch_deadline(handoff, policy=policy)
     services.route(handoff, policy=policy, new=True)

@@ -8,8 +8,10 @@ those recipients and post to the chat webhook. The consumers of those events
 (`email_notifications_event`, `deliver_chat_event`, run by handoff.tasks) send
 each email and each chat message once, however often they are delivered.
 
-Messages are written in the site's language (settings.LANGUAGE_CODE): users
-have no language preference of their own yet.
+Each email is written in its recipient's language (their preference,
+accounts.models.LanguagePreference, else the site's); in-app notifications
+keep a kind and are worded when read, in the reader's language; the chat
+message is in the language the policy sets for the team's channel.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import language_of
 from crm import outbox
 from crm.models import OutboxEvent
 from crm.topics import Topic
@@ -206,7 +209,7 @@ def email_notifications_event(event_id: int) -> int:
             return 0
         notifications = (
             Notification.objects.select_for_update(of=("self",))
-            .select_related("recipient")
+            .select_related("recipient", "recipient__language_preference")
             .filter(pk__in=event.payload["notification_ids"], emailed_at__isnull=True)
             .order_by("pk")
         )
@@ -224,18 +227,21 @@ def email_notifications_event(event_id: int) -> int:
 
 def _send_emails(notifications: list[Notification], sent: list[int]) -> None:
     """Send each notification's email over one connection, noting in `sent`
-    the ones the mail server accepted. The reps of one handoff get the same
-    words: rendered once."""
-    rendered: dict[tuple[int, str], RenderedEmail] = {}
+    the ones the mail server accepted. The reps of one handoff who read one
+    language get the same words: rendered once per language."""
+    rendered: dict[tuple[int, str, str], RenderedEmail] = {}
     with mail.get_connection() as connection:
         for notification in notifications:
             recipient = notification.recipient
             if not recipient.email or not recipient.is_active:
                 continue
-            key = (notification.handoff_id, notification.kind)
+            language = language_of(recipient)
+            key = (notification.handoff_id, notification.kind, language)
             if key not in rendered:
                 rendered[key] = render_email(
-                    notification.kind, handoff=_load_handoff(notification.handoff_id)
+                    notification.kind,
+                    handoff=_load_handoff(notification.handoff_id),
+                    language=language,
                 )
             message = rendered[key].to(recipient.email)
             message.connection = connection
@@ -261,16 +267,18 @@ class RenderedEmail:
 
 
 def build_email(notification: Notification, *, handoff: Handoff) -> EmailMultiAlternatives:
-    """The email for one notification, in plain text and HTML, in the site's language."""
-    return render_email(notification.kind, handoff=handoff).to(notification.recipient.email)
+    """The email for one notification, in plain text and HTML, in its recipient's language."""
+    recipient = notification.recipient
+    words = render_email(notification.kind, handoff=handoff, language=language_of(recipient))
+    return words.to(recipient.email)
 
 
-def render_email(kind: str, *, handoff: Handoff) -> RenderedEmail:
-    """The words of a notification email of `kind` about `handoff`, whoever reads them.
+def render_email(kind: str, *, handoff: Handoff, language: str) -> RenderedEmail:
+    """The words of a notification email of `kind` about `handoff`, in `language`.
 
     Templates: emails/handoff_<kind>_subject.txt, _body.txt and _body.html.
     """
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(language):
         context = {
             "kind_label": Notification.Kind(kind).label,
             "lead": summarize(handoff),
@@ -340,7 +348,7 @@ def deliver_chat_event(event_id: int, *, attempt: int | None = None) -> sender.R
             return None
         if attempt is not None and delivery.attempts != attempt:
             return None
-        with translation.override(settings.LANGUAGE_CODE):
+        with translation.override(HandoffPolicy.current().chat_language or settings.LANGUAGE_CODE):
             lead = summarize(_load_handoff(delivery.handoff_id))
             payload = chat_webhook.slack_payload(chat_text(delivery.kind, lead), lead.url)
         delivery.attempts += 1

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from audit import trail
 from crm import services as crm
-from crm.models import Lead
+from crm.models import Lead, StageChange
 from handoff import notify, routing, sla, webhook_events
 from handoff.models import Handoff, HandoffPolicy, Notification, SlaDeadline
 from web.transactions import require_transaction
@@ -237,7 +237,7 @@ def accept_handoff(handoff: Handoff, *, rep: User) -> bool:
     )
     if won:
         lead = Lead.objects.select_for_update().get(pk=handoff.lead_id)
-        crm.change_stage(lead, Lead.Stage.SAL, by=rep, reason="accepted by sales")
+        crm.change_stage(lead, Lead.Stage.SAL, by=rep, reason=StageChange.Reason.ACCEPTED)
         sla.settle_deadlines(handoff, kinds=[SlaDeadline.Kind.CLAIM_TIMEOUT])
         webhook_events.handoff_accepted(handoff)
     return won
@@ -256,7 +256,7 @@ def qualify_handoff(handoff: Handoff, *, rep: User) -> bool:
     )
     if won:
         lead = Lead.objects.select_for_update().get(pk=handoff.lead_id)
-        crm.change_stage(lead, Lead.Stage.SQL, by=rep, reason="qualified by sales")
+        crm.change_stage(lead, Lead.Stage.SQL, by=rep, reason=StageChange.Reason.QUALIFIED)
     return won
 
 
@@ -279,7 +279,9 @@ def reject_handoff(handoff: Handoff, *, rep: User, reason: str, note: str = "") 
     )
     if won:
         lead = Lead.objects.select_for_update().get(pk=handoff.lead_id)
-        crm.change_stage(lead, Lead.Stage.RECYCLED, by=rep, reason=f"rejected: {reason}")
+        crm.change_stage(
+            lead, Lead.Stage.RECYCLED, by=rep, reason=f"{StageChange.Reason.REJECTED}: {reason}"
+        )
         Lead.objects.filter(pk=lead.pk).update(owner=None)
         sla.settle_deadlines(handoff)
         webhook_events.handoff_rejected(handoff)
@@ -400,5 +402,5 @@ def withdraw_handoff(handoff_id: int) -> bool:
     )
     sla.settle_deadlines(handoff)
     lead = Lead.objects.select_for_update().get(pk=handoff.lead_id)
-    crm.change_stage(lead, Lead.Stage.LEAD, reason="score fell below the handoff threshold")
+    crm.change_stage(lead, Lead.Stage.LEAD, reason=StageChange.Reason.SCORE_FELL)
     return True

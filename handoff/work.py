@@ -17,7 +17,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from crm import services as crm
-from crm.models import Activity, Answer, Campaign, Deal, Lead
+from crm.models import Activity, Answer, Campaign, Deal, Lead, StageChange
 from handoff import sla
 from handoff.models import Handoff
 from webhooks import events as webhook_events
@@ -142,7 +142,7 @@ def open_deal(handoff: Handoff, *, rep: User, terms: DealTerms) -> Deal | None:
         close_date=terms.close_date,
         owner=rep,
     )
-    crm.change_stage(lead, Lead.Stage.OPPORTUNITY, by=rep, reason="deal opened")
+    crm.change_stage(lead, Lead.Stage.OPPORTUNITY, by=rep, reason=StageChange.Reason.DEAL_OPENED)
     return deal
 
 
@@ -179,6 +179,6 @@ def update_deal(deal: Deal, *, changes: dict[str, Any], by: User) -> Deal:
     locked.save(update_fields=sorted(fields))
     if was_open and locked.stage == Deal.Stage.WON:
         lead = Lead.objects.select_for_update().get(pk=locked.lead_id)
-        crm.change_stage(lead, Lead.Stage.CUSTOMER, by=by, reason="deal won")
+        crm.change_stage(lead, Lead.Stage.CUSTOMER, by=by, reason=StageChange.Reason.DEAL_WON)
         webhook_events.deal_won(locked)
     return locked

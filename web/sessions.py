@@ -108,9 +108,13 @@ class SessionTimeoutMiddleware:
 
 
 def _to_login(response: HttpResponse) -> bool:
+    """A "sign in first" bounce: to the login page, naming the page to come
+    back to (a plain redirect to the login page, as the language switch on
+    that page makes, is not one)."""
     if not isinstance(response, HttpResponseRedirect):
         return False
-    return urlsplit(response.url).path == resolve_url(settings.LOGIN_URL)
+    url = urlsplit(response.url)
+    return url.path == resolve_url(settings.LOGIN_URL) and "next=" in url.query
 
 
 def session_ended() -> HttpResponse:

@@ -396,7 +396,24 @@ class LeadScore(models.Model):
 
 
 class StageChange(models.Model):
-    """Every lifecycle change of a lead; the KPIs are computed from these rows."""
+    """Every lifecycle change of a lead; the KPIs are computed from these rows.
+
+    The reason is a code, worded when read in the reader's language; an
+    import's reason is its source (the file), which needs no words.
+    """
+
+    class Reason(models.TextChoices):
+        CREATED = "created", _("Entered by hand")
+        CAPTURE = "capture", _("Sent a web form")
+        API = "api", _("Entered through the API")
+        DEMO = "demo", _("Demo data")
+        SCORE_CROSSED = "score_crossed", _("Score crossed the handoff threshold")
+        SCORE_FELL = "score_fell", _("Score fell below the handoff threshold")
+        ACCEPTED = "accepted", _("Accepted by sales")
+        QUALIFIED = "qualified", _("Qualified by sales")
+        REJECTED = "rejected", _("Sent back to marketing by sales")
+        DEAL_OPENED = "deal_opened", _("Deal opened")
+        DEAL_WON = "deal_won", _("Deal won")
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="stage_changes")
     from_stage = models.CharField(max_length=20, choices=Lead.Stage.choices, blank=True)
@@ -405,7 +422,7 @@ class StageChange(models.Model):
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    reason = models.CharField(max_length=200, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True, choices=Reason.choices)
 
     class Meta:
         ordering = ["changed_at", "pk"]

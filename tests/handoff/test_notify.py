@@ -26,6 +26,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import LanguagePreference
 from crm import outbox
 from crm.models import Campaign, Company, Lead, OutboxEvent
 from crm.topics import Topic
@@ -182,9 +183,9 @@ def test_one_event_renders_the_email_once_and_opens_one_mail_connection_for_all_
     opened: list[object] = []
     render, get_connection = notify.render_email, mail.get_connection
 
-    def counted_render(kind: str, *, handoff: Handoff) -> notify.RenderedEmail:
+    def counted_render(kind: str, *, handoff: Handoff, language: str) -> notify.RenderedEmail:
         renders.append(kind)
-        return render(kind, handoff=handoff)
+        return render(kind, handoff=handoff, language=language)
 
     def counted_connection(*args: Any, **kwargs: Any) -> Any:
         opened.append(connection := get_connection(*args, **kwargs))
@@ -222,6 +223,48 @@ def test_each_rep_is_emailed_in_japanese_family_name_first(
     assert "Company" not in message.body
     assert f"{BASE_URL}/crm/leads/{handoff.lead_id}/" in message.body
     assert '<html lang="ja">' in str(message.alternatives[0][0])
+
+
+def test_each_rep_is_emailed_in_their_own_language_rendered_once_per_language(
+    settings: Any,
+    mailoutbox: list[EmailMultiAlternatives],
+    campaign: Campaign,
+    rep: User,
+    other_rep: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings.LANGUAGE_CODE = "en"
+    third = make_user("third_rep", "sales")
+    LanguagePreference.objects.create(user=rep, language="ja")
+    LanguagePreference.objects.create(user=third, language="ja")
+    hand_off(campaign)
+    languages: list[str] = []
+    render = notify.render_email
+
+    def counted_render(kind: str, *, handoff: Handoff, language: str) -> notify.RenderedEmail:
+        languages.append(language)
+        return render(kind, handoff=handoff, language=language)
+
+    monkeypatch.setattr(notify, "render_email", counted_render)
+    tasks.email_notifications_event(event(Topic.NOTIFICATION_EMAIL).pk)
+
+    subjects = {m.to[0]: m.subject for m in mailoutbox}
+    assert subjects[rep.email] == subjects[third.email] == "新着MQL: 山田 太郎 (青葉商事)"
+    assert subjects[other_rep.email] == "New qualified lead: 山田 太郎 (青葉商事)"
+    assert sorted(languages) == ["en", "ja"]
+
+
+def test_in_app_notifications_are_worded_in_the_readers_language(
+    client: Any, campaign: Campaign, rep: User, other_rep: User
+) -> None:
+    LanguagePreference.objects.create(user=rep, language="ja")
+    hand_off(campaign)
+    for user, expected in [(rep, "新着MQL"), (other_rep, "New qualified lead")]:
+        client.force_login(user)
+        client.cookies.pop("django_language", None)
+        page = client.get(reverse("handoff:notifications")).content.decode()
+        assert expected in page
+        client.logout()
 
 
 @pytest.mark.parametrize("language", ["en", "ja"])
@@ -368,6 +411,16 @@ def test_chat_message_is_delivered_once_when_the_task_runs_twice(
     assert (delivery.status, delivery.attempts) == (ChatDelivery.Status.DELIVERED, 1)
     assert delivery.delivered_at is not None
     assert is_processed(chat_event.pk)
+
+
+def test_chat_text_is_in_the_language_the_policy_sets_for_the_channel(
+    settings: Any, webhook: FakeWebhook, chat_policy: HandoffPolicy, campaign: Campaign, rep: User
+) -> None:
+    settings.LANGUAGE_CODE = "en"
+    HandoffPolicy.objects.filter(pk=chat_policy.pk).update(chat_language="ja")
+    hand_off(campaign)
+    tasks.deliver_chat_event(event(Topic.NOTIFICATION_CHAT).pk)
+    assert json.loads(webhook.requests[0][1])["text"].startswith("新しい有望リード")
 
 
 def test_chat_text_follows_the_site_language(

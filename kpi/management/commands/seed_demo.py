@@ -134,7 +134,10 @@ class Command(BaseCommand):
                 created_at=created,
             )
             StageChange.objects.create(
-                lead=lead, to_stage=Lead.Stage.LEAD, changed_at=created, reason="demo"
+                lead=lead,
+                to_stage=Lead.Stage.LEAD,
+                changed_at=created,
+                reason=StageChange.Reason.DEMO,
             )
             facts = self._activities(rng, lead, created, campaign, rules, now)
             today = scoring.explain(lead.scoring_facts(), facts, rules, now=now)
@@ -269,7 +272,11 @@ class Command(BaseCommand):
         from handoff import context as context_package
 
         StageChange.objects.create(
-            lead=lead, from_stage="lead", to_stage="mql", changed_at=at, reason="demo"
+            lead=lead,
+            from_stage="lead",
+            to_stage="mql",
+            changed_at=at,
+            reason=StageChange.Reason.DEMO,
         )
         if rng.random() < 0.5:
             Answer.objects.create(
@@ -326,7 +333,7 @@ class Command(BaseCommand):
                 to_stage=to_stage,
                 changed_at=decided_at,
                 changed_by=rep,
-                reason="demo",
+                reason=StageChange.Reason.DEMO,
             )
             previous = to_stage
         if fate == "qualified" and rng.random() < 0.6:
@@ -344,7 +351,7 @@ class Command(BaseCommand):
                 to_stage="opportunity",
                 changed_at=decided_at,
                 changed_by=rep,
-                reason="demo",
+                reason=StageChange.Reason.DEMO,
             )
             stage = "opportunity"
         Lead.objects.filter(pk=lead.pk).update(
@@ -384,6 +391,6 @@ class Command(BaseCommand):
             from_stage="mql",
             to_stage="lead",
             changed_at=withdrawn_at,
-            reason="score fell below the handoff threshold",
+            reason=StageChange.Reason.SCORE_FELL,
         )
         Lead.objects.filter(pk=lead.pk).update(stage="lead")
