@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import LanguagePreference
 from web import ratelimit
 from web.language import keep
+from web.sessions import not_a_login_bounce
 
 PER_IP = ratelimit.Limit("password-reset-ip", "BATON_PASSWORD_RESET_PER_IP_PER_MINUTE")
 PER_ADDRESS = ratelimit.Limit(
@@ -65,6 +66,7 @@ password_reset_done = PasswordResetDoneView.as_view()
 
 
 @require_POST
+@not_a_login_bounce
 def choose_language(request: HttpRequest) -> HttpResponse:
     """The language switch: Django's own (cookie, redirect back), and for a
     signed-in person their choice, kept for every browser and every email."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -108,13 +109,26 @@ class SessionTimeoutMiddleware:
 
 
 def _to_login(response: HttpResponse) -> bool:
-    """A "sign in first" bounce: to the login page, naming the page to come
-    back to (a plain redirect to the login page, as the language switch on
-    that page makes, is not one)."""
-    if not isinstance(response, HttpResponseRedirect):
+    if not isinstance(response, HttpResponseRedirect) or getattr(response, NOT_A_BOUNCE, False):
         return False
-    url = urlsplit(response.url)
-    return url.path == resolve_url(settings.LOGIN_URL) and "next=" in url.query
+    return urlsplit(response.url).path == resolve_url(settings.LOGIN_URL)
+
+
+NOT_A_BOUNCE = "baton_not_a_login_bounce"
+
+
+def not_a_login_bounce(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """For a view that may send anyone back to the login page as the page they
+    were on (the language switch on the login page): its redirect is an
+    answer, not "sign in first", and keeps its cookies."""
+
+    @wraps(view)
+    def marked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        setattr(response, NOT_A_BOUNCE, True)
+        return response
+
+    return marked
 
 
 def session_ended() -> HttpResponse:

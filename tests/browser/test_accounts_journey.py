@@ -122,7 +122,12 @@ def test_manager_sets_up_an_authenticator_app_then_logs_in_with_a_code_and_a_rec
     japanese.locator("input[name=code]").fill(codes[0])
     japanese.locator("main form button[type=submit]").first.click()
     expect(japanese.get_by_test_id("current-user")).to_be_visible()
+    # Signed in, the manager's own language (English, kept at the first
+    # login) wins over this browser's; the switch makes Japanese theirs.
     japanese.goto(f"{base}/accounts/2fa/")
+    expect(japanese.locator("html")).to_have_attribute("lang", "en")
+    japanese.get_by_role("button", name="日本語").click()
+    expect(japanese.locator("html")).to_have_attribute("lang", "ja")
     expect(japanese.get_by_text("10 個中 9 個です", exact=False)).to_be_visible()
     screenshot(japanese, "mfa-index-ja")
 
