@@ -103,9 +103,7 @@ def capture_lead(
     activity = _record_submit(lead, campaign, data=data, new=created, occurred_at=occurred_at)
     if not created:
         _add_to_known_lead(lead, campaign=campaign, data=data, activity=activity)
-    ledger.add_answers(
-        lead, data.answers, source=Answer.Source.WEB_FORM, at=activity.occurred_at
-    )
+    ledger.add_answers(lead, data.answers, source=Answer.Source.WEB_FORM, at=activity.occurred_at)
     touch = attribution.TouchData(
         lead_id=lead.pk,
         occurred_at=activity.occurred_at,

@@ -295,7 +295,5 @@ def _answers_object(answers: Any, data: dict[str, Any]) -> list[str]:
         if isinstance(value, str):
             data[f"{ANSWER_PREFIX}{key}"] = value
         else:
-            problems.append(
-                str(_("The answer to “%(key)s” must be text.") % {"key": key[:100]})
-            )
+            problems.append(str(_("The answer to “%(key)s” must be text.") % {"key": key[:100]}))
     return problems

@@ -18,12 +18,8 @@ class FormQuestion(models.Model):
     """One question of a campaign's capture form: one of the ledger's
     questions, or a free one ("other") worded by the marketer."""
 
-    campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="form_questions"
-    )
-    question = models.CharField(
-        _("question"), max_length=20, choices=Answer.Question.choices
-    )
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="form_questions")
+    question = models.CharField(_("question"), max_length=20, choices=Answer.Question.choices)
     # The wording shown to visitors in each language. A free question needs
     # one of them; a standard one may be reworded (empty: the ledger's name).
     label_ja = models.CharField(_("wording in Japanese"), max_length=300, blank=True)
