@@ -6,8 +6,11 @@ import json
 import pytest
 import time_machine
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from crm.models import Answer, FormQuestion, Lead
+from tests.crm.test_capture_fuzz import JSON_VALUES, TEXT, form_body
 
 pytestmark = pytest.mark.django_db
 
@@ -161,3 +164,43 @@ def test_a_form_without_questions_refuses_answers(client, campaign):
     response = post_form(client, campaign, answer_budget="1")
     assert response.status_code == 400
     assert Answer.objects.count() == 0
+
+
+# --- Whatever the answers, never a 5xx (tests/crm/test_capture_fuzz.py's way) -----
+
+ANSWER_NAMES = st.sampled_from(["email", "family_name", "answer_budget", "answer_mood", "answer_"])
+
+
+@pytest.fixture
+def fuzz_post(client, campaign, questions, settings):
+    settings.BATON_CAPTURE_PER_IP_PER_MINUTE = 10**9
+    settings.BATON_CAPTURE_PER_KEY_PER_MINUTE = 10**9
+    names = ANSWER_NAMES | st.just(questions[1].field_name)
+
+    def send(body, content_type):
+        return client.generic("POST", url(campaign), body, content_type=content_type).status_code
+
+    return send, names
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_no_answers_body_gets_a_5xx(fuzz_post, data):
+    send, names = fuzz_post
+    keys = names | st.text(max_size=10)
+    answers = st.dictionaries(keys, JSON_VALUES, max_size=4) | JSON_VALUES
+    body = data.draw(
+        st.fixed_dictionaries(
+            {"email": st.just("f@example.jp"), "family_name": st.just("F")},
+            optional={"answers": answers, **dict.fromkeys(["answer_budget", "answer_x"], TEXT)},
+        )
+    )
+    if data.draw(st.booleans()):
+        assert send(json.dumps(body), "application/json") < 500, body
+    else:
+        flat = {k: v for k, v in body.items() if isinstance(v, str)}
+        assert send(form_body(flat), "application/x-www-form-urlencoded") < 500, flat
