@@ -219,6 +219,13 @@ class FormQuestionForm(forms.ModelForm[FormQuestion]):
 
 
 class BaseFormQuestionFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # New rows come after the questions already asked.
+        last = max((f.instance.position for f in self.initial_forms), default=0)
+        for offset, form in enumerate(self.extra_forms, start=1):
+            form.initial.setdefault("position", last + offset)
+
     def clean(self) -> None:
         super().clean()
         asked: set[str] = set()

@@ -100,7 +100,9 @@ def ledger_of(answers: Iterable[Answer]) -> Ledger:
     """A lead's answers (any order) as the rep reads them: the questions
     most recently answered first, each with its latest answer on top; then
     the standard questions still to ask."""
-    ordered = sorted(answers, key=lambda a: (a.recorded_at, a.pk or 0), reverse=True)
+    # Newest first; answers given at the same moment (one form) in the order asked.
+    by_id = sorted(answers, key=lambda a: a.pk or 0)
+    ordered = sorted(by_id, key=lambda a: a.recorded_at, reverse=True)
     entries: dict[tuple[str, str], list[Answer]] = {}
     for answer in ordered:
         entries.setdefault(question_key(answer.question, answer.asked), []).append(answer)
