@@ -10,12 +10,11 @@ from datetime import datetime, time
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from crm.imports.mapping import ANSWER_PREFIX as PREFIX
+from crm.imports.mapping import FREE_ANSWER as FREE
 from crm.imports.rows import Candidate
 from crm.imports.sql import insert_rows
 from crm.models import Answer
-
-from crm.imports.mapping import ANSWER_PREFIX as PREFIX
-from crm.imports.mapping import FREE_ANSWER as FREE
 
 
 def with_headers(mapping: Sequence[str], headers: Sequence[str]) -> list[str]:

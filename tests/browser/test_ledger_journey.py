@@ -148,9 +148,7 @@ def test_answers_given_on_the_form_are_marked_on_the_handoff_page(
         desk.goto(live_server.url + reverse("handoff:detail", args=[handoff_id]))
         ledger = desk.get_by_test_id("ledger")
         expect(ledger.get_by_test_id("answered-question")).to_have_count(2)
-        expect(ledger.get_by_test_id("answered-question").first).to_contain_text(
-            words["answered"]
-        )
+        expect(ledger.get_by_test_id("answered-question").first).to_contain_text(words["answered"])
         expect(ledger).to_contain_text("500万円")
         expect(ledger).to_contain_text(FREE[lang])
         expect(ledger).to_contain_text("3拠点")

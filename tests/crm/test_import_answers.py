@@ -71,7 +71,9 @@ def test_a_changed_answer_in_a_later_file_is_a_newer_entry():
     run()
     run(["山田,yamada@example.jp,800万円,2027年4月,3拠点,"])
     yamada = Lead.objects.get(email="yamada@example.jp")
-    entry = next(e for e in ledger_of(yamada.answers.all()).answered if e.latest.question == "budget")
+    entry = next(
+        e for e in ledger_of(yamada.answers.all()).answered if e.latest.question == "budget"
+    )
     assert entry.latest.answer == "800万円"
     assert [a.answer for a in entry.earlier] == ["500万円"]
     assert yamada.answers.count() == 4
