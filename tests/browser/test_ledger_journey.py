@@ -13,7 +13,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.urls import reverse
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from crm.models import Campaign, Lead
 from handoff import mql, services
@@ -52,14 +52,14 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 FREE = {"ja": "導入予定の拠点数は？", "en": "How many offices will use it?"}
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @pytest.fixture
 def contexts(browser: Browser) -> Iterator[Callable[..., BrowserContext]]:
     made: list[BrowserContext] = []
 
-    def new(lang: str, viewport: dict[str, int] | None = None) -> BrowserContext:
+    def new(lang: str, viewport: ViewportSize | None = None) -> BrowserContext:
         context = browser.new_context(
             locale="ja-JP" if lang == "ja" else "en-US",
             timezone_id="Asia/Tokyo",
@@ -142,7 +142,8 @@ def test_answers_given_on_the_form_are_marked_on_the_handoff_page(
     # 3. The rep's handoff page shows both as already answered.
     handoff_id = hand_off(lead, rep)
     desk = signed_in(contexts("en"), log_in, "rep", lang)
-    for viewport, name in (None, "desktop"), (PHONE, "phone"):
+    sizes: list[tuple[ViewportSize | None, str]] = [(None, "desktop"), (PHONE, "phone")]
+    for viewport, name in sizes:
         if viewport:
             desk.set_viewport_size(viewport)
         desk.goto(live_server.url + reverse("handoff:detail", args=[handoff_id]))
