@@ -126,3 +126,15 @@ def test_reimporting_after_a_merge_adds_no_answer(marketer):
     merging.merge_people(kept, others=[Lead.objects.get(email="yamada@example.jp")])
     run(["山田,yamada@example.jp,500万円,,,"])
     assert list(kept.answers.values_list("answer", flat=True)) == ["500万円"]
+
+
+def test_erasing_a_person_erases_their_imported_answers(manager):
+    from crm.privacy import erase_person
+
+    run()
+    yamada = Lead.objects.get(email="yamada@example.jp")
+    erase_person(yamada, by=manager)
+    rows = list(yamada.answers.values_list("answer", "asked", "external_id"))
+    assert len(rows) == 3
+    assert all(answer == "[erased]" and external_id is None for answer, _a, external_id in rows)
+    assert not Answer.objects.filter(answer__contains="500万円").exists()
