@@ -160,9 +160,25 @@ class LeadViewSet(
 class AnswerSerializer(StrictModelSerializer):
     class Meta:
         model = Answer
-        fields = ["id", "lead", "question", "answer", "source", "recorded_by", "recorded_at"]
+        fields = [
+            "id", "lead", "question", "asked", "answer", "source", "recorded_by", "recorded_at",
+        ]  # fmt: skip
         read_only_fields = ["lead", "recorded_by", "recorded_at"]
-        extra_kwargs = {"answer": {"max_length": 2000}}
+        extra_kwargs = {
+            "answer": {"max_length": 2000},
+            "asked": {
+                "help_text": _(
+                    "The question as the customer read it, when a form worded it itself "
+                    "(a free question); empty for the ledger's own wording."
+                )
+            },
+            "source": {
+                "help_text": _(
+                    "Where the customer said it: web_form (a capture form), import (a "
+                    "list), call, meeting, email or event."
+                )
+            },
+        }
 
 
 LEAD_PK = OpenApiParameter("lead_pk", OpenApiTypes.INT, OpenApiParameter.PATH)
@@ -179,7 +195,7 @@ class LeadAnswerViewSet(
     lookup_value_regex = "[0-9]+"
     serializer_class = AnswerSerializer
     permission_classes = [ModelPermissions]
-    ordering = ("question", "-recorded_at", "-pk")
+    ordering = ("-recorded_at", "-pk")  # the latest first, as on the lead page
     pagination_class = None  # a lead has a handful of answers
 
     def lead(self) -> Lead:
@@ -187,7 +203,8 @@ class LeadAnswerViewSet(
 
     def get_queryset(self) -> QuerySet[Answer]:
         visible = Lead.objects.visible_to(self.request.user)
-        return Answer.objects.filter(lead__in=visible, lead_id=self.kwargs.get("lead_pk"))
+        answers = Answer.objects.filter(lead__in=visible, lead_id=self.kwargs.get("lead_pk"))
+        return answers.order_by(*self.ordering)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.lead()  # a lead out of scope is not found, rather than without answers
@@ -200,5 +217,6 @@ class LeadAnswerViewSet(
             question=data["question"],
             answer=data["answer"],
             source=data["source"],
+            asked=data.get("asked", ""),
             by=self.request.user,  # type: ignore[arg-type]
         )

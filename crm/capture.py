@@ -15,9 +15,9 @@ from datetime import datetime
 
 from django.db import connection, transaction
 
-from crm import attribution, confirmations, proposals
+from crm import attribution, confirmations, ledger, proposals
 from crm.attribution import Utm
-from crm.models import Activity, Campaign, Consent, Lead, StageChange
+from crm.models import Activity, Answer, Campaign, Consent, Lead, StageChange
 from crm.services import company_named, kept_email, normalise_email, record_activity
 
 
@@ -50,6 +50,8 @@ class CaptureData:
     # A consent asked for (the box ticked), with its evidence.
     consent: ConsentEvidence | None = None
     utm: Utm = field(default_factory=Utm)
+    # Answers to the form's questions, for the question ledger.
+    answers: tuple[ledger.Given, ...] = ()
     # The reader's language, for a confirmation email; the sender's address and browser.
     language: str = ""
     ip_address: str | None = None
@@ -73,7 +75,9 @@ def capture_lead(
        proposed, and a missing consent or the visitor id asked for by email
        (a consent the lead still has is renewed at once). Captures of one
        lead take turns, without locking its row.
-    4. The submit goes on the timeline and counts as a touch.
+    4. The submit goes on the timeline and counts as a touch; its answers
+       go into the question ledger (once: a duplicate delivery, taking its
+       turn after the first, finds them there).
     """
     named = attribution.campaign_named_by(data.utm) if data.utm.campaign else None
     email = kept_email(normalise_email(data.email))
@@ -101,6 +105,7 @@ def capture_lead(
     activity = _record_submit(lead, campaign, data=data, new=created, occurred_at=occurred_at)
     if not created:
         _add_to_known_lead(lead, campaign=campaign, data=data, activity=activity)
+    ledger.add_answers(lead, data.answers, source=Answer.Source.WEB_FORM, at=activity.occurred_at)
     touch = attribution.TouchData(
         lead_id=lead.pk,
         occurred_at=activity.occurred_at,

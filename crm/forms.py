@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.imports import card_profiles
-from crm.imports.mapping import FIELDS, missing_fields
+from crm.imports.mapping import FIELDS, FREE_ANSWER, missing_fields
 from crm.models import (
     Activity,
     Campaign,
@@ -300,7 +300,8 @@ class ImportMappingForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         columns = self.columns()
-        chosen = [c for c in columns if c]
+        # Several columns may be free questions of the ledger, each asked by its header.
+        chosen = [c for c in columns if c and c != FREE_ANSWER]
         if len(chosen) != len(set(chosen)):
             raise forms.ValidationError(_("Each field can be chosen for one column only."))
         if missing := missing_fields(columns):

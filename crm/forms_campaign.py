@@ -14,7 +14,7 @@ from django_stubs_ext import StrOrPromise
 
 from crm import attribution
 from crm.attribution import Utm
-from crm.models import Campaign
+from crm.models import Answer, Campaign, FormQuestion
 from crm.models.campaign import HOST_SEPARATORS
 
 # A host name (or address) and an optional port: www.example.jp, localhost:8080.
@@ -152,3 +152,104 @@ class TaggedLinkForm(forms.Form):
         return attribution.tagged_link(
             data["base_url"], campaign=campaign, utm=Utm.from_params(data)
         )
+
+
+class FormQuestionForm(forms.ModelForm[FormQuestion]):
+    """One question of the capture form: from the ledger's list, or free."""
+
+    class Meta:
+        model = FormQuestion
+        fields = ["question", "label_ja", "label_en", "required", "position"]
+        labels = {
+            "question": _("Question"),
+            "label_ja": _("Wording in Japanese"),
+            "label_en": _("Wording in English"),
+            "required": _("Required"),
+            "position": _("Order"),
+        }
+        help_texts = {
+            "question": _("“Other” is a free question: write its wording."),
+        }
+        widgets = {"position": forms.NumberInput(attrs={"min": 0, "max": 999})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        question = self.fields["question"]
+        question.choices = [  # type: ignore[attr-defined]
+            ("", _("Choose a question…")),
+            *(
+                (value, _("Other (free question)") if value == "other" else label)
+                for value, label in Answer.Question.choices
+            ),
+        ]
+        self.fields["position"].required = False
+
+    def has_changed(self) -> bool:
+        """An empty new row (no question, no wording) is left out, whatever
+        its order and required box say."""
+        if self.instance.pk:
+            return super().has_changed()
+        return any(
+            self.data.get(self.add_prefix(name)) for name in ("question", "label_ja", "label_en")
+        )
+
+    def clean_position(self) -> int:
+        position = self.cleaned_data.get("position")
+        if position is not None and position > 999:
+            raise forms.ValidationError(_("The order is a number from 0 to 999."))
+        return position or 0
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        free = data.get("question") == Answer.Question.OTHER
+        if (
+            free
+            and not (data.get("label_ja") or "").strip()
+            and not (data.get("label_en") or "").strip()
+        ):
+            self.add_error(
+                "label_ja", _("Write the wording of a free question, in Japanese or English.")
+            )
+        return data
+
+    def validate_constraints(self, exclude: Any = None) -> None:
+        # The formset says it once per question (FormQuestionFormSet.clean),
+        # in the reader's words; the database constraint backs it.
+        pass
+
+
+class BaseFormQuestionFormSet(forms.BaseInlineFormSet):  # type: ignore[type-arg]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # New rows come after the questions already asked.
+        last = max((f.instance.position for f in self.initial_forms), default=0)
+        for offset, form in enumerate(self.extra_forms, start=1):
+            form.initial.setdefault("position", last + offset)
+
+    def clean(self) -> None:
+        super().clean()
+        asked: set[str] = set()
+        for form in self.forms:
+            if not form.cleaned_data or form.cleaned_data.get("DELETE"):
+                continue
+            question = form.cleaned_data.get("question")
+            if question and question != Answer.Question.OTHER:
+                if question in asked:
+                    label = dict(Answer.Question.choices)[question]
+                    form.add_error(
+                        "question",
+                        _("The form already asks “%(question)s”.") % {"question": label},
+                    )
+                asked.add(question)
+
+
+FormQuestionFormSet = forms.inlineformset_factory(
+    Campaign,
+    FormQuestion,
+    form=FormQuestionForm,
+    formset=BaseFormQuestionFormSet,
+    extra=2,
+    max_num=30,
+    validate_max=True,
+    can_delete=True,
+)

@@ -22,7 +22,9 @@ from django.utils.translation import gettext_lazy as _
 from crm import normalize
 from crm.attribution import Utm, clean_parameter, first_of
 from crm.capture import CaptureData, ConsentEvidence
-from crm.models import Campaign, Company, Consent, Lead
+from crm.ledger import ANSWER_MAX_LENGTH, Given
+from crm.models import Campaign, Company, Consent, FormQuestion, Lead
+from crm.models.questions import ANSWER_PREFIX
 from web import ratelimit
 from web.public_body import PublicRequest, is_json
 
@@ -113,11 +115,27 @@ class CaptureForm(forms.Form):
     redirect = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(
-        self, *args: Any, campaign: Campaign, origin: Origin | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        campaign: Campaign,
+        origin: Origin | None = None,
+        malformed: list[str] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.campaign = campaign
         self.origin = origin
+        # What from_request could not read as answers, said in clean().
+        self.malformed = malformed or []
+        self.questions: list[FormQuestion] = list(campaign.form_questions.all())
+        for question in self.questions:
+            self.fields[question.field_name] = forms.CharField(
+                label=question.label(),
+                max_length=ANSWER_MAX_LENGTH,
+                required=question.required,
+                error_messages={"required": _("Please answer this question.")},
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
         for field in self.fields.values():
             if isinstance(field, forms.CharField) and not isinstance(field, UtmField):
                 field.validators.append(storable)
@@ -127,12 +145,14 @@ class CaptureForm(forms.Form):
         """Bound to a form post or a JSON object's string fields; in JSON the
         consent is the boolean true, nothing else that looks like it."""
         data: Any = request.posted
+        malformed: list[str] = []
         if is_json(request):
             data = {k: v for k, v in request.posted.items() if isinstance(v, str)}
             data.pop("consent", None)
             if request.posted.get("consent") is True:
                 data["consent"] = "on"
-        return cls(data, campaign=campaign, origin=Origin.of(request))
+            malformed = _answers_object(request.posted.get("answers"), data)
+        return cls(data, campaign=campaign, origin=Origin.of(request), malformed=malformed)
 
     @classmethod
     def for_page(cls, request: HttpRequest, campaign: Campaign) -> CaptureForm:
@@ -181,6 +201,43 @@ class CaptureForm(forms.Form):
         value: str = self.cleaned_data.get("redirect") or ""
         return value if self.campaign.may_redirect_to(value) else ""
 
+    def clean(self) -> dict[str, Any]:
+        """Answers to questions the form does not ask are refused by name: a
+        client sending them has the form wrong, and would lose them silently."""
+        data = super().clean() or {}
+        for message in self.malformed:
+            self.add_error(None, message)
+        known = {q.field_name for q in self.questions}
+        unknown = sorted(
+            name.removeprefix(ANSWER_PREFIX)[:100]
+            for name in self.data
+            if isinstance(name, str) and name.startswith(ANSWER_PREFIX) and name not in known
+        )
+        if unknown:
+            keys = ", ".join(q.key for q in self.questions)
+            self.add_error(
+                None,
+                _("This form has no question “%(unknown)s”. Its questions are: %(keys)s.")
+                % {"unknown": "”, “".join(unknown), "keys": keys or _("none")},
+            )
+        return data
+
+    def answer_fields(self) -> list[forms.BoundField]:
+        """The campaign's questions, in the form's order."""
+        return [self[question.field_name] for question in self.questions]
+
+    def answers(self) -> tuple[Given, ...]:
+        """Each answer with the wording the visitor read (in the submit's language)."""
+        language = self.origin.language if self.origin else ""
+        return tuple(
+            Given(
+                question=question.question,
+                answer=self.cleaned_data.get(question.field_name) or "",
+                asked=question.wording(language),
+            )
+            for question in self.questions
+        )
+
     def is_spam(self) -> bool:
         return bool(self.cleaned_data.get("website"))
 
@@ -209,6 +266,7 @@ class CaptureForm(forms.Form):
             visitor_id=data["visitor_id"],
             consent=self._consent() if data["consent"] else None,
             utm=self.utm(),
+            answers=self.answers(),
             language=origin.language if origin else "",
             ip_address=origin.ip_address if origin else None,
             user_agent=origin.user_agent if origin else "",
@@ -222,3 +280,20 @@ class CaptureForm(forms.Form):
             user_agent=self.origin.user_agent if self.origin else "",
             source=f"capture:{self.campaign.utm_code}",
         )
+
+
+def _answers_object(answers: Any, data: dict[str, Any]) -> list[str]:
+    """A JSON submit may put its answers in one object, {"budget": "…"}:
+    copied into `data` under the form's field names (answer_budget).
+    Returns what cannot be read that way, as sentences."""
+    if answers is None:
+        return []
+    if not isinstance(answers, dict):
+        return [str(_("“answers” must be an object of question keys and answer texts."))]
+    problems = []
+    for key, value in answers.items():
+        if isinstance(value, str):
+            data[f"{ANSWER_PREFIX}{key}"] = value
+        else:
+            problems.append(str(_("The answer to “%(key)s” must be text.") % {"key": key[:100]}))
+    return problems

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from crm import views, views_export, views_import, views_privacy, views_proposals
+from crm import (
+    views,
+    views_export,
+    views_import,
+    views_privacy,
+    views_proposals,
+    views_questions,
+)
 
 app_name = "crm"
 urlpatterns = [
@@ -8,6 +15,11 @@ urlpatterns = [
     path("campaigns/new/", views.campaign_create, name="campaign_create"),
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
     path("campaigns/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
+    path(
+        "campaigns/<int:pk>/questions/",
+        views_questions.campaign_questions,
+        name="campaign_questions",
+    ),
     path("leads/", views.lead_list, name="lead_list"),
     path("leads/export/", views_export.lead_export, name="lead_export"),
     path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),

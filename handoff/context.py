@@ -43,7 +43,7 @@ def build(
     return {
         "scores": (explanation or crm.explain_lead(lead)).summary(),
         "activities": [_activity(a) for a in activities[:LATEST_ACTIVITIES]],
-        "answers": [_answer(a) for a in lead.answers.order_by("question", "-recorded_at")],
+        "answers": [_answer(a) for a in lead.answers.order_by("-recorded_at", "-pk")],
         "campaign": _campaign(campaign) if campaign else None,
         "company": _company(company) if company else None,
         "earlier_handoffs": [
@@ -82,6 +82,7 @@ def _activity(activity: Activity) -> dict[str, Any]:
 def _answer(answer: Answer) -> dict[str, Any]:
     return {
         "question": answer.question,
+        "asked": answer.asked,
         "answer": answer.answer,
         "source": answer.source,
         "recorded_at": answer.recorded_at.isoformat(),

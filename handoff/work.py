@@ -108,10 +108,13 @@ def log_touch(lead: Lead, *, kind: str, note: str, by: User) -> Activity:
     return activity
 
 
-def record_answer(lead: Lead, *, question: str, answer: str, source: str, by: User) -> Answer:
-    """One line of the question ledger, so nobody asks the customer again."""
+def record_answer(
+    lead: Lead, *, question: str, answer: str, source: str, by: User, asked: str = ""
+) -> Answer:
+    """One line of the question ledger, so nobody asks the customer again.
+    `asked`: the question's own wording, if it had one."""
     return Answer.objects.create(
-        lead=lead, question=question, answer=answer, source=source, recorded_by=by
+        lead=lead, question=question, asked=asked, answer=answer, source=source, recorded_by=by
     )
 
 

@@ -98,6 +98,10 @@ MATRIX: dict[str, list[Case]] = {
         GET("campaign", (LOGIN, 200, 403, 403, 403)),
         POST("campaign", (LOGIN, 200, 403, 403, 403)),
     ],
+    "crm:campaign_questions": [
+        GET("campaign", (LOGIN, 200, 403, 403, 403)),
+        POST("campaign", (LOGIN, 200, 403, 403, 403)),  # no formset posted: shown again
+    ],
     "crm:lead_list": [GET(None, (LOGIN, 200, 200, 200, 200))],
     "crm:import_list": [
         GET(None, (LOGIN, 200, 403, 403, 403)),

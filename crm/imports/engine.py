@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm import normalize, outbox, privacy
+from crm.imports import answers
 from crm.imports.consents import record_consents
 from crm.imports.reading import Table
 from crm.imports.rows import Candidate, Rejection, check_row, name_missing
@@ -82,8 +83,9 @@ def plan(table: Table, mapping: Sequence[str]) -> Plan:
     rejections: list[Rejection] = []
     raw: dict[int, list[str]] = {}
     counts = Counts()
+    columns = answers.with_headers(mapping, table.headers)
     for number, values in enumerate(table.rows, start=2):
-        checked = check_row(values, list(mapping), line=number)
+        checked = check_row(values, columns, line=number)
         if checked is None:
             continue
         if isinstance(checked, Rejection):
@@ -236,6 +238,7 @@ def _apply_chunk(
     record_consents(
         chunk, lead_ids, basis=basis, job_id=job_id, actor=actor, source=source, now=now
     )
+    answers.record_answers(chunk, lead_ids, actor=actor, now=now)
 
 
 def _record_activities(

@@ -3,9 +3,17 @@ business-card service exports included."""
 
 from __future__ import annotations
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from crm import normalize
+from crm.models import Answer
+
+# A column mapped to a question of the ledger is "answer:<question>"; the
+# plan names a free one by its header ("answer:other:<header>"): the header
+# is the question as the file asked it. Several columns may be free ones.
+ANSWER_PREFIX = "answer:"
+FREE_ANSWER = f"{ANSWER_PREFIX}{Answer.Question.OTHER}"
 
 # Target fields a column can map to, with their labels for the mapping form.
 FIELDS = {
@@ -30,6 +38,16 @@ FIELDS = {
     "url": _("Website"),
     "occurred_on": _("Date met (card exchange)"),
     "note": _("Note"),
+    **{
+        f"{ANSWER_PREFIX}{value}": format_lazy(
+            "{}: {}",
+            _("Question ledger"),
+            _("other question (the column's header is the question)")
+            if value == Answer.Question.OTHER
+            else label,
+        )
+        for value, label in Answer.Question.choices
+    },
 }
 
 # Header spellings per field, compared after NFKC, case folding and removing
@@ -143,6 +161,12 @@ SYNONYMS: dict[str, list[str]] = {
     "address": ["address", "住所", "所在地", "会社住所"],
     "occurred_on": ["名刺交換日", "交換日", "接触日", "来場日", "date", "metdate", "exchangedate"],
     "note": ["note", "notes", "memo", "メモ", "備考", "コメント"],
+    "answer:budget": ["budget", "予算", "ご予算", "予算感"],
+    "answer:authority": ["authority", "決裁権", "決裁者", "決裁権限"],
+    "answer:need": ["need", "needs", "課題", "ニーズ", "お困りごと"],
+    "answer:timeline": ["timeline", "導入時期", "検討時期", "導入予定時期"],
+    "answer:current_tool": ["currenttool", "現在のツール", "利用中のツール", "現在利用中のツール"],
+    "answer:headcount": ["headcount", "利用人数", "利用予定人数"],
 }
 
 _LOOKUP = {

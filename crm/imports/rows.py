@@ -15,7 +15,7 @@ from django.utils.translation import gettext_noop
 
 from crm import normalize
 from crm.imports import names
-from crm.imports.mapping import FIELDS
+from crm.imports.mapping import ANSWER_PREFIX, FIELDS, FREE_ANSWER
 
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
 
@@ -46,11 +46,15 @@ class Candidate:
     url: str = ""
     note: str = ""
     occurred_on: date | None = None
+    # Cells of columns mapped to the question ledger, by column target
+    # ("answer:budget", "answer:other:<header>"): crm/imports/answers.py.
+    answers: dict[str, str] = dataclass_field(default_factory=dict)
 
     def fill_from(self, later: Candidate) -> None:
         """Fold a later row about the same person in: its values win where it has them."""
+        self.answers.update(later.answers)
         for f in fields(self):
-            if f.name in ("line", "email"):
+            if f.name in ("line", "email", "answers"):
                 continue
             value = getattr(later, f.name)
             if value:
@@ -135,10 +139,16 @@ def check_row(values: list[str], mapping: list[str], *, line: int) -> Candidate 
         occurred_on = parse_date(raw_date)
         if occurred_on is None:
             return Rejection(line, DATE_NOT_UNDERSTOOD, values, {"date": raw_date})
+    answers = {name: cells.pop(name) for name in list(cells) if name.startswith(ANSWER_PREFIX)}
     too_long = [name for name, limit in LIMITS.items() if len(cells.get(name, "")) > limit]
+    too_long += [
+        FREE_ANSWER if name.startswith(FREE_ANSWER) else name
+        for name, text in answers.items()
+        if len(text) > ANSWER_LIMIT
+    ]
     if too_long:
-        return Rejection(line, TOO_LONG, values, {"fields": ",".join(too_long)})
-    return Candidate(line=line, email=email, occurred_on=occurred_on, **cells)
+        return Rejection(line, TOO_LONG, values, {"fields": ",".join(dict.fromkeys(too_long))})
+    return Candidate(line=line, email=email, occurred_on=occurred_on, answers=answers, **cells)
 
 
 # Column limits of the model fields the values go into.
@@ -148,6 +158,10 @@ LIMITS = {
     "phone_direct": 30, "phone_department": 30, "mobile": 30, "fax": 30, "postal_code": 10,
     "address": 300, "url": 200, "note": 2000,
 }  # fmt: skip
+
+
+# An answer in the question ledger (crm.ledger.ANSWER_MAX_LENGTH).
+ANSWER_LIMIT = 2000
 
 
 @functools.lru_cache(maxsize=4096)  # a file's rows share a few hundred dates

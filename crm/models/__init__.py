@@ -11,6 +11,7 @@ from crm.models.imports import ImportJob
 from crm.models.outbox import OutboxEvent
 from crm.models.people import Company, Consent, Lead, LeadScore, StageChange
 from crm.models.privacy import PersonalRows, Tombstone
+from crm.models.questions import FormQuestion
 from crm.models.scoring import RescoreJob, ScoringRule
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "Company",
     "Consent",
     "Deal",
+    "FormQuestion",
     "ImportJob",
     "Industry",
     "Lead",

@@ -153,12 +153,22 @@ class Answer(models.Model):
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="answers")
     question = models.CharField(_("question"), max_length=20, choices=Question.choices)
+    # The question as the customer read it, when it was worded by a
+    # campaign's form (a free question, or a standard one reworded); "" for
+    # the ledger's own wording.
+    asked = models.CharField(
+        _("question asked"), max_length=300, blank=True, default="", db_default=""
+    )
     answer = models.TextField(_("answer"))
     source = models.CharField(_("source"), max_length=20, choices=Source.choices)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    # Set by an import, derived from the row (person, question, answer): the
+    # same file imported again adds nothing (answer_external_id_unique). NULL,
+    # not "", for answers recorded otherwise.
+    external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["question", "-recorded_at"]
@@ -168,6 +178,14 @@ class Answer(models.Model):
             # The lead page and the handoff context: a lead's answers by question.
             models.Index(fields=["lead", "question"], name="answer_lead_question_idx"),
         ]
+        constraints = [
+            models.UniqueConstraint(fields=["external_id"], name="answer_external_id_unique"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.get_question_display()}: {self.answer[:40]}"
+        return f"{self.question_text}: {self.answer[:40]}"
+
+    @property
+    def question_text(self) -> str:
+        """The question as it was asked, else the ledger's name for it."""
+        return self.asked or str(self.get_question_display())

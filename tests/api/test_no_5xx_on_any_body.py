@@ -45,7 +45,7 @@ ENDPOINTS: dict[str, tuple[str, str, list[str]]] = {
     "lead-create": ("post", "/api/v1/leads/", ["family_name", "email", "company", "company_name",
                                                "source_campaign", "phone", "title"]),
     "lead-change": ("patch", "/api/v1/leads/{lead}/", ["email", "company", "company_name"]),
-    "answer": ("post", "/api/v1/leads/{lead}/answers/", ["question", "answer", "source"]),
+    "answer": ("post", "/api/v1/leads/{lead}/answers/", ["question", "answer", "source", "asked"]),
     "company-create": ("post", "/api/v1/companies/", ["name", "domain", "industry"]),
     "company-change": ("patch", "/api/v1/companies/{company}/", ["name", "size_band"]),
     "campaign-create": ("post", "/api/v1/campaigns/", ["name", "channel", "utm_code", "budget",
