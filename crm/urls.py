@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm import views, views_export, views_import, views_privacy, views_proposals
+from crm import views, views_export, views_import, views_lists, views_privacy, views_proposals
 
 app_name = "crm"
 urlpatterns = [
@@ -10,6 +10,13 @@ urlpatterns = [
     path("campaigns/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
     path("leads/", views.lead_list, name="lead_list"),
     path("leads/export/", views_export.lead_export, name="lead_export"),
+    path("leads/bulk/", views_lists.lead_bulk, name="lead_bulk"),
+    path("leads/bulk/<int:pk>/", views_lists.bulk_job, name="bulk_job"),
+    path("leads/views/", views_lists.saved_view_list, name="saved_view_list"),
+    path("leads/views/new/", views_lists.saved_view_create, name="saved_view_create"),
+    path("leads/views/default/", views_lists.saved_view_default, name="saved_view_default"),
+    path("leads/views/<int:pk>/", views_lists.saved_view_edit, name="saved_view_edit"),
+    path("leads/views/<int:pk>/delete/", views_lists.saved_view_delete, name="saved_view_delete"),
     path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),
     path(
         "leads/<int:pk>/personal-data.json",
