@@ -24,7 +24,7 @@
     if (allBox && all && all.hidden) allBox.checked = false;
     if (count) {
       count.textContent = ticked
-        ? count.dataset.some.replace("%(count)s", String(ticked))
+        ? count.dataset.some + " " + String(ticked)
         : count.dataset.none;
     }
     var action = document.getElementById("bulk-action");
