@@ -12,8 +12,8 @@ for a job, their count and the job, which keeps the ids).
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -59,9 +59,7 @@ def _change_stage(leads: Any, to_stage: str, reason: str, *, by: User, now: Any)
     """As crm.services.change_stage, for many: the stage history keeps one
     row per lead moved (the KPIs count them); leads already there are left."""
     with transaction.atomic():
-        moving = list(
-            leads.exclude(stage=to_stage).select_for_update().values_list("pk", "stage")
-        )
+        moving = list(leads.exclude(stage=to_stage).select_for_update().values_list("pk", "stage"))
         Lead.objects.filter(pk__in=[pk for pk, _ in moving]).update(stage=to_stage, updated_at=now)
         StageChange.objects.bulk_create(
             StageChange(

@@ -130,7 +130,9 @@ def _change(request: AuthenticatedRequest, form: BulkActionForm, back: str) -> H
     """Assign, change the stage or add to a campaign: the leads the user may
     change, in this request up to bulk.SYNC_LIMIT, else as a job."""
     action = form.cleaned_data["action"]
-    ids = list(form.selection(Lead.objects.changeable_by(request.user)).values_list("pk", flat=True))
+    ids = list(
+        form.selection(Lead.objects.changeable_by(request.user)).values_list("pk", flat=True)
+    )
     asked = None if form.cleaned_data["all_matching"] else len(form.cleaned_data["ids"])
     if not ids:
         messages.error(request, _("You may not change any of the selected leads."))
@@ -165,7 +167,9 @@ def _export(request: AuthenticatedRequest, form: BulkActionForm, back: str) -> H
         .select_related("company", "owner", "source_campaign")
         .prefetch_related("score")
     )
-    rows = (views_export.lead_export_row(lead, machine_names=False) for lead in leads.iterator(2000))
+    rows = (
+        views_export.lead_export_row(lead, machine_names=False) for lead in leads.iterator(2000)
+    )
     header = views_export.lead_export_header(machine_names=False)
     result = export.to_csv(header, rows, encoding="utf-8-sig")
     chosen = {"all_matching": True} if form.cleaned_data["all_matching"] else {}

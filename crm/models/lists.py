@@ -79,6 +79,9 @@ class DefaultView(models.Model):
             models.UniqueConstraint(fields=["user", "list"], name="defaultview_one_per_list")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.list} → {self.view_id}"
+
 
 class BulkJobQuerySet(models.QuerySet["BulkJob"]):
     def visible_to(self, user: User | AnonymousUser) -> BulkJobQuerySet:
@@ -117,6 +120,9 @@ class BulkJob(models.Model):
     class Meta:
         verbose_name = _("bulk action")
         verbose_name_plural = _("bulk actions")
+
+    def __str__(self) -> str:
+        return f"{self.action} #{self.pk} ({self.processed}/{self.total})"
 
     @property
     def percent(self) -> int:

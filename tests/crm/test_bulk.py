@@ -25,7 +25,9 @@ def post(client, ids=(), **data):
 def test_assign_the_selected_leads_one_audit_entry_listing_them(client_as, marketer, rep):
     leads = [factories.lead() for _ in range(3)]
     untouched = factories.lead()
-    response = post(client_as(marketer), [lead.pk for lead in leads], action="assign", to_owner=rep.pk)
+    response = post(
+        client_as(marketer), [lead.pk for lead in leads], action="assign", to_owner=rep.pk
+    )
     assert response.status_code == 302
     assert set(Lead.objects.filter(owner=rep).values_list("pk", flat=True)) == {
         lead.pk for lead in leads
@@ -40,7 +42,13 @@ def test_assign_the_selected_leads_one_audit_entry_listing_them(client_as, marke
 def test_all_matching_the_filter(client_as, marketer, rep):
     mqls = [factories.lead(stage="mql") for _ in range(3)]
     other = factories.lead(stage="lead")
-    post(client_as(marketer), action="assign", to_owner=rep.pk, all_matching="on", filters="stage=mql")
+    post(
+        client_as(marketer),
+        action="assign",
+        to_owner=rep.pk,
+        all_matching="on",
+        filters="stage=mql",
+    )
     assert set(Lead.objects.filter(owner=rep).values_list("pk", flat=True)) == {m.pk for m in mqls}
     other.refresh_from_db()
     assert other.owner is None
@@ -66,14 +74,21 @@ def test_managers_change_nothing(client_as, manager, rep):
 
 
 def test_stage_change_needs_a_reason_and_keeps_the_history(client_as, marketer):
-    leads = [factories.lead(stage="lead"), factories.lead(stage="mql"), factories.lead(stage="recycled")]
+    leads = [
+        factories.lead(stage="lead"),
+        factories.lead(stage="mql"),
+        factories.lead(stage="recycled"),
+    ]
     ids = [lead.pk for lead in leads]
     client = client_as(marketer)
     post(client, ids, action="stage", to_stage="recycled")
     assert not StageChange.objects.exists()  # no reason: refused
     post(client, ids, action="stage", to_stage="recycled", reason="no budget this year")
     changes = StageChange.objects.order_by("lead_id")
-    assert [(c.from_stage, c.to_stage) for c in changes] == [("lead", "recycled"), ("mql", "recycled")]
+    assert [(c.from_stage, c.to_stage) for c in changes] == [
+        ("lead", "recycled"),
+        ("mql", "recycled"),
+    ]
     assert {c.reason for c in changes} == {"no budget this year"}
     entry = AuditEntry.objects.get(action="stage_changed")
     assert entry.changes["changed"] == 2 and entry.changes["ids"] == ids

@@ -25,7 +25,10 @@ def test_saving_keeps_filters_sort_and_columns_not_the_page(client_as, marketer)
     response = save(client, "q=&stage=mql&sort=-fit&page=3&cols=name&cols=email&cols=stage")
     view = SavedView.objects.get()
     assert (view.name, view.list, view.owner, view.shared) == (
-        "Tokyo MQLs", ListKey.LEADS, marketer, False
+        "Tokyo MQLs",
+        ListKey.LEADS,
+        marketer,
+        False,
     )
     assert parse_qs(view.query) == {"stage": ["mql"], "sort": ["-fit"]}
     assert view.columns == ["email", "stage"]
@@ -90,7 +93,9 @@ def test_rename_and_delete_own_views(client_as, marketer):
 def test_managers_delete_shared_views_not_personal_ones(client_as, marketer, manager, rep):
     shared = SavedView.objects.create(list="leads", name="s", owner=marketer, shared=True)
     personal = SavedView.objects.create(list="leads", name="p", owner=marketer)
-    assert client_as(rep).post(reverse("crm:saved_view_delete", args=[shared.pk])).status_code == 404
+    assert (
+        client_as(rep).post(reverse("crm:saved_view_delete", args=[shared.pk])).status_code == 404
+    )
     client = client_as(manager)
     assert client.post(reverse("crm:saved_view_delete", args=[personal.pk])).status_code == 404
     assert client.post(reverse("crm:saved_view_delete", args=[shared.pk])).status_code == 302
