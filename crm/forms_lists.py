@@ -65,7 +65,8 @@ class RenameViewForm(forms.ModelForm):
 
 class BulkActionForm(forms.Form):
     """What to do to which leads: the rows ticked (`ids`), or every lead the
-    list's filters (`filters`, its query string) match (`all_matching`)."""
+    list's filters match (`all_matching`). `filters` is the list's query
+    string (the form reads its filters; the rest leads back to the list)."""
 
     EXPORT, MERGE = "export", "merge"
     filter_form: LeadFilterForm

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from crm import bulk, dedupe, merging, saved_views, scoring, services, views_export
 from crm.forms import CompanyMergeForm, LeadFilterForm, MergeForm
 from crm.forms_campaign import CampaignForm, TaggedLinkForm
-from crm.forms_lists import LEAD_COLUMNS, BulkActionForm, filters_only, shown_columns
+from crm.forms_lists import LEAD_COLUMNS, BulkActionForm, shown_columns
 from crm.models import Activity, Campaign, Company, Lead, ListKey
 from web.http import AuthenticatedRequest
 from web.scope import get_visible_or_404
@@ -165,7 +165,6 @@ def lead_list(request: AuthenticatedRequest) -> HttpResponse:
             "columns": shown_columns(request.GET),
             "column_choices": LEAD_COLUMNS,
             "list_query": request.GET.urlencode(),
-            "filter_query": filters_only(request.GET),
             "bulk_form": BulkActionForm(),
             "sync_limit": bulk.SYNC_LIMIT,
         },
