@@ -202,3 +202,19 @@ def test_a_real_worker_runs_a_job_retried_without_changing_twice(celery_worker, 
     assert StageChange.objects.filter(lead_id__in=ids).count() == 30
     assert Lead.objects.filter(pk__in=ids, stage="mql").count() == 30
     assert AuditEntry.objects.filter(action="stage_changed", object_type="bulkjob").count() == 2
+
+
+def test_the_audit_page_reads_a_bulk_entry_as_sentences(client_as, marketer, rep):
+    from django.utils import translation
+
+    from audit import display
+
+    leads = [factories.lead(stage="lead") for _ in range(2)]
+    post(
+        client_as(marketer), [lead.pk for lead in leads], action="stage", to_stage="mql", reason="x"
+    )
+    with translation.override("ja"):
+        (shown,) = display.present(AuditEntry.objects.filter(action="stage_changed"))
+        assert shown.summary == "一括操作：ステージを変更"
+        labels = {line.label: line.text for line in shown.lines}
+        assert labels["ステージ"] == "MQL" and "リード（ID）" in labels
