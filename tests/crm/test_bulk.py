@@ -218,3 +218,18 @@ def test_the_audit_page_reads_a_bulk_entry_as_sentences(client_as, marketer, rep
         assert shown.summary == "一括操作：ステージを変更"
         labels = {line.label: line.text for line in shown.lines}
         assert labels["ステージ"] == "MQL" and "リード（ID）" in labels
+
+
+def test_the_progress_bar_is_polled_until_the_job_is_done(client_as, marketer):
+    job = BulkJob.objects.create(
+        action="assign", params={"owner": marketer.pk}, created_by=marketer, total=4000,
+        processed=1000, status=BulkJob.Status.RUNNING,
+    )  # fmt: skip
+    client = client_as(marketer)
+    url = reverse("crm:bulk_job", args=[job.pk])
+    fragment = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert 'hx-trigger="every 1s"' in fragment and 'value="25"' in fragment
+    assert "<html" not in fragment
+    BulkJob.objects.filter(pk=job.pk).update(status=BulkJob.Status.DONE, processed=4000)
+    done = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "hx-trigger" not in done and 'data-testid="bulk-done"' in done
