@@ -106,6 +106,7 @@ def run() -> None:
     print(
         f"{'Baton: ids + job, chunks of 5,000':<44} {LEADS:>9,} {baton:>9.1f} {baton / LEADS * 1000:>10.3f}"
     )
+    print(f"{'  of which the request (ids, job row)':<44} {LEADS:>9,} {asked:>9.1f}")
     print(
         f"{'naive: save() + audit per lead (measured)':<44} {SAMPLE:>9,} {naive:>9.1f} {per_lead_ms:>10.3f}"
     )
