@@ -22,12 +22,19 @@ pytestmark = [
 ]
 
 TEXT = {
-    "en": {"stage": "Stage", "save": "Save", "changed": "3 leads changed.", "saved": "saved"},
+    "en": {
+        "stage": "Stage",
+        "save": "Save",
+        "changed": "3 leads changed.",
+        "saved": "saved",
+        "rename": "Rename",
+    },
     "ja": {
         "stage": "ステージ",
         "save": "保存",
         "changed": "3 件のリードを変更しました。",
         "saved": "保存しました",
+        "rename": "名前を変更",
     },
 }
 
@@ -102,6 +109,15 @@ def test_a_marketer_saves_a_view_selects_three_leads_and_assigns_them(
     page.get_by_test_id("select-page").check()
     expect(page.get_by_test_id("bulk-all")).to_be_visible()
     screenshot(page, f"{language}-lead-list-bulk-phone")
+
+    # 5. The views page: rename the view; it stays the default.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/crm/leads/views/")
+    page.locator(f"#name-{view.pk}").fill("MQL 大阪")
+    page.get_by_role("button", name=text["rename"]).click()
+    expect(page.get_by_test_id("saved-view-list")).to_contain_text("MQL 大阪")
+    expect(page.get_by_test_id("default-view")).to_be_visible()
+    screenshot(page, f"{language}-saved-views")
 
 
 def _address(view: SavedView) -> str:
