@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 from bench._django import setup
 
@@ -43,7 +44,7 @@ def generate() -> None:
         )
 
 
-def users() -> tuple[object, object]:
+def users() -> tuple[Any, Any]:
     from django.contrib.auth.models import Group, User
 
     marketer, _ = User.objects.get_or_create(username="bench_marketer")
@@ -53,7 +54,7 @@ def users() -> tuple[object, object]:
     return User.objects.get(pk=marketer.pk), rep
 
 
-def baton_way(marketer: object, rep: object) -> tuple[float, float]:
+def baton_way(marketer: Any, rep: Any) -> tuple[float, float]:
     """What the request and the worker do for "all N matching": the ids in
     scope, the job, its chunks."""
     from crm import bulk
@@ -61,31 +62,32 @@ def baton_way(marketer: object, rep: object) -> tuple[float, float]:
     from crm.models import BulkJob, Lead
 
     started = time.perf_counter()
-    leads = LeadFilterForm(None).filter(Lead.objects.changeable_by(marketer))  # type: ignore[arg-type]
+    leads = LeadFilterForm(None).filter(Lead.objects.changeable_by(marketer))
     ids = list(leads.values_list("pk", flat=True))
     job = BulkJob.objects.create(
-        action=bulk.ASSIGN, params={"owner": rep.pk}, lead_ids=ids, total=len(ids),  # type: ignore[attr-defined]
+        action=bulk.ASSIGN, params={"owner": rep.pk}, lead_ids=ids, total=len(ids),
         created_by=marketer,
     )  # fmt: skip
     asked = time.perf_counter() - started
     bulk.run_job(job.pk)
     elapsed = time.perf_counter() - started
     job.refresh_from_db()
-    assert job.status == BulkJob.Status.DONE and job.changed == LEADS, (job.status, job.changed)
+    if job.status != BulkJob.Status.DONE or job.changed != LEADS:
+        raise RuntimeError(f"bulk job ended {job.status} with {job.changed} changed")
     return elapsed, asked
 
 
-def naive_way(marketer: object, rep: object) -> float:
+def naive_way(marketer: Any, rep: Any) -> float:
     """Each lead loaded and saved, with an audit entry each, on SAMPLE leads."""
     from audit import trail
     from crm.models import Lead
 
-    sample = list(Lead.objects.changeable_by(marketer).order_by("pk")[:SAMPLE])  # type: ignore[arg-type]
+    sample = list(Lead.objects.changeable_by(marketer).order_by("pk")[:SAMPLE])
     started = time.perf_counter()
     for lead in Lead.objects.filter(pk__in=[lead.pk for lead in sample]).iterator():
-        lead.owner = rep  # type: ignore[assignment]
+        lead.owner = rep
         lead.save()
-        trail.record(trail.Action.OWNER_CHANGED, lead, actor=marketer, changes={"owner": rep.pk})  # type: ignore[arg-type,attr-defined]
+        trail.record(trail.Action.OWNER_CHANGED, lead, actor=marketer, changes={"owner": rep.pk})
     return time.perf_counter() - started
 
 
