@@ -233,3 +233,21 @@ def test_the_progress_bar_is_polled_until_the_job_is_done(client_as, marketer):
     BulkJob.objects.filter(pk=job.pk).update(status=BulkJob.Status.DONE, processed=4000)
     done = client.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert "hx-trigger" not in done and 'data-testid="bulk-done"' in done
+
+
+@pytest.mark.parametrize(
+    ("role", "offered"),
+    [
+        ("marketer", ["assign", "stage", "campaign", "export", "merge"]),
+        ("rep", ["assign", "stage", "campaign"]),
+        ("manager", ["export"]),
+    ],
+)
+def test_the_bar_offers_only_the_actions_the_user_may_take(client_as, request, role, offered):
+    user = request.getfixturevalue(role)
+    factories.lead(owner=user if role == "rep" else None, stage="sal")
+    html = client_as(user).get(reverse("crm:lead_list"), {"view": "none"}).content.decode()
+    select = html.split('id="bulk-action"', 1)[1].split("</select>", 1)[0]
+    assert [
+        v for v in ("assign", "stage", "campaign", "export", "merge") if f'value="{v}"' in select
+    ] == offered
