@@ -46,6 +46,14 @@ KEY_LABELS = {
     "linked_rows": gettext_lazy("Rows linked to the person"),
     "other_rows": gettext_lazy("Other rows mentioning the person"),
     "username": gettext_lazy("Username"),
+    # Bulk actions on the lead list (crm/bulk.py).
+    "ids": gettext_lazy("Leads (ids)"),
+    "count": gettext_lazy("Leads"),
+    "changed": gettext_lazy("Leads changed"),
+    "stage": gettext_lazy("Stage"),
+    "reason": gettext_lazy("Reason"),
+    "campaign": gettext_lazy("Campaign"),
+    "all_matching": gettext_lazy("All the leads matching the filter"),
 }
 # Summaries that are codes or fixed phrases, as the services write them.
 SUMMARIES = {
@@ -67,6 +75,9 @@ SUMMARIES = {
     "capture": gettext_lazy("Captured through a form"),
     "api": gettext_lazy("Recorded through the API"),
     "demo": gettext_lazy("Demo data"),
+    "bulk assign": gettext_lazy("Bulk action: owner assigned"),
+    "bulk stage": gettext_lazy("Bulk action: stage changed"),
+    "bulk campaign": gettext_lazy("Bulk action: added to a campaign"),
 }
 # "rejected: <reason code>", as a rejection's stage change is written.
 PREFIXES = {"rejected": gettext_lazy("Rejected by sales: %(reason)s")}

@@ -50,6 +50,7 @@ OBJECT_TYPES = {
     "handoff": _("Handoff"),
     "user": _("User"),
     "importjob": _("Import"),
+    "bulkjob": _("Bulk action"),
     "handoffpolicy": _("Handoff policy"),
     "scoringrule": _("Scoring rule"),
     "endpoint": _("Webhook endpoint"),

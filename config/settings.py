@@ -232,6 +232,7 @@ CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {"task": "crm.tasks.relay_outbox", "schedule": timedelta(seconds=10)},
     "purge-outbox": {"task": "crm.tasks.purge_outbox", "schedule": timedelta(hours=6)},
     "requeue-imports": {"task": "crm.tasks.requeue_imports", "schedule": timedelta(minutes=1)},
+    "requeue-bulk": {"task": "crm.tasks.requeue_bulk_jobs", "schedule": timedelta(minutes=1)},
     # SLA deadlines are rows: breaches to managers, untouched claims back to routing.
     "sweep-sla": {"task": "handoff.tasks.sweep_sla_deadlines", "schedule": timedelta(seconds=30)},
     # Nurture: sends whose job was lost, page views to join, anonymous views to forget.

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from crm import confirmations, outbox
+from crm import bulk, confirmations, outbox
 from crm.imports import jobs
 
 
@@ -40,3 +40,18 @@ def send_capture_confirmation_event(event_id: int) -> None:
     Safe to run twice: the row is locked and mailed only while emailed_at is
     empty, and the event is marked processed in the same transaction."""
     confirmations.send_email(event_id)
+
+
+@shared_task
+def run_bulk(job_id: int) -> None:
+    """Apply a bulk action on the lead list (crm/bulk.py). Safe to run twice
+    (acks_late redelivers it when a worker dies): each chunk is idempotent and
+    the job resumes from the last chunk it finished."""
+    bulk.run_job(job_id)
+
+
+@shared_task
+def requeue_bulk_jobs() -> int:
+    """Send again bulk jobs queued long ago and never started (a lost message).
+    Safe to run twice: run_bulk claims its job and its chunks are idempotent."""
+    return bulk.requeue_stale()

@@ -16,10 +16,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from crm import dedupe, merging, scoring, services, views_export
+from crm import bulk, dedupe, merging, saved_views, scoring, services, views_export
 from crm.forms import CompanyMergeForm, LeadFilterForm, MergeForm
 from crm.forms_campaign import CampaignForm, TaggedLinkForm
-from crm.models import Activity, Campaign, Company, Lead
+from crm.forms_lists import LEAD_COLUMNS, BulkActionForm, shown_columns
+from crm.models import Activity, Campaign, Company, Lead, ListKey
 from web.http import AuthenticatedRequest
 from web.scope import get_visible_or_404
 
@@ -131,6 +132,11 @@ def tagged_link_initial(campaign: Campaign) -> dict[str, str]:
 @login_required
 @permission_required("crm.view_lead", raise_exception=True)
 def lead_list(request: AuthenticatedRequest) -> HttpResponse:
+    # The user's views and the team's (one query); with no query at all, the
+    # address of their default view.
+    views = saved_views.for_list(request.user, ListKey.LEADS)
+    if not request.GET and not request.htmx and (default := saved_views.default_of(views)):
+        return redirect(f"{reverse('crm:lead_list')}?{saved_views.address(default)}")
     form = LeadFilterForm(request.GET or None)
     # Scores come in a second query for the page's leads: joined, PostgreSQL
     # would join every matching lead before sorting and cutting the page.
@@ -150,7 +156,18 @@ def lead_list(request: AuthenticatedRequest) -> HttpResponse:
     response = render(
         request,
         template,
-        {"form": form, "page": page, "export_filters": list(filters.lists())},
+        {
+            "form": form,
+            "page": page,
+            "export_filters": list(filters.lists()),
+            "views": views,
+            "current_view": request.GET.get("view", ""),
+            "columns": shown_columns(request.GET),
+            "column_choices": LEAD_COLUMNS,
+            "list_query": request.GET.urlencode(),
+            "bulk_form": BulkActionForm(),
+            "sync_limit": bulk.SYNC_LIMIT,
+        },
     )
     patch_vary_headers(response, ["HX-Request", "HX-History-Restore-Request"])
     return response

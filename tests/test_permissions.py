@@ -29,7 +29,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.http import int_to_base36
 
 from crm.imports import jobs
-from crm.models import Company, ScoringRule
+from crm.models import BulkJob, Company, SavedView, ScoringRule
 from handoff import services
 from kpi.models import Target
 from tests import factories
@@ -115,6 +115,18 @@ MATRIX: dict[str, list[Case]] = {
     "crm:merge": [GET(None, (LOGIN, 302, 403, 403, 403)), POST(None, (LOGIN, 302, 403, 403, 403))],
     "crm:merge_companies": [POST(None, (LOGIN, 302, 403, 403, 403))],
     "crm:lead_export": [GET(None, (LOGIN, 200, 403, 403, 200))],
+    # Bulk actions: anyone who sees leads may ask; each action then acts on
+    # the leads the user may change (tests/crm/test_bulk.py). A job is its
+    # creator's (`marketer`'s).
+    "crm:lead_bulk": [POST(None, (LOGIN, 302, 302, 302, 302))],
+    "crm:bulk_job": [GET("bulk_job", (LOGIN, 200, 404, 404, 404))],
+    # Saved views: `marketer`'s shared view; only its owner renames it, and
+    # a manager may delete it as well (tests/crm/test_saved_views.py).
+    "crm:saved_view_list": [GET(None, (LOGIN, 200, 200, 200, 200))],
+    "crm:saved_view_create": [POST(None, (LOGIN, 302, 302, 302, 302))],
+    "crm:saved_view_default": [POST(None, (LOGIN, 302, 302, 302, 302))],
+    "crm:saved_view_edit": [POST("saved_view", (LOGIN, 302, 404, 404, 404))],
+    "crm:saved_view_delete": [POST("saved_view", (LOGIN, 302, 404, 404, 302))],
     # A lead claimed by `rep`: out of scope for other reps (404, not 403).
     "crm:lead_detail": [GET("reps_lead", (LOGIN, 200, 200, 404, 200))],
     # Personal-data requests are the managers' (tests/security/test_personal_data.py).
@@ -403,6 +415,10 @@ def world(marketer, rep, other_rep, manager, campaign) -> dict[str, Any]:
         "reset_key": [int_to_base36(rep.pk), "not-a-valid-token"],
         "someone_elses_key": [webauthn_key(make_user("key_holder", "manager")).pk],
         "sso": ["sso"],
+        "bulk_job": [BulkJob.objects.create(action="assign", params={}, created_by=marketer).pk],
+        "saved_view": [
+            SavedView.objects.create(list="leads", name="v", owner=marketer, shared=True).pk
+        ],
         "import_job": [
             jobs.create_job(
                 b"email,name\n", filename="x.csv", user=marketer, campaign=None, kind="imported"

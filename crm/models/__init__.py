@@ -8,6 +8,7 @@ from crm.models.capture import CaptureConfirmation, ProposedChange
 from crm.models.choices import Industry, Prefecture, SizeBand
 from crm.models.deal import Deal
 from crm.models.imports import ImportJob
+from crm.models.lists import BulkJob, DefaultView, ListKey, SavedView
 from crm.models.outbox import OutboxEvent
 from crm.models.people import Company, Consent, Lead, LeadScore, StageChange
 from crm.models.privacy import PersonalRows, Tombstone
@@ -17,22 +18,26 @@ from crm.models.scoring import RescoreJob, ScoringRule
 __all__ = [
     "Activity",
     "Answer",
+    "BulkJob",
     "Campaign",
     "CaptureConfirmation",
     "Company",
     "Consent",
     "Deal",
+    "DefaultView",
     "FormQuestion",
     "ImportJob",
     "Industry",
     "Lead",
     "LeadAlias",
     "LeadScore",
+    "ListKey",
     "OutboxEvent",
     "PersonalRows",
     "Prefecture",
     "ProposedChange",
     "RescoreJob",
+    "SavedView",
     "ScoringRule",
     "SizeBand",
     "StageChange",

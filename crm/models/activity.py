@@ -41,6 +41,8 @@ class Activity(models.Model):
         IMPORTED = "imported", _("Imported from a list")
         # The person followed the link of a capture's confirmation email.
         CONFIRMED = "confirmed", _("Confirmed by email")
+        # Added to a campaign from the lead list (a bulk action).
+        CAMPAIGN_ADDED = "campaign_added", _("Added to a campaign")
 
     class Channel(models.TextChoices):
         """How the activity reached Baton (not who performed it: see performed_by_rep)."""

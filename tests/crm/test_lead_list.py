@@ -167,9 +167,9 @@ def test_the_filter_selects_render_as_djangos_own(campaign):
 
 
 def test_the_list_takes_at_most_ten_queries_however_many_leads(client_as, marketer, campaign):
-    """Session, user, permissions (2), the capped count, the page, its scores,
-    the campaign and owner filters: 9, for 3 leads as for 30 (bench_pages
-    checks the same at 10,000 and 100,000)."""
+    """Session, user, permissions (2), the saved views, the capped count, the
+    page, its scores, the campaign and owner filters: 10, for 3 leads as for
+    30 (bench_pages checks the same at 10,000 and 100,000)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
