@@ -18,10 +18,10 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api import services
 from api.fields import StrictCharField, StrictModelSerializer
 from api.filters import ApiFilterSet, DateOnlyFilter, IdFilter, IntFilter
 from api.permissions import ModelPermissions
+from crm import people
 from crm import services as crm
 from crm.models import Answer, Lead
 from crm.models.people import LeadQuerySet
@@ -75,15 +75,25 @@ class LeadSerializer(StrictModelSerializer):
         return attrs
 
     def create(self, validated_data: dict[str, Any]) -> Lead:
+        data = dict(validated_data)
+        name = data.pop("company_name", "")
         try:
-            return services.create_lead(validated_data, by=self.context["request"].user)
+            return people.create_lead(
+                data,
+                by=self.context["request"].user,
+                reason="api",
+                company_name=name,
+                overriding=self.context.get("overriding", ()),
+            )
         except IntegrityError as exc:  # the same email created meanwhile
             raise serializers.ValidationError(
                 {"email": [_("A lead with this email already exists.")]}, code="unique"
             ) from exc
 
     def update(self, instance: Lead, validated_data: dict[str, Any]) -> Lead:
-        return services.update_lead(instance, changes=validated_data)
+        return people.update_lead(
+            instance, changes=validated_data, by=self.context["request"].user
+        )
 
 
 # Bounds of the created dates a filter reads: beyond them, every lead or none.

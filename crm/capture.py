@@ -15,9 +15,9 @@ from datetime import datetime
 
 from django.db import connection, transaction
 
-from crm import attribution, confirmations, proposals
+from crm import attribution, confirmations, people, proposals
 from crm.attribution import Utm
-from crm.models import Activity, Campaign, Consent, Lead, StageChange
+from crm.models import Activity, Campaign, Consent, Lead
 from crm.services import company_named, kept_email, normalise_email, record_activity
 
 
@@ -77,8 +77,8 @@ def capture_lead(
     """
     named = attribution.campaign_named_by(data.utm) if data.utm.campaign else None
     email = kept_email(normalise_email(data.email))
-    lead, created = Lead.objects.with_email(email).get_or_create(
-        defaults={
+    row = people.lead_row(
+        {
             "email": email,
             "family_name": data.family_name,
             "given_name": data.given_name,
@@ -86,12 +86,17 @@ def capture_lead(
             "given_name_kana": data.given_name_kana,
             "title": data.title,
             "phone": data.phone,
+        }
+    )
+    lead, created = Lead.objects.with_email(email).get_or_create(
+        defaults={
+            **row,
             "company": lambda: company_named(data.company_name),  # made only for a new lead
             "source_campaign": named or campaign,
         },
     )
     if created:
-        StageChange.objects.create(lead=lead, from_stage="", to_stage=lead.stage, reason="capture")
+        people.record_first_stages([lead.pk], stage=lead.stage, by=None, reason="capture")
         if data.consent:
             _record_consent(lead, data.consent)
     else:
