@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm import views, views_export, views_import, views_privacy, views_proposals
+from crm import views, views_export, views_import, views_people, views_privacy, views_proposals
 
 app_name = "crm"
 urlpatterns = [
@@ -10,6 +10,8 @@ urlpatterns = [
     path("campaigns/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
     path("leads/", views.lead_list, name="lead_list"),
     path("leads/export/", views_export.lead_export, name="lead_export"),
+    path("leads/new/", views_people.lead_create, name="lead_create"),
+    path("leads/<int:pk>/edit/", views_people.lead_edit, name="lead_edit"),
     path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),
     path(
         "leads/<int:pk>/personal-data.json",
@@ -30,5 +32,8 @@ urlpatterns = [
     path("duplicates/", views.duplicates, name="duplicates"),
     path("duplicates/merge/", views.merge, name="merge"),
     path("duplicates/merge-companies/", views.merge_companies, name="merge_companies"),
-    path("companies/<int:pk>/", views.company_detail, name="company_detail"),
+    path("companies/", views_people.company_list, name="company_list"),
+    path("companies/new/", views_people.company_create, name="company_create"),
+    path("companies/<int:pk>/", views_people.company_detail, name="company_detail"),
+    path("companies/<int:pk>/edit/", views_people.company_edit, name="company_edit"),
 ]

@@ -4,7 +4,7 @@ edit_every_person); reps edit the leads they own or work."""
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-PERMISSIONS = ["edit_every_person", "add_company", "change_company", "add_lead"]
+PERMISSIONS = ["edit_every_person"]
 ROLES = {"marketer": PERMISSIONS, "manager": PERMISSIONS, "admin": PERMISSIONS}
 
 
@@ -26,9 +26,8 @@ def grant(apps, schema_editor):
 def revoke(apps, schema_editor):
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    manager = Group.objects.filter(name="manager").first()
-    if manager:
-        manager.permissions.remove(
+    for group in Group.objects.filter(name__in=ROLES):
+        group.permissions.remove(
             *Permission.objects.filter(content_type__app_label="crm", codename__in=PERMISSIONS)
         )
 
