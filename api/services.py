@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from crm import outbox
 from crm import services as crm
 from crm.imports.sql import insert_rows
-from crm.models import Activity, Campaign
+from crm.models import Activity, Campaign, Lead
 from crm.models.people import LeadQuerySet
 from crm.topics import Topic
 from handoff import work

@@ -158,7 +158,9 @@ def lead_candidates(
     for fields, reason, filled in RULES:
         if any(not probe.get(name) for name in filled):
             continue
-        wanted = {name: probe[name] if name == "company" else probe.get(name) or "" for name in fields}
+        wanted = {
+            name: probe[name] if name == "company" else probe.get(name) or "" for name in fields
+        }
         match = others.filter(**wanted)
         for lead in match.select_related("company")[:limit]:
             found.setdefault(lead.pk, Candidate(lead)).reasons.append(reason)

@@ -82,14 +82,15 @@ class LeadForm(_EditForm):
         return name
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         for name in PHONE_FIELDS:
             if len(normalize.phone_digits(data.get(name) or "")) > 20:
                 self.add_error(name, _("A phone number has at most 20 digits."))
         return data
 
     def changes(self) -> dict[str, Any]:
-        values = {name: self.cleaned_data[name] for name in self.fields if name in self._meta.fields}  # type: ignore[operator]
+        model_fields = set(self._meta.fields or ())
+        values = {name: self.cleaned_data[name] for name in self.fields if name in model_fields}
         values["email"] = normalize.email_key(values["email"])
         return values
 
@@ -121,4 +122,6 @@ class CompanyForm(_EditForm):
 
     def clean_domain(self) -> str:
         domain = normalize.nfkc(self.cleaned_data["domain"]).lower()
-        return domain.removeprefix("https://").removeprefix("http://").removeprefix("www.").strip("/")
+        return (
+            domain.removeprefix("https://").removeprefix("http://").removeprefix("www.").strip("/")
+        )

@@ -35,12 +35,14 @@ def field_changes(record: models.Model, *, limit: int = LIMIT) -> list[FieldChan
     most `limit` saves read: two queries, however many changes). A creation
     is not a change and is not listed."""
     history = record.history  # type: ignore[attr-defined]
-    versions = list(history.select_related("history_user").order_by("-history_date", "-pk")[: limit + 1])
+    versions = list(
+        history.select_related("history_user").order_by("-history_date", "-pk")[: limit + 1]
+    )
     raw: list[tuple[Any, models.Field[Any, Any], Any, Any]] = []
     for newer, older in pairwise(versions):
         delta = newer.diff_against(older)
         for change in delta.changes:
-            field = record._meta.get_field(change.field)
+            field: Any = record._meta.get_field(change.field)
             raw.append((newer, field, change.old, change.new))
     names = _related_names(raw)
     return [
@@ -78,7 +80,8 @@ def _shown(
     if value is None or value == "":
         return "—"
     if field.is_relation and field.related_model is not None:
-        return names.get((field.related_model, value), _("deleted (#%(id)s)") % {"id": value})  # type: ignore[index]
+        related: Any = field.related_model
+        return names.get((related, value), _("deleted (#%(id)s)") % {"id": value})
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     return str(value)

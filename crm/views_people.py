@@ -202,7 +202,9 @@ def company_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "may_edit": Company.objects.editable_by(request.user).filter(pk=company.pk).exists(),
     }
     if request.user.has_perm("crm.view_deal"):
-        deals = Deal.objects.visible_to(request.user).filter(Q(company=company) | Q(lead__in=visible))
+        deals = Deal.objects.visible_to(request.user).filter(
+            Q(company=company) | Q(lead__in=visible)
+        )
         context["deals"] = deals.select_related("lead").order_by("-pk")[:50]
     if request.user.has_perm("handoff.view_handoff"):
         context["handoffs"] = _handoffs(request, visible)

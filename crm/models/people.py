@@ -75,9 +75,7 @@ class Company(models.Model):
     objects = CompanyQuerySet.as_manager()
     # Field-level change history (django-simple-history: signals, so bulk
     # writes and QuerySet.update() record nothing); the derived key is left out.
-    history = HistoricalRecords(
-        excluded_fields=["key", "reading_key", "created_at", "updated_at"]
-    )
+    history = HistoricalRecords(excluded_fields=["key", "reading_key", "created_at", "updated_at"])
 
     class Meta:
         ordering = ["name"]
@@ -137,6 +135,7 @@ def derived_lead_columns(values: Mapping[str, Any]) -> dict[str, str]:
             get("phone_direct"), get("phone_department"), get("mobile")
         ),
     }
+
 
 # A company search broader than this is not what anyone is looking for.
 MAX_COMPANY_MATCHES = 500
@@ -317,9 +316,7 @@ class Lead(models.Model):
         default="",
         db_default="",
     )
-    address = models.CharField(
-        _("address"), max_length=300, blank=True, default="", db_default=""
-    )
+    address = models.CharField(_("address"), max_length=300, blank=True, default="", db_default="")
     stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.LEAD)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -170,7 +170,9 @@ def test_company_page_shows_people_key_and_history(client_as, marketer):
 
 
 def test_company_list_searches_name_reading_and_domain(client_as, marketer):
-    Company.objects.create(name="株式会社青葉商事", name_kana="アオバショウジ", domain="aoba.example.jp")
+    Company.objects.create(
+        name="株式会社青葉商事", name_kana="アオバショウジ", domain="aoba.example.jp"
+    )
     Company.objects.create(name="緑川工業株式会社")
     client = client_as(marketer)
     for query in ("㈱青葉", "あおば", "ｱｵﾊﾞ", "aoba.example"):
@@ -196,7 +198,7 @@ def test_erasure_leaves_nothing_of_the_person_in_the_history(manager, marketer):
     tables = [Lead.history.model._meta.db_table, Company.history.model._meta.db_table]
     with connection.cursor() as cursor:
         for table in tables:
-            cursor.execute(f"SELECT * FROM {table}")  # noqa: S608  # our own table names
+            cursor.execute(f"SELECT * FROM {table}")  # our own table names
             dump = repr(cursor.fetchall())
             for value in ("Zzsentinel", "zzsentinel", "7777", "青木"):
                 assert value not in dump, (table, value)
