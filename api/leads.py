@@ -123,10 +123,11 @@ class CandidateSerializer(serializers.Serializer[dedupe.Candidate]):
 
 
 class DuplicatesSerializer(serializers.Serializer[dict[str, Any]]):
-    """409: probable duplicates; send again with "save_anyway": true to create it."""
+    """409: probable duplicates (`candidates`; send again with "save_anyway":
+    true to create it), or an email already taken (`detail` and `email`)."""
 
     detail = serializers.CharField()
-    candidates = CandidateSerializer(many=True)
+    candidates = CandidateSerializer(many=True, required=False)
 
 
 def duplicates_detail() -> str:
