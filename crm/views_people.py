@@ -193,7 +193,7 @@ def company_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     visible = Lead.objects.visible_to(request.user).filter(company=company)
     context: dict[str, Any] = {
         "company": company,
-        "people": visible.select_related("score", "owner")[:200],
+        "people": visible.select_related("score", "owner", "company")[:200],
         "people_count": visible.count(),
         "activities": Activity.objects.filter(lead__in=visible)
         .select_related("lead", "campaign")

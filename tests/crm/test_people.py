@@ -202,3 +202,18 @@ def test_erasure_leaves_nothing_of_the_person_in_the_history(manager, marketer):
             dump = repr(cursor.fetchall())
             for value in ("Zzsentinel", "zzsentinel", "7777", "青木"):
                 assert value not in dump, (table, value)
+
+
+def test_company_page_queries_do_not_grow_with_its_people(client_as, manager):
+    from django.test.utils import CaptureQueriesContext
+
+    company = Company.objects.create(name="株式会社青葉商事")
+    client = client_as(manager)
+    counts = []
+    for _round in range(2):
+        for _n in range(3):
+            factories.activity_event(factories.lead(company=company))
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(company.get_absolute_url()).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
