@@ -16,10 +16,13 @@ from audit import trail
 from crm.imports.sql import insert_rows
 from crm.models import Company, Lead, StageChange
 from crm.models.people import derived_lead_columns
-from crm.services import company_named, normalise_email, rescore, rescore_lead
+from crm.services import company_named, normalise_email, request_rescore, rescore, rescore_lead
 
 # Lead fields the fit rules read (crm.scoring.LeadFacts): changing one rescores the lead.
 FIT_FIELDS = frozenset({"title", "department", "email", "company"})
+# Company fields they read, for each of its people.
+COMPANY_FIT_FIELDS = frozenset({"size_band", "industry", "prefecture", "domain"})
+RESCORE_NOW_AT_MOST = 50
 
 
 class EditConflict(Exception):
@@ -160,10 +163,21 @@ def update_company(
     company.save(update_fields=[*changes, "updated_at"])
     if overriding:
         _record_override(company, by=by, duplicates=overriding)
-    if {"size_band", "industry", "prefecture", "domain"} & set(changed):
-        for lead_id in company.people.values_list("pk", flat=True):
-            rescore_lead(lead_id)
+    if COMPANY_FIT_FIELDS & set(changed):
+        _rescore_people_of(company, by=by)
     return company
+
+
+def _rescore_people_of(company: Company, *, by: User) -> None:
+    """The fit of the company's people, now if they are few; a large company
+    queues a rescore of everyone instead (set-based, in the worker: one lead
+    at a time would hold this request for seconds)."""
+    people = list(company.people.values_list("pk", flat=True)[: RESCORE_NOW_AT_MOST + 1])
+    if len(people) > RESCORE_NOW_AT_MOST:
+        request_rescore(reason="company changed", by=by)
+        return
+    for lead_id in people:
+        rescore_lead(lead_id)
 
 
 def _check_unchanged(model: type[Lead] | type[Company], pk: int, seen: datetime) -> None:

@@ -41,7 +41,9 @@ def test_marketer_adds_people_and_companies_and_meets_duplicates(
     language: str,
 ) -> None:
     aoba = Company.objects.create(name="株式会社青葉商事", domain="aoba.example.jp")
-    known = factories.lead(family_name="山田", given_name="花子", phone="03-1234-5678", company=aoba)
+    known = factories.lead(
+        family_name="山田", given_name="花子", phone="03-1234-5678", company=aoba
+    )
     base = live_server.url
     log_in(page, "marketer")
     switch_language(page, language)
