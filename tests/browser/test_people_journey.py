@@ -22,8 +22,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-PHONE_WIDTH = {"width": 390, "height": 844}
-
 
 def switch_language(page: Page, language: str) -> None:
     if language == "ja":
@@ -80,7 +78,7 @@ def test_marketer_adds_people_and_companies_and_meets_duplicates(
     expect(page.get_by_test_id("duplicate-candidate")).to_have_attribute(
         "href", known.get_absolute_url()
     )
-    page.set_viewport_size(PHONE_WIDTH)
+    page.set_viewport_size({"width": 390, "height": 844})
     screenshot(page, f"people-lead-duplicate-phone-{language}")
     page.set_viewport_size({"width": 1280, "height": 800})
     page.get_by_test_id("save-anyway").click()
@@ -98,5 +96,5 @@ def test_marketer_adds_people_and_companies_and_meets_duplicates(
     expect(history).to_contain_text("０３－１２３４－５６７８")
     expect(history).to_contain_text("電話番号" if language == "ja" else "Phone")
     screenshot(page, f"people-lead-history-{language}")
-    page.set_viewport_size(PHONE_WIDTH)
+    page.set_viewport_size({"width": 390, "height": 844})
     screenshot(page, f"people-lead-history-phone-{language}")
