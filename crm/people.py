@@ -23,6 +23,7 @@ FIT_FIELDS = frozenset({"title", "department", "email", "company"})
 # Company fields they read, for each of its people.
 COMPANY_FIT_FIELDS = frozenset({"size_band", "industry", "prefecture", "domain"})
 RESCORE_NOW_AT_MOST = 50
+STAGE_COLUMNS = ("lead", "from_stage", "to_stage", "changed_at", "changed_by", "reason")
 
 
 class EditConflict(Exception):
@@ -49,14 +50,19 @@ def record_first_stages(
     at: datetime | None = None,
 ) -> None:
     """The first StageChange of new leads (the KPIs count leads from it), one
-    INSERT for any number of them. `reason` says how they came: capture, api,
-    a page, an import's source."""
+    statement for any number of them. `reason` says how they came: capture,
+    api, a page, an import's source."""
     at = at or timezone.now()
-    insert_rows(
-        StageChange,
-        ("lead", "from_stage", "to_stage", "changed_at", "changed_by", "reason"),
-        ((lead_id, "", stage, at, by.pk if by else None, reason[:200]) for lead_id in lead_ids),
-    )
+    rows = [(lead_id, "", stage, at, by.pk if by else None, reason[:200]) for lead_id in lead_ids]
+    if len(rows) == 1:
+        # One lead (a capture, a page, the API): a plain INSERT, cheaper than
+        # the COPY that serves an import's thousands.
+        ((lead_id, _from, _to, _at, by_id, why),) = rows
+        StageChange.objects.create(
+            lead_id=lead_id, to_stage=stage, changed_at=at, changed_by_id=by_id, reason=why
+        )
+    elif rows:
+        insert_rows(StageChange, STAGE_COLUMNS, rows)
 
 
 @transaction.atomic
