@@ -13,7 +13,7 @@ from rest_framework import mixins, serializers, viewsets
 from api.fields import StrictModelSerializer, whole_amount
 from api.filters import ApiFilterSet, IdFilter
 from api.permissions import ModelPermissions
-from crm import normalize
+from crm import normalize, people
 from crm.models import Campaign, Company
 
 
@@ -38,8 +38,21 @@ class CompanySerializer(StrictModelSerializer):
     def create(self, validated_data: dict[str, Any]) -> Company:
         try:
             with transaction.atomic():
-                return super().create(validated_data)
+                return people.create_company(validated_data, by=self.context["request"].user)
         except IntegrityError as exc:  # the same company created meanwhile
+            raise serializers.ValidationError(
+                {"name": [_("This company exists already.")]}, code="unique"
+            ) from exc
+
+    def update(self, instance: Company, validated_data: dict[str, Any]) -> Company:
+        """Through crm's service, as the page's edits: the history records
+        who, and a change the fit rules read rescores the company's people."""
+        try:
+            with transaction.atomic():
+                return people.update_company(
+                    instance, changes=validated_data, by=self.context["request"].user
+                )
+        except IntegrityError as exc:  # its new name taken meanwhile
             raise serializers.ValidationError(
                 {"name": [_("This company exists already.")]}, code="unique"
             ) from exc

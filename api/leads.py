@@ -12,18 +12,23 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, viewsets
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api import services
-from api.fields import StrictCharField, StrictModelSerializer
+from api.fields import StrictBooleanField, StrictCharField, StrictModelSerializer
 from api.filters import ApiFilterSet, DateOnlyFilter, IdFilter, IntFilter
 from api.permissions import ModelPermissions
+from crm import dedupe, normalize, people
 from crm import services as crm
-from crm.models import Answer, Lead
+from crm.models import Answer, Company, Lead, StageChange
 from crm.models.people import LeadQuerySet
 from handoff import work
 from web.scope import get_visible_or_404
@@ -37,6 +42,15 @@ class LeadSerializer(StrictModelSerializer):
         max_length=200,
         help_text=_("Finds the company by its name (㈱ and 株式会社 alike) or creates it."),
     )
+    save_anyway = StrictBooleanField(
+        write_only=True,
+        required=False,
+        default=False,
+        help_text=_(
+            "Create the lead even though it probably duplicates others (the answer "
+            "without it is 409 with the candidates); recorded in the audit trail."
+        ),
+    )
     fit_score = serializers.IntegerField(read_only=True)
     engagement_score = serializers.IntegerField(read_only=True)
 
@@ -45,8 +59,9 @@ class LeadSerializer(StrictModelSerializer):
         fields = [
             "id", "family_name", "given_name", "family_name_kana", "given_name_kana",
             "email", "phone", "company", "company_name", "department", "title",
+            "prefecture", "address",
             "stage", "owner", "source_campaign", "fit_score", "engagement_score",
-            "created_at", "updated_at",
+            "created_at", "updated_at", "save_anyway",
         ]  # fmt: skip
         # Stage and owner change through handoffs (claim, accept, reject...),
         # which record the history the KPIs are computed from.
@@ -75,15 +90,53 @@ class LeadSerializer(StrictModelSerializer):
         return attrs
 
     def create(self, validated_data: dict[str, Any]) -> Lead:
+        data = dict(validated_data)
+        data.pop("save_anyway", None)
+        name = data.pop("company_name", "")
         try:
-            return services.create_lead(validated_data, by=self.context["request"].user)
+            return people.create_lead(
+                data,
+                by=self.context["request"].user,
+                reason=StageChange.Reason.API,
+                company_name=name,
+                overriding=self.context.get("overriding", ()),
+            )
         except IntegrityError as exc:  # the same email created meanwhile
             raise serializers.ValidationError(
                 {"email": [_("A lead with this email already exists.")]}, code="unique"
             ) from exc
 
     def update(self, instance: Lead, validated_data: dict[str, Any]) -> Lead:
-        return services.update_lead(instance, changes=validated_data)
+        changes = {k: v for k, v in validated_data.items() if k != "save_anyway"}
+        return people.update_lead(instance, changes=changes, by=self.context["request"].user)
+
+
+class CandidateSerializer(serializers.Serializer[dedupe.Candidate]):
+    """A record the one sent probably duplicates."""
+
+    id = serializers.IntegerField(source="record.pk")
+    type = serializers.SerializerMethodField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+    def get_type(self, candidate: dedupe.Candidate) -> str:
+        return "lead" if isinstance(candidate.record, Lead) else "company"
+
+
+class DuplicatesSerializer(serializers.Serializer[dict[str, Any]]):
+    """409: probable duplicates (`candidates`; send again with "save_anyway":
+    true to create it), or an email already taken (`detail` and `email`)."""
+
+    detail = serializers.CharField()
+    candidates = CandidateSerializer(many=True, required=False)
+
+
+def duplicates_detail() -> str:
+    return str(
+        _(
+            "This lead probably exists already (see candidates). Send it again with "
+            '"save_anyway": true to create it all the same.'
+        )
+    )
 
 
 # Bounds of the created dates a filter reads: beyond them, every lead or none.
@@ -155,6 +208,36 @@ class LeadViewSet(
 
     def get_queryset(self) -> QuerySet[Lead]:
         return Lead.objects.visible_to(self.request.user).select_related("score")
+
+    @extend_schema(
+        responses={
+            201: LeadSerializer,
+            409: OpenApiResponse(
+                DuplicatesSerializer,
+                "Probable duplicates (same phone, same name or reading at the same company), "
+                "or an email already taken (`detail` and `email`).",
+            ),
+        }
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Create a lead; probable duplicates answer 409 with the candidates
+        unless the body says "save_anyway": true (the audit trail keeps that)."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        company = data.get("company")
+        if name := normalize.nfkc(data.get("company_name", "")):
+            company = Company.objects.filter(key=normalize.company_key(name) or name).first()
+        # The same email was answered already (validate_email: 409 on `email`).
+        values = {k: v for k, v in data.items() if k != "email"}
+        visible = Lead.objects.visible_to(request.user)
+        candidates = dedupe.lead_candidates(values, company=company, leads=visible)
+        if candidates and not data.get("save_anyway"):
+            body = {"detail": duplicates_detail(), "candidates": candidates}
+            return Response(DuplicatesSerializer(body).data, status=status.HTTP_409_CONFLICT)
+        serializer.context["overriding"] = [c.record.pk for c in candidates]
+        serializer.save()
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
 
 
 class AnswerSerializer(StrictModelSerializer):

@@ -15,47 +15,12 @@ from django.utils.translation import gettext as _
 from crm import outbox
 from crm import services as crm
 from crm.imports.sql import insert_rows
-from crm.models import Activity, Campaign, Lead, StageChange
+from crm.models import Activity, Campaign, Lead
 from crm.models.people import LeadQuerySet
 from crm.topics import Topic
 from handoff import work
 
 BATCH_LIMIT = 1000
-# Lead fields the fit rules read: changing one rescores the lead.
-FIT_FIELDS = frozenset({"title", "department", "email", "company"})
-
-
-@transaction.atomic
-def create_lead(data: dict[str, Any], *, by: User) -> Lead:
-    """A lead entered by an API client: its company found or created by name
-    (`company_name`), its first stage recorded, its fit scored at once.
-    Raises IntegrityError when its email exists (whatever the case)."""
-    data = dict(data)
-    if name := data.pop("company_name", ""):
-        data["company"] = crm.company_named(name)
-    # No savepoint of its own: a taken email fails this whole transaction.
-    lead = Lead.objects.create(**data)
-    StageChange.objects.create(
-        lead=lead, from_stage="", to_stage=lead.stage, changed_by=by, reason=StageChange.Reason.API
-    )
-    crm.rescore(lead)  # the lead in hand, its company and zero scores with it
-    return lead
-
-
-@transaction.atomic
-def update_lead(lead: Lead, *, changes: dict[str, Any]) -> Lead:
-    """Change the lead's own fields (stage and owner move through handoffs);
-    a change the fit rules read rescores it."""
-    changes = dict(changes)
-    if name := changes.pop("company_name", ""):
-        changes["company"] = crm.company_named(name)
-    for field_name, value in changes.items():
-        setattr(lead, field_name, value)
-    lead.save(update_fields=[*changes, "updated_at"])
-    if FIT_FIELDS & set(changes):
-        crm.rescore_lead(lead.pk)
-        lead.refresh_from_db()
-    return lead
 
 
 class ExternalIdTaken(Exception):

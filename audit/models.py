@@ -41,11 +41,13 @@ class Action(models.TextChoices):
     API_TOKEN_ROTATED = "api_token_rotated", _("API token rotated")
     API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
     LEAD_CHANGED = "lead_changed", _("Lead changed")
+    DUPLICATE_SAVED = "duplicate_saved", _("Saved despite a probable duplicate")
 
 
 # What an entry can be about, for the audit page.
 OBJECT_TYPES = {
     "lead": _("Lead"),
+    "company": _("Company"),
     "leads": _("Leads"),
     "handoff": _("Handoff"),
     "user": _("User"),

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    # Field-level change history of people and companies (crm/history.py).
+    "simple_history",
     # The ground floor (web/): its login receiver starts the session clock.
     "web",
     "crm",

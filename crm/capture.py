@@ -15,7 +15,7 @@ from datetime import datetime
 
 from django.db import connection, transaction
 
-from crm import attribution, confirmations, ledger, proposals
+from crm import attribution, confirmations, ledger, people, proposals
 from crm.attribution import Utm
 from crm.models import Activity, Answer, Campaign, Consent, Lead, StageChange
 from crm.services import company_named, kept_email, normalise_email, record_activity
@@ -81,8 +81,8 @@ def capture_lead(
     """
     named = attribution.campaign_named_by(data.utm) if data.utm.campaign else None
     email = kept_email(normalise_email(data.email))
-    lead, created = Lead.objects.with_email(email).get_or_create(
-        defaults={
+    row = people.lead_row(
+        {
             "email": email,
             "family_name": data.family_name,
             "given_name": data.given_name,
@@ -90,13 +90,18 @@ def capture_lead(
             "given_name_kana": data.given_name_kana,
             "title": data.title,
             "phone": data.phone,
+        }
+    )
+    lead, created = Lead.objects.with_email(email).get_or_create(
+        defaults={
+            **row,
             "company": lambda: company_named(data.company_name),  # made only for a new lead
             "source_campaign": named or campaign,
         },
     )
     if created:
-        StageChange.objects.create(
-            lead=lead, from_stage="", to_stage=lead.stage, reason=StageChange.Reason.CAPTURE
+        people.record_first_stages(
+            [lead.pk], stage=lead.stage, by=None, reason=StageChange.Reason.CAPTURE
         )
         if data.consent:
             _record_consent(lead, data.consent)

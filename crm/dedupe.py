@@ -8,6 +8,7 @@ from django.db.models import Count
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from crm import normalize
 from crm.models import Company, Lead
 from crm.models.people import LeadQuerySet
 
@@ -117,3 +118,69 @@ def _ids() -> object:
 
 def _split_ids(value: str) -> list[int]:
     return [int(part) for part in str(value).split(",") if part]
+
+
+# --- on entry: the records a new or changed one probably duplicates ---------------
+
+
+@dataclass
+class Candidate:
+    """An existing record that the one being entered probably duplicates.
+    `blocking`: the two cannot both be stored (the same email, the same
+    company key), so "save anyway" is not offered."""
+
+    record: Lead | Company
+    reasons: list[Promise] = field(default_factory=list)
+    blocking: bool = False
+
+
+def lead_candidates(
+    values: dict[str, object],
+    *,
+    company: Company | None,
+    leads: LeadQuerySet,
+    exclude: int | None = None,
+    limit: int = 10,
+) -> list[Candidate]:
+    """Leads among `leads` that a person with these values probably is: the
+    same email after folding (blocking), and the duplicates page's RULES
+    (same phone digits, same name or reading at the same company). One query
+    per rule; the probe is built as a new lead is (crm.models.people)."""
+    from crm.models.people import derived_lead_columns
+
+    probe = {**values, **derived_lead_columns(values), "company": company}
+    probe["email"] = normalize.email_key(str(values.get("email") or ""))
+    others = leads.exclude(pk=exclude) if exclude else leads
+    found: dict[int, Candidate] = {}
+    if probe["email"]:
+        for lead in others.with_email(str(probe["email"])).select_related("company")[:1]:
+            found[lead.pk] = Candidate(lead, [_("same email")], blocking=True)
+    for fields, reason, filled in RULES:
+        if any(not probe.get(name) for name in filled):
+            continue
+        wanted = {
+            name: probe[name] if name == "company" else probe.get(name) or "" for name in fields
+        }
+        match = others.filter(**wanted)
+        for lead in match.select_related("company")[:limit]:
+            found.setdefault(lead.pk, Candidate(lead)).reasons.append(reason)
+    return list(found.values())[:limit]
+
+
+def company_candidates(
+    values: dict[str, object], *, exclude: int | None = None, limit: int = 10
+) -> list[Candidate]:
+    """Companies a company with these values probably is: the same 名寄せ key
+    (blocking: ㈱青葉商事 is 株式会社青葉商事), and the duplicates page's
+    COMPANY_RULES (same web domain, same reading)."""
+    others = Company.objects.exclude(pk=exclude) if exclude else Company.objects.all()
+    found: dict[int, Candidate] = {}
+    name = normalize.nfkc(str(values.get("name") or ""))
+    if key := normalize.company_key(name) or name:
+        for company in others.filter(key=key)[:1]:
+            found[company.pk] = Candidate(company, [_("same company name")], blocking=True)
+    for field_name, reason in COMPANY_RULES:
+        if value := values.get(field_name):
+            for company in others.filter(**{field_name: value})[:limit]:
+                found.setdefault(company.pk, Candidate(company)).reasons.append(reason)
+    return list(found.values())[:limit]

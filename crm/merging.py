@@ -146,6 +146,9 @@ def merge_people(survivor: Lead, *, others: Sequence[Lead], by: User | None = No
         for o in others
     )
     Lead.objects.filter(pk__in=ids).delete()
+    # Their field history goes with them (the note above says who they
+    # were): rows under ids no lead has would escape the survivor's erasure.
+    Lead.history.filter(id__in=ids).delete()
     survivor = Lead.objects.select_related("company", "score").get(pk=survivor.pk)
     services.rescore(survivor)
     trail.record(

@@ -5,6 +5,7 @@ from crm import (
     views_export,
     views_import,
     views_lists,
+    views_people,
     views_privacy,
     views_proposals,
     views_questions,
@@ -30,6 +31,8 @@ urlpatterns = [
     path("leads/views/default/", views_lists.saved_view_default, name="saved_view_default"),
     path("leads/views/<int:pk>/", views_lists.saved_view_edit, name="saved_view_edit"),
     path("leads/views/<int:pk>/delete/", views_lists.saved_view_delete, name="saved_view_delete"),
+    path("leads/new/", views_people.lead_create, name="lead_create"),
+    path("leads/<int:pk>/edit/", views_people.lead_edit, name="lead_edit"),
     path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),
     path(
         "leads/<int:pk>/personal-data.json",
@@ -50,5 +53,8 @@ urlpatterns = [
     path("duplicates/", views.duplicates, name="duplicates"),
     path("duplicates/merge/", views.merge, name="merge"),
     path("duplicates/merge-companies/", views.merge_companies, name="merge_companies"),
-    path("companies/<int:pk>/", views.company_detail, name="company_detail"),
+    path("companies/", views_people.company_list, name="company_list"),
+    path("companies/new/", views_people.company_create, name="company_create"),
+    path("companies/<int:pk>/", views_people.company_detail, name="company_detail"),
+    path("companies/<int:pk>/edit/", views_people.company_edit, name="company_edit"),
 ]

@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from crm import bulk, dedupe, merging, saved_views, scoring, services, views_export
+from crm import bulk, dedupe, history, merging, saved_views, scoring, services, views_export
 from crm.forms import CompanyMergeForm, LeadFilterForm, MergeForm
 from crm.forms_campaign import CampaignForm, TaggedLinkForm
 from crm.forms_lists import LEAD_COLUMNS, BulkActionForm, shown_columns
-from crm.models import Activity, Campaign, Company, Lead, ListKey
+from crm.models import Activity, Campaign, Lead, ListKey
 from web.http import AuthenticatedRequest
 from web.scope import get_visible_or_404
 
@@ -198,6 +198,8 @@ def lead_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "consents": lead.consents.select_related("recorded_by", "import_job").defer(
                 "import_job__content", "import_job__rejections"
             ),
+            "changes": history.field_changes(lead),
+            "may_edit": Lead.objects.editable_by(request.user).filter(pk=lead.pk).exists(),
         },
     )
 
@@ -212,19 +214,6 @@ class TimelineEntry:
     @property
     def total(self) -> float:
         return sum(p.counted for p in self.points)
-
-
-@require_safe
-@login_required
-@permission_required("crm.view_company", raise_exception=True)
-def company_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    company = get_visible_or_404(Company, request.user, pk)
-    people = (
-        Lead.objects.visible_to(request.user)
-        .filter(company=company)
-        .select_related("score", "owner")
-    )
-    return render(request, "crm/company_detail.html", {"company": company, "people": people})
 
 
 @require_safe

@@ -136,6 +136,25 @@ MATRIX: dict[str, list[Case]] = {
         POST("reps_lead", (LOGIN, 403, 403, 403, 400)),  # the email is not typed
     ],
     "crm:company_detail": [GET("company", (LOGIN, 200, 200, 200, 200))],
+    "crm:company_list": [GET(None, (LOGIN, 200, 200, 200, 200))],
+    # Marketers and managers add and change people and companies; a rep
+    # changes the leads they own or work (an empty POST: the form again, 200).
+    "crm:lead_create": [
+        GET(None, (LOGIN, 200, 403, 403, 200)),
+        POST(None, (LOGIN, 200, 403, 403, 200)),
+    ],
+    "crm:lead_edit": [
+        GET("reps_lead", (LOGIN, 200, 200, 404, 200)),
+        POST("reps_lead", (LOGIN, 200, 200, 404, 200)),
+    ],
+    "crm:company_create": [
+        GET(None, (LOGIN, 200, 403, 403, 200)),
+        POST(None, (LOGIN, 200, 403, 403, 200)),
+    ],
+    "crm:company_edit": [
+        GET("company", (LOGIN, 200, 403, 403, 200)),
+        POST("company", (LOGIN, 200, 403, 403, 200)),
+    ],
     # Marketers decide on any lead, a rep on their own; managers read only.
     "crm:proposed_change_decide": [POST("proposal", (LOGIN, 302, 302, 404, 403))],
     "handoff:queue": [GET(None, (LOGIN, 403, 200, 200, 200))],

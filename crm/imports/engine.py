@@ -16,14 +16,14 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from crm import normalize, outbox, privacy
+from crm import normalize, outbox, people, privacy
 from crm.imports import answers
 from crm.imports.consents import record_consents
 from crm.imports.reading import Table
 from crm.imports.rows import Candidate, Rejection, check_row, name_missing
 from crm.imports.sql import insert_rows
-from crm.models import Activity, Campaign, Company, Lead, LeadAlias, LeadScore, StageChange
-from crm.models.people import other_phone_digits
+from crm.models import Activity, Campaign, Company, Lead, LeadAlias, LeadScore
+from crm.models.people import DERIVED_LEAD_COLUMNS
 from crm.topics import Topic
 from web.durability import commit_without_waiting_for_the_disk
 
@@ -195,10 +195,8 @@ def _apply_chunk(
             updated = Lead(
                 pk=lead["id"], email=lead["email"], company_id=company_id, updated_at=now, **values
             )
-            updated.phone_digits = normalize.phone_digits(updated.phone)
-            updated.search_text = updated.compute_search_text()
-            updated.reading_key = updated.compute_reading_key()
-            updated.other_phone_digits = updated.compute_other_phone_digits()
+            for name, value in updated.derived_columns().items():
+                setattr(updated, name, value)
             changed.append(updated)
             counts.updated += 1
         else:
@@ -223,13 +221,8 @@ def _apply_chunk(
     # The other leads are read again here, in the chunk's transaction: one may
     # have been merged away or created by a capture since the dry run.
     lead_ids = created | _lead_ids([c.email for c in chunk if c.email not in created])
-    insert_rows(
-        StageChange,
-        ("lead", "from_stage", "to_stage", "changed_at", "changed_by", "reason"),
-        (
-            (lead_id, "", Lead.Stage.LEAD, now, actor.pk if actor else None, source[:200])
-            for lead_id in created.values()
-        ),
+    people.record_first_stages(
+        created.values(), stage=Lead.Stage.LEAD, by=actor, reason=source, at=now
     )
     _record_activities(
         chunk, lead_ids, campaign=campaign, kind=kind, actor=actor, source=source, now=now
@@ -292,7 +285,7 @@ ACTIVITY_COLUMNS = (
     "lead", "kind", "occurred_at", "campaign", "actor", "details", "external_id", "points",
     "channel",
 )  # fmt: skip
-DERIVED_COLUMNS = ("phone_digits", "search_text", "reading_key", "other_phone_digits")
+DERIVED_COLUMNS = DERIVED_LEAD_COLUMNS
 NEW_LEAD_COLUMNS = (
     "email", *LEAD_FIELDS, *DERIVED_COLUMNS, "company", "source_campaign", "stage",
     "created_at", "updated_at",
@@ -302,31 +295,19 @@ NEW_LEAD_COLUMNS = (
 def _new_lead_row(
     candidate: Candidate, *, company: int | None, campaign: Campaign | None, now: datetime
 ) -> tuple[object, ...]:
-    """A new lead as a row of NEW_LEAD_COLUMNS."""
-    return (
-        candidate.email,
-        *(getattr(candidate, name) for name in LEAD_FIELDS),
-        normalize.phone_digits(candidate.phone),
-        normalize.search_key(
-            candidate.family_name,
-            candidate.given_name,
-            candidate.family_name_kana,
-            candidate.given_name_kana,
-            candidate.email,
-        )[:600],
-        normalize.reading_key(
-            candidate.family_name_kana,
-            candidate.given_name_kana,
-            candidate.family_name,
-            candidate.given_name,
-        ),
-        other_phone_digits(candidate.phone_direct, candidate.phone_department, candidate.mobile),
-        company,
-        campaign.pk if campaign else None,
-        Lead.Stage.LEAD,
-        now,
-        now,
+    """A new lead as a row of NEW_LEAD_COLUMNS, built as every new lead is
+    (crm.people.lead_row)."""
+    row = people.lead_row(
+        {"email": candidate.email, **{name: getattr(candidate, name) for name in LEAD_FIELDS}}
     )
+    row.update(
+        company=company,
+        source_campaign=campaign.pk if campaign else None,
+        stage=Lead.Stage.LEAD,
+        created_at=now,
+        updated_at=now,
+    )
+    return tuple(row[name] for name in NEW_LEAD_COLUMNS)
 
 
 def _changes(lead: dict[str, Any], candidate: Candidate) -> list[str]:
@@ -410,6 +391,7 @@ def _add_companies(chunk: Sequence[Candidate], known: dict[str, int]) -> None:
             name=names[key].company,
             name_kana=names[key].company_kana,
             key=key,
+            reading_key=normalize.search_key(names[key].company_kana)[:200],
             postal_code=names[key].postal_code,
             address=names[key].address,
             domain=_domain(names[key].url),

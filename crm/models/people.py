@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -12,6 +12,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from crm import normalize, person_names, scoring
 from crm.models.campaign import Campaign
@@ -28,6 +29,26 @@ class CompanyQuerySet(models.QuerySet["Company"]):
             return self
         return self.none()
 
+    def editable_by(self, user: User | AnonymousUser) -> CompanyQuerySet:
+        """Companies `user` may change: marketers and managers every one."""
+        if user.is_authenticated and user.has_perm("crm.edit_every_person"):
+            return self
+        return self.none()
+
+    def search(self, text: str) -> CompanyQuerySet:
+        """Name (legal form folded: ㈱ finds 株式会社), reading (kana folded:
+        ｱｵﾊﾞ finds あおば) or web domain, anywhere in them."""
+        text = normalize.nfkc(text)
+        key, reading = normalize.company_key(text), normalize.search_key(text)
+        if not text:
+            return self
+        match = Q(domain__icontains=text)
+        if key:
+            match |= Q(key__contains=key)
+        if reading:
+            match |= Q(reading_key__contains=reading)
+        return self.filter(match)
+
 
 class Company(models.Model):
     name = models.CharField(_("company name"), max_length=200)
@@ -35,6 +56,8 @@ class Company(models.Model):
     # The name without legal form, spaces and punctuation (crm.normalize): two
     # spellings of one company share it, so capture and import find the company.
     key = models.CharField(max_length=200, unique=True, editable=False)
+    # The reading, kana folded (crm.normalize.search_key), for the company search.
+    reading_key = models.CharField(max_length=200, blank=True, editable=False)
     domain = models.CharField(_("domain"), max_length=200, blank=True)
     industry = models.CharField(_("industry"), max_length=20, choices=Industry.choices, blank=True)
     size_band = models.CharField(_("size"), max_length=10, choices=SizeBand.choices, blank=True)
@@ -44,8 +67,15 @@ class Company(models.Model):
     postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # What an edit form was loaded with: a save compares it (crm/people.py),
+    # so that of two people editing at once the second is told, not silently
+    # overwriting the first.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = CompanyQuerySet.as_manager()
+    # Field-level change history (django-simple-history: signals, so bulk
+    # writes and QuerySet.update() record nothing); the derived key is left out.
+    history = HistoricalRecords(excluded_fields=["key", "reading_key", "created_at", "updated_at"])
 
     class Meta:
         ordering = ["name"]
@@ -58,8 +88,9 @@ class Company(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         # A derived column of this row only; it must never drift from the name.
         self.key = normalize.company_key(self.name) or normalize.nfkc(self.name)
-        if (fields := kwargs.get("update_fields")) is not None and "name" in fields:
-            kwargs["update_fields"] = {*fields, "key"}
+        self.reading_key = normalize.search_key(self.name_kana)[:200]
+        if (fields := kwargs.get("update_fields")) is not None:
+            kwargs["update_fields"] = {*fields, "key", "reading_key"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -69,6 +100,41 @@ class Company(models.Model):
 def other_phone_digits(*numbers: str) -> str:
     """A lead's other numbers as one searchable column (Lead.other_phone_digits)."""
     return " ".join(d for n in numbers if (d := normalize.phone_digits(n)))[:70]
+
+
+# Lead columns computed from others in save() (and by the bulk paths alike).
+DERIVED_LEAD_COLUMNS = ("phone_digits", "search_text", "reading_key", "other_phone_digits")
+# What they are computed from.
+DERIVED_FROM = (
+    "family_name", "given_name", "family_name_kana", "given_name_kana", "email",
+    "phone", "phone_direct", "phone_department", "mobile",
+)  # fmt: skip
+
+
+def derived_lead_columns(values: Mapping[str, Any]) -> dict[str, str]:
+    """The DERIVED_LEAD_COLUMNS of a lead with these values (names, readings,
+    email, phones): Lead.save() and the bulk paths (crm/people.py's lead_row)
+    compute them here, so they never differ."""
+
+    def get(name: str) -> str:
+        return values.get(name) or ""
+
+    return {
+        "phone_digits": normalize.phone_digits(get("phone")),
+        "search_text": normalize.search_key(
+            get("family_name"),
+            get("given_name"),
+            get("family_name_kana"),
+            get("given_name_kana"),
+            get("email"),
+        )[:600],
+        "reading_key": normalize.reading_key(
+            get("family_name_kana"), get("given_name_kana"), get("family_name"), get("given_name")
+        ),
+        "other_phone_digits": other_phone_digits(
+            get("phone_direct"), get("phone_department"), get("mobile")
+        ),
+    }
 
 
 # A company search broader than this is not what anyone is looking for.
@@ -95,6 +161,21 @@ class LeadQuerySet(models.QuerySet["Lead"]):
         if user.has_perm("crm.view_all_leads"):
             return self
         return self.filter(owner=user)
+
+    def editable_by(self, user: User | AnonymousUser) -> LeadQuerySet:
+        """People whose details `user` may change on their page: marketers
+        and managers every one; a rep the leads they own or work (a handoff
+        they hold, claimed, accepted or qualified)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.has_perm("crm.edit_every_person"):
+            return self
+        if user.has_perm("crm.change_lead"):
+            worked = Q(
+                handoffs__claimed_by=user, handoffs__status__in=["claimed", "accepted", "qualified"]
+            )
+            return self.filter(Q(owner=user) | worked).distinct()
+        return self.none()
 
     def with_email(self, email: str) -> LeadQuerySet:
         """The lead with this email, whatever its case: see with_emails."""
@@ -225,6 +306,17 @@ class Lead(models.Model):
     )
     department = models.CharField(_("department"), max_length=100, blank=True)
     title = models.CharField(_("title"), max_length=100, blank=True)
+    # Where the person works, when it is not the company's address (a branch).
+    # db_default: the import's bulk insert names only the columns it fills.
+    prefecture = models.CharField(
+        _("prefecture"),
+        max_length=2,
+        choices=Prefecture.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    address = models.CharField(_("address"), max_length=300, blank=True, default="", db_default="")
     stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.LEAD)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -249,6 +341,14 @@ class Lead(models.Model):
     erased_at = models.DateTimeField(_("erased at"), null=True, blank=True, editable=False)
 
     objects = LeadQuerySet.as_manager()
+    # Field-level change history of what people type (django-simple-history).
+    # Derived columns and timestamps are left out; scores live in LeadScore,
+    # which has none. Signals only: bulk writes (imports, QuerySet.update()
+    # of stage and owner, which the stage history and the audit trail keep)
+    # add no rows. Erasure deletes the person's rows (crm/privacy/erase.py).
+    history = HistoricalRecords(
+        excluded_fields=[*DERIVED_LEAD_COLUMNS, "created_at", "updated_at", "erased_at"]
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -257,6 +357,7 @@ class Lead(models.Model):
         permissions = [
             ("view_all_leads", _("Can see every lead")),
             ("export_leads", _("Can export leads")),
+            ("edit_every_person", _("Can create and edit every person and company")),
         ]
         constraints = [
             # One person per email, whatever its case: capture and import update.
@@ -278,18 +379,10 @@ class Lead(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         # Derived columns of this row only; they must never drift from their sources.
-        self.phone_digits = normalize.phone_digits(self.phone)
-        self.search_text = self.compute_search_text()
-        self.reading_key = self.compute_reading_key()
-        self.other_phone_digits = self.compute_other_phone_digits()
+        for name, value in self.derived_columns().items():
+            setattr(self, name, value)
         if (fields := kwargs.get("update_fields")) is not None:
-            kwargs["update_fields"] = {
-                *fields,
-                "phone_digits",
-                "search_text",
-                "reading_key",
-                "other_phone_digits",
-            }
+            kwargs["update_fields"] = {*fields, *DERIVED_LEAD_COLUMNS}
         adding = self._state.adding
         super().save(*args, **kwargs)
         if adding:
@@ -306,22 +399,8 @@ class Lead(models.Model):
         """Erased on request: no handoff, tracking or touch may join it again."""
         return self.erased_at is not None
 
-    def compute_search_text(self) -> str:
-        return normalize.search_key(
-            self.family_name,
-            self.given_name,
-            self.family_name_kana,
-            self.given_name_kana,
-            self.email,
-        )[:600]
-
-    def compute_other_phone_digits(self) -> str:
-        return other_phone_digits(self.phone_direct, self.phone_department, self.mobile)
-
-    def compute_reading_key(self) -> str:
-        return normalize.reading_key(
-            self.family_name_kana, self.given_name_kana, self.family_name, self.given_name
-        )
+    def derived_columns(self) -> dict[str, str]:
+        return derived_lead_columns({name: getattr(self, name) for name in DERIVED_FROM})
 
     @property
     def display_name(self) -> str:

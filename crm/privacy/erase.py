@@ -51,7 +51,9 @@ def erase_person(lead: Lead, *, by: User) -> Erasure:
     2. Other tables: whatever mentions the person is removed (the innermost
        JSON object or list holding it); stored import files lose the
        person's rows, their rejected-rows record too.
-    3. The lead becomes an anonymous placeholder, marked erased.
+    3. The lead becomes an anonymous placeholder, marked erased; its
+       field-level change history (django-simple-history's rows, every
+       earlier value of every field) is deleted.
     4. A tombstone (keyed hash of the email and mobile number) keeps later
        captures, imports and tracking from bringing the person back.
     5. The audit trail records who erased lead #id (no personal data).
@@ -78,6 +80,8 @@ def erase_person(lead: Lead, *, by: User) -> Erasure:
     for model, pks in doomed.items():
         result.deleted_rows += model._default_manager.filter(pk__in=pks).delete()[0]
     _anonymise(lead, now=now)
+    # QuerySet.update() above records no history row; the earlier ones go.
+    result.deleted_rows += Lead.history.filter(id=lead.pk).delete()[0]
     tombstones.bury(email=lead.email, phone=lead.phone)
     trail.record(
         trail.Action.ERASED,
@@ -111,6 +115,8 @@ def _anonymise(lead: Lead, *, now: Any) -> None:
         reading_key="",
         department="",
         title="",
+        prefecture="",
+        address="",
         erased_at=now,
         updated_at=now,
     )

@@ -62,3 +62,25 @@ def test_companies_are_one_per_name_whatever_the_legal_form(api_as, marketer):
     assert response.json()["name"] == ["This company exists already."]
     found = client.get(COMPANIES, {"q": "青葉商事"}).json()["results"]
     assert [c["name"] for c in found] == ["株式会社青葉商事"]
+
+
+def test_a_company_changed_through_the_api_is_in_its_history(api_as, marketer):
+    from crm import history
+
+    client = api_as(marketer)
+    made = client.post(COMPANIES, {"name": "株式会社青葉商事"}, format="json").json()
+    changed = client.patch(
+        f"{COMPANIES}{made['id']}/", {"domain": "aoba.example.jp"}, format="json"
+    )
+    assert changed.status_code == 200
+    (change,) = history.field_changes(Company.objects.get(pk=made["id"]))
+    assert (change.old, change.new, change.who) == ("—", "aoba.example.jp", "Hanako Sato")
+
+
+def test_a_company_rename_to_a_taken_name_is_409(api_as, marketer):
+    Company.objects.create(name="株式会社青葉商事")
+    other = Company.objects.create(name="北斗物流")
+    changed = api_as(marketer).patch(
+        f"{COMPANIES}{other.pk}/", {"name": "㈱青葉商事"}, format="json"
+    )
+    assert changed.status_code == 409

@@ -184,15 +184,17 @@ def test_a_create_takes_a_few_queries_whatever_the_table_holds(api_as, marketer)
     assert made.status_code == 201, made.content
     assert made.json()["fit_score"] == 0
     # The token, the user's permissions (one statement: accounts/backends.py),
-    # the duplicate check, the lead, its score row, its first stage, the
-    # scoring rules, its activities; a known company by name one more. (Test
-    # savepoints left out: production runs these in one transaction, BEGIN and
-    # COMMIT not counted.)
+    # the email check, the probable duplicates (one query per rule that
+    # applies: here the name at the company), the lead, its field history row,
+    # its score row, its first stage, the scoring rules, its activities; a
+    # known company by name two more (for the duplicate rules, then to link
+    # it). (Test savepoints left out: production runs these in one
+    # transaction, BEGIN and COMMIT not counted.)
     count = [
         sum(not q["sql"].startswith(("SAVEPOINT", "RELEASE")) for q in ctx.captured_queries)
         for ctx in (plain, named)
     ]
-    assert count == [8, 9]
+    assert count == [10, 12]
 
 
 def test_a_taken_email_in_another_case_is_refused_and_nothing_is_left(api_as, marketer):
@@ -227,3 +229,33 @@ def test_the_duplicate_check_reads_the_unique_email_index():
         "lead_email_unique_ci" not in Lead.objects.filter(email__iexact="yamada@aoba.jp").explain()
     )
     assert Lead.objects.with_email("YAMADA@aoba.jp").get().email == "yamada@aoba.jp"
+
+
+# --- Probable duplicates ---------------------------------------------------------
+
+
+def test_a_probable_duplicate_is_409_with_candidates_unless_saved_anyway(api_as, marketer):
+    from audit.models import Action, AuditEntry
+
+    client = api_as(marketer)
+    first = client.post(
+        LEADS, {"family_name": "山田", "email": "a@aoba.jp", "phone": "03-1234-5678"}, format="json"
+    )
+    assert first.status_code == 201
+    body = {"family_name": "山田太", "email": "b@aoba.jp", "phone": "０３(1234)5678"}
+    refused = client.post(LEADS, body, format="json")
+    assert refused.status_code == 409
+    assert refused.json()["candidates"] == [
+        {"id": first.json()["id"], "type": "lead", "reasons": ["same phone number"]}
+    ]
+    made = client.post(LEADS, {**body, "save_anyway": True}, format="json")
+    assert made.status_code == 201
+    entry = AuditEntry.objects.get(action=Action.DUPLICATE_SAVED)
+    assert entry.changes == {"duplicates": [first.json()["id"]]}
+
+
+def test_save_anyway_takes_only_a_json_boolean(api_as, marketer):
+    made = api_as(marketer).post(
+        LEADS, {"family_name": "山田", "email": "c@aoba.jp", "save_anyway": "true"}, format="json"
+    )
+    assert made.status_code == 400

@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from crm.models import Lead
+from crm.models import Company, Lead
 from handoff import services
 from handoff.models import Handoff
 from kpi import rollups
@@ -30,13 +30,17 @@ DEMO_PASSWORD = "baton-demo"  # nosec B105  # the demo logins' documented passwo
 
 
 def pages() -> list[tuple[str, str, str]]:
-    """(login, path, name) of the eight main pages, on the demo data."""
+    """(login, path, name) of the main pages, on the demo data."""
     lead = Lead.objects.filter(stage=Lead.Stage.MQL).order_by("pk").first()
+    company = Company.objects.order_by("pk").first()
     waiting = Handoff.objects.queued().order_by("pk").first()
-    assert lead is not None and waiting is not None
+    assert lead is not None and waiting is not None and company is not None
     return [
         ("marketer", "/crm/leads/", "lead-list"),
         ("marketer", lead.get_absolute_url(), "lead-page"),
+        ("marketer", f"/crm/leads/{lead.pk}/edit/", "lead-form"),
+        ("marketer", "/crm/companies/", "company-list"),
+        ("marketer", company.get_absolute_url(), "company-page"),
         ("marketer", "/crm/campaigns/", "campaign-list"),
         ("marketer", "/nurture/segments/", "nurture"),
         ("marketer", "/crm/imports/", "import"),
