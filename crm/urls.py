@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm import views, views_export, views_import, views_privacy, views_proposals
+from crm import views, views_export, views_import, views_privacy, views_proposals, views_search
 
 app_name = "crm"
 urlpatterns = [
@@ -31,4 +31,5 @@ urlpatterns = [
     path("duplicates/merge/", views.merge, name="merge"),
     path("duplicates/merge-companies/", views.merge_companies, name="merge_companies"),
     path("companies/<int:pk>/", views.company_detail, name="company_detail"),
+    path("search/", views_search.global_search, name="search"),
 ]

@@ -1,0 +1,190 @@
+"""Global search (the top bar): the people, companies, deals and campaigns a
+user may open, grouped, found by a few characters of any of them.
+
+Kana are folded as everywhere else (crm/kana.py): やまぐち finds ヤマグチ and
+ﾔﾏｸﾞﾁ. Every group reads through its model's `visible_to(user)`, so a rep is
+never shown a row they could not open.
+
+At a million people each condition is capped on its own: a branch of the lead
+search (LeadQuerySet.search_branches) is served by one index and stops at its
+first few rows, where the lead list's OR of them would gather every match
+first. One or two characters match the start of a family name, a reading, an
+email or a company name (text_pattern_ops btrees); three or more match
+anywhere (trigrams). bench/bench_search.py measures it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from django_stubs_ext import StrOrPromise
+
+from crm import kana, normalize
+from crm.models import Campaign, Company, Deal, Lead
+from crm.models.people import LeadQuerySet
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+# The dropdown shows a few per group; the results page more.
+DROPDOWN_LIMIT = 5
+PAGE_LIMIT = 20
+MAX_QUERY_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class Hit:
+    label: str
+    detail: str
+    url: str
+
+
+@dataclass
+class Results:
+    query: str
+    people: list[Hit] = field(default_factory=list)
+    companies: list[Hit] = field(default_factory=list)
+    deals: list[Hit] = field(default_factory=list)
+    campaigns: list[Hit] = field(default_factory=list)
+
+    def groups(self) -> list[tuple[str, StrOrPromise, list[Hit]]]:
+        """(kind, heading, hits) of each kind found, in the order shown."""
+        groups: list[tuple[str, StrOrPromise, list[Hit]]] = [
+            ("people", pgettext_lazy("search results", "People"), self.people),
+            ("companies", _("Companies"), self.companies),
+            ("deals", _("Deals"), self.deals),
+            ("campaigns", _("Campaigns"), self.campaigns),
+        ]
+        return [group for group in groups if group[2]]
+
+    @property
+    def count(self) -> int:
+        return len(self.people) + len(self.companies) + len(self.deals) + len(self.campaigns)
+
+
+def deal_url(deal: Deal) -> str:
+    """Where a deal found by the search opens. The lead's page lists its
+    deals until deals have a page of their own: change it here alone."""
+    return reverse("crm:lead_detail", args=[deal.lead_id])
+
+
+def global_search(text: str, *, user: User | AnonymousUser, limit: int) -> Results:
+    """At most `limit` hits of each kind for `text`, as `user` may see them."""
+    text = normalize.nfkc(text)[:MAX_QUERY_LENGTH]
+    results = Results(query=text)
+    if not normalize.search_key(text) or not user.is_authenticated:
+        return results
+    company_ids = _company_ids(text, user=user, limit=limit)
+    results.people = _people(text, user=user, limit=limit)
+    results.companies = _companies(company_ids)
+    results.deals = _deals(text, company_ids, user=user, limit=limit)
+    results.campaigns = _campaigns(text, user=user, limit=limit)
+    return results
+
+
+def _people(text: str, *, user: User | AnonymousUser, limit: int) -> list[Hit]:
+    visible = Lead.objects.visible_to(user).filter(erased_at__isnull=True).order_by()
+    ids: list[int] = []
+    for branch in LeadQuerySet.search_branches(text) or []:
+        if len(ids) >= limit:
+            break
+        found = visible.filter(branch).exclude(pk__in=ids).values_list("pk", flat=True)
+        ids.extend(found[: limit - len(ids)])
+    leads = (
+        Lead.objects.filter(pk__in=ids)
+        .select_related("company")
+        .only(
+            "family_name",
+            "given_name",
+            "family_name_kana",
+            "given_name_kana",
+            "email",
+            "stage",
+            "reading_key",
+            "company__name",
+        )
+        .order_by("reading_key", "pk")
+    )
+    return [
+        Hit(
+            label=lead.display_name,
+            detail=" · ".join(
+                filter(None, [lead.company.name if lead.company else "", lead.email])
+            ),
+            url=lead.get_absolute_url(),
+        )
+        for lead in leads
+    ]
+
+
+def _company_ids(text: str, *, user: User | AnonymousUser, limit: int) -> list[int]:
+    """Companies by their key (the name without legal form, case or width),
+    with kana folded too: a katakana name is found by its hiragana."""
+    keys = {normalize.company_key(text), normalize.company_key(kana.fold_kana(text))} - {""}
+    lookup = "key__startswith" if len(normalize.search_key(text)) < 3 else "key__contains"
+    match = Q()
+    for key in keys:
+        match |= Q(**{lookup: key})
+    if not match:
+        return []
+    # Unordered: the prefix or trigram index stops at the first few.
+    found = Company.objects.visible_to(user).filter(match).order_by()
+    return list(found.values_list("pk", flat=True)[:limit])
+
+
+def _companies(ids: list[int]) -> list[Hit]:
+    companies = Company.objects.filter(pk__in=ids).only("name", "prefecture", "domain")
+    return [
+        Hit(
+            label=company.name,
+            detail=" · ".join(filter(None, [company.get_prefecture_display(), company.domain])),
+            url=company.get_absolute_url(),
+        )
+        for company in companies
+    ]
+
+
+def _deals(
+    text: str, company_ids: list[int], *, user: User | AnonymousUser, limit: int
+) -> list[Hit]:
+    if not user.has_perm("crm.view_deal"):
+        return []
+    match = Q(name__icontains=text) | Q(name__icontains=kana.fold_kana(text))
+    if company_ids:
+        match |= Q(company_id__in=company_ids)
+    deals = (
+        Deal.objects.visible_to(user)
+        .filter(match)
+        .select_related("company")
+        .only("name", "stage", "amount", "lead_id", "company__name")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    return [
+        Hit(
+            label=deal.name,
+            detail=" · ".join(
+                filter(None, [deal.company.name if deal.company else "", deal.get_stage_display()])
+            ),
+            url=deal_url(deal),
+        )
+        for deal in deals
+    ]
+
+
+def _campaigns(text: str, *, user: User | AnonymousUser, limit: int) -> list[Hit]:
+    match = Q(name__icontains=text) | Q(utm_code__icontains=text)
+    campaigns = (
+        Campaign.objects.visible_to(user)
+        .filter(match)
+        .only("name", "channel", "utm_code")
+        .order_by("-pk")[:limit]
+    )
+    return [
+        Hit(label=c.name, detail=c.get_channel_display(), url=c.get_absolute_url())
+        for c in campaigns
+    ]
