@@ -12,9 +12,13 @@ order, five of each.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from bench._django import describe, percentile, setup
 from bench.bench_lead_list import LEADS, generate, generated
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 REPEAT = 20
 NAIVE_REPEAT = 3
@@ -46,31 +50,32 @@ def add_deals() -> None:
         cursor.execute(
             "INSERT INTO crm_deal (lead_id, company_id, name, amount, stage, lost_reason, created_at) "
             "SELECT l.id, l.company_id, c.name || ' 導入案件', 1000000, 'open', '', now() "
-            "FROM crm_lead l JOIN crm_company c ON c.id = l.company_id WHERE l.id %% 20 = 0"
+            "FROM crm_lead l JOIN crm_company c ON c.id = l.company_id WHERE l.id %% 20 = 0",
+            [],
         )
         cursor.execute("ANALYZE crm_deal")
 
 
-def naive(text: str, user: object) -> float:
+def naive(text: str, user: User) -> float:
     """The straightforward search: icontains on each column, five of each kind."""
     from django.db.models import Q
 
     from crm.models import Campaign, Company, Deal, Lead
 
     start = time.perf_counter()
-    people = Lead.objects.visible_to(user).filter(  # type: ignore[arg-type]
+    people = Lead.objects.visible_to(user).filter(
         Q(family_name__icontains=text) | Q(given_name__icontains=text)
         | Q(family_name_kana__icontains=text) | Q(given_name_kana__icontains=text)
         | Q(email__icontains=text)
     )  # fmt: skip
     list(people.select_related("company")[:5])
     list(Company.objects.filter(Q(name__icontains=text) | Q(name_kana__icontains=text))[:5])
-    list(Deal.objects.visible_to(user).filter(name__icontains=text)[:5])  # type: ignore[arg-type]
+    list(Deal.objects.visible_to(user).filter(name__icontains=text)[:5])
     list(Campaign.objects.filter(name__icontains=text)[:5])
     return (time.perf_counter() - start) * 1000
 
 
-def users() -> dict[str, object]:
+def users() -> dict[str, User]:
     from django.contrib.auth.models import Group, User
 
     found = {}
@@ -100,7 +105,7 @@ def run() -> None:
     short_times: list[float] = []
     for role, user in people.items():
         client = Client()
-        client.force_login(user)  # type: ignore[arg-type]
+        client.force_login(user)
         client.get("/crm/search/", {"q": "warm-up"}, HTTP_HX_REQUEST="true")
         for label, text in QUERIES.items():
             times, queries, hits = [], 0, 0

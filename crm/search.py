@@ -80,14 +80,15 @@ def global_search(text: str, *, user: User | AnonymousUser, limit: int) -> Resul
     if not normalize.search_key(text) or not user.is_authenticated:
         return results
     company_ids = _company_ids(text, user=user, limit=limit)
-    results.people = _people(text, user=user, limit=limit)
+    people_ids = _people_ids(text, user=user, limit=limit)
+    results.people = _people(people_ids)
     results.companies = _companies(company_ids)
-    results.deals = _deals(text, company_ids, user=user, limit=limit)
+    results.deals = _deals(text, company_ids, people_ids, user=user, limit=limit)
     results.campaigns = _campaigns(text, user=user, limit=limit)
     return results
 
 
-def _people(text: str, *, user: User | AnonymousUser, limit: int) -> list[Hit]:
+def _people_ids(text: str, *, user: User | AnonymousUser, limit: int) -> list[int]:
     visible = Lead.objects.visible_to(user).filter(erased_at__isnull=True).order_by()
     ids: list[int] = []
     for branch in LeadQuerySet.search_branches(text) or []:
@@ -95,6 +96,10 @@ def _people(text: str, *, user: User | AnonymousUser, limit: int) -> list[Hit]:
             break
         found = visible.filter(branch).exclude(pk__in=ids).values_list("pk", flat=True)
         ids.extend(found[: limit - len(ids)])
+    return ids
+
+
+def _people(ids: list[int]) -> list[Hit]:
     leads = (
         Lead.objects.filter(pk__in=ids)
         .select_related("company")
@@ -113,9 +118,7 @@ def _people(text: str, *, user: User | AnonymousUser, limit: int) -> list[Hit]:
     return [
         Hit(
             label=lead.display_name,
-            detail=" · ".join(
-                filter(None, [lead.company.name if lead.company else "", lead.email])
-            ),
+            detail=" · ".join(filter(None, [lead.company.name if lead.company else "", lead.email])),
             url=lead.get_absolute_url(),
         )
         for lead in leads
@@ -150,19 +153,32 @@ def _companies(ids: list[int]) -> list[Hit]:
 
 
 def _deals(
-    text: str, company_ids: list[int], *, user: User | AnonymousUser, limit: int
+    text: str,
+    company_ids: list[int],
+    people_ids: list[int],
+    *,
+    user: User | AnonymousUser,
+    limit: int,
 ) -> list[Hit]:
+    """Deals by their name (its start for one or two characters), or of the
+    companies and people found. Unordered in SQL, so that the indexes of
+    crm/migrations/0021 stop at the first few (a sort would read every match)."""
     if not user.has_perm("crm.view_deal"):
         return []
-    match = Q(name__icontains=text) | Q(name__icontains=kana.fold_kana(text))
+    lookup = "name__istartswith" if len(normalize.search_key(text)) < 3 else "name__icontains"
+    match = Q()
+    for variant in {text, kana.fold_kana(text)}:
+        match |= Q(**{lookup: variant})
     if company_ids:
         match |= Q(company_id__in=company_ids)
+    if people_ids:
+        match |= Q(lead_id__in=people_ids)
     deals = (
         Deal.objects.visible_to(user)
         .filter(match)
         .select_related("company")
         .only("name", "stage", "amount", "lead_id", "company__name")
-        .order_by("-created_at", "-pk")[:limit]
+        .order_by()[:limit]
     )
     return [
         Hit(
@@ -172,7 +188,7 @@ def _deals(
             ),
             url=deal_url(deal),
         )
-        for deal in deals
+        for deal in sorted(deals, key=lambda deal: deal.name)
     ]
 
 

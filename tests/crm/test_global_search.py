@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from crm import search
 from crm.models import Campaign, Company, Deal, Lead
