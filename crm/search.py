@@ -118,7 +118,7 @@ def _people(ids: list[int]) -> list[Hit]:
     return [
         Hit(
             label=lead.display_name,
-            detail=" · ".join(filter(None, [lead.company.name if lead.company else "", lead.email])),
+            detail=_joined(lead.company, lead.email),
             url=lead.get_absolute_url(),
         )
         for lead in leads
@@ -145,7 +145,7 @@ def _companies(ids: list[int]) -> list[Hit]:
     return [
         Hit(
             label=company.name,
-            detail=" · ".join(filter(None, [company.get_prefecture_display(), company.domain])),
+            detail=_joined(company.get_prefecture_display(), company.domain),
             url=company.get_absolute_url(),
         )
         for company in companies
@@ -183,9 +183,7 @@ def _deals(
     return [
         Hit(
             label=deal.name,
-            detail=" · ".join(
-                filter(None, [deal.company.name if deal.company else "", deal.get_stage_display()])
-            ),
+            detail=_joined(deal.company, deal.get_stage_display()),
             url=deal_url(deal),
         )
         for deal in sorted(deals, key=lambda deal: deal.name)
@@ -204,3 +202,8 @@ def _campaigns(text: str, *, user: User | AnonymousUser, limit: int) -> list[Hit
         Hit(label=c.name, detail=c.get_channel_display(), url=c.get_absolute_url())
         for c in campaigns
     ]
+
+
+def _joined(*parts: object) -> str:
+    """A hit's detail line: its non-empty parts (a company by its name)."""
+    return " · ".join(str(getattr(part, "name", part)) for part in parts if part)
