@@ -31,9 +31,9 @@ QUERIES = {
     "2 half-width kana (ﾔﾏ)": "ﾔﾏ",
     "2 kanji (青葉, companies)": "青葉",
     "2 letters (pe, emails)": "pe",
-    "3 hiragana (やまだ)": "やまだ",
-    "half-width name (ﾔﾏﾀﾞﾀﾛｳ)": "ﾔﾏﾀﾞﾀﾛｳ",
-    "kanji name (山田太郎)": "山田太郎",
+    "3 hiragana (やまも)": "やまも",
+    "half-width name (ﾔﾏﾓﾄｼｮｳﾀ)": "ﾔﾏﾓﾄｼｮｳﾀ",
+    "kanji name (山本翔太)": "山本翔太",
     "email (person12345)": "person12345",
     "nothing matches (ぬ)": "ぬ",
 }

@@ -35,6 +35,11 @@ if TYPE_CHECKING:
 DROPDOWN_LIMIT = 5
 PAGE_LIMIT = 20
 MAX_QUERY_LENGTH = 100
+# What a person's hit shows (not the 600-character search key).
+HIT_COLUMNS = (
+    "family_name", "given_name", "family_name_kana", "given_name_kana", "email", "stage",
+    "reading_key", "company__name",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -80,42 +85,8 @@ def global_search(text: str, *, user: User | AnonymousUser, limit: int) -> Resul
     if not normalize.search_key(text) or not user.is_authenticated:
         return results
     company_ids = _company_ids(text, user=user, limit=limit)
-    people_ids = _people_ids(text, user=user, limit=limit)
-    results.people = _people(people_ids)
-    results.companies = _companies(company_ids)
-    results.deals = _deals(text, company_ids, people_ids, user=user, limit=limit)
-    results.campaigns = _campaigns(text, user=user, limit=limit)
-    return results
-
-
-def _people_ids(text: str, *, user: User | AnonymousUser, limit: int) -> list[int]:
-    visible = Lead.objects.visible_to(user).filter(erased_at__isnull=True).order_by()
-    ids: list[int] = []
-    for branch in LeadQuerySet.search_branches(text) or []:
-        if len(ids) >= limit:
-            break
-        found = visible.filter(branch).exclude(pk__in=ids).values_list("pk", flat=True)
-        ids.extend(found[: limit - len(ids)])
-    return ids
-
-
-def _people(ids: list[int]) -> list[Hit]:
-    leads = (
-        Lead.objects.filter(pk__in=ids)
-        .select_related("company")
-        .only(
-            "family_name",
-            "given_name",
-            "family_name_kana",
-            "given_name_kana",
-            "email",
-            "stage",
-            "reading_key",
-            "company__name",
-        )
-        .order_by("reading_key", "pk")
-    )
-    return [
+    leads = _leads(text, company_ids, user=user, limit=limit)
+    results.people = [
         Hit(
             label=lead.display_name,
             detail=_joined(lead.company, lead.email),
@@ -123,6 +94,31 @@ def _people(ids: list[int]) -> list[Hit]:
         )
         for lead in leads
     ]
+    results.companies = _companies(company_ids)
+    results.deals = _deals(text, company_ids, [lead.pk for lead in leads], user=user, limit=limit)
+    results.campaigns = _campaigns(text, user=user, limit=limit)
+    return results
+
+
+def _leads(
+    text: str, company_ids: list[int], *, user: User | AnonymousUser, limit: int
+) -> list[Lead]:
+    """Up to `limit` people, branch by branch (one query each, stopping once
+    the group is full), in 五十音順."""
+    visible = (
+        Lead.objects.visible_to(user)
+        .filter(erased_at__isnull=True)
+        .select_related("company")
+        .only(*HIT_COLUMNS)
+        .order_by()
+    )
+    found: dict[int, Lead] = {}
+    for branch in LeadQuerySet.search_branches(text, company_ids=company_ids) or []:
+        if len(found) >= limit:
+            break
+        rows = visible.filter(branch).exclude(pk__in=list(found))[: limit - len(found)]
+        found.update((lead.pk, lead) for lead in rows)
+    return sorted(found.values(), key=lambda lead: (lead.reading_key, lead.pk))
 
 
 def _company_ids(text: str, *, user: User | AnonymousUser, limit: int) -> list[int]:

@@ -145,11 +145,11 @@ class LeadQuerySet(models.QuerySet["Lead"]):
         return self.filter(match)
 
     @classmethod
-    def search_branches(cls, text: str) -> list[Q] | None:
+    def search_branches(cls, text: str, *, company_ids: list[int] | None = None) -> list[Q] | None:
         """The conditions of `search`, one per index that serves it (None for
         a text with nothing to search by). The lead list ORs them; the global
         search (crm/search.py) caps each one on its own, so every branch stops
-        at its first few rows."""
+        at its first few rows, and passes the companies it has already found."""
         key = normalize.search_key(text)
         if not key:
             return None
@@ -167,7 +167,9 @@ class LeadQuerySet(models.QuerySet["Lead"]):
         # The matching companies first, as a list: against a literal IN list
         # PostgreSQL can OR the lead's indexes together (a subquery would make
         # it filter every lead in date order instead).
-        if company_ids := list(companies.values_list("pk", flat=True)[:MAX_COMPANY_MATCHES]):
+        if company_ids is None:
+            company_ids = list(companies.values_list("pk", flat=True)[:MAX_COMPANY_MATCHES])
+        if company_ids:
             branches.append(Q(company_id__in=company_ids))
         if len(digits := normalize.phone_digits(text)) >= 4:
             branches += [Q(phone_digits__contains=digits), Q(other_phone_digits__contains=digits)]
