@@ -113,7 +113,12 @@ def _leads(
         .order_by()
     )
     found: dict[int, Lead] = {}
-    for branch in LeadQuerySet.search_branches(text, company_ids=company_ids) or []:
+    branches = LeadQuerySet.search_branches(text, company_ids=company_ids) or []
+    if text.isascii():
+        # The start of an email first (a btree range): the trigrams of
+        # "person12" are in every address, and a full group ends the search.
+        branches.insert(0, Q(email__startswith=text.replace(" ", "").casefold()))
+    for branch in branches:
         if len(found) >= limit:
             break
         rows = visible.filter(branch).exclude(pk__in=list(found))[: limit - len(found)]
@@ -126,14 +131,15 @@ def _company_ids(text: str, *, user: User | AnonymousUser, limit: int) -> list[i
     with kana folded too: a katakana name is found by its hiragana."""
     keys = {normalize.company_key(text), normalize.company_key(kana.fold_kana(text))} - {""}
     lookup = "key__startswith" if len(normalize.search_key(text)) < 3 else "key__contains"
-    match = Q()
-    for key in keys:
-        match |= Q(**{lookup: key})
-    if not match:
-        return []
-    # Unordered: the prefix or trigram index stops at the first few.
-    found = Company.objects.visible_to(user).filter(match).order_by()
-    return list(found.values_list("pk", flat=True)[:limit])
+    visible = Company.objects.visible_to(user).order_by()
+    ids: list[int] = []
+    # One query per spelling: ORed under a LIMIT, PostgreSQL chose to read
+    # every company (37 ms at 50,000) instead of the index (2 ms).
+    for key in sorted(keys):
+        if len(ids) < limit:
+            found = visible.filter(**{lookup: key}).exclude(pk__in=ids)
+            ids.extend(found.values_list("pk", flat=True)[: limit - len(ids)])
+    return ids
 
 
 def _companies(ids: list[int]) -> list[Hit]:
