@@ -9,6 +9,7 @@ from crm import (
     views_privacy,
     views_proposals,
     views_questions,
+    views_search,
 )
 
 app_name = "crm"
@@ -57,4 +58,5 @@ urlpatterns = [
     path("companies/new/", views_people.company_create, name="company_create"),
     path("companies/<int:pk>/", views_people.company_detail, name="company_detail"),
     path("companies/<int:pk>/edit/", views_people.company_edit, name="company_edit"),
+    path("search/", views_search.global_search, name="search"),
 ]

@@ -155,6 +155,9 @@ MATRIX: dict[str, list[Case]] = {
         GET("company", (LOGIN, 200, 403, 403, 200)),
         POST("company", (LOGIN, 200, 403, 403, 200)),
     ],
+    # The global search: every role, each finding only what it may open
+    # (tests/crm/test_global_search.py); htmx gets the dropdown's fragment.
+    "crm:search": [GET(None, (LOGIN, 200, 200, 200, 200))],
     # Marketers decide on any lead, a rep on their own; managers read only.
     "crm:proposed_change_decide": [POST("proposal", (LOGIN, 302, 302, 404, 403))],
     "handoff:queue": [GET(None, (LOGIN, 403, 200, 200, 200))],

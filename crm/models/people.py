@@ -217,30 +217,46 @@ class LeadQuerySet(models.QuerySet["Lead"]):
         name, the reading or the email, since no trigram can serve them. Kana
         are folded on both sides (crm/kana.py): やまぐち finds ヤマグチ and ﾔﾏｸﾞﾁ.
         """
+        branches = self.search_branches(text)
+        if branches is None:
+            return self
+        match = Q()
+        for branch in branches:
+            match |= branch
+        return self.filter(match)
+
+    @classmethod
+    def search_branches(cls, text: str, *, company_ids: list[int] | None = None) -> list[Q] | None:
+        """The conditions of `search`, one per index that serves it (None for
+        a text with nothing to search by). The lead list ORs them; the global
+        search (crm/search.py) caps each one on its own, so every branch stops
+        at its first few rows, and passes the companies it has already found."""
         key = normalize.search_key(text)
         if not key:
-            return self
+            return None
         if len(key) < 3:
             short = normalize.nfkc(text).replace(" ", "")
-            match = (
-                Q(family_name__startswith=short)
-                | Q(reading_key__startswith=key)
-                | Q(email__startswith=short.casefold())
-            )
+            branches = [
+                Q(family_name__startswith=short),
+                Q(reading_key__startswith=key),
+                Q(email__startswith=short.casefold()),
+            ]
             companies = Company.objects.filter(key__startswith=normalize.company_key(text) or key)
         else:
-            match = Q(search_text__contains=key)
+            branches = [Q(search_text__contains=key)]
             companies = Company.objects.filter(key__contains=normalize.company_key(text) or key)
         # The matching companies first, as a list: against a literal IN list
         # PostgreSQL can OR the lead's indexes together (a subquery would make
         # it filter every lead in date order instead).
-        if company_ids := list(companies.values_list("pk", flat=True)[:MAX_COMPANY_MATCHES]):
-            match |= Q(company_id__in=company_ids)
+        if company_ids is None:
+            company_ids = list(companies.values_list("pk", flat=True)[:MAX_COMPANY_MATCHES])
+        if company_ids:
+            branches.append(Q(company_id__in=company_ids))
         if len(digits := normalize.phone_digits(text)) >= 4:
-            match |= Q(phone_digits__contains=digits) | Q(other_phone_digits__contains=digits)
-        if merged := self._merged_matching(text, digits):
-            match |= Q(pk__in=merged)
-        return self.filter(match)
+            branches += [Q(phone_digits__contains=digits), Q(other_phone_digits__contains=digits)]
+        if merged := cls._merged_matching(text, digits):
+            branches.append(Q(pk__in=merged))
+        return branches
 
     @staticmethod
     def _merged_matching(text: str, digits: str) -> list[int]:
