@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -16,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.errors import DetailSerializer
-from api.fields import StrictModelSerializer
+from api.fields import StrictIntegerField, StrictModelSerializer
 from api.filters import ApiFilterSet, IdFilter
 from api.permissions import ModelPermissions, has_perms
 from crm.models import Company, Deal, Lead
@@ -30,6 +31,13 @@ RECORD_FIELDS = ("lead", "company", "deal", "handoff")
 
 class TaskSerializer(StrictModelSerializer):
     """A task; on creation, exactly one of lead, company, deal and handoff."""
+
+    priority = StrictIntegerField(
+        min_value=1,
+        max_value=3,
+        required=False,
+        help_text=gettext_lazy("1 low, 2 normal (the default), 3 high."),
+    )
 
     class Meta:
         model = Task
