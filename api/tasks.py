@@ -57,7 +57,12 @@ class TaskSerializer(StrictModelSerializer):
             return
         # What the caller may point a task at, and give it to.
         self.fields["assignee"].queryset = assignable_users(user)  # type: ignore[attr-defined]
-        for name, model in (("lead", Lead), ("company", Company), ("deal", Deal), ("handoff", Handoff)):
+        for name, model in (
+            ("lead", Lead),
+            ("company", Company),
+            ("deal", Deal),
+            ("handoff", Handoff),
+        ):
             self.fields[name].queryset = model.objects.visible_to(user)  # type: ignore[attr-defined]
         if self.instance is not None:
             for name in RECORD_FIELDS:  # a task stays on its record
@@ -68,7 +73,11 @@ class TaskSerializer(StrictModelSerializer):
             chosen = [name for name in RECORD_FIELDS if attrs.get(name) is not None]
             if len(chosen) != 1:
                 raise serializers.ValidationError(
-                    {"non_field_errors": [_("Give exactly one of lead, company, deal and handoff.")]},
+                    {
+                        "non_field_errors": [
+                            _("Give exactly one of lead, company, deal and handoff.")
+                        ]
+                    },
                     code="rule",
                 )
         return attrs

@@ -111,7 +111,9 @@ def naive_rep_day(user, *, tomorrow, month):  # type: ignore[no-untyped-def]
     from tasks.models import Reminder, Task
 
     now = timezone.now()
-    due = [t for t in Task.objects.filter(assignee=user, done_at__isnull=True) if t.due_at < tomorrow]
+    due = [
+        t for t in Task.objects.filter(assignee=user, done_at__isnull=True) if t.due_at < tomorrow
+    ]
     handoffs = list(Handoff.objects.filter(claimed_by=user, status__in=Handoff.WORKED))
     for handoff in handoffs:
         handoff.first_touch_due = (  # type: ignore[attr-defined]
@@ -160,12 +162,16 @@ def run() -> None:
 
     started = time.perf_counter()
     generate()
-    print(f"generated {REPS} reps x {OPEN_TASKS} open tasks in {time.perf_counter() - started:.0f} s")
+    print(
+        f"generated {REPS} reps x {OPEN_TASKS} open tasks in {time.perf_counter() - started:.0f} s"
+    )
     client = Client()
     client.force_login(User.objects.get(username="bench-rep-0"))
     start = time.perf_counter()
     client.get("/tasks/day/")
-    print(f"first request (templates compiled): {(time.perf_counter() - start) * 1000:.0f} ms, not counted")
+    print(
+        f"first request (templates compiled): {(time.perf_counter() - start) * 1000:.0f} ms, not counted"
+    )
     baton, baton_queries = measure(client, "baton")
     real = day.rep_day
     day.rep_day = naive_rep_day  # type: ignore[assignment]
@@ -176,8 +182,12 @@ def run() -> None:
         day.rep_day = real  # type: ignore[assignment]
     print(f"{'My day, 500 open tasks':<24} {'p50 (ms)':>9} {'p95 (ms)':>9} {'queries':>8}")
     for label, times, queries in (("baton", baton, baton_queries), ("naive", naive, naive_queries)):
-        print(f"{label:<24} {percentile(times, 50):>9.1f} {percentile(times, 95):>9.1f} {queries:>8}")
+        print(
+            f"{label:<24} {percentile(times, 50):>9.1f} {percentile(times, 95):>9.1f} {queries:>8}"
+        )
     print(f"baton: {describe(baton)}")
     print(f"naive: {describe(naive)}")
     p95 = percentile(baton, 95)
-    print(f"target p95 < {TARGET_P95_MS} ms: {'met' if p95 < TARGET_P95_MS else 'NOT met'} ({p95:.1f} ms)")
+    print(
+        f"target p95 < {TARGET_P95_MS} ms: {'met' if p95 < TARGET_P95_MS else 'NOT met'} ({p95:.1f} ms)"
+    )

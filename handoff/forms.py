@@ -12,7 +12,6 @@ from crm.models import Activity, Answer
 from handoff import notify
 from handoff.models import Handoff, HandoffPolicy
 
-
 # The longest follow-up the touch and accept forms offer.
 FOLLOW_UP_MAX_DAYS = 60
 

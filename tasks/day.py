@@ -62,9 +62,7 @@ def rep_day(user: User, *, tomorrow: datetime, month: tuple[date, date]) -> RepD
         notifications=list(
             Notification.objects.filter(recipient=user).select_related("handoff__lead")[:LATEST]
         ),
-        reminders=list(
-            Reminder.objects.filter(recipient=user).select_related("task")[:LATEST]
-        ),
+        reminders=list(Reminder.objects.filter(recipient=user).select_related("task")[:LATEST]),
         now=now,
     )
 
@@ -112,9 +110,9 @@ def team_day() -> TeamDay:
     queue_stats = queued.aggregate(count=Count("pk"), oldest=Min("created_at"))
     return TeamDay(
         breaches=list(
-            breaches.select_related("handoff__lead", "handoff__claimed_by").order_by(
-                "-settled_at"
-            )[:SHOWN]
+            breaches.select_related("handoff__lead", "handoff__claimed_by").order_by("-settled_at")[
+                :SHOWN
+            ]
         ),
         breach_count=breaches.count(),
         overdue_by_rep=list(overdue),

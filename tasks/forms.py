@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -20,13 +20,14 @@ def assignable_users(user: User) -> QuerySet[User]:
     return (
         get_user_model()
         .objects.filter(is_active=True)
-        .filter(
-            Q(pk=user.pk)
-            | Q(groups__permissions__codename="add_task", groups__permissions__content_type__app_label="tasks")
-        )
+        .filter(Q(pk=user.pk) | Q(groups__permissions__in=_add_task_permission()))
         .distinct()
         .order_by("last_name", "first_name", "username")
-    )  # fmt: skip
+    )
+
+
+def _add_task_permission() -> QuerySet[Permission]:
+    return Permission.objects.filter(codename="add_task", content_type__app_label="tasks")
 
 
 class TaskForm(forms.Form):

@@ -15,6 +15,16 @@ from django.utils.translation import gettext_lazy as _
 from crm.models import Company, Deal, Lead
 from handoff.models import Handoff
 
+RECORD_FIELDS = ("lead", "company", "deal", "handoff")
+
+
+def _one_record() -> Q:
+    """Exactly one of the record fields is set."""
+    condition = Q()
+    for chosen in RECORD_FIELDS:
+        condition |= Q(**{f"{field}__isnull": field != chosen for field in RECORD_FIELDS})
+    return condition
+
 
 class TaskQuerySet(models.QuerySet["Task"]):
     def visible_to(self, user: User | AnonymousUser) -> TaskQuerySet:
@@ -94,16 +104,8 @@ class Task(models.Model):
         ordering = ["due_at", "-priority", "pk"]
         permissions = [("view_team_tasks", "Can see every rep's tasks")]
         constraints = [
-            models.CheckConstraint(
-                condition=(
-                    Q(lead__isnull=False, company__isnull=True, deal__isnull=True, handoff__isnull=True)
-                    | Q(lead__isnull=True, company__isnull=False, deal__isnull=True, handoff__isnull=True)
-                    | Q(lead__isnull=True, company__isnull=True, deal__isnull=False, handoff__isnull=True)
-                    | Q(lead__isnull=True, company__isnull=True, deal__isnull=True, handoff__isnull=False)
-                ),
-                name="task_on_one_record",
-            ),
-        ]  # fmt: skip
+            models.CheckConstraint(condition=_one_record(), name="task_on_one_record"),
+        ]
         indexes = [
             # My day and the task list: a user's open tasks by due time.
             models.Index(

@@ -35,7 +35,12 @@ class TaskDetails:
 
 def record_field(record: Record) -> str:
     """The Task field that points at `record`."""
-    for field, model in (("lead", Lead), ("company", Company), ("deal", Deal), ("handoff", Handoff)):
+    for field, model in (
+        ("lead", Lead),
+        ("company", Company),
+        ("deal", Deal),
+        ("handoff", Handoff),
+    ):
         if isinstance(record, model):
             return field
     raise TypeError(f"a task cannot be on a {type(record).__name__}")

@@ -83,7 +83,7 @@ def add_task(request: AuthenticatedRequest, kind: str, pk: int) -> HttpResponse:
         messages.success(request, _("Task “%(title)s” added.") % {"title": task.title})
     else:
         for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+            messages.error(request, " ".join(str(error) for error in errors))
     return _back(request, fallback=_record_url(kind, record))
 
 

@@ -69,7 +69,9 @@ def calendar_feed(request: HttpRequest, user_id: int, token: str) -> HttpRespons
 def calendar_issue(request: AuthenticatedRequest) -> HttpResponse:
     """A new feed address (the old one stops working), shown once."""
     token = feed.issue(request.user)
-    return render(request, "tasks/calendar_issued.html", {"url": feed.feed_url(request.user, token)})
+    return render(
+        request, "tasks/calendar_issued.html", {"url": feed.feed_url(request.user, token)}
+    )
 
 
 @require_POST

@@ -449,7 +449,9 @@ def tasks_world(lead: Any, rep: Any) -> dict[str, list[Any]]:
 
     from tasks import feed, services
 
-    details = services.TaskDetails(title="Call back", due_at=timezone.now() + timedelta(days=1), assignee=rep)
+    details = services.TaskDetails(
+        title="Call back", due_at=timezone.now() + timedelta(days=1), assignee=rep
+    )
     return {
         "task": [services.create_task(lead, details, by=rep).pk],
         "task_record": ["lead", lead.pk],

@@ -19,7 +19,9 @@ SHOWN = 20
 
 
 @register.inclusion_tag("tasks/_record_tasks.html", takes_context=True)
-def record_tasks(context: template.Context, record: Lead | Company | Deal | Handoff) -> dict[str, Any]:
+def record_tasks(
+    context: template.Context, record: Lead | Company | Deal | Handoff
+) -> dict[str, Any]:
     request = context["request"]
     user = request.user
     field = record_field(record)
@@ -39,7 +41,9 @@ def record_tasks(context: template.Context, record: Lead | Company | Deal | Hand
         "record": record,
         "now": timezone.now(),
         "tasks": list(tasks),
-        "form": TaskForm(user=user, initial={"due_at": follow_up_due(1)}, auto_id=f"task-{field}-%s")
+        "form": TaskForm(
+            user=user, initial={"due_at": follow_up_due(1)}, auto_id=f"task-{field}-%s"
+        )
         if can_add
         else None,
     }

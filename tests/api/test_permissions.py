@@ -105,7 +105,11 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Payload, tuple[int, int, int, in
     ("task-list", "get"): (None, None, (401, 200, 200, 200, 200)),
     ("task-list", "post"): (
         None,
-        lambda w: {"lead": w["reps_lead"][0], "title": "電話", "due_at": "2030-01-07T10:00:00+09:00"},
+        lambda w: {
+            "lead": w["reps_lead"][0],
+            "title": "電話",
+            "due_at": "2030-01-07T10:00:00+09:00",
+        },
         (401, 201, 201, 404, 201),
     ),
     ("task-detail", "get"): ("task", None, (401, 404, 200, 404, 200)),

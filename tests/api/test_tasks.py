@@ -21,7 +21,12 @@ def test_a_rep_makes_lists_moves_and_completes_a_task(rep):
     api = token_client(rep)
     made = api.post(
         "/api/v1/tasks/",
-        {"lead": lead.pk, "title": "見積を送る", "due_at": "2030-01-07T10:00:00+09:00", "priority": 3},
+        {
+            "lead": lead.pk,
+            "title": "見積を送る",
+            "due_at": "2030-01-07T10:00:00+09:00",
+            "priority": 3,
+        },
         format="json",
     )
     assert made.status_code == 201, made.content
@@ -29,7 +34,9 @@ def test_a_rep_makes_lists_moves_and_completes_a_task(rep):
     assert body["assignee"] == rep.pk and body["created_by"] == rep.pk and body["priority"] == 3
     task = Task.objects.get(pk=body["id"])
     Task.objects.filter(pk=task.pk).update(reminded_at=timezone.now())
-    moved = api.patch(f"/api/v1/tasks/{task.pk}/", {"due_at": "2030-01-08T10:00:00+09:00"}, format="json")
+    moved = api.patch(
+        f"/api/v1/tasks/{task.pk}/", {"due_at": "2030-01-08T10:00:00+09:00"}, format="json"
+    )
     assert moved.status_code == 200
     task.refresh_from_db()
     assert task.reminded_at is None  # reminded again at the new time
@@ -50,11 +57,15 @@ def test_exactly_one_record_and_only_a_visible_one(rep, other_rep):
         format="json",
     )
     assert both.status_code == 422
-    none = api.post("/api/v1/tasks/", {"title": "x", "due_at": "2030-01-07T10:00:00Z"}, format="json")
+    none = api.post(
+        "/api/v1/tasks/", {"title": "x", "due_at": "2030-01-07T10:00:00Z"}, format="json"
+    )
     assert none.status_code == 422
     hidden = factories.lead(owner=other_rep)
     refused = api.post(
-        "/api/v1/tasks/", {"lead": hidden.pk, "title": "x", "due_at": "2030-01-07T10:00:00Z"}, format="json"
+        "/api/v1/tasks/",
+        {"lead": hidden.pk, "title": "x", "due_at": "2030-01-07T10:00:00Z"},
+        format="json",
     )
     assert refused.status_code == 404
     assert not Task.objects.exists()

@@ -88,7 +88,10 @@ def test_a_rep_follows_up_a_call_from_my_day(
 ) -> None:
     words = WORDS[locale]
     context = browser.new_context(
-        locale=locale, timezone_id="Asia/Tokyo", viewport={"width": 1280, "height": 900}, bypass_csp=True
+        locale=locale,
+        timezone_id="Asia/Tokyo",
+        viewport={"width": 1280, "height": 900},
+        bypass_csp=True,
     )
     page = context.new_page()
     try:
@@ -127,9 +130,9 @@ def test_a_rep_follows_up_a_call_from_my_day(
         with time_machine.travel(MONDAY_LATER, tick=True):
             # 4. Its time has come: the sweep reminds the rep, in the app and by email.
             assert reminders.sweep(now=timezone.now()).reminded == 1
-            assert [m.to for m in mail.outbox if "Task due" in m.subject or "タスク" in m.subject] == [
-                [rep.email]
-            ]
+            assert [
+                m.to for m in mail.outbox if "Task due" in m.subject or "タスク" in m.subject
+            ] == [[rep.email]]
             log_in(page, live_server.url)
             news = page.get_by_test_id("day-notifications")
             expect(news.get_by_test_id("reminder")).to_contain_text(words["title"])

@@ -35,7 +35,10 @@ def test_the_feed_lists_open_tasks_and_first_touch_deadlines(client, rep, other_
     assert "no-store" in response["Cache-Control"]
     calendar = Calendar.from_ical(response.content)
     events = {str(e["uid"]): e for e in calendar.walk("VEVENT")}
-    assert set(events) == {f"task-{task.pk}@baton", f"sla-{handoff.deadlines.get(kind='first_touch').pk}@baton"}
+    assert set(events) == {
+        f"task-{task.pk}@baton",
+        f"sla-{handoff.deadlines.get(kind='first_touch').pk}@baton",
+    }
     assert str(events[f"task-{task.pk}@baton"]["summary"]) == "Call 山田さん back"
     assert events[f"task-{task.pk}@baton"].decoded("dtstart") == task.due_at.replace(microsecond=0)
     sla = events[f"sla-{handoff.deadlines.get(kind='first_touch').pk}@baton"]

@@ -27,22 +27,34 @@ def claimed(rep):
 
 
 def test_home_sends_reps_to_my_day_and_managers_to_the_team(client, rep, manager, marketer):
-    for user, where in ((rep, "/tasks/day/"), (manager, "/tasks/team/"), (marketer, "/crm/campaigns/")):
+    for user, where in (
+        (rep, "/tasks/day/"),
+        (manager, "/tasks/team/"),
+        (marketer, "/crm/campaigns/"),
+    ):
         client.force_login(user)
         assert client.get("/")["Location"] == where
 
 
 def test_my_day_shows_what_the_rep_does_today(client, rep, other_rep):
     handoff = claimed(rep)
-    overdue = task_on(assignee=rep, title="Overdue call", due_at=timezone.now() - timedelta(hours=3))
-    later_today = task_on(assignee=rep, title="Later today", due_at=timezone.now() + timedelta(minutes=1))
+    overdue = task_on(
+        assignee=rep, title="Overdue call", due_at=timezone.now() - timedelta(hours=3)
+    )
+    later_today = task_on(
+        assignee=rep, title="Later today", due_at=timezone.now() + timedelta(minutes=1)
+    )
     task_on(assignee=rep, title="Next week", due_at=timezone.now() + timedelta(days=7))
     task_on(assignee=other_rep, title="Someone else's")
     done = task_on(assignee=rep, title="Done already", due_at=timezone.now() - timedelta(hours=1))
     services.complete_task(done, by=rep)
     today = timezone.localdate()
-    Deal.objects.create(lead=handoff.lead, name="Aoba renewal", owner=rep, close_date=today, amount=1200000)
-    Deal.objects.create(lead=handoff.lead, name="Next year", owner=rep, close_date=date(today.year + 1, 1, 1))
+    Deal.objects.create(
+        lead=handoff.lead, name="Aoba renewal", owner=rep, close_date=today, amount=1200000
+    )
+    Deal.objects.create(
+        lead=handoff.lead, name="Next year", owner=rep, close_date=date(today.year + 1, 1, 1)
+    )
     Reminder.objects.create(task=overdue, recipient=rep, due_at=overdue.due_at)
     client.force_login(rep)
     page = client.get("/tasks/day/").content.decode()
@@ -92,7 +104,9 @@ def test_my_day_and_the_team_day_take_as_many_queries_with_much_more_data(
     assert queries(client, "/tasks/team/") == few_team
 
 
-def test_the_team_day_shows_overdue_tasks_per_rep_breaches_and_the_queue(client, rep, other_rep, manager):
+def test_the_team_day_shows_overdue_tasks_per_rep_breaches_and_the_queue(
+    client, rep, other_rep, manager
+):
     handoff = claimed(rep)
     SlaDeadline.objects.filter(handoff=handoff, kind="first_touch").update(
         due_at=timezone.now() - timedelta(minutes=5), settled_at=timezone.now(), breached=True
@@ -122,7 +136,11 @@ def test_the_task_list_sorts_the_users_tasks(client, rep):
 @pytest.mark.parametrize("kind", ["lead", "company", "handoff"])
 def test_the_record_pages_show_their_tasks_and_add_one(client, rep, kind):
     handoff = claimed(rep)
-    record = {"lead": handoff.lead, "company": Company.objects.create(name="株式会社青葉"), "handoff": handoff}[kind]
+    record = {
+        "lead": handoff.lead,
+        "company": Company.objects.create(name="株式会社青葉"),
+        "handoff": handoff,
+    }[kind]
     page_url = {
         "lead": f"/crm/leads/{handoff.lead_id}/",
         "company": f"/crm/companies/{record.pk}/",
@@ -132,7 +150,13 @@ def test_the_record_pages_show_their_tasks_and_add_one(client, rep, kind):
     due = (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     response = client.post(
         f"/tasks/on/{kind}/{record.pk}/",
-        {"title": "Send <b>the</b> brochure", "due_at": due, "assignee": rep.pk, "priority": 3, "next": page_url},
+        {
+            "title": "Send <b>the</b> brochure",
+            "due_at": due,
+            "assignee": rep.pk,
+            "priority": 3,
+            "next": page_url,
+        },
     )
     assert response["Location"] == page_url
     task = Task.objects.get()
@@ -146,7 +170,9 @@ def test_adding_a_task_refuses_bad_input_with_sentences(client, rep):
     lead = factories.lead(owner=rep)
     client.force_login(rep)
     response = client.post(
-        f"/tasks/on/lead/{lead.pk}/", {"title": "", "due_at": "tomorrow", "assignee": "x"}, follow=True
+        f"/tasks/on/lead/{lead.pk}/",
+        {"title": "", "due_at": "tomorrow", "assignee": "x"},
+        follow=True,
     )
     page = response.content.decode()
     assert response.status_code == 200
@@ -171,14 +197,22 @@ def test_out_of_scope_records_and_tasks_are_404_like_missing_ones(client, rep, o
 def test_completing_and_moving_a_task_from_the_pages(client, rep):
     task = task_on(assignee=rep)
     client.force_login(rep)
-    assert client.post(f"/tasks/{task.pk}/done/", {"next": "https://evil.example/"})["Location"] == task.record_url
+    assert (
+        client.post(f"/tasks/{task.pk}/done/", {"next": "https://evil.example/"})["Location"]
+        == task.record_url
+    )
     task.refresh_from_db()
     assert task.done_by == rep
     client.post(f"/tasks/{task.pk}/reopen/")
     new_due = (timezone.localtime() + timedelta(days=5)).replace(second=0, microsecond=0)
     response = client.post(
         f"/tasks/{task.pk}/",
-        {"title": "Moved", "due_at": new_due.strftime("%Y-%m-%dT%H:%M"), "assignee": rep.pk, "priority": 2},
+        {
+            "title": "Moved",
+            "due_at": new_due.strftime("%Y-%m-%dT%H:%M"),
+            "assignee": rep.pk,
+            "priority": 2,
+        },
     )
     assert response.status_code == 302
     task.refresh_from_db()

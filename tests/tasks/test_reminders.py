@@ -87,7 +87,9 @@ def test_a_task_completed_after_the_sweep_is_not_emailed(rep):
 
 
 def test_beat_runs_the_reminder_sweep_every_half_minute():
-    entries = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if "sweep_task_reminders" in e["task"]]
+    entries = [
+        e for e in settings.CELERY_BEAT_SCHEDULE.values() if "sweep_task_reminders" in e["task"]
+    ]
     assert [e["schedule"] for e in entries] == [timedelta(seconds=30)]
     assert entries[0]["task"] in celery_app.tasks
     assert settings.BATON_OUTBOX_ROUTES[Topic.TASK_REMINDER_EMAIL] in celery_app.tasks
@@ -129,9 +131,12 @@ def test_a_real_worker_sends_each_reminder_once_with_two_sweeps_at_once(celery_w
     celery_tasks.sweep_task_reminders.delay()
 
     def settled() -> bool:
-        return Reminder.objects.count() == len(created) and not OutboxEvent.objects.filter(
-            topic=Topic.TASK_REMINDER_EMAIL, processed_at__isnull=True
-        ).exists()
+        return (
+            Reminder.objects.count() == len(created)
+            and not OutboxEvent.objects.filter(
+                topic=Topic.TASK_REMINDER_EMAIL, processed_at__isnull=True
+            ).exists()
+        )
 
     wait_until(settled, timeout=60)
     assert all(Reminder.objects.values_list("emailed_at", flat=True))

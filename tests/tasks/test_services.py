@@ -21,17 +21,28 @@ pytestmark = pytest.mark.django_db
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 
+def tokyo(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=TOKYO)
+
+
 def test_a_task_sits_on_exactly_one_record(rep):
     lead = factories.lead()
     company = Company.objects.create(name="株式会社青葉商事")
     deal = Deal.objects.create(lead=lead, name="Aoba", owner=rep)
     handoff = factories.qualified_handoff()
-    for record, field in ((lead, "lead"), (company, "company"), (deal, "deal"), (handoff, "handoff")):
+    for record, field in (
+        (lead, "lead"),
+        (company, "company"),
+        (deal, "deal"),
+        (handoff, "handoff"),
+    ):
         task = task_on(record, assignee=rep)
         assert getattr(task, f"{field}_id") == record.pk
         assert task.record == record
     with pytest.raises(IntegrityError), transaction.atomic():
-        Task.objects.create(title="x", due_at=timezone.now(), assignee=rep, lead=lead, company=company)
+        Task.objects.create(
+            title="x", due_at=timezone.now(), assignee=rep, lead=lead, company=company
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
         Task.objects.create(title="x", due_at=timezone.now(), assignee=rep)
 
@@ -40,22 +51,21 @@ def test_a_task_sits_on_exactly_one_record(rep):
     ("start", "days", "due"),
     [
         # Thursday 15:20 + 2 business days: Monday 15:20.
-        (datetime(2026, 6, 4, 15, 20), 2, datetime(2026, 6, 8, 15, 20)),
+        (tokyo(2026, 6, 4, 15, 20), 2, tokyo(2026, 6, 8, 15, 20)),
         # Friday evening (after hours): brought to the last hour before closing.
-        (datetime(2026, 6, 5, 20, 0), 1, datetime(2026, 6, 8, 17, 0)),
+        (tokyo(2026, 6, 5, 20, 0), 1, tokyo(2026, 6, 8, 17, 0)),
         # Early morning: brought to the opening.
-        (datetime(2026, 6, 5, 7, 0), 1, datetime(2026, 6, 8, 9, 0)),
+        (tokyo(2026, 6, 5, 7, 0), 1, tokyo(2026, 6, 8, 9, 0)),
         # Over Golden Week: 4 May (みどりの日), 5 May (こどもの日), 6 May (振替休日) are closed.
-        (datetime(2026, 5, 1, 10, 0), 1, datetime(2026, 5, 7, 10, 0)),
+        (tokyo(2026, 5, 1, 10, 0), 1, tokyo(2026, 5, 7, 10, 0)),
         # Over the New Year closure.
-        (datetime(2026, 12, 28, 11, 0), 1, datetime(2027, 1, 4, 11, 0)),
+        (tokyo(2026, 12, 28, 11, 0), 1, tokyo(2027, 1, 4, 11, 0)),
         # Zero: today, at the same time.
-        (datetime(2026, 6, 4, 10, 0), 0, datetime(2026, 6, 4, 10, 0)),
+        (tokyo(2026, 6, 4, 10, 0), 0, tokyo(2026, 6, 4, 10, 0)),
     ],
 )
 def test_follow_up_in_business_days(start, days, due):
-    got = services.follow_up_due(days, start=start.replace(tzinfo=TOKYO))
-    assert got == due.replace(tzinfo=TOKYO)
+    assert services.follow_up_due(days, start=start) == due
 
 
 def test_follow_up_is_the_reps_own_task_and_capped(rep):
@@ -71,7 +81,9 @@ def test_moving_a_task_clears_its_reminder_and_completing_is_once(rep, other_rep
     task.refresh_from_db()
     same = services.TaskDetails(title="Renamed", due_at=task.due_at, assignee=rep)
     assert services.update_task(task, same).reminded_at is not None  # not moved
-    later = services.TaskDetails(title="Renamed", due_at=task.due_at + timedelta(days=1), assignee=rep)
+    later = services.TaskDetails(
+        title="Renamed", due_at=task.due_at + timedelta(days=1), assignee=rep
+    )
     assert services.update_task(task, later).reminded_at is None
     assert services.complete_task(task, by=other_rep)
     assert not services.complete_task(task, by=rep)
@@ -101,7 +113,9 @@ def test_accepting_with_a_next_step_makes_a_task_on_the_handoff(client, rep):
     assert response.status_code == 302
     task = Task.objects.get()
     assert task.handoff == handoff and task.title == "Send the quote" and task.assignee == rep
-    assert task.due_at.astimezone(TOKYO).date() == services.follow_up_due(3).astimezone(TOKYO).date()
+    assert (
+        task.due_at.astimezone(TOKYO).date() == services.follow_up_due(3).astimezone(TOKYO).date()
+    )
 
 
 def test_accept_refuses_a_next_step_too_far_and_accepts_nothing(client, rep):
@@ -134,7 +148,9 @@ def test_a_touch_without_a_follow_up_makes_no_task_and_a_bad_one_logs_nothing(cl
     client.post(f"/sales/leads/{handoff.lead_id}/touch/", {"kind": "call", "follow_up_days": ""})
     assert not Task.objects.exists()
     response = client.post(
-        f"/sales/leads/{handoff.lead_id}/touch/", {"kind": "call", "follow_up_days": "-1"}, follow=True
+        f"/sales/leads/{handoff.lead_id}/touch/",
+        {"kind": "call", "follow_up_days": "-1"},
+        follow=True,
     )
     assert "A follow-up is due in 0 to 60 business days." in response.content.decode()
     assert handoff.lead.activities.filter(kind="call").count() == 1
