@@ -16,6 +16,8 @@ from handoff.models import Handoff, Notification, SlaDeadline
 from tasks.models import Reminder, Task
 
 SHOWN = 50
+# My day lists the most urgent due tasks; the rest are a link away (/tasks/).
+TASKS_SHOWN = 20
 LATEST = 5
 BREACH_WINDOW = timedelta(days=7)
 
@@ -46,7 +48,7 @@ def rep_day(user: User, *, tomorrow: datetime, month: tuple[date, date]) -> RepD
     )
     return RepDay(
         handoffs=list(claimed_handoffs(user)[:SHOWN]),
-        tasks=list(due.with_records()[:SHOWN]),
+        tasks=list(due.with_records()[:TASKS_SHOWN]),
         overdue_count=counts["overdue"],
         today_count=counts["today"],
         deals=list(

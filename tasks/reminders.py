@@ -46,6 +46,8 @@ def sweep(*, now: datetime | None = None, batch: int = 200) -> SweepResult:
     `now` is for tests only: None (production) compares with the database's clock.
     """
     clock = Now() if now is None else now
+    # Dated by the database (its default), or by the test's clock.
+    stamp = {} if now is None else {"created_at": now}
     result = SweepResult()
     while True:
         with transaction.atomic():
@@ -58,7 +60,10 @@ def sweep(*, now: datetime | None = None, batch: int = 200) -> SweepResult:
             if due:
                 Task.objects.filter(pk__in=[pk for pk, _a, _d in due]).update(reminded_at=clock)
                 rows = Reminder.objects.bulk_create(
-                    [Reminder(task_id=pk, recipient_id=who, due_at=at) for pk, who, at in due],
+                    [
+                        Reminder(task_id=pk, recipient_id=who, due_at=at, **stamp)
+                        for pk, who, at in due
+                    ],
                     update_conflicts=True,
                     unique_fields=["task", "due_at"],
                     update_fields=["recipient"],
