@@ -154,3 +154,14 @@ def test_a_touch_without_a_follow_up_makes_no_task_and_a_bad_one_logs_nothing(cl
     )
     assert "A follow-up is due in 0 to 60 business days." in response.content.decode()
     assert handoff.lead.activities.filter(kind="call").count() == 1
+
+
+def test_demo_tasks_land_on_the_reps_worked_handoffs(rep):
+    import random
+
+    from tasks.demo import seed_tasks
+
+    handoff = factories.qualified_handoff()
+    assert handoff_services.claim_handoff(handoff, rep=rep)
+    assert seed_tasks([rep], timezone.now(), random.Random(1)) == 1
+    assert Task.objects.get().handoff == handoff
