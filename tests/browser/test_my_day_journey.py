@@ -151,3 +151,44 @@ def test_a_rep_follows_up_a_call_from_my_day(
             assert reminders.sweep(now=timezone.now() + timedelta(days=1)).reminded == 0
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "ja-JP"])
+def test_the_manager_lands_on_team_today(
+    browser: Browser,
+    live_server: Any,
+    rep: User,
+    manager: User,
+    campaign: Campaign,
+    screenshot: Callable[[Page, str], Path],
+    locale: str,
+) -> None:
+    """Overdue tasks per rep, the queue's age; no serious accessibility violation."""
+    factories.qualified_handoff(campaign)  # waiting in the queue
+    lead = factories.lead(owner=rep)
+    for hours in (3, 30):
+        Task.objects.create(
+            title="Call back",
+            due_at=timezone.now() - timedelta(hours=hours),
+            assignee=rep,
+            lead=lead,
+        )
+    context = browser.new_context(
+        locale=locale, viewport={"width": 1280, "height": 900}, bypass_csp=True
+    )
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/login/")
+        page.locator("#id_username").fill("manager")
+        page.locator("#id_password").fill("pw")
+        page.locator("form button[type=submit]").last.click()
+        table = page.get_by_test_id("overdue-by-rep")
+        expect(table).to_contain_text("2")
+        expect(table).to_contain_text("Suzuki")
+        expect(page.get_by_test_id("queued-count")).to_have_text("1")
+        assert serious_violations(page) == []  # the top bar fits too (its last button on dark)
+        screenshot(page, f"team-today-{locale}")
+        page.set_viewport_size({"width": 390, "height": 844})
+        screenshot(page, f"team-today-phone-{locale}")
+    finally:
+        context.close()
