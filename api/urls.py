@@ -8,6 +8,7 @@ from api.deals import DealViewSet
 from api.handoffs import HandoffViewSet
 from api.kpis import KpiViewSet
 from api.leads import LeadAnswerViewSet, LeadViewSet
+from api.tasks import TaskViewSet
 
 app_name = "api"
 
@@ -19,6 +20,7 @@ router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("activities", ActivityViewSet, basename="activity")
 router.register("deals", DealViewSet, basename="deal")
 router.register("handoffs", HandoffViewSet, basename="handoff")
+router.register("tasks", TaskViewSet, basename="task")
 router.register("kpis", KpiViewSet, basename="kpi")
 
 urlpatterns = router.urls

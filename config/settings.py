@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "web",
     "crm",
     "handoff",
+    "tasks",
     "kpi",
     "api",
     "audit",
@@ -237,6 +238,11 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-bulk": {"task": "crm.tasks.requeue_bulk_jobs", "schedule": timedelta(minutes=1)},
     # SLA deadlines are rows: breaches to managers, untouched claims back to routing.
     "sweep-sla": {"task": "handoff.tasks.sweep_sla_deadlines", "schedule": timedelta(seconds=30)},
+    # Tasks that fell due: their assignees reminded in the app and by email.
+    "sweep-task-reminders": {
+        "task": "tasks.tasks.sweep_task_reminders",
+        "schedule": timedelta(seconds=30),
+    },
     # Nurture: sends whose job was lost, page views to join, anonymous views to forget.
     "resume-sends": {
         "task": "nurture.tasks.resume_stalled_sends",
@@ -275,6 +281,7 @@ BATON_OUTBOX_ROUTES = {
     "notifications.chat": "handoff.tasks.deliver_chat_event",
     "webhooks.delivery": "webhooks.tasks.deliver_webhook_event",
     "capture.confirmation_email": "crm.tasks.send_capture_confirmation_event",
+    "tasks.reminder_email": "tasks.tasks.email_task_reminders_event",
 }
 # Topics whose events are taken in batches by one task that drains them all
 # (crm/drain.py) rather than one task per event.

@@ -29,5 +29,7 @@ class Topic(StrEnum):
     # crm.confirmations (a capture asks the person to confirm) →
     # crm.tasks.send_capture_confirmation_event.
     CAPTURE_CONFIRMATION_EMAIL = "capture.confirmation_email"
+    # tasks.reminders.sweep → tasks.reminders.email_reminders_event.
+    TASK_REMINDER_EMAIL = "tasks.reminder_email"
     # accounts.services (password reset) → accounts.tasks.send_password_reset_event.
     PASSWORD_RESET = "accounts.password_reset"  # nosec B105  # a topic name, not a password

@@ -13,6 +13,9 @@ from crm.models import Activity, Answer
 from handoff import notify
 from handoff.models import Handoff, HandoffPolicy
 
+# The longest follow-up the touch and accept forms offer.
+FOLLOW_UP_MAX_DAYS = 60
+
 
 class RejectForm(forms.Form):
     # No reason is preselected: a hurried rep must choose one, not submit the first.
@@ -45,6 +48,24 @@ class TouchForm(forms.Form):
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+    )
+    follow_up_days = forms.IntegerField(
+        label=_("Follow up in (business days)"),
+        required=False,
+        min_value=0,
+        max_value=FOLLOW_UP_MAX_DAYS,
+    )
+
+
+class NextStepForm(forms.Form):
+    """The next step a rep may set while accepting a handoff (optional)."""
+
+    next_step = forms.CharField(label=_("Next step"), required=False, max_length=200)
+    next_step_days = forms.IntegerField(
+        label=_("Due in (business days)"),
+        required=False,
+        min_value=0,
+        max_value=FOLLOW_UP_MAX_DAYS,
     )
 
 

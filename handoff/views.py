@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -11,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import trigger_client_event
 
-from handoff import routing, services
-from handoff.forms import RejectForm
+from handoff import routing, services, signals
+from handoff.forms import NextStepForm, RejectForm
 from handoff.models import Handoff, Notification
 from web.http import AuthenticatedRequest
 from web.scope import get_visible_or_404
@@ -76,7 +77,24 @@ def claim(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @permission_required("handoff.claim_handoff", raise_exception=True)
 def accept(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     handoff = get_visible_or_404(Handoff, request.user, pk)
-    if services.accept_handoff(handoff, rep=request.user):
+    next_step = NextStepForm(request.POST)
+    if not next_step.is_valid():
+        messages.error(request, _("The next step is due in 0 to 60 business days."))
+        return _back(request, handoff)
+    # accept_handoff commits on its own (durable): the next step follows it.
+    accepted = services.accept_handoff(handoff, rep=request.user)
+    title = next_step.cleaned_data["next_step"]
+    if accepted and title:
+        with transaction.atomic():
+            signals.follow_up_requested.send(
+                sender=Handoff,
+                lead=handoff.lead,
+                handoff=handoff,
+                title=title,
+                days=next_step.cleaned_data["next_step_days"] or 0,
+                by=request.user,
+            )
+    if accepted:
         messages.success(
             request, _("Accepted: %(lead)s is now a sales-accepted lead.") % {"lead": handoff.lead}
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from crm.models import Activity, Lead
 from handoff import context as context_package
-from handoff import routing, services, work
+from handoff import routing, services, signals, work
 from handoff.forms import AnswerForm, DealForm, ReassignForm, RejectForm, TouchForm
 from handoff.models import Handoff
 from web.http import AuthenticatedRequest
@@ -142,14 +143,35 @@ def _back(request: AuthenticatedRequest, lead: Lead) -> HttpResponse:
 def log_touch(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     lead = _workable_lead(request, pk)
     form = TouchForm(request.POST)
-    if form.is_valid():
-        activity = work.log_touch(
-            lead, kind=form.cleaned_data["kind"], note=form.cleaned_data["note"], by=request.user
-        )
-        messages.success(request, _("%(kind)s logged.") % {"kind": activity.get_kind_display()})
-    else:
-        messages.error(request, _("Choose what kind of touch to log."))
+    if not form.is_valid():
+        if "follow_up_days" in form.errors:
+            messages.error(request, _("A follow-up is due in 0 to 60 business days."))
+        else:
+            messages.error(request, _("Choose what kind of touch to log."))
+        return _back(request, lead)
+    data = form.cleaned_data
+    with transaction.atomic():
+        activity = work.log_touch(lead, kind=data["kind"], note=data["note"], by=request.user)
+        if data["follow_up_days"] is not None:
+            # The follow-up task (tasks/receivers.py), in the touch's transaction.
+            signals.follow_up_requested.send(
+                sender=Lead,
+                lead=lead,
+                handoff=_touched_handoff(request, lead),
+                title=_("Follow up: %(kind)s") % {"kind": activity.get_kind_display()},
+                days=data["follow_up_days"],
+                by=request.user,
+            )
+    messages.success(request, _("%(kind)s logged.") % {"kind": activity.get_kind_display()})
     return _back(request, lead)
+
+
+def _touched_handoff(request: AuthenticatedRequest, lead: Lead) -> Handoff | None:
+    """The handoff whose page the touch was logged on, if it is this lead's."""
+    handoff_id = request.POST.get("handoff", "")
+    if not handoff_id.isdigit():
+        return None
+    return Handoff.objects.visible_to(request.user).filter(pk=handoff_id, lead=lead).first()
 
 
 @require_POST

@@ -139,8 +139,12 @@ def mine(request: AuthenticatedRequest) -> HttpResponse:
 def home(request: AuthenticatedRequest) -> HttpResponse:
     """Send each role to where its work starts."""
     user = request.user
+    if user.has_perm("handoff.claim_handoff") and user.has_perm("tasks.view_task"):
+        return redirect("tasks:my_day")  # My day: claimed leads, tasks, deals, news
     if user.has_perm("handoff.claim_handoff"):
         return redirect("handoff:queue")
+    if user.has_perm("tasks.view_team_tasks") and not user.has_perm("crm.add_campaign"):
+        return redirect("tasks:team_day")  # the team: breaches, overdue tasks, the queue
     if user.has_perm("kpi.view_dashboard") and not user.has_perm("crm.add_campaign"):
         return redirect("kpi:dashboard")
     if user.has_perm("crm.view_campaign"):

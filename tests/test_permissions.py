@@ -196,6 +196,22 @@ MATRIX: dict[str, list[Case]] = {
     "handoff:notifications": [GET(None, (LOGIN, 200, 200, 200, 200))],
     "handoff:notification_badge": [GET(None, (LOGIN, 200, 200, 200, 200))],
     "handoff:mark_all_read": [POST(None, (LOGIN, 302, 302, 302, 302))],
+    # Tasks: everyone keeps their own; managers see the team's. A task out of
+    # scope (another rep's) is 404, as is a record the user cannot see.
+    "tasks:list": [GET(None, (LOGIN, 200, 200, 200, 200))],
+    "tasks:add": [POST("task_record", (LOGIN, 302, 302, 404, 302))],
+    "tasks:edit": [
+        GET("task", (LOGIN, 404, 200, 404, 200)),
+        POST("task", (LOGIN, 404, 200, 404, 200)),
+    ],
+    "tasks:complete": [POST("task", (LOGIN, 404, 302, 404, 302))],
+    "tasks:reopen": [POST("task", (LOGIN, 404, 302, 404, 302))],
+    "tasks:my_day": [GET(None, (LOGIN, 200, 200, 200, 200))],
+    "tasks:team_day": [GET(None, (LOGIN, 403, 403, 403, 200))],
+    "tasks:calendar_issue": [POST(None, (LOGIN, 200, 200, 200, 200))],
+    "tasks:calendar_revoke": [POST(None, (LOGIN, 302, 302, 302, 302))],
+    # Read by calendar apps without a session: the secret address is the key.
+    "tasks:calendar_feed": [GET("feed", (200, 200, 200, 200, 200))],
     "kpi:dashboard": [GET(None, (LOGIN, 200, 403, 403, 200))],
     "kpi:export": [GET(None, (LOGIN, 200, 403, 403, 200))],
     "kpi:definitions": [GET(None, (LOGIN, 200, 200, 200, 200))],
@@ -441,6 +457,7 @@ def world(marketer, rep, other_rep, manager, campaign) -> dict[str, Any]:
         "saved_view": [
             SavedView.objects.create(list="leads", name="v", owner=marketer, shared=True).pk
         ],
+        **tasks_world(claimed.lead, rep),
         "import_job": [
             jobs.create_job(
                 b"email,name\n", filename="x.csv", user=marketer, campaign=None, kind="imported"
@@ -464,6 +481,23 @@ def capture_world(campaign: Any, lead: Any) -> dict[str, list[Any]]:
     return {
         "proposal": [lead.pk, change.pk],
         "confirm_token": [confirmations.token(confirmation)],
+    }
+
+
+def tasks_world(lead: Any, rep: Any) -> dict[str, list[Any]]:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tasks import feed, services
+
+    details = services.TaskDetails(
+        title="Call back", due_at=timezone.now() + timedelta(days=1), assignee=rep
+    )
+    return {
+        "task": [services.create_task(lead, details, by=rep).pk],
+        "task_record": ["lead", lead.pk],
+        "feed": [rep.pk, feed.issue(rep)],
     }
 
 

@@ -101,6 +101,21 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Payload, tuple[int, int, int, in
         lambda w: {"rep": w["users"]["other_rep"].pk},
         (401, 403, 403, 403, 200),
     ),
+    # Tasks: the caller's own (made or assigned), a manager's the team's.
+    ("task-list", "get"): (None, None, (401, 200, 200, 200, 200)),
+    ("task-list", "post"): (
+        None,
+        lambda w: {
+            "lead": w["reps_lead"][0],
+            "title": "電話",
+            "due_at": "2030-01-07T10:00:00+09:00",
+        },
+        (401, 201, 201, 404, 201),
+    ),
+    ("task-detail", "get"): ("task", None, (401, 404, 200, 404, 200)),
+    ("task-detail", "patch"): ("task", lambda w: {"priority": 3}, (401, 404, 200, 404, 200)),
+    ("task-complete", "post"): ("task", None, (401, 404, 200, 404, 200)),
+    ("task-reopen", "post"): ("task", None, (401, 404, 200, 404, 200)),
     # Reps get their own per-rep row only (scope "own"; tests/kpi/test_api.py).
     ("kpi-list", "get"): (None, None, (401, 200, 200, 200, 200)),
 }
@@ -150,7 +165,20 @@ def world(marketer, rep, other_rep, manager, campaign) -> World:
         "claimed": [claimed.pk],
         "accepted": [accepted.pk],
         "qualified": [qualified.pk],
+        "task": [task_of(lead, rep)],
     }
+
+
+def task_of(lead: Any, rep: Any) -> int:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tasks import services
+
+    due = timezone.now() + timedelta(days=1)
+    details = services.TaskDetails(title="Call back", due_at=due, assignee=rep)
+    return services.create_task(lead, details, by=rep).pk
 
 
 @pytest.mark.parametrize("role", ROLES)

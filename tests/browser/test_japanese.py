@@ -46,7 +46,8 @@ def test_manager_pages_in_japanese(
     screenshot: Callable[[Page, str], Path],
 ) -> None:
     waiting_lead(campaign)
-    log_in(page, "manager")
+    log_in(page, "manager")  # lands on Team today
+    page.get_by_role("link", name="KPIs").click()
     switch_to_japanese(page)
 
     expect(page.get_by_role("heading", name="共有KPI")).to_be_visible()
@@ -86,8 +87,10 @@ def test_rep_claims_in_japanese(
     screenshot: Callable[[Page, str], Path],
 ) -> None:
     waiting_lead(campaign)
-    log_in(page, "rep")
+    log_in(page, "rep")  # lands on My day
     switch_to_japanese(page)
+    expect(page.get_by_role("heading", name="今日の予定", exact=True)).to_be_visible()
+    page.get_by_role("link", name="営業キュー").click()
 
     expect(page.get_by_role("heading", name="営業キュー")).to_be_visible()
     row = page.get_by_test_id("handoff-row")

@@ -72,7 +72,9 @@ def test_manager_sets_a_target_filters_reads_a_definition_and_exports(
     )
 
     # 1. The manager's home is the KPI page, this quarter by default.
-    log_in(page, "manager")
+    log_in(page, "manager")  # lands on Team today
+    expect(page.get_by_role("heading", name="Team today")).to_be_visible()
+    page.get_by_role("link", name="KPIs").click()
     expect(page.get_by_role("heading", name="Shared KPIs")).to_be_visible()
     expect(page.get_by_role("link", name="KPIs")).to_have_class("nav-link active")
     expect(page.get_by_role("combobox", name="Period")).to_have_value("this_quarter")

@@ -32,6 +32,7 @@ from crm.models import (
     SizeBand,
     StageChange,
 )
+from tasks import demo as tasks_demo
 
 PASSWORD = "baton-demo"  # nosec B105  # the documented demo password (README), for `make run` only
 USERS = [
@@ -77,6 +78,7 @@ class Command(BaseCommand):
         ]
         rules = ScoringRule.objects.active().snapshot()
         self._leads(rng, now, campaigns, companies, rules, users)
+        tasks_demo.seed_tasks([users["rep"], users["rep2"]], now, rng)
 
     def _users(self) -> dict[str, Any]:
         user_model = get_user_model()

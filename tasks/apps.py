@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class TasksConfig(AppConfig):
+    name = "tasks"
+    verbose_name = _("Tasks")
+
+    def ready(self) -> None:
+        # The follow-ups handoff's touch and accept forms ask for (handoff.signals).
+        from tasks import receivers, tasks  # noqa: F401
