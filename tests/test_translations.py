@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 from django.utils.translation.template import templatize
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["api", "audit", "config", "crm", "handoff", "kpi", "nurture", "webhooks"]
+APPS = ["api", "audit", "config", "crm", "deals", "handoff", "kpi", "nurture", "webhooks"]
 SKIP_PARTS = {"migrations", "tests", "node_modules", ".venv"}
 KEYWORDS = {
     "_": None,
