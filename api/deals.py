@@ -147,7 +147,7 @@ def _refusing(call: Callable[[], Deal]) -> Response:
     except services.DealConflict as conflict:
         raise Conflict(str(conflict)) from conflict
     except services.DealRefused as refused:
-        raise serializers.ValidationError({"detail": [str(refused)]}, code="rule") from refused
+        raise serializers.ValidationError({"deal": [str(refused)]}, code="rule") from refused
     return Response(DealSerializer(deal).data)
 
 
@@ -211,7 +211,7 @@ class DealViewSet(
         try:
             deal = self._open(handoff_id, lead_id, terms)
         except services.DealRefused as refused:
-            raise serializers.ValidationError({"detail": [str(refused)]}, code="rule") from refused
+            raise serializers.ValidationError({"deal": [str(refused)]}, code="rule") from refused
         return Response(DealSerializer(deal).data, status=status.HTTP_201_CREATED)
 
     def _open(self, handoff_id: int | None, lead_id: int | None, terms: Any) -> Deal:
@@ -243,7 +243,7 @@ class DealViewSet(
         except services.DealConflict as conflict:
             raise Conflict(str(conflict)) from conflict
         except services.DealRefused as refused:
-            raise serializers.ValidationError({"detail": [str(refused)]}, code="rule") from refused
+            raise serializers.ValidationError({"deal": [str(refused)]}, code="rule") from refused
 
     @_change("Move an open deal to another open stage, as of the stage you saw.", MoveSerializer)
     @action(detail=True, methods=["post"])

@@ -106,7 +106,7 @@ def test_a_lost_deal_needs_its_reason(api_as, rep, campaign):
     assert refused.status_code == 400
     assert set(refused.json()) == {"note"}
     blank = client.post(f"{url}lose/", {"reason": reason.pk, "note": "  "}, format="json")
-    assert blank.json() == {"detail": ["Write a note on why the deal was lost."]}
+    assert blank.json()["detail"] == "Write a note on why the deal was lost."
     assert client.patch(url, {"amount": "-5"}, format="json").status_code == 400
     lost = client.post(f"{url}lose/", {"reason": reason.pk, "note": "競合"}, format="json")
     assert lost.status_code == 200
