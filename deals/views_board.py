@@ -8,6 +8,8 @@ from typing import Any
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import format_html_join
 from django.views.decorators.http import require_safe
 
 from crm.models import Deal
@@ -29,13 +31,23 @@ def board_context(
             card.movable = change_all or (  # type: ignore[attr-defined]
                 may_change and user.pk in (card.owner_id, card.lead.owner_id)
             )
+    stages = [column.stage for column in board if not column.stage.is_retired]
+    for column in board:
+        # Once per column, not per card: the board renders up to 20 cards a column.
+        column.options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((s.pk, " selected" if s == column.stage else "", s) for s in stages),
+        )
     filters = params.copy()
     filters.pop("page", None)
+    here = reverse("deals:board")
     return {
         "form": form,
         "columns": board,
-        "stages": [column.stage for column in board if not column.stage.is_retired],
         "filters": filters.urlencode(),
+        "board_url": f"{here}?{filters.urlencode()}" if filters else here,
+        "deals_url": reverse("deals:list"),
         "notice": notice,
         "ok": ok,
     }
