@@ -69,14 +69,12 @@ def _first_cards(open_deals: DealQuerySet, stage_ids: list[int], per_column: int
     one LIMITed index scan per stage, then those deals with their lead and owner."""
     soonest = (F("expected_close_date").asc(nulls_last=True), "pk")
     parts = [
-        open_deals.filter(stage_id=stage_id).order_by(*soonest).values_list("pk", flat=True)[
-            :per_column
-        ]
+        open_deals.filter(stage_id=stage_id)
+        .order_by(*soonest)
+        .values_list("pk", flat=True)[:per_column]
         for stage_id in stage_ids
     ]
     if not parts:
         return []
     ids = list(parts[0].union(*parts[1:], all=True))
-    return list(
-        Deal.objects.filter(pk__in=ids).select_related("lead", "owner").order_by(*soonest)
-    )
+    return list(Deal.objects.filter(pk__in=ids).select_related("lead", "owner").order_by(*soonest))
