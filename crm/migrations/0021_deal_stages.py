@@ -38,31 +38,6 @@ def seed_lists(apps, schema_editor):
         LostReason.objects.create(name_ja=name_ja, name_en=name_en, order=index * 10)
 
 
-def place_deals(apps, schema_editor):
-    """Each deal on the default stage of its status; an open deal's close
-    date was its expected one; an old lost reason becomes the note of "Other"."""
-    Deal = apps.get_model("crm", "Deal")
-    DealStage = apps.get_model("crm", "DealStage")
-    LostReason = apps.get_model("crm", "LostReason")
-    Lead = apps.get_model("crm", "Lead")
-    for kind in ("open", "won", "lost"):
-        stage = DealStage.objects.filter(kind=kind).order_by("order").first()
-        Deal.objects.filter(status=kind).update(stage=stage, probability=stage.probability)
-    Deal.objects.filter(status="open").update(
-        expected_close_date=models.F("close_date"), close_date=None
-    )
-    other = LostReason.objects.get(name_en="Other")
-    Deal.objects.filter(status="lost").update(lost_reason=other)
-    Deal.objects.filter(status="lost", lost_note="").update(lost_note="-")
-    for deal in Deal.objects.filter(status="won", close_date__isnull=True, closed_at__isnull=False):
-        deal.close_date = deal.closed_at.date()
-        deal.save(update_fields=["close_date"])
-    Deal.objects.update(
-        source_campaign=models.Subquery(
-            Lead.objects.filter(pk=models.OuterRef("lead_id")).values("source_campaign_id")[:1]
-        )
-    )
-
 
 class Migration(migrations.Migration):
 
@@ -171,47 +146,5 @@ class Migration(migrations.Migration):
             model_name='deal',
             name='stage',
             field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='deals', to='crm.dealstage', verbose_name='stage'),
-        ),
-        migrations.RunPython(place_deals, migrations.RunPython.noop),
-        migrations.AlterField(
-            model_name='deal',
-            name='stage',
-            field=models.ForeignKey(default=crm.models.deal.default_stage_id, on_delete=django.db.models.deletion.PROTECT, related_name='deals', to='crm.dealstage', verbose_name='stage'),
-        ),
-        migrations.AddField(
-            model_name='dealstagechange',
-            name='changed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL),
-        ),
-        migrations.AddField(
-            model_name='dealstagechange',
-            name='deal',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stage_changes', to='crm.deal'),
-        ),
-        migrations.AddField(
-            model_name='dealstagechange',
-            name='from_stage',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='crm.dealstage'),
-        ),
-        migrations.AddField(
-            model_name='dealstagechange',
-            name='to_stage',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='crm.dealstage'),
-        ),
-        migrations.AddIndex(
-            model_name='deal',
-            index=models.Index(condition=models.Q(('status', 'open')), fields=['stage', 'expected_close_date'], name='deal_open_by_stage'),
-        ),
-        migrations.AddConstraint(
-            model_name='deal',
-            constraint=models.CheckConstraint(condition=models.Q(('probability__lte', 100)), name='deal_probability_at_most_100'),
-        ),
-        migrations.AddConstraint(
-            model_name='deal',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'lost'), _negated=True), models.Q(('lost_reason__isnull', False), models.Q(('lost_note', ''), _negated=True)), _connector='OR'), name='deal_lost_has_reason'),
-        ),
-        migrations.AddIndex(
-            model_name='dealstagechange',
-            index=models.Index(fields=['deal', 'changed_at'], name='deal_stage_change_by_deal'),
         ),
     ]
