@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from crm.models import Lead
+from crm.models import Deal, Lead
 from handoff import services
 from handoff.models import Handoff
 from kpi import rollups
@@ -30,7 +30,7 @@ DEMO_PASSWORD = "baton-demo"  # nosec B105  # the demo logins' documented passwo
 
 
 def pages() -> list[tuple[str, str, str]]:
-    """(login, path, name) of the eight main pages, on the demo data."""
+    """(login, path, name) of the main pages, on the demo data."""
     lead = Lead.objects.filter(stage=Lead.Stage.MQL).order_by("pk").first()
     waiting = Handoff.objects.queued().order_by("pk").first()
     assert lead is not None and waiting is not None
@@ -43,6 +43,10 @@ def pages() -> list[tuple[str, str, str]]:
         ("rep", "/sales/queue/", "sales-queue"),
         ("rep", f"/sales/handoffs/{waiting.pk}/", "handoff-page"),
         ("manager", "/kpi/", "kpi-dashboard"),
+        ("manager", "/deals/board/", "deal-board"),
+        ("manager", "/deals/", "deal-list"),
+        ("manager", f"/deals/{Deal.objects.earliest('pk').pk}/", "deal-page"),
+        ("manager", "/deals/stages/", "deal-stages"),
     ]
 
 
