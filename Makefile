@@ -35,7 +35,8 @@ $(VENDOR)/.installed: package.json package-lock.json | $(VENV)/.installed
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map \
 	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map \
 	   node_modules/htmx.org/dist/htmx.min.js node_modules/idiomorph/dist/idiomorph.min.js \
-	   node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map $(VENDOR)/
+	   node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map \
+	   node_modules/sortablejs/Sortable.min.js $(VENDOR)/
 	$(PY) -m whitenoise.compress --quiet $(VENDOR) map gz br
 	touch $@
 

@@ -42,6 +42,7 @@ urlpatterns = [
     path("capture/<str:key>/", views_capture.capture, name="capture"),
     path("crm/", include("crm.urls")),
     path("sales/", include("handoff.urls")),
+    path("deals/", include("deals.urls")),
     path("tasks/", include("tasks.urls")),
     path("kpi/", include("kpi.urls")),
     path("audit/", include("audit.urls")),

@@ -18,6 +18,7 @@ htmx request is answered differently (a fragment instead of a redirect).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -172,7 +173,51 @@ MATRIX: dict[str, list[Case]] = {
     "handoff:release": [POST("claimed", (LOGIN, 403, 302, 404, 403))],
     "handoff:detail": [GET("claimed", (LOGIN, 403, 200, 404, 200))],
     "handoff:qualify": [POST("claimed", (LOGIN, 403, 302, 404, 403))],
-    "handoff:open_deal": [POST("claimed", (LOGIN, 403, 302, 404, 403))],
+    # Managers may open deals; a handoff not their qualified one is refused in words.
+    "deals:open_from_handoff": [POST("claimed", (LOGIN, 403, 302, 404, 302))],
+    # Deals (deals/): everyone who works leads reads the deals of the leads
+    # they see (marketers too, as in HubSpot); reps change their own, managers
+    # every deal and keep the stage and lost-reason lists. `rep` owns "deal":
+    # for other reps it is the 404 of a deal that does not exist.
+    "deals:list": [GET(None, (LOGIN, 200, 200, 200, 200))],
+    "deals:export": [GET(None, (LOGIN, 200, 403, 403, 200))],
+    "deals:board": [GET(None, (LOGIN, 200, 200, 200, 200))],
+    "deals:detail": [GET("deal", (LOGIN, 200, 200, 404, 200))],
+    "deals:edit": [
+        GET("deal", (LOGIN, 403, 200, 404, 200)),
+        POST("deal", (LOGIN, 403, 200, 404, 200)),  # the form, with what is missing
+    ],
+    # A refused move (no stage chosen) is a message: the board or the deal page.
+    "deals:move": [POST("deal", (LOGIN, 403, 302, 404, 302), htmx=(LOGIN, 403, 200, 404, 200))],
+    "deals:win": [POST("deal", (LOGIN, 403, 302, 404, 302))],
+    "deals:lose": [POST("deal", (LOGIN, 403, 302, 404, 302))],
+    "deals:reopen": [POST("deal", (LOGIN, 403, 302, 404, 302))],
+    "deals:open_from_lead": [
+        GET("reps_lead", (LOGIN, 403, 200, 404, 200)),
+        POST("reps_lead", (LOGIN, 403, 200, 404, 200)),
+    ],
+    "deals:open_from_company": [
+        GET("company", (LOGIN, 403, 200, 200, 200)),
+        POST("company", (LOGIN, 403, 200, 200, 200)),
+    ],
+    "deals:stages": [
+        GET(None, (LOGIN, 403, 403, 403, 200)),
+        POST(None, (LOGIN, 403, 403, 403, 200)),
+    ],
+    "deals:stage_edit": [
+        GET("deal_stage", (LOGIN, 403, 403, 403, 200)),
+        POST("deal_stage", (LOGIN, 403, 403, 403, 200)),
+    ],
+    "deals:stage_delete": [POST("deal_stage", (LOGIN, 403, 403, 403, 302))],
+    "deals:reasons": [
+        GET(None, (LOGIN, 403, 403, 403, 200)),
+        POST(None, (LOGIN, 403, 403, 403, 200)),
+    ],
+    "deals:reason_edit": [
+        GET("lost_reason", (LOGIN, 403, 403, 403, 200)),
+        POST("lost_reason", (LOGIN, 403, 403, 403, 200)),
+    ],
+    "deals:reason_delete": [POST("lost_reason", (LOGIN, 403, 403, 403, 302))],
     "handoff:reassign": [POST("claimed", (LOGIN, 403, 403, 403, 302))],
     "handoff:log_touch": [POST("reps_lead", (LOGIN, 403, 302, 404, 403))],
     "handoff:record_answer": [POST("reps_lead", (LOGIN, 302, 302, 404, 403))],
@@ -439,6 +484,7 @@ def world(marketer, rep, other_rep, manager, campaign) -> dict[str, Any]:
         "reps_lead": [claimed.lead_id],
         **capture_world(campaign, claimed.lead),
         "company": [Company.objects.create(name="株式会社青葉商事").pk],
+        **deal_world(claimed, rep),
         "rule": [ScoringRule.objects.earliest("pk").pk],
         "rule_up": [ScoringRule.objects.earliest("pk").pk, "up"],
         "endpoint": [
@@ -463,6 +509,18 @@ def world(marketer, rep, other_rep, manager, campaign) -> dict[str, Any]:
                 b"email,name\n", filename="x.csv", user=marketer, campaign=None, kind="imported"
             ).pk
         ],
+    }
+
+
+def deal_world(claimed: Any, rep: Any) -> dict[str, list[Any]]:
+    from crm.models import DealStage, LostReason
+    from deals import services as deals
+
+    terms = deals.DealTerms(name="導入", amount=Decimal(1_000_000))
+    return {
+        "deal": [deals.open_deal(claimed.lead, by=rep, terms=terms).pk],
+        "deal_stage": [DealStage.objects.earliest("pk").pk],
+        "lost_reason": [LostReason.objects.earliest("pk").pk],
     }
 
 

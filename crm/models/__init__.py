@@ -6,7 +6,7 @@ from crm.models.attribution import Touch
 from crm.models.campaign import Campaign, new_capture_key
 from crm.models.capture import CaptureConfirmation, ProposedChange
 from crm.models.choices import Industry, Prefecture, SizeBand
-from crm.models.deal import Deal
+from crm.models.deal import Deal, DealStage, DealStageChange, LostReason
 from crm.models.imports import ImportJob
 from crm.models.lists import BulkJob, DefaultView, ListKey, SavedView
 from crm.models.outbox import OutboxEvent
@@ -24,6 +24,8 @@ __all__ = [
     "Company",
     "Consent",
     "Deal",
+    "DealStage",
+    "DealStageChange",
     "DefaultView",
     "FormQuestion",
     "ImportJob",
@@ -32,6 +34,7 @@ __all__ = [
     "LeadAlias",
     "LeadScore",
     "ListKey",
+    "LostReason",
     "OutboxEvent",
     "PersonalRows",
     "Prefecture",

@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from crm.models import Activity, Answer, Company, Deal
+from crm.models import Activity, Answer, Company, Deal, DealStage, LostReason
 from handoff import services
 from tests import factories
 from tests.api.conftest import token_client
@@ -81,10 +82,34 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Payload, tuple[int, int, int, in
     ("deal-list", "post"): (
         None,
         lambda w: {"handoff": w["qualified"][0], "name": "導入", "amount": "1000000"},
-        (401, 403, 201, 404, 403),
+        (401, 403, 201, 404, 409),  # a manager may open deals, not on a rep's handoff
     ),
     ("deal-detail", "get"): ("deal", None, (401, 200, 200, 404, 200)),
-    ("deal-detail", "patch"): ("deal", lambda w: {"amount": "2000"}, (401, 403, 200, 404, 403)),
+    ("deal-detail", "patch"): ("deal", lambda w: {"amount": "2000"}, (401, 403, 200, 404, 200)),
+    ("deal-move", "post"): (
+        "deal",
+        lambda w: {"stage": w["stages"][1], "from_stage": w["stages"][0]},
+        (401, 403, 200, 404, 200),
+    ),
+    ("deal-win", "post"): (
+        "deal",
+        lambda w: {"close_date": str(timezone.localdate()), "amount": "1"},
+        (401, 403, 200, 404, 200),
+    ),
+    ("deal-lose", "post"): (
+        "deal",
+        lambda w: {"reason": w["lost_reason"][0], "note": "他社"},
+        (401, 403, 200, 404, 200),
+    ),
+    ("deal-reopen", "post"): (
+        "deal",
+        lambda w: {"stage": w["deal_stage"][0]},
+        (401, 403, 409, 404, 409),  # it is open
+    ),
+    ("deal-stage-list", "get"): (None, None, (401, 200, 200, 200, 200)),
+    ("deal-stage-detail", "get"): ("deal_stage", None, (401, 200, 200, 200, 200)),
+    ("lost-reason-list", "get"): (None, None, (401, 200, 200, 200, 200)),
+    ("lost-reason-detail", "get"): ("lost_reason", None, (401, 200, 200, 200, 200)),
     ("handoff-list", "get"): (None, None, (401, 403, 200, 200, 200)),
     ("handoff-detail", "get"): ("claimed", None, (401, 403, 200, 404, 200)),
     ("handoff-claim", "post"): ("queued", None, (401, 403, 200, 200, 403)),
@@ -161,6 +186,9 @@ def world(marketer, rep, other_rep, manager, campaign) -> World:
         "reps_lead": [lead.pk],
         "activity": [Activity.objects.create(lead=lead, kind="page_view").pk],
         "deal": [Deal.objects.create(lead=lead, name="導入", owner=rep).pk],
+        "deal_stage": [DealStage.objects.earliest("pk").pk],
+        "stages": list(DealStage.objects.filter(kind="open").values_list("pk", flat=True)[:2]),
+        "lost_reason": [LostReason.objects.earliest("pk").pk],
         "queued": [factories.qualified_handoff(campaign).pk],
         "claimed": [claimed.pk],
         "accepted": [accepted.pk],

@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from crm.models import Company, Lead
+from crm.models import Company, Deal, Lead
 from handoff import services
 from handoff.models import Handoff
 from kpi import rollups
@@ -47,6 +47,10 @@ def pages() -> list[tuple[str, str, str]]:
         ("rep", "/sales/queue/", "sales-queue"),
         ("rep", f"/sales/handoffs/{waiting.pk}/", "handoff-page"),
         ("manager", "/kpi/", "kpi-dashboard"),
+        ("manager", "/deals/board/", "deal-board"),
+        ("manager", "/deals/", "deal-list"),
+        ("manager", f"/deals/{Deal.objects.earliest('pk').pk}/", "deal-page"),
+        ("manager", "/deals/stages/", "deal-stages"),
     ]
 
 
