@@ -123,8 +123,8 @@ def naive_rep_day(user, *, tomorrow, month):  # type: ignore[no-untyped-def]
         )
     deals = [
         d
-        for d in Deal.objects.filter(owner=user, stage=Deal.Stage.OPEN)
-        if d.close_date and month[0] <= d.close_date < month[1]
+        for d in Deal.objects.filter(owner=user, status=Deal.Status.OPEN)
+        if d.expected_close_date and month[0] <= d.expected_close_date < month[1]
     ]
     return RepDay(
         handoffs=handoffs,

@@ -73,9 +73,8 @@ class Results:
 
 
 def deal_url(deal: Deal) -> str:
-    """Where a deal found by the search opens. The lead's page lists its
-    deals until deals have a page of their own: change it here alone."""
-    return reverse("crm:lead_detail", args=[deal.lead_id])
+    """Where a deal found by the search opens: its own page."""
+    return reverse("deals:detail", args=[deal.pk])
 
 
 def global_search(text: str, *, user: User | AnonymousUser, limit: int) -> Results:
@@ -178,14 +177,14 @@ def _deals(
     deals = (
         Deal.objects.visible_to(user)
         .filter(match)
-        .select_related("company")
-        .only("name", "stage", "amount", "lead_id", "company__name")
+        .select_related("company", "stage")
+        .only("name", "stage__name_ja", "stage__name_en", "amount", "lead_id", "company__name")
         .order_by()[:limit]
     )
     return [
         Hit(
             label=deal.name,
-            detail=_joined(deal.company, deal.get_stage_display()),
+            detail=_joined(deal.company, deal.stage),
             url=deal_url(deal),
         )
         for deal in sorted(deals, key=lambda deal: deal.name)

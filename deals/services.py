@@ -145,7 +145,7 @@ def edit_deal(deal: Deal, *, changes: dict[str, Any], version: int, by: User) ->
     )
     if not updated:
         raise DealConflict(_conflict(deal))
-    return Deal.objects.select_related("stage").get(pk=deal.pk)
+    return _remember(Deal.objects.select_related("stage").get(pk=deal.pk), by=by)
 
 
 def _conflict(deal: Deal) -> str:
@@ -187,8 +187,15 @@ def _moved_meanwhile(deal: Deal, seen: int) -> str:
     ) % {"stage": current.stage}
 
 
+def _remember(fresh: Deal, *, by: User) -> Deal:
+    """The deal's field history (django-simple-history records saves; the
+    conditional updates here write one version each by hand)."""
+    Deal.history.bulk_history_create([fresh], update=True, default_user=by)  # type: ignore[attr-defined]
+    return fresh
+
+
 def _record_move(deal: Deal, *, from_stage_id: int | None, by: User) -> Deal:
-    fresh = Deal.objects.select_related("stage", "lost_reason").get(pk=deal.pk)
+    fresh = _remember(Deal.objects.select_related("stage", "lost_reason").get(pk=deal.pk), by=by)
     from_stage = DealStage.objects.filter(pk=from_stage_id or 0).first()
     DealStageChange.objects.create(
         deal=fresh, from_stage=from_stage, to_stage=fresh.stage, changed_by=by

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from audit import trail
-from crm import export
+from crm import export, history
 from crm.models import Company, Deal, Lead
 from deals import services
 from deals.filters import DealFilterForm
@@ -127,6 +127,7 @@ def deal_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         {
             "deal": deal,
             "moves": list(moves.order_by("-changed_at", "-pk")),
+            "changes": history.field_changes(deal),
             "changeable": changeable,
             "move_form": MoveForm(initial={"stage": deal.stage_id, "from_stage": deal.stage_id}),
             "win_form": WinForm(

@@ -54,12 +54,12 @@ def rep_day(user: User, *, tomorrow: datetime, month: tuple[date, date]) -> RepD
         deals=list(
             Deal.objects.filter(
                 owner=user,
-                stage=Deal.Stage.OPEN,
-                close_date__gte=month[0],
-                close_date__lt=month[1],
+                status=Deal.Status.OPEN,
+                expected_close_date__gte=month[0],
+                expected_close_date__lt=month[1],
             )
             .select_related("lead")
-            .order_by("close_date", "pk")[:SHOWN]
+            .order_by("expected_close_date", "pk")[:SHOWN]
         ),
         notifications=list(
             Notification.objects.filter(recipient=user).select_related("handoff__lead")[:LATEST]

@@ -135,8 +135,7 @@ class Task(models.Model):
         if self.company_id:
             return reverse("crm:company_detail", args=[self.company_id])
         if self.deal_id:
-            assert self.deal is not None  # nosec B101  # narrows the type for mypy
-            return self.deal.lead.get_absolute_url()
+            return reverse("deals:detail", args=[self.deal_id])
         assert self.lead is not None  # nosec B101  # narrows the type for mypy
         return self.lead.get_absolute_url()
 

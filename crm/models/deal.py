@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from crm.models.campaign import Campaign
 from crm.models.people import Company, Lead
@@ -189,6 +190,10 @@ class Deal(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = DealQuerySet.as_manager()
+    # Field-level history (django-simple-history). The deal's services change
+    # it by conditional updates and write each version themselves
+    # (deals/services.py); the stage moves also have DealStageChange.
+    history = HistoricalRecords(excluded_fields=["version", "created_at"])
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -12,7 +12,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from audit import trail
-from crm.models import Consent, Lead
+from crm.models import Consent, Deal, Lead
 from crm.privacy import files, tombstones
 from crm.privacy.identity import ERASED, Identifiers, reduce_url
 from crm.privacy.links import declared, label, linked_rows, mentions, text_fields
@@ -53,7 +53,7 @@ def erase_person(lead: Lead, *, by: User) -> Erasure:
        person's rows, their rejected-rows record too.
     3. The lead becomes an anonymous placeholder, marked erased; its
        field-level change history (django-simple-history's rows, every
-       earlier value of every field) is deleted.
+       earlier value of every field) is deleted, and so is that of its deals.
     4. A tombstone (keyed hash of the email and mobile number) keeps later
        captures, imports and tracking from bringing the person back.
     5. The audit trail records who erased lead #id (no personal data).
@@ -82,6 +82,9 @@ def erase_person(lead: Lead, *, by: User) -> Erasure:
     _anonymise(lead, now=now)
     # QuerySet.update() above records no history row; the earlier ones go.
     result.deleted_rows += Lead.history.filter(id=lead.pk).delete()[0]
+    # Its deals stay (anonymised above, the KPIs count them); their earlier
+    # versions may quote the person (a next step, a note on a loss) and go.
+    result.deleted_rows += Deal.history.filter(lead_id=lead.pk).delete()[0]  # type: ignore[attr-defined]
     tombstones.bury(email=lead.email, phone=lead.phone)
     trail.record(
         trail.Action.ERASED,

@@ -101,7 +101,7 @@ def test_hits_link_to_pages_the_user_may_open(yamaguchi: Lead, marketer: User) -
     deal = Deal.objects.create(lead=yamaguchi, name="ヤマグチ 案件")
     results = search.global_search("やまぐち", user=marketer, limit=5)
     assert results.people[0].url == yamaguchi.get_absolute_url()
-    assert results.deals[0].url == search.deal_url(deal) == yamaguchi.get_absolute_url()
+    assert results.deals[0].url == search.deal_url(deal) == f"/deals/{deal.pk}/"
 
 
 def test_each_group_is_capped_and_the_query_count_does_not_grow(marketer: User) -> None:

@@ -50,10 +50,17 @@ def test_my_day_shows_what_the_rep_does_today(client, rep, other_rep):
     services.complete_task(done, by=rep)
     today = timezone.localdate()
     Deal.objects.create(
-        lead=handoff.lead, name="Aoba renewal", owner=rep, close_date=today, amount=1200000
+        lead=handoff.lead,
+        name="Aoba renewal",
+        owner=rep,
+        expected_close_date=today,
+        amount=1200000,
     )
     Deal.objects.create(
-        lead=handoff.lead, name="Next year", owner=rep, close_date=date(today.year + 1, 1, 1)
+        lead=handoff.lead,
+        name="Next year",
+        owner=rep,
+        expected_close_date=date(today.year + 1, 1, 1),
     )
     Reminder.objects.create(task=overdue, recipient=rep, due_at=overdue.due_at)
     client.force_login(rep)
