@@ -65,9 +65,9 @@ def generate() -> None:
             "FROM generate_series(1, 200) g"
         )
         cursor.execute(
-            "INSERT INTO crm_company (name, name_kana, key, domain, industry, size_band, prefecture, address, created_at) "
+            "INSERT INTO crm_company (name, name_kana, key, domain, industry, size_band, prefecture, address, postal_code, created_at) "
             "SELECT '株式会社' || (%s::text[])[1 + g %% 20] || '商事' || g, '', (%s::text[])[1 + g %% 20] || '商事' || g, "
-            "'', '', '', '13', '', now() FROM generate_series(1, %s) g",
+            "'', '', '', '13', '', '', now() FROM generate_series(1, %s) g",
             [stems, stems, COMPANIES],
         )
         cursor.execute("SET maintenance_work_mem = '512MB'")
@@ -82,13 +82,14 @@ def generate() -> None:
             """
             INSERT INTO crm_lead (family_name, given_name, family_name_kana, given_name_kana, email, phone,
                 phone_digits, search_text, reading_key, company_id, department, title, stage, owner_id,
-                source_campaign_id, created_at, updated_at)
+                source_campaign_id, created_at, updated_at, fax, mobile, other_phone_digits, phone_department,
+                phone_direct)
             SELECT f, gv, fk, gk, e, '03-' || lpad((g %% 10000)::text, 4, '0') || '-' || lpad((g / 10000)::text, 4, '0'),
                 '03' || lpad((g %% 10000)::text, 4, '0') || lpad((g / 10000)::text, 4, '0'),
                 f || gv || folded_fk || folded_gk || replace(replace(e, '@', ''), '.', ''),
                 folded_fk || ' ' || folded_gk,
                 1 + g %% %s, '', '', (ARRAY['lead','lead','lead','mql','sal','sql','recycled'])[1 + g %% 7], NULL,
-                %s + g %% 200, now() - (g %% 365) * interval '1 day', now()
+                %s + g %% 200, now() - (g %% 365) * interval '1 day', now(), '', '', '', '', ''
             FROM (
                 SELECT g, (%s::text[])[1 + g %% 20] AS f, (%s::text[])[1 + (g / 20) %% 20] AS gv,
                     (%s::text[])[1 + g %% 20] AS fk, (%s::text[])[1 + (g / 20) %% 20] AS gk,

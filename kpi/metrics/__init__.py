@@ -18,6 +18,7 @@ from crm.models import Campaign
 from kpi.definitions import DEFINITIONS
 from kpi.metrics.cells import Cells, Filters, Period, from_rollups, live_cells
 from kpi.metrics.figures import (
+    CampaignFacts,
     CampaignRow,
     DailyPoint,
     Dashboard,
@@ -33,6 +34,7 @@ from web.people import person
 
 __all__ = [
     "DEFINITIONS",
+    "CampaignFacts",
     "CampaignRow",
     "Cells",
     "DailyPoint",
@@ -74,8 +76,19 @@ def dashboard(period: Period, filters: Filters, *, live: bool = False) -> Dashbo
     cells = live_cells(period, filters) if live else from_rollups(period, filters)
     campaign_ids = {c for c, _m in cells.by_campaign if c}
     rep_ids = {r for r, _m, _b in cells.by_rep if r}
-    campaigns = Campaign.objects.in_bulk(campaign_ids) if campaign_ids else {}
-    users = get_user_model().objects.filter(pk__in=rep_ids) if rep_ids else []
+    # Names, channels and costs only: model instances of 200 campaigns took
+    # a tenth of the view's time.
+    campaigns: dict[int, CampaignFacts] = {
+        pk: CampaignFacts(name, channel, cost)
+        for pk, name, channel, cost in Campaign.objects.filter(pk__in=campaign_ids)
+        .order_by()
+        .values_list("pk", "name", "channel", "actual_cost")
+    } if campaign_ids else {}  # fmt: skip
+    users = (
+        get_user_model().objects.filter(pk__in=rep_ids).only("username", "first_name", "last_name")
+        if rep_ids
+        else []
+    )
     reps = {user.pk: person(user) for user in users}  # family name first in Japanese
     return assemble(
         cells, period, filters, campaigns=campaigns, reps=reps, targets=targets_for(period)
