@@ -4,7 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from api.activities import ActivityViewSet
 from api.catalog import CampaignViewSet, CompanyViewSet
-from api.deals import DealViewSet
+from api.deals import DealStageViewSet, DealViewSet, LostReasonViewSet
 from api.handoffs import HandoffViewSet
 from api.kpis import KpiViewSet
 from api.leads import LeadAnswerViewSet, LeadViewSet
@@ -18,6 +18,8 @@ router.register("companies", CompanyViewSet, basename="company")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("activities", ActivityViewSet, basename="activity")
 router.register("deals", DealViewSet, basename="deal")
+router.register("deal-stages", DealStageViewSet, basename="deal-stage")
+router.register("lost-reasons", LostReasonViewSet, basename="lost-reason")
 router.register("handoffs", HandoffViewSet, basename="handoff")
 router.register("kpis", KpiViewSet, basename="kpi")
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "web",
     "crm",
     "handoff",
+    "deals",
     "kpi",
     "api",
     "audit",
@@ -386,7 +387,7 @@ SPECTACULAR_SETTINGS = {
     ],
     "ENUM_NAME_OVERRIDES": {
         "LeadStageEnum": "crm.models.people.Lead.Stage",
-        "DealStageEnum": "crm.models.deal.Deal.Stage",
+        "DealStatusEnum": "crm.models.deal.Deal.Status",
         "HandoffStatusEnum": "handoff.models.Handoff.Status",
         "RejectReasonEnum": "handoff.models.Handoff.RejectReason",
     },

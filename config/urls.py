@@ -43,6 +43,7 @@ urlpatterns = [
     path("capture/<str:key>/", views_capture.capture, name="capture"),
     path("crm/", include("crm.urls")),
     path("sales/", include("handoff.urls")),
+    path("deals/", include("deals.urls")),
     path("kpi/", include("kpi.urls")),
     path("audit/", include("audit.urls")),
     path("webhooks/", include("webhooks.urls")),

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -79,26 +78,6 @@ class AnswerForm(forms.Form):
             (value, f"{label} ✓" if value in done else label)
             for value, label in Answer.Question.choices
         ]
-
-
-class DealForm(forms.Form):
-    name = forms.CharField(
-        label=_("Deal name"),
-        max_length=200,
-        widget=forms.TextInput(attrs={"class": "form-control"}),
-    )
-    amount = forms.DecimalField(
-        label=_("Amount (JPY)"),
-        min_value=Decimal(0),
-        max_digits=14,
-        decimal_places=0,
-        widget=forms.NumberInput(attrs={"class": "form-control"}),
-    )
-    close_date = forms.DateField(
-        label=_("Expected close date"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
-    )
 
 
 class ReassignForm(forms.Form):

@@ -11,7 +11,6 @@ urlpatterns = [
     path("handoffs/<int:pk>/release/", views.release, name="release"),
     path("handoffs/<int:pk>/", views_work.handoff_detail, name="detail"),
     path("handoffs/<int:pk>/qualify/", views_work.qualify, name="qualify"),
-    path("handoffs/<int:pk>/deal/", views_work.open_deal, name="open_deal"),
     path("handoffs/<int:pk>/reassign/", views_work.reassign, name="reassign"),
     path("leads/<int:pk>/touch/", views_work.log_touch, name="log_touch"),
     path("leads/<int:pk>/answers/", views_work.record_answer, name="record_answer"),

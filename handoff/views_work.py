@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 from crm.models import Activity, Lead
 from handoff import context as context_package
 from handoff import routing, services, work
-from handoff.forms import AnswerForm, DealForm, ReassignForm, RejectForm, TouchForm
+from handoff.forms import AnswerForm, ReassignForm, RejectForm, TouchForm
 from handoff.models import Handoff
 from web.http import AuthenticatedRequest
 from web.scope import get_visible_or_404
@@ -51,7 +51,7 @@ def handoff_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             .select_related("actor")
             .order_by("-occurred_at")[:20],
             "deadlines": handoff.deadlines.order_by("due_at"),
-            "deals": lead.deals.order_by("-created_at"),
+            "deals": lead.deals.select_related("stage").order_by("-created_at"),
             "mine": handoff.claimed_by_id == request.user.pk,
             # A rep's rejected or withdrawn handoff stays readable here, but
             # the lead itself is back with marketing: no link, no forms.
@@ -60,7 +60,6 @@ def handoff_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "touch_form": TouchForm(),
             "answer_form": AnswerForm(answered=[a.question for a in answers]),
             "reject_form": RejectForm(),
-            "deal_form": DealForm(initial={"name": str(lead.company or lead)}),
             "reassign_form": ReassignForm()
             if request.user.has_perm("handoff.reassign_handoff")
             else None,
@@ -83,25 +82,6 @@ def qualify(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         )
     else:
         messages.error(request, _("Only the rep who accepted this lead can qualify it."))
-    return redirect("handoff:detail", pk=pk)
-
-
-@require_POST
-@login_required
-@permission_required("crm.add_deal", raise_exception=True)
-def open_deal(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    handoff = _own_handoff(request, pk)
-    form = DealForm(request.POST)
-    if not form.is_valid():
-        for error in form.errors.as_data().values():
-            messages.error(request, " ".join(e.messages[0] for e in error))
-        return redirect("handoff:detail", pk=pk)
-    terms = work.DealTerms(**form.cleaned_data)
-    deal = work.open_deal(handoff, rep=request.user, terms=terms)
-    if deal is None:
-        messages.error(request, _("Qualify the lead before opening a deal."))
-    else:
-        messages.success(request, _("Deal “%(deal)s” opened.") % {"deal": deal.name})
     return redirect("handoff:detail", pk=pk)
 
 

@@ -1,13 +1,11 @@
-"""A rep's work on a handed-off lead after the claim: touches, answers, the
-deal. (Its status changes, qualification and reassignment among them, are
-handoff/services.py's.)"""
+"""A rep's work on a handed-off lead after the claim: touches and answers.
+(Its status changes, qualification and reassignment among them, are
+handoff/services.py's; the deal is deals/services.py's.)"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -17,10 +15,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from crm import services as crm
-from crm.models import Activity, Answer, Campaign, Deal, Lead
+from crm.models import Activity, Answer, Campaign, Lead
 from handoff import sla
 from handoff.models import Handoff
-from webhooks import events as webhook_events
 
 # How far ahead of the server's clock a touch may be dated: the caller's
 # clock may run a little fast, but a touch cannot have happened later.
@@ -115,37 +112,6 @@ def record_answer(lead: Lead, *, question: str, answer: str, source: str, by: Us
     )
 
 
-@dataclass(frozen=True)
-class DealTerms:
-    name: str
-    amount: Decimal
-    close_date: date | None
-
-
-@transaction.atomic
-def open_deal(handoff: Handoff, *, rep: User, terms: DealTerms) -> Deal | None:
-    """A deal for the qualified lead, owned by the rep; the lead becomes an
-    opportunity. None when the handoff is not the rep's qualified one."""
-    locked = (
-        Handoff.objects.select_for_update()
-        .filter(pk=handoff.pk, status=Handoff.Status.QUALIFIED, claimed_by=rep)
-        .first()
-    )
-    if locked is None:
-        return None
-    lead = Lead.objects.select_for_update().get(pk=locked.lead_id)
-    deal = Deal.objects.create(
-        lead=lead,
-        company=lead.company,
-        name=terms.name,
-        amount=terms.amount,
-        close_date=terms.close_date,
-        owner=rep,
-    )
-    crm.change_stage(lead, Lead.Stage.OPPORTUNITY, by=rep, reason="deal opened")
-    return deal
-
-
 def record_first_touches(activity_ids: list[int]) -> None:
     """A batch of recorded activities (the API's): each sales touch among them
     stops its lead's SLA clock, at the lead's earliest touch."""
@@ -159,26 +125,3 @@ def record_first_touches(activity_ids: list[int]) -> None:
         earliest.setdefault(lead_id, occurred_at)
     for lead in Lead.objects.filter(pk__in=earliest).order_by("pk"):
         sla.record_first_touch(lead, earliest[lead.pk])
-
-
-@transaction.atomic
-def update_deal(deal: Deal, *, changes: dict[str, Any], by: User) -> Deal:
-    """Change a deal; closing it records when, and a won deal makes its lead a
-    customer (the stage change is recorded, as every stage change is)."""
-    locked = Deal.objects.select_for_update().get(pk=deal.pk)
-    was_open = locked.stage == Deal.Stage.OPEN
-    for name, value in changes.items():
-        setattr(locked, name, value)
-    fields = set(changes)
-    if locked.stage == Deal.Stage.OPEN:
-        locked.closed_at, locked.lost_reason = None, ""
-        fields |= {"closed_at", "lost_reason"}
-    elif was_open:
-        locked.closed_at = timezone.now()
-        fields.add("closed_at")
-    locked.save(update_fields=sorted(fields))
-    if was_open and locked.stage == Deal.Stage.WON:
-        lead = Lead.objects.select_for_update().get(pk=locked.lead_id)
-        crm.change_stage(lead, Lead.Stage.CUSTOMER, by=by, reason="deal won")
-        webhook_events.deal_won(locked)
-    return locked

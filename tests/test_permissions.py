@@ -134,7 +134,7 @@ MATRIX: dict[str, list[Case]] = {
     "handoff:release": [POST("claimed", (LOGIN, 403, 302, 404, 403))],
     "handoff:detail": [GET("claimed", (LOGIN, 403, 200, 404, 200))],
     "handoff:qualify": [POST("claimed", (LOGIN, 403, 302, 404, 403))],
-    "handoff:open_deal": [POST("claimed", (LOGIN, 403, 302, 404, 403))],
+    "deals:open_from_handoff": [POST("claimed", (LOGIN, 403, 302, 404, 403))],
     "handoff:reassign": [POST("claimed", (LOGIN, 403, 403, 403, 302))],
     "handoff:log_touch": [POST("reps_lead", (LOGIN, 403, 302, 404, 403))],
     "handoff:record_answer": [POST("reps_lead", (LOGIN, 302, 302, 404, 403))],

@@ -29,7 +29,7 @@ from web.shared_cache import cache
 from webhooks.models import Delivery, Endpoint, Event, EventType
 
 if TYPE_CHECKING:
-    from crm.models import Deal, Lead
+    from crm.models import Deal, DealStage, Lead, LostReason
 
 SUBSCRIPTIONS_KEY = "webhooks:subscribed-event-types"
 SUBSCRIPTIONS_SECONDS = 60
@@ -78,8 +78,22 @@ def emit(event_type: str, data: Callable[[], dict[str, Any]]) -> Event | None:
 # The handoff's events and its JSON are handoff's (handoff/webhook_events.py).
 
 
+def deal_stage_changed(deal: Deal, *, from_stage: DealStage | None) -> Event | None:
+    return emit(
+        EventType.DEAL_STAGE_CHANGED,
+        lambda: {
+            "deal": deal_data(deal),
+            "from_stage": stage_data(from_stage) if from_stage is not None else None,
+        },
+    )
+
+
 def deal_won(deal: Deal) -> Event | None:
     return emit(EventType.DEAL_WON, lambda: {"deal": deal_data(deal)})
+
+
+def deal_lost(deal: Deal) -> Event | None:
+    return emit(EventType.DEAL_LOST, lambda: {"deal": deal_data(deal)})
 
 
 # --- The objects, as receivers get them (the API's field names) --------------
@@ -108,9 +122,32 @@ def deal_data(deal: Deal) -> dict[str, Any]:
         "company": deal.company_id,
         "name": deal.name,
         "amount": deal.amount,
-        "stage": deal.stage,
+        "stage": stage_data(deal.stage),
+        "status": deal.status,
+        "probability": deal.probability,
+        "expected_close_date": deal.expected_close_date,
+        "next_step": deal.next_step,
+        "source_campaign": deal.source_campaign_id,
         "close_date": deal.close_date,
+        "lost_reason": reason_data(deal.lost_reason) if deal.lost_reason_id else None,
+        "lost_note": deal.lost_note,
         "owner": deal.owner_id,
         "created_at": deal.created_at,
         "closed_at": deal.closed_at,
     }
+
+
+def stage_data(stage: DealStage) -> dict[str, Any]:
+    return {
+        "id": stage.pk,
+        "name_ja": stage.name_ja,
+        "name_en": stage.name_en,
+        "kind": stage.kind,
+        "probability": stage.probability,
+    }
+
+
+def reason_data(reason: LostReason | None) -> dict[str, Any] | None:
+    if reason is None:
+        return None
+    return {"id": reason.pk, "name_ja": reason.name_ja, "name_en": reason.name_en}

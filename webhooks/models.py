@@ -22,7 +22,9 @@ class EventType(models.TextChoices):
     HANDOFF_CLAIMED = "handoff.claimed", _("A rep claimed a handoff (or was given it)")
     HANDOFF_ACCEPTED = "handoff.accepted", _("A rep accepted a handoff (SAL)")
     HANDOFF_REJECTED = "handoff.rejected", _("A rep rejected a handoff")
+    DEAL_STAGE_CHANGED = "deal.stage_changed", _("A deal moved to another stage")
     DEAL_WON = "deal.won", _("A deal was won")
+    DEAL_LOST = "deal.lost", _("A deal was lost")
 
 
 class EndpointQuerySet(models.QuerySet["Endpoint"]):

@@ -6,7 +6,7 @@ from crm.models.attribution import Touch
 from crm.models.campaign import Campaign, new_capture_key
 from crm.models.capture import CaptureConfirmation, ProposedChange
 from crm.models.choices import Industry, Prefecture, SizeBand
-from crm.models.deal import Deal
+from crm.models.deal import Deal, DealStage, DealStageChange, LostReason
 from crm.models.imports import ImportJob
 from crm.models.outbox import OutboxEvent
 from crm.models.people import Company, Consent, Lead, LeadScore, StageChange
@@ -21,11 +21,14 @@ __all__ = [
     "Company",
     "Consent",
     "Deal",
+    "DealStage",
+    "DealStageChange",
     "ImportJob",
     "Industry",
     "Lead",
     "LeadAlias",
     "LeadScore",
+    "LostReason",
     "OutboxEvent",
     "PersonalRows",
     "Prefecture",

@@ -116,7 +116,7 @@ def _lead_events(
             .distinct()
         )
         moved |= set(
-            Deal.objects.filter(lead__in=new_leads, stage=Deal.Stage.WON)
+            Deal.objects.filter(lead__in=new_leads, status=Deal.Status.WON)
             .order_by()
             .values_list("lead_id", flat=True)
         )
@@ -215,7 +215,7 @@ def _journey(
 
 def _won_deals_closed_between(start: datetime, end: datetime) -> QuerySet[Deal]:
     start_day, end_day = start.date(), end.date()
-    return Deal.objects.filter(stage=Deal.Stage.WON).filter(
+    return Deal.objects.filter(status=Deal.Status.WON).filter(
         Q(closed_at__gte=start, closed_at__lt=end)
         | Q(closed_at__isnull=True, close_date__gte=start_day, close_date__lt=end_day)
         | Q(
@@ -239,7 +239,7 @@ def won_at(closed_at: datetime | None, close_date: date | None, created_at: date
 
 def _won_deals(deals: QuerySet[Deal]) -> Iterator[tuple[int, datetime, int]]:
     for lead_id, closed_at, close_date, created_at, owner in (
-        deals.filter(stage=Deal.Stage.WON)
+        deals.filter(status=Deal.Status.WON)
         .order_by()
         .values_list("lead_id", "closed_at", "close_date", "created_at", "owner_id")
     ):

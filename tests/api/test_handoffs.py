@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+from decimal import Decimal
 
-from crm.models import Deal, Lead
-from handoff import services, work
+import pytest
+from django.utils import timezone
+
+from crm.models import Deal, Lead, LostReason
+from deals import services as deal_services
+from handoff import services
 from handoff.models import Handoff
 from tests import factories
 
@@ -32,9 +36,14 @@ def test_a_rep_works_a_lead_from_claim_to_deal_to_won(api_as, rep, campaign):
     )
     assert opened.status_code == 201, opened.content
     assert Lead.objects.get(pk=handoff.lead_id).stage == Lead.Stage.OPPORTUNITY
-    won = client.patch(f"{DEALS}{opened.json()['id']}/", {"stage": "won"}, format="json")
+    won = client.post(
+        f"{DEALS}{opened.json()['id']}/win/",
+        {"close_date": str(timezone.localdate()), "amount": "1300000"},
+        format="json",
+    )
     assert won.status_code == 200, won.content
     assert won.json()["closed_at"] is not None
+    assert (won.json()["status"], won.json()["amount"]) == ("won", "1300000")
     assert Lead.objects.get(pk=handoff.lead_id).stage == Lead.Stage.CUSTOMER
 
 
@@ -86,18 +95,22 @@ def test_a_lost_deal_needs_its_reason(api_as, rep, campaign):
     services.claim_handoff(handoff, rep=rep)
     services.accept_handoff(handoff, rep=rep)
     services.qualify_handoff(handoff, rep=rep)
-    deal = work.open_deal(
-        handoff, rep=rep, terms=work.DealTerms(name="x", amount=1, close_date=None)
+    deal = deal_services.open_deal_from_handoff(
+        handoff, rep=rep, terms=deal_services.DealTerms(name="x", amount=Decimal(1))
     )
     assert deal is not None
     client = api_as(rep)
     url = f"{DEALS}{deal.pk}/"
-    refused = client.patch(url, {"stage": "lost"}, format="json")
-    assert refused.status_code == 422
-    assert refused.json()["lost_reason"] == ["Say why the deal was lost."]
+    reason = LostReason.objects.first()
+    refused = client.post(f"{url}lose/", {"reason": reason.pk}, format="json")
+    assert refused.status_code == 400
+    assert set(refused.json()) == {"note"}
+    blank = client.post(f"{url}lose/", {"reason": reason.pk, "note": "  "}, format="json")
+    assert blank.json() == {"detail": ["Write a note on why the deal was lost."]}
     assert client.patch(url, {"amount": "-5"}, format="json").status_code == 400
-    lost = client.patch(url, {"stage": "lost", "lost_reason": "競合"}, format="json")
+    lost = client.post(f"{url}lose/", {"reason": reason.pk, "note": "競合"}, format="json")
     assert lost.status_code == 200
+    assert (lost.json()["status"], lost.json()["lost_reason"]) == ("lost", reason.pk)
     assert Lead.objects.get(pk=handoff.lead_id).stage == Lead.Stage.OPPORTUNITY
 
 

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from crm.models import Activity, Answer, Deal, Lead
+from deals import services as deal_services
 from handoff import services, work
 from handoff.models import Handoff, HandoffPolicy, Notification, RepAvailability
 from tests import factories
@@ -78,12 +79,14 @@ def test_accept_qualify_and_open_a_deal(client, rep, claimed):
     assert claimed.status == Handoff.Status.QUALIFIED
     assert Lead.objects.get(pk=claimed.lead_id).stage == Lead.Stage.SQL
     response = client.post(
-        reverse("handoff:open_deal", args=[claimed.pk]),
-        {"name": "青葉商事 導入", "amount": "1200000", "close_date": "2027-03-31"},
+        reverse("deals:open_from_handoff", args=[claimed.pk]),
+        {"name": "青葉商事 導入", "amount": "1200000", "expected_close_date": "2027-03-31"},
     )
     assert response.status_code == 302
     deal = Deal.objects.get(lead=claimed.lead)
-    assert (deal.owner, deal.amount, deal.stage) == (rep, Decimal(1_200_000), Deal.Stage.OPEN)
+    assert (deal.owner, deal.amount, deal.status) == (rep, Decimal(1_200_000), Deal.Status.OPEN)
+    assert (deal.stage.name_en, deal.probability) == ("Discovery", deal.stage.probability)
+    assert str(deal.expected_close_date) == "2027-03-31"
     assert Lead.objects.get(pk=claimed.lead_id).stage == Lead.Stage.OPPORTUNITY
     page = client.get(reverse("handoff:detail", args=[claimed.pk])).content.decode()
     assert "青葉商事 導入" in page
@@ -93,8 +96,8 @@ def test_qualify_needs_the_accepting_rep(client, rep, other_rep, claimed):
     assert not services.qualify_handoff(claimed, rep=rep)  # claimed, not accepted yet
     services.accept_handoff(claimed, rep=rep)
     assert not services.qualify_handoff(claimed, rep=other_rep)
-    terms = work.DealTerms(name="x", amount=Decimal(1), close_date=None)
-    assert work.open_deal(claimed, rep=rep, terms=terms) is None  # not qualified yet
+    terms = deal_services.DealTerms(name="x", amount=Decimal(1))
+    assert deal_services.open_deal_from_handoff(claimed, rep=rep, terms=terms) is None
     assert not Deal.objects.exists()
 
 
@@ -103,10 +106,12 @@ def test_a_negative_amount_is_refused(client, rep, claimed):
     services.qualify_handoff(claimed, rep=rep)
     client.force_login(rep)
     response = client.post(
-        reverse("handoff:open_deal", args=[claimed.pk]), {"name": "x", "amount": "-5"}, follow=True
+        reverse("deals:open_from_handoff", args=[claimed.pk]),
+        {"name": "x", "amount": "-5"},
+        follow=True,
     )
     assert not Deal.objects.exists()
-    assert "greater than or equal to 0" in response.content.decode()
+    assert "The amount cannot be negative." in response.content.decode()
 
 
 def test_a_manager_reassigns_and_the_new_rep_is_told(client, manager, rep, other_rep, claimed):

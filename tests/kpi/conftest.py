@@ -94,7 +94,7 @@ def october(marketer, rep, other_rep) -> SimpleNamespace:
     moves(l5, ("mql", at(12, month=9), None))
     Activity.objects.create(lead=l1, kind="email_click", campaign=b, occurred_at=at(5))
     Deal.objects.create(
-        lead=l1, name="導入", amount=1_000_000, stage="won", owner=rep,
+        lead=l1, name="導入", amount=1_000_000, status="won", owner=rep,
         created_at=at(10), closed_at=at(20, 15),
     )  # fmt: skip
     h1 = Handoff.objects.create(

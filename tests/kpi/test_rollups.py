@@ -81,7 +81,7 @@ def test_incremental_refresh_equals_a_full_rebuild_and_live(october):
             changed_by=october.rep,
         )  # fmt: skip
         Deal.objects.create(
-            lead=october.leads[1], name="追加", amount=300_000, stage="won",
+            lead=october.leads[1], name="追加", amount=300_000, status="won",
             owner=october.other_rep, closed_at=at(4, month=11),
         )  # fmt: skip
         ranges = rollups.refresh()

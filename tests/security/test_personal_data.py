@@ -24,6 +24,7 @@ from audit.models import Action, AuditEntry
 from crm import privacy
 from crm.imports import jobs
 from crm.models import Activity, Answer, Consent, Deal, Lead, OutboxEvent, StageChange
+from deals import services as deal_services
 from handoff import mql, services, work
 from handoff.models import Handoff, HandoffPolicy, Notification
 from tests import factories
@@ -132,12 +133,10 @@ def plant_everywhere(client, campaign, marketer, rep, manager) -> Lead:
     assert services.claim_handoff(second, rep=rep)
     assert services.accept_handoff(second, rep=rep)
     assert services.qualify_handoff(second, rep=rep)
-    deal = work.open_deal(
+    deal = deal_services.open_deal_from_handoff(
         second,
         rep=rep,
-        terms=work.DealTerms(
-            name=f"{FAMILY_JA} {GIVEN_JA}様 案件", amount=Decimal(1), close_date=None
-        ),
+        terms=deal_services.DealTerms(name=f"{FAMILY_JA} {GIVEN_JA}様 案件", amount=Decimal(1)),
     )
     assert deal is not None
     # 7. A message queued for another system that names the person.

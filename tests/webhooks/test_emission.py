@@ -8,9 +8,11 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from crm.models import Activity, Deal
-from handoff import consumers, webhook_events, work
+from deals import services as deal_services
+from handoff import consumers, webhook_events
 from handoff import services as handoff_services
 from handoff.models import Handoff, HandoffPolicy
 from tests import factories
@@ -77,12 +79,14 @@ def test_each_event_is_emitted_where_it_happens(
     handoff_services.reassign_handoff(handoff, to=other_rep, by=manager)
     handoff_services.accept_handoff(handoff, rep=other_rep)
     handoff_services.qualify_handoff(handoff, rep=other_rep)
-    deal = work.open_deal(
-        handoff, rep=other_rep, terms=work.DealTerms("導入", Decimal(1000000), None)
+    deal = deal_services.open_deal_from_handoff(
+        handoff, rep=other_rep, terms=deal_services.DealTerms("導入", Decimal(1000000))
     )
     assert deal is not None
-    won = token_client(other_rep).patch(
-        f"/api/v1/deals/{deal.pk}/", {"stage": "won"}, format="json"
+    won = token_client(other_rep).post(
+        f"/api/v1/deals/{deal.pk}/win/",
+        {"close_date": str(timezone.localdate()), "amount": "1000000"},
+        format="json",
     )
     assert won.status_code == 200, won.content
     rejected = factories.qualified_handoff(campaign)
@@ -94,6 +98,8 @@ def test_each_event_is_emitted_where_it_happens(
         "handoff.claimed",
         "handoff.claimed",  # reassigned: claimed_via "reassign"
         "handoff.accepted",
+        "deal.stage_changed",  # opened
+        "deal.stage_changed",  # won
         "deal.won",
         "lead.mql",
         "handoff.claimed",
@@ -105,10 +111,11 @@ def test_each_event_is_emitted_where_it_happens(
         (other_rep.pk, "reassign"),
     }
     deal_won = Event.objects.get(type="deal.won").data["deal"]
-    assert (deal_won["id"], deal_won["stage"], deal_won["amount"]) == (deal.pk, "won", "1000000")
-    assert Deal.objects.get(pk=deal.pk).stage == "won"
-    assert Delivery.objects.filter(endpoint=endpoint).count() == 8
-    assert len(delivery_events(endpoint)) == 8
+    assert (deal_won["id"], deal_won["status"], deal_won["amount"]) == (deal.pk, "won", "1000000")
+    assert deal_won["stage"]["kind"] == "won" and deal_won["stage"]["name_ja"] == "受注"
+    assert Deal.objects.get(pk=deal.pk).status == "won"
+    assert Delivery.objects.filter(endpoint=endpoint).count() == 10
+    assert len(delivery_events(endpoint)) == 10
 
 
 def test_only_active_endpoints_that_asked_get_the_event(rep, campaign):

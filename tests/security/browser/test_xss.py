@@ -165,7 +165,9 @@ def planted(campaign: Campaign, marketer: User, rep: User, manager: User) -> dic
     sales.post(reverse("handoff:claim", args=[second.pk]))
     sales.post(reverse("handoff:accept", args=[second.pk]), {"next": "detail"})
     sales.post(reverse("handoff:qualify", args=[second.pk]))
-    sales.post(reverse("handoff:open_deal", args=[second.pk]), {"name": ALL[:200], "amount": "1"})
+    sales.post(
+        reverse("deals:open_from_handoff", args=[second.pk]), {"name": ALL[:200], "amount": "1"}
+    )
     return {
         "lead": lead.pk,
         "api_lead": api_lead,
