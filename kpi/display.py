@@ -20,7 +20,7 @@ from django.utils.formats import date_format, get_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from kpi.metrics import Dashboard, Figure, Step
+from kpi.metrics import Dashboard, Figure, ForecastRow, Step
 
 # The campaign table shows the 50 campaigns with the most leads (the CSV has all).
 CAMPAIGN_ROWS = 50
@@ -87,6 +87,21 @@ class StepRow:
 
 
 @dataclass(frozen=True)
+class ForecastLine:
+    """One month of the forecast (or the overdue or undated deals), as it reads."""
+
+    label: str
+    deals: str
+    amount: str
+    weighted: str
+    won: str
+    projected: str
+    target: str
+    gap: str
+    gap_class: str
+
+
+@dataclass(frozen=True)
 class Page:
     cards: list[Card]
     new_leads: str
@@ -98,6 +113,8 @@ class Page:
     daily_rows: SafeString
     rep_rows: SafeString
     rejections: list[tuple[str, str]]
+    lost_reasons: list[tuple[str, str]]
+    forecast: list[ForecastLine]
 
 
 def step_name(key: str) -> str:
@@ -119,6 +136,8 @@ def page(board: Dashboard) -> Page:
         daily_rows=_daily_rows(board),
         rep_rows=_rep_rows(board),
         rejections=[(reason, value_text(n, "count")) for reason, n in board.rejections],
+        lost_reasons=[(reason, value_text(n, "count")) for reason, n in board.lost_reasons],
+        forecast=_forecast(board.forecast),
     )
 
 
@@ -133,8 +152,37 @@ def _card(figure: Figure) -> Card:
         formula=str(d.formula),
         target=None if figure.target is None else value_text(figure.target, d.unit),
         gap=signed_text(figure.gap, d.unit),
-        gap_class="text-success" if on_track else ("text-danger" if on_track is False else ""),
+        gap_class=_gap_class(on_track),
     )
+
+
+def _forecast(rows: list[ForecastRow]) -> list[ForecastLine]:
+    lines = []
+    for row in rows:
+        if row.overdue:
+            label = _("Overdue (expected earlier)")
+        elif row.month is None:
+            label = _("No expected date")
+        else:
+            label = date_format(row.month, "YEAR_MONTH_FORMAT")
+        lines.append(
+            ForecastLine(
+                label=label,
+                deals=value_text(row.deals, "count"),
+                amount=value_text(row.amount, "yen"),
+                weighted=value_text(row.weighted, "yen"),
+                won=value_text(row.won, "yen") if row.month else "—",
+                projected=value_text(row.projected, "yen"),
+                target=value_text(row.target, "yen"),
+                gap=signed_text(row.gap, "yen"),
+                gap_class=_gap_class(row.on_track),
+            )
+        )
+    return lines
+
+
+def _gap_class(on_track: bool | None) -> str:
+    return "text-success" if on_track else ("text-danger" if on_track is False else "")
 
 
 def _step_row(step: Step) -> StepRow:

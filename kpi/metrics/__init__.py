@@ -13,8 +13,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
-from crm.models import Campaign
+from crm.models import Campaign, LostReason
 from kpi.definitions import DEFINITIONS
 from kpi.metrics.cells import Cells, Filters, Period, from_rollups, live_cells
 from kpi.metrics.figures import (
@@ -28,8 +29,10 @@ from kpi.metrics.figures import (
     assemble,
     percent,
 )
+from kpi.metrics.forecast import ForecastRow, forecast
 from kpi.metrics.targets import targets_for
 from kpi.models import RollupState
+from kpi.rollups import Metric
 from web.people import person
 
 __all__ = [
@@ -41,11 +44,13 @@ __all__ = [
     "Dashboard",
     "Figure",
     "Filters",
+    "ForecastRow",
     "Period",
     "RepRow",
     "Step",
     "assemble",
     "dashboard",
+    "forecast",
     "from_rollups",
     "live_cells",
     "percent",
@@ -90,8 +95,21 @@ def dashboard(period: Period, filters: Filters, *, live: bool = False) -> Dashbo
         else []
     )
     reps = {user.pk: person(user) for user in users}  # family name first in Japanese
+    reasons = set(cells.histogram(Metric.LOST_DEAL)) - {0}
+    lost_reasons = (
+        {reason.pk: reason.name for reason in LostReason.objects.filter(pk__in=reasons)}
+        if reasons
+        else {}
+    )
     return assemble(
-        cells, period, filters, campaigns=campaigns, reps=reps, targets=targets_for(period)
+        cells,
+        period,
+        filters,
+        campaigns=campaigns,
+        reps=reps,
+        targets=targets_for(period),
+        lost_reasons=lost_reasons,
+        forecast=forecast(timezone.localdate(), filters),
     )
 
 
