@@ -24,7 +24,9 @@ def company(db: None) -> Company:
 
 @pytest.fixture
 def lead(rep, campaign, company) -> Lead:
-    return factories.lead(owner=rep, stage=Lead.Stage.SQL, company=company, source_campaign=campaign)
+    return factories.lead(
+        owner=rep, stage=Lead.Stage.SQL, company=company, source_campaign=campaign
+    )
 
 
 @pytest.fixture

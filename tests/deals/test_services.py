@@ -24,9 +24,7 @@ def test_a_deal_from_a_lead_starts_at_the_first_open_stage(deal, lead, rep, camp
     assert (deal.stage.name_en, deal.status, deal.probability) == ("Discovery", "open", 10)
     assert (deal.owner, deal.company, deal.source_campaign) == (rep, lead.company, campaign)
     assert Lead.objects.get(pk=lead.pk).stage == Lead.Stage.OPPORTUNITY
-    assert list(deal.stage_changes.values_list("from_stage", "to_stage")) == [
-        (None, deal.stage_id)
-    ]
+    assert list(deal.stage_changes.values_list("from_stage", "to_stage")) == [(None, deal.stage_id)]
 
 
 def test_an_expansion_deal_leaves_a_customer_a_customer(rep, company):

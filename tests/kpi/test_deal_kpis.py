@@ -162,3 +162,16 @@ def test_the_dashboard_shows_the_deal_figures_with_their_definitions(
         assert str(DEFINITIONS["win_rate"].formula) in text
         assert str(TABLE_DEFINITIONS["forecast"].name) in text
         assert ("価格" if language == "ja" else "Price") in text
+
+
+def test_the_csv_has_the_lost_reasons_and_the_forecast(client_as, manager, november):
+    import csv
+    import io
+
+    rollups.rebuild_all()
+    params = {"preset": "custom", "start": "2026-11-01", "end": "2026-11-30"}
+    response = client_as(manager).get(reverse("kpi:export"), params)
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert ["Lost reasons", "Price", "Lost deals", "2", "", "", ""] in rows
+    assert ["KPIs", "win_rate", "Win rate", "40.0", "", "", "percent"] in rows
+    assert any(row[0] == "Forecast" and row[2] == "Won + weighted" for row in rows)
