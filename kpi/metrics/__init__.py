@@ -32,7 +32,6 @@ from kpi.metrics.figures import (
 from kpi.metrics.forecast import ForecastRow, forecast
 from kpi.metrics.targets import targets_for
 from kpi.models import RollupState
-from kpi.rollups import Metric
 from web.people import person
 
 __all__ = [
@@ -95,12 +94,8 @@ def dashboard(period: Period, filters: Filters, *, live: bool = False) -> Dashbo
         else []
     )
     reps = {user.pk: person(user) for user in users}  # family name first in Japanese
-    reasons = set(cells.histogram(Metric.LOST_DEAL)) - {0}
-    lost_reasons = (
-        {reason.pk: reason.name for reason in LostReason.objects.filter(pk__in=reasons)}
-        if reasons
-        else {}
-    )
+    # The whole managed list (a few dozen rows): one query, lost deals or not.
+    lost_reasons = {reason.pk: reason.name for reason in LostReason.objects.all()}
     return assemble(
         cells,
         period,
