@@ -32,8 +32,10 @@ SIZES = [int(n) for n in os.environ.get("BENCH_PAGES_SIZES", "10000,100000").spl
 REPEAT = int(os.environ.get("BENCH_REPEAT", "30"))
 BASELINE_REF = os.environ.get("BENCH_BASELINE_REF", "main")
 ROOT = Path(__file__).resolve().parent.parent
-# The lead list's templates: the baseline renders these as they were.
+# The lead list's and the KPI page's templates: the baseline renders these as they were.
 LIST_TEMPLATES = ["base.html", "crm/lead_list.html", "crm/_lead_table.html"]
+KPI_TEMPLATES = ["kpi/dashboard.html", "kpi/_step_name.html"]
+KPI_BASELINE_REF = os.environ.get("BENCH_KPI_BASELINE_REF", "3fdf425")
 
 
 def generate(leads: int) -> None:
@@ -51,15 +53,19 @@ def generate(leads: int) -> None:
 
 
 def baseline_folder(folder: str) -> None:
-    """The lead list's templates as `BASELINE_REF` has them, under baseline/."""
-    for name in LIST_TEMPLATES:
+    """The lead list's templates as `BASELINE_REF` has them, and the KPI
+    page's as `KPI_BASELINE_REF` has them (a filter per cell), under baseline/."""
+    names = [(BASELINE_REF, name) for name in LIST_TEMPLATES]
+    names += [(KPI_BASELINE_REF, name) for name in KPI_TEMPLATES]
+    for ref, name in names:
         shown = subprocess.run(  # nosec B603 B607  # git, a fixed ref and path
-            ["git", "show", f"{BASELINE_REF}:templates/{name}"],
+            ["git", "show", f"{ref}:templates/{name}"],
             cwd=ROOT, capture_output=True, text=True, check=True,
         )  # fmt: skip
         text = shown.stdout
-        for other in LIST_TEMPLATES:
+        for other in LIST_TEMPLATES + KPI_TEMPLATES:
             text = text.replace(f'"{other}', f'"baseline/{other}')
+            text = text.replace(f"'{other}", f"'baseline/{other}")
         target = Path(folder, "baseline", name)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
@@ -92,6 +98,27 @@ def baseline() -> Iterator[None]:
         views.render = today
         for widget in quick:
             widget.__class__ = QuickSelect
+
+
+@contextmanager
+def kpi_baseline() -> Iterator[None]:
+    """The KPI view renders the baseline's template meanwhile: every value
+    through a template filter, the step names through an include (its
+    context is a superset of the old one; the new page assembly is skipped)."""
+    from kpi import display, views
+
+    today, assembled = views.render, display.page
+
+    def render(request: object, template: str, *args: object, **kwargs: object) -> object:
+        return today(request, f"baseline/{template}", *args, **kwargs)  # type: ignore[arg-type]
+
+    views.render = render  # type: ignore[assignment]
+    display.page = lambda board: None  # type: ignore[assignment,return-value]
+    try:
+        yield
+    finally:
+        views.render = today
+        display.page = assembled
 
 
 def timed(client: object, url: str, params: dict[str, str]) -> tuple[float, float, int]:
@@ -191,8 +218,12 @@ def measure() -> None:
         with baseline():
             before.get("/crm/leads/")
         before_label = f"lead list, before ({BASELINE_REF}'s templates)"
-        results: dict[str, list[float]] = {label: [] for label in [*pages, before_label]}
-        cpus: dict[str, list[float]] = {label: [] for label in [*pages, before_label]}
+        kpi_label = f"KPI (90 days), before ({KPI_BASELINE_REF}'s template)"
+        with kpi_baseline():
+            kpis.get("/kpi/", {"preset": "last_90_days"})
+        labels = [*pages, before_label, kpi_label]
+        results: dict[str, list[float]] = {label: [] for label in labels}
+        cpus: dict[str, list[float]] = {label: [] for label in labels}
         queries: dict[str, int] = {}
         for _ in range(REPEAT):
             for label, (client, url, params) in pages.items():
@@ -203,6 +234,10 @@ def measure() -> None:
                 ms, cpu, queries[before_label] = timed(before, "/crm/leads/", {})
             results[before_label].append(ms)
             cpus[before_label].append(cpu)
+            with kpi_baseline():
+                ms, cpu, queries[kpi_label] = timed(kpis, "/kpi/", {"preset": "last_90_days"})
+            results[kpi_label].append(ms)
+            cpus[kpi_label].append(cpu)
         for label, times in results.items():
             counts.setdefault(label, {})[size] = queries[label]
             print(

@@ -69,6 +69,31 @@ _ALL = [
         "yen", SALES,
     ),
     Definition(
+        "roi", _("Marketing ROI"),
+        _("Won revenue in the period of the leads every campaign brought in (first touch), "
+          "minus the actual cost to date of those campaigns, over that cost: the campaigns "
+          "with figures in the period, as in the campaign table."),
+        "percent", MARKETING, additive=False, by_rep=False,
+    ),
+    Definition(
+        "cost_per_won_deal", _("Cost per won deal"),
+        _("The actual cost to date of the same campaigns over the deals of their leads won in "
+          "the period."),
+        "yen", MARKETING, lower_is_better=True, additive=False, by_rep=False,
+    ),
+    Definition(
+        "win_rate", _("Win rate"),
+        _("Deals won in the period over deals won or lost in the period (closing date); open "
+          "deals count neither way."),
+        "percent", SALES, additive=False,
+    ),
+    Definition(
+        "sales_cycle", _("Average sales cycle"),
+        _("Average whole days from the opening of a deal to its win, for deals won in the "
+          "period."),
+        "days", SALES, lower_is_better=True, additive=False,
+    ),
+    Definition(
         "pipeline_sourced", _("Pipeline sourced by marketing"),
         _("Amounts of deals opened in the period, credited to the campaign that brought the "
           "lead in (first touch)."),
@@ -166,6 +191,21 @@ TABLE_DEFINITIONS: dict[str, Definition] = {
             _("The campaign's actual cost to date over its leads, MQLs, SQLs and won leads in the "
               "period; choose a period that covers the campaign."),
             "yen", MARKETING, lower_is_better=True, additive=False,
+        ),
+        Definition(
+            "lost_reasons", _("Lost reasons"),
+            _("Deals lost in the period (closing date) by the reason chosen from the managed "
+              "list, most first."),
+            "count", SALES,
+        ),
+        Definition(
+            "forecast", _("Forecast"),
+            _("Open deals now, by the month they are expected to close, each amount weighted by "
+              "the probability of its stage; with the deals won in that month so far, against "
+              "the won revenue target of the month. Deals still open past their expected month "
+              "show as overdue. Live: not from the rollups, and the period above does not "
+              "apply."),
+            "yen", SALES, additive=False,
         ),
         Definition(
             "roi", _("ROI"),

@@ -57,6 +57,9 @@ def _rows(board: Dashboard) -> Iterator[list[Any]]:
             yield [title, step.key, _("Median days per step"), plain(step.median_days), "", "", ""]
     for reason, count in board.rejections:
         yield [_("Rejection reasons"), reason, _("Rejected"), count, "", "", ""]
+    for reason, count in board.lost_reasons:
+        yield [_("Lost reasons"), reason, _("Lost deals"), count, "", "", ""]
+    yield from _forecast_rows(board)
     for row in board.campaigns:
         name = row.name or _("No campaign")
         for label, value in (
@@ -92,3 +95,17 @@ def _rows(board: Dashboard) -> Iterator[list[Any]]:
             (_("SQLs"), point.sqls), (_("Won"), point.won),
         ):  # fmt: skip
             yield [_("Per day"), day, label, value, "", "", ""]
+
+
+def _forecast_rows(board: Dashboard) -> Iterator[list[Any]]:
+    for row in board.forecast:
+        month = row.month.isoformat()[:7] if row.month else ""
+        item = _("Overdue (expected earlier)") if row.overdue else month or _("No expected date")
+        for label, value, target, gap in (
+            (_("Open deals"), row.deals, "", ""),
+            (_("Amount"), row.amount, "", ""),
+            (_("Weighted"), row.weighted, "", ""),
+            (_("Won so far"), row.won, "", ""),
+            (_("Won + weighted"), row.projected, plain(row.target), plain(row.gap)),
+        ):
+            yield [_("Forecast"), item, label, value, target, gap, ""]

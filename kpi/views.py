@@ -13,12 +13,11 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from kpi import export, metrics, services
+from kpi import display, export, metrics, services
 from kpi.definitions import DEFINITIONS, TABLE_DEFINITIONS
 from kpi.forms import DashboardForm, PeriodForm, TargetForm
 from kpi.metrics import Filters
 from kpi.models import Target
-from kpi.templatetags.kpi_format import kpi_value
 from web.http import AuthenticatedRequest
 from web.scope import get_visible_or_404
 
@@ -44,6 +43,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     context = {
         "form": form,
         "board": board,
+        "page": display.page(board),  # every figure formatted once, for printing
         "period": board.period,
         "chart": chart_data(board),
         "tables": TABLE_DEFINITIONS,
@@ -96,7 +96,7 @@ def targets(request: AuthenticatedRequest) -> HttpResponse:
         messages.success(
             request,
             _("Target saved: %(kpi)s, %(value)s.")
-            % {"kpi": definition.name, "value": kpi_value(target.value, definition.unit)},
+            % {"kpi": definition.name, "value": display.value_text(target.value, definition.unit)},
         )
         return redirect("kpi:targets")
     status = 400 if request.method == "POST" else 200

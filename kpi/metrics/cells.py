@@ -1,5 +1,5 @@
 """The summed rollup cells a dashboard is made of, for a period and filters:
-from the rollups (five grouped queries over small rows) or live from the
+from the rollups (one statement of five grouped parts over small rows) or live from the
 source tables (the same events, derived at request time)."""
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
-from django.db.models import Sum
+from django.db import connection
 from django.utils import timezone
 
 from kpi import rollups
@@ -82,68 +83,108 @@ class Cells:
     daily: dict[tuple[date, str], int] = field(default_factory=dict)
     previous_mqls: int = 0
 
+    @cached_property
+    def _metrics(self) -> dict[str, dict[int, list[Any]]]:
+        """The totals by metric, then bucket (read once, not per figure)."""
+        found: dict[str, dict[int, list[Any]]] = defaultdict(dict)
+        for (metric, bucket), value in self.totals.items():
+            found[metric][bucket] = value
+        return found
+
     def count(self, metric: str) -> int:
-        return sum(v[0] for (m, _b), v in self.totals.items() if m == metric)
+        return sum(v[0] for v in self._metrics.get(metric, {}).values())
 
     def amount(self, metric: str) -> Decimal:
-        return sum((Decimal(v[1]) for (m, _b), v in self.totals.items() if m == metric), Decimal(0))
+        return sum((Decimal(v[1]) for v in self._metrics.get(metric, {}).values()), Decimal(0))
 
     def histogram(self, metric: str) -> dict[int, int]:
-        return {b: v[0] for (m, b), v in self.totals.items() if m == metric and v[0]}
+        return {b: v[0] for b, v in self._metrics.get(metric, {}).items() if v[0]}
+
+
+def _in(metrics: tuple[str, ...]) -> str:
+    return f"metric IN ({', '.join(['%s'] * len(metrics))})"
+
+
+# The five parts a dashboard reads, in one statement (one round trip; the
+# ORM built five querysets a request and compiled each, a fifth of the view's
+# time at 10,000 leads). Each part reads one grain through the covering
+# (grain, metric, day) index; `{where}` adds the campaign and rep filters.
+# Columns: part, metric, key (campaign, rep or bucket), bucket, day, n, amount.
+ROLLUP_PARTS = """
+SELECT 't', metric, bucket, 0, CAST(NULL AS DATE), SUM(count), SUM(amount) FROM {table}
+ WHERE grain = %s AND day >= %s AND day <= %s{where} GROUP BY metric, bucket
+UNION ALL
+SELECT 'c', metric, campaign_id, 0, CAST(NULL AS DATE), SUM(count), SUM(amount) FROM {table}
+ WHERE grain = %s AND day >= %s AND day <= %s AND {campaign_metrics}{where}
+ GROUP BY campaign_id, metric
+UNION ALL
+SELECT 'r', metric, rep_id, bucket, CAST(NULL AS DATE), SUM(count), 0 FROM {table}
+ WHERE grain = %s AND day >= %s AND day <= %s AND {rep_metrics}{where}
+ GROUP BY rep_id, metric, bucket
+UNION ALL
+SELECT 'd', metric, 0, 0, day, SUM(count), 0 FROM {table}
+ WHERE grain = %s AND day >= %s AND day <= %s AND {daily_metrics}{where} GROUP BY day, metric
+UNION ALL
+SELECT 'p', metric, 0, 0, CAST(NULL AS DATE), SUM(count), 0 FROM {table}
+ WHERE grain = %s AND day >= %s AND day <= %s AND metric = %s{where} GROUP BY metric
+"""
 
 
 def from_rollups(period: Period, filters: Filters) -> Cells:
-    """Five grouped queries over the rollups; none reads a source table."""
-
-    def rows(grain: int, first: date, last: date) -> Any:
-        selected = DailyRollup.objects.filter(grain=grain, day__gte=first, day__lte=last)
-        if filters.campaigns is not None:
-            selected = selected.filter(campaign_id__in=filters.campaigns)
-        if filters.rep is not None:
-            selected = selected.filter(rep_id=filters.rep)
-        return selected.order_by()
-
-    cells = Cells()
-    grain, start, end = filters.grain, period.start, period.end
-    for metric, bucket, n, amount in (
-        rows(grain, start, end)
-        .values_list("metric", "bucket")
-        .annotate(n=Sum("count"), a=Sum("amount"))
-        .values_list("metric", "bucket", "n", "a")
-    ):
-        cells.totals[(metric, bucket)] = [n, amount]
-    for campaign, metric, n, amount in (
-        rows(grain | 1, start, end)
-        .filter(metric__in=CAMPAIGN_METRICS)
-        .values_list("campaign_id", "metric")
-        .annotate(n=Sum("count"), a=Sum("amount"))
-        .values_list("campaign_id", "metric", "n", "a")
-    ):
-        cells.by_campaign[(campaign, metric)] = [n, amount]
-    for rep, metric, bucket, n in (
-        rows(grain | 2, start, end)
-        .filter(metric__in=REP_METRICS)
-        .values_list("rep_id", "metric", "bucket")
-        .annotate(n=Sum("count"))
-        .values_list("rep_id", "metric", "bucket", "n")
-    ):
-        cells.by_rep[(rep, metric, bucket)] = n
-    for day, metric, n in (
-        rows(grain, start, end)
-        .filter(metric__in=DAILY_METRICS)
-        .values_list("day", "metric")
-        .annotate(n=Sum("count"))
-        .values_list("day", "metric", "n")
-    ):
-        cells.daily[(day, metric)] = n
-    previous = period.previous()
-    cells.previous_mqls = (
-        rows(grain, previous.start, previous.end)
-        .filter(metric=Metric.R_MQL)
-        .aggregate(n=Sum("count"))["n"]
-        or 0
+    """The period's cells in one statement over the rollups (five grouped
+    parts, each at the one grain it needs); none reads a source table."""
+    where, extra = "", list[int]()
+    if filters.campaigns is not None:
+        # An empty set (a channel without campaigns) matches nothing.
+        ids = sorted(filters.campaigns) or [-1]
+        where += f" AND campaign_id IN ({', '.join(['%s'] * len(ids))})"
+        extra += ids
+    if filters.rep is not None:
+        where += " AND rep_id = %s"
+        extra.append(filters.rep)
+    sql = ROLLUP_PARTS.format(
+        table=DailyRollup._meta.db_table,
+        where=where,
+        campaign_metrics=_in(CAMPAIGN_METRICS),
+        rep_metrics=_in(REP_METRICS),
+        daily_metrics=_in(DAILY_METRICS),
     )
+    grain, start, end = filters.grain, period.start, period.end
+    previous = period.previous()
+    params: list[int | str | date] = [
+        grain, start, end, *extra,
+        grain | 1, start, end, *CAMPAIGN_METRICS, *extra,
+        grain | 2, start, end, *REP_METRICS, *extra,
+        grain, start, end, *DAILY_METRICS, *extra,
+        grain, previous.start, previous.end, Metric.R_MQL, *extra,
+    ]  # fmt: skip
+    cells = Cells()
+    with connection.cursor() as cursor:
+        # Metric values as plain strings: the database adapter knows no StrEnum.
+        cursor.execute(sql, [str(p) if isinstance(p, Metric) else p for p in params])
+        rows = cursor.fetchall()
+    for part, metric, key, bucket, day, n, amount in rows:
+        if part == "t":
+            cells.totals[(metric, key)] = [n, _yen(amount)]
+        elif part == "c":
+            cells.by_campaign[(key, metric)] = [n, _yen(amount)]
+        elif part == "r":
+            cells.by_rep[(key, metric, bucket)] = n
+        elif part == "d":
+            cells.daily[(_day(day), metric)] = n
+        else:
+            cells.previous_mqls = n or 0
     return cells
+
+
+def _yen(amount: Any) -> Decimal:
+    """A summed amount as PostgreSQL (Decimal) or SQLite (int or float) gives it."""
+    return amount if isinstance(amount, Decimal) else Decimal(round(amount or 0))
+
+
+def _day(day: date | str) -> date:
+    """SQLite gives a UNION's dates as text."""
+    return day if isinstance(day, date) else date.fromisoformat(day)
 
 
 def live_cells(period: Period, filters: Filters) -> Cells:

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
+
+from django.utils.translation import gettext as _
 
 from crm.models import Campaign
 from handoff.models import Handoff
 from kpi import rollups
 from kpi.definitions import DEFINITIONS, Definition
 from kpi.metrics.cells import Cells, Filters, Period
+from kpi.metrics.forecast import ForecastRow
 from kpi.rollups import Metric
 
 
@@ -47,6 +50,14 @@ class Step:
     median_days: int | None
 
 
+class CampaignFacts(NamedTuple):
+    """What the campaign table shows of a campaign besides its figures."""
+
+    name: str
+    channel: str
+    cost: Decimal
+
+
 @dataclass(frozen=True)
 class CampaignRow:
     campaign_id: int
@@ -58,6 +69,7 @@ class CampaignRow:
     sqls: int
     won: int
     won_revenue: Decimal
+    won_deals: int
     pipeline_sourced: Decimal
     pipeline_influenced: Decimal
 
@@ -113,9 +125,11 @@ class Dashboard:
     cohort: list[Step]
     calendar: list[Step]
     rejections: list[tuple[str, int]]
+    lost_reasons: list[tuple[str, int]]
     campaigns: list[CampaignRow]
     reps: list[RepRow]
     daily: list[DailyPoint]
+    forecast: list[ForecastRow] = field(default_factory=list)
 
     def figure(self, key: str) -> Figure:
         return next(f for f in self.figures if f.definition.key == key)
@@ -159,11 +173,14 @@ def assemble(
     period: Period,
     filters: Filters,
     *,
-    campaigns: dict[int, Campaign],
+    campaigns: dict[int, CampaignFacts],
     reps: dict[int, str],
     targets: dict[str, Decimal],
+    lost_reasons: dict[int, str],
+    forecast: list[ForecastRow] | None = None,
 ) -> Dashboard:
-    values = _values(cells, filters)
+    campaign_rows = _campaign_rows(cells, campaigns)
+    values = _values(cells, filters, campaign_rows)
     figures = []
     for key, definition in DEFINITIONS.items():
         value = values[key] if definition.by_rep or filters.rep is None else None
@@ -175,7 +192,8 @@ def assemble(
         cohort=_funnel(cells, Metric.cohort),
         calendar=_funnel(cells, Metric.calendar),
         rejections=_rejections(cells),
-        campaigns=_campaign_rows(cells, campaigns),
+        campaigns=campaign_rows,
+        lost_reasons=_lost_reasons(cells, lost_reasons),
         reps=_rep_rows(cells, reps),
         daily=[
             DailyPoint(
@@ -187,12 +205,18 @@ def assemble(
             )
             for day in period.days()
         ],
+        forecast=forecast or [],
     )
 
 
-def _values(cells: Cells, filters: Filters) -> dict[str, Any]:
+def _values(cells: Cells, filters: Filters, campaigns: list[CampaignRow]) -> dict[str, Any]:
     """Each KPI's value, by its key in kpi.definitions."""
     mqls = cells.count(Metric.R_MQL)
+    won_deals, lost_deals = cells.count(Metric.WON_DEAL), cells.count(Metric.LOST_DEAL)
+    marketing = [row for row in campaigns if row.campaign_id]
+    cost = sum((row.cost for row in marketing), Decimal(0))
+    revenue = sum((row.won_revenue for row in marketing), Decimal(0))
+    deals_won = sum(row.won_deals for row in marketing)
     accepted, rejected = cells.count(Metric.ACCEPTED), cells.count(Metric.REJECTED)
     met, missed = cells.count(Metric.SLA_MET), cells.count(Metric.SLA_MISSED)
     return {
@@ -201,6 +225,16 @@ def _values(cells: Cells, filters: Filters) -> dict[str, Any]:
         "sqls": cells.count(Metric.R_SQL),
         "won": cells.count(Metric.R_WON),
         "won_revenue": cells.amount(Metric.WON_DEAL),
+        "roi": percent(revenue - cost, cost),
+        "cost_per_won_deal": (cost / deals_won).quantize(Decimal(1), ROUND_HALF_UP)
+        if deals_won
+        else None,
+        "win_rate": percent(won_deals, won_deals + lost_deals),
+        "sales_cycle": (Decimal(cells.count(Metric.SALES_CYCLE)) / won_deals).quantize(
+            Decimal("0.1"), ROUND_HALF_UP
+        )
+        if won_deals
+        else None,
         "pipeline_sourced": cells.amount(Metric.SOURCED),
         # Per campaign, a deal counts in full for each campaign it credits;
         # without a campaign filter the total counts each deal once.
@@ -230,32 +264,45 @@ def _rejections(cells: Cells) -> list[tuple[str, int]]:
     return sorted(rejections, key=lambda r: -r[1])
 
 
-def _campaign_rows(cells: Cells, campaigns: dict[int, Campaign]) -> list[CampaignRow]:
-    ids = {campaign for campaign, _metric in cells.by_campaign}
+def _lost_reasons(cells: Cells, names: dict[int, str]) -> list[tuple[str, int]]:
+    """Lost deals by reason, most first (a reason deleted since: "other")."""
+    lost = [
+        (names.get(reason) or str(_("Other")), n)
+        for reason, n in cells.histogram(Metric.LOST_DEAL).items()
+    ]
+    return sorted(lost, key=lambda r: (-r[1], r[0]))
 
-    def n(campaign: int, metric: str) -> int:
-        return int(cells.by_campaign.get((campaign, metric), [0, 0])[0])
 
-    def amount(campaign: int, metric: str) -> Decimal:
-        return Decimal(cells.by_campaign.get((campaign, metric), [0, 0])[1])
-
-    channels = dict(Campaign.Channel.choices)  # get_channel_display() per row took 65 ms for 200
+def _campaign_rows(cells: Cells, campaigns: dict[int, CampaignFacts]) -> list[CampaignRow]:
+    counts: dict[int, dict[str, list[Any]]] = defaultdict(dict)
+    for (campaign, metric), value in cells.by_campaign.items():
+        counts[campaign][metric] = value
+    # Each label once: get_channel_display() per row took 65 ms for 200.
+    channels = {value: str(label) for value, label in Campaign.Channel.choices}
     rows = []
-    for pk in ids:
-        campaign = campaigns.get(pk)
+    for pk, found in counts.items():
+        facts = campaigns.get(pk)
+
+        def n(metric: str, found: dict[str, list[Any]] = found) -> int:
+            return int(found[metric][0]) if metric in found else 0
+
+        def amount(metric: str, found: dict[str, list[Any]] = found) -> Decimal:
+            return Decimal(found[metric][1]) if metric in found else Decimal(0)
+
         rows.append(
             CampaignRow(
                 campaign_id=pk,
-                name=campaign.name if campaign else "",
-                channel=str(channels.get(campaign.channel, campaign.channel)) if campaign else "",
-                cost=campaign.actual_cost if campaign else Decimal(0),
-                leads=n(pk, Metric.LEAD),
-                mqls=n(pk, Metric.R_MQL),
-                sqls=n(pk, Metric.R_SQL),
-                won=n(pk, Metric.R_WON),
-                won_revenue=amount(pk, Metric.WON_DEAL),
-                pipeline_sourced=amount(pk, Metric.SOURCED),
-                pipeline_influenced=amount(pk, Metric.INFLUENCED),
+                name=facts.name if facts else "",
+                channel=channels.get(facts.channel, facts.channel) if facts else "",
+                cost=facts.cost if facts else Decimal(0),
+                leads=n(Metric.LEAD),
+                mqls=n(Metric.R_MQL),
+                sqls=n(Metric.R_SQL),
+                won=n(Metric.R_WON),
+                won_revenue=amount(Metric.WON_DEAL),
+                won_deals=n(Metric.WON_DEAL),
+                pipeline_sourced=amount(Metric.SOURCED),
+                pipeline_influenced=amount(Metric.INFLUENCED),
             )
         )
     # No campaign last; then most leads first.

@@ -66,7 +66,10 @@ FAMILIES: dict[str, tuple[Metric, ...]] = {
         Metric.HANDOFF, Metric.SPEED, Metric.ROUTING, Metric.REP_DELAY, Metric.CLAIMED,
         Metric.ACCEPTED, Metric.REJECTED, Metric.SLA_MET, Metric.SLA_MISSED,
     ),
-    "deals": (Metric.WON_DEAL, Metric.SOURCED, Metric.INFLUENCED, Metric.INFLUENCED_ANY),
+    "deals": (
+        Metric.WON_DEAL, Metric.LOST_DEAL, Metric.SALES_CYCLE, Metric.SOURCED, Metric.INFLUENCED,
+        Metric.INFLUENCED_ANY,
+    ),
 }  # fmt: skip
 ALL = frozenset(FAMILIES)
 
@@ -214,10 +217,16 @@ def _journey(
 
 
 def _won_deals_closed_between(start: datetime, end: datetime) -> QuerySet[Deal]:
+    return _closed_between(start, end).filter(status=Deal.Status.WON)
+
+
+def _closed_between(start: datetime, end: datetime) -> QuerySet[Deal]:
+    """Deals whose closing moment (`won_at`) falls in the range: a close date
+    on one of its days, else the time it was closed, else its opening."""
     start_day, end_day = start.date(), end.date()
-    return Deal.objects.filter(status=Deal.Status.WON).filter(
-        Q(closed_at__gte=start, closed_at__lt=end)
-        | Q(closed_at__isnull=True, close_date__gte=start_day, close_date__lt=end_day)
+    return Deal.objects.filter(
+        Q(close_date__gte=start_day, close_date__lt=end_day)
+        | Q(close_date__isnull=True, closed_at__gte=start, closed_at__lt=end)
         | Q(
             closed_at__isnull=True,
             close_date__isnull=True,
@@ -228,12 +237,13 @@ def _won_deals_closed_between(start: datetime, end: datetime) -> QuerySet[Deal]:
 
 
 def won_at(closed_at: datetime | None, close_date: date | None, created_at: datetime) -> datetime:
-    """When a won deal was won: its closing time, else noon of its close date,
-    else its creation."""
-    if closed_at is not None:
-        return closed_at
+    """When a closed (won or lost) deal was closed: noon of its close date
+    (the day the customer decided, which a rep may record days later), else
+    the time it was closed, else its opening."""
     if close_date is not None:
         return datetime.combine(close_date, time(12), tzinfo=timezone.get_current_timezone())
+    if closed_at is not None:
+        return closed_at
     return created_at
 
 
@@ -319,8 +329,26 @@ def _deadline_events(start: datetime, end: datetime) -> Iterator[Event]:
             yield Event(local_day(due), Metric.SLA_MET, campaign or 0, rep or 0)
 
 
+def _lost_deal_events(start: datetime, end: datetime, inside: Inside) -> Iterator[Event]:
+    """Deals lost on the range's days, by lost reason."""
+    lost = (
+        _closed_between(start, end)
+        .filter(status=Deal.Status.LOST)
+        .order_by()
+        .values_list(
+            "closed_at", "close_date", "created_at", "owner_id", "lost_reason_id",
+            "lead__source_campaign_id",
+        )
+    )  # fmt: skip
+    for closed_at, close_date, created_at, owner, reason, campaign in lost:
+        at = won_at(closed_at, close_date, created_at)
+        if inside(at):
+            yield Event(local_day(at), Metric.LOST_DEAL, campaign or 0, owner or 0, reason or 0)
+
+
 def _deal_events(start: datetime, end: datetime, inside: Inside) -> Iterator[Event]:
-    """Won deals and their revenue (to the lead's source campaign); pipeline
+    """Won deals, their revenue (to the lead's source campaign) and how long
+    they took; lost deals by reason (_lost_deal_events); pipeline
     sourced (the source campaign, the first touch) and influenced (every
     campaign the lead touched before the deal was opened)."""
     won = (
@@ -334,7 +362,11 @@ def _deal_events(start: datetime, end: datetime, inside: Inside) -> Iterator[Eve
     for closed_at, close_date, created_at, owner, amount, campaign in won:
         at = won_at(closed_at, close_date, created_at)
         if inside(at):
-            yield Event(local_day(at), Metric.WON_DEAL, campaign or 0, owner or 0, 0, amount)
+            day, campaign, owner = local_day(at), campaign or 0, owner or 0
+            yield Event(day, Metric.WON_DEAL, campaign, owner, 0, amount)
+            cycle = max((day - local_day(created_at)).days, 0)
+            yield Event(day, Metric.SALES_CYCLE, campaign, owner, count=cycle)
+    yield from _lost_deal_events(start, end, inside)
     opened = list(
         Deal.objects.filter(created_at__gte=start, created_at__lt=end)
         .order_by()

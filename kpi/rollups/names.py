@@ -37,8 +37,13 @@ class Metric(StrEnum):
     REJECTED = "rejected"
     SLA_MET = "sla_met"
     SLA_MISSED = "sla_missed"
-    # Deals ("deals"); amounts in yen.
+    # Deals ("deals"); amounts in yen. Won and lost deals on their closing
+    # day; sales_cycle counts the days each won deal took from its opening
+    # (summed: over won_deal's count, the average); lost_deal is bucketed by
+    # lost reason (its id, 0 for none).
     WON_DEAL = "won_deal"
+    LOST_DEAL = "lost_deal"
+    SALES_CYCLE = "sales_cycle"
     SOURCED = "sourced"
     INFLUENCED = "influenced"
     INFLUENCED_ANY = "influenced_any"

@@ -124,6 +124,10 @@ EXPECTED_OCTOBER = {
     "sqls": 3,
     "won": 1,
     "won_revenue": Decimal(1_000_000),
+    "roi": Decimal("900.0"),  # campaign A's ¥1,000,000 won less A and B's ¥100,000, over it
+    "cost_per_won_deal": Decimal(100_000),  # ¥100,000 over one won deal
+    "win_rate": Decimal("100.0"),  # one deal won, none lost
+    "sales_cycle": Decimal("10.0"),  # opened 10 Oct, won 20 Oct
     "pipeline_sourced": Decimal(1_000_000),
     "pipeline_influenced": Decimal(1_000_000),  # one deal, counted once in the total
     "claimed": 2,

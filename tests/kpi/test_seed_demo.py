@@ -3,6 +3,7 @@
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -47,3 +48,28 @@ def test_demo_data_is_what_the_product_could_have_produced(time_machine):
     assert Handoff.objects.filter(status="withdrawn").exists()
     rescore.rescore_all(ScoringRule.objects.active().snapshot(), now=timezone.now())
     assert mql.sync_mql_stage() == (0, 0)
+
+
+def test_the_first_look_at_the_dashboard_shows_deals_won_lost_and_forecast(client):
+    """Deals at every stage, won and lost with reasons: the dashboard's first
+    look shows won revenue, a ROI, a win rate, lost reasons and a forecast."""
+    from crm.models import DealStage
+    from kpi import rollups
+
+    call_command("seed_demo", stdout=StringIO())
+    used = set(Deal.objects.values_list("stage_id", flat=True))
+    assert used == set(DealStage.objects.values_list("pk", flat=True))  # every stage
+    lost = Deal.objects.filter(status="lost")
+    assert lost.exists() and all(d.lost_reason_id and d.lost_note for d in lost)
+    assert Deal.objects.filter(status="open", expected_close_date__isnull=False).exists()
+    rollups.rebuild_all()
+    client.force_login(get_user_model().objects.get(username="manager"))
+    response = client.get("/kpi/", {"preset": "last_90_days"})
+    values = response.context["board"].values()
+    assert values["won_revenue"] > 0 and values["roi"] is not None and values["roi"] != 0
+    assert 0 < values["win_rate"] < 100 and values["sales_cycle"] > 0
+    board = response.context["board"]
+    assert board.lost_reasons and sum(row.weighted for row in board.forecast) > 0
+    body = response.content.decode()
+    assert 'data-testid="kpi-won_revenue-value">¥0<' not in body
+    assert 'data-testid="kpi-roi-value">—<' not in body

@@ -24,7 +24,6 @@ from crm.models import (
     Answer,
     Campaign,
     Company,
-    Deal,
     Industry,
     Lead,
     LeadScore,
@@ -32,6 +31,7 @@ from crm.models import (
     SizeBand,
     StageChange,
 )
+from kpi.management.commands import _demo_deals as demo_deals
 from tasks import demo as tasks_demo
 
 PASSWORD = "baton-demo"  # nosec B105  # the documented demo password (README), for `make run` only
@@ -338,15 +338,7 @@ class Command(BaseCommand):
                 reason=StageChange.Reason.DEMO,
             )
             previous = to_stage
-        if fate == "qualified" and rng.random() < 0.6:
-            Deal.objects.create(
-                lead=lead,
-                company=lead.company,
-                name=f"{lead.company.name if lead.company else lead} 導入",
-                amount=Decimal(rng.choice([600_000, 1_200_000, 3_000_000, 5_400_000])),
-                owner=rep,
-                created_at=decided_at,
-            )
+        if fate == "qualified" and rng.random() < 0.9:
             StageChange.objects.create(
                 lead=lead,
                 from_stage="sql",
@@ -359,6 +351,9 @@ class Command(BaseCommand):
         Lead.objects.filter(pk=lead.pk).update(
             stage=stage, owner=None if fate == "rejected" else rep
         )
+        if stage == "opportunity":
+            # Won deals make their lead a customer (after the update above).
+            demo_deals.open_deal(rng, lead, rep, decided_at)
 
     def _withdrawn(self, rng, handoff_model, lead, at, at_handoff, context, reps, now) -> None:  # type: ignore[no-untyped-def]
         """A handoff nobody claimed before the lead's score decayed below the
