@@ -130,6 +130,22 @@ def record_activity_batch(
     ]
     valid = [(i, item) for i, item in enumerate(items) if isinstance(item, IncomingActivity)]
     check = _ItemCheck.for_items([item for _i, item in valid], actor=actor, leads=leads)
+    with_id, without_id = _rows(valid, results, check, actor=actor)
+    with transaction.atomic():
+        _insert(results, with_id, without_id, leads=leads)
+    return results
+
+
+def _rows(
+    valid: list[tuple[int, IncomingActivity]],
+    results: list[ItemResult],
+    check: _ItemCheck,
+    *,
+    actor: User,
+) -> tuple[dict[str, tuple[int, tuple[object, ...]]], list[tuple[int, Activity]]]:
+    """The checked items to insert: rows by external id (the first of an id
+    in the batch counts, a repeat is already known) and activities without
+    one; each item's result set as its check says."""
     with_id: dict[str, tuple[int, tuple[object, ...]]] = {}
     without_id: list[tuple[int, Activity]] = []
     for i, item in valid:
@@ -155,9 +171,7 @@ def record_activity_batch(
                 item.external_id, 0, Activity.Channel.API,
             )  # fmt: skip
             with_id[item.external_id] = (i, row)
-    with transaction.atomic():
-        _insert(results, with_id, without_id, leads=leads)
-    return results
+    return with_id, without_id
 
 
 @dataclass

@@ -80,25 +80,7 @@ def capture_lead(
        turn after the first, finds them there).
     """
     named = attribution.campaign_named_by(data.utm) if data.utm.campaign else None
-    email = kept_email(normalise_email(data.email))
-    row = people.lead_row(
-        {
-            "email": email,
-            "family_name": data.family_name,
-            "given_name": data.given_name,
-            "family_name_kana": data.family_name_kana,
-            "given_name_kana": data.given_name_kana,
-            "title": data.title,
-            "phone": data.phone,
-        }
-    )
-    lead, created = Lead.objects.with_email(email).get_or_create(
-        defaults={
-            **row,
-            "company": lambda: company_named(data.company_name),  # made only for a new lead
-            "source_campaign": named or campaign,
-        },
-    )
+    lead, created = _lead_of(data, source_campaign=named or campaign)
     if created:
         people.record_first_stages(
             [lead.pk], stage=lead.stage, by=None, reason=StageChange.Reason.CAPTURE
@@ -121,6 +103,21 @@ def capture_lead(
     )
     attribution.record_touches([touch])
     return lead, activity
+
+
+def _lead_of(data: CaptureData, *, source_campaign: Campaign) -> tuple[Lead, bool]:
+    """The lead the submit's email names, made from the submit if new (built
+    as every new lead is: crm.people.lead_row); True when it was made."""
+    email = kept_email(normalise_email(data.email))
+    fields = ("family_name", "given_name", "family_name_kana", "given_name_kana", "title", "phone")
+    row = people.lead_row({"email": email, **{name: getattr(data, name) for name in fields}})
+    return Lead.objects.with_email(email).get_or_create(
+        defaults={
+            **row,
+            "company": lambda: company_named(data.company_name),  # made only for a new lead
+            "source_campaign": source_campaign,
+        },
+    )
 
 
 # The advisory lock's first key: captures of one lead (the second key is its id).

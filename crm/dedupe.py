@@ -145,8 +145,8 @@ def lead_candidates(
     """Leads among `leads` that a person with these values probably is: the
     same email after folding (blocking), and the duplicates page's RULES
     (same phone digits, same name or reading at the same company). One query
-    per rule; the probe is built as a new lead is (crm.models.people)."""
-    from crm.models.people import derived_lead_columns
+    per rule; the probe is built as a new lead is (crm.models.derived)."""
+    from crm.models.derived import derived_lead_columns
 
     probe = {**values, **derived_lead_columns(values), "company": company}
     probe["email"] = normalize.email_key(str(values.get("email") or ""))

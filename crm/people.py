@@ -15,7 +15,7 @@ from django.utils import timezone
 from audit import trail
 from crm.imports.sql import insert_rows
 from crm.models import Company, Lead, StageChange
-from crm.models.people import derived_lead_columns
+from crm.models.derived import derived_lead_columns
 from crm.services import company_named, normalise_email, request_rescore, rescore, rescore_lead
 
 # Lead fields the fit rules read (crm.scoring.LeadFacts): changing one rescores the lead.

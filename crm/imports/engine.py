@@ -10,29 +10,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from crm import normalize, outbox, people, privacy
-from crm.imports import answers
+from crm import outbox, people, privacy
+from crm.imports import answers, leads
 from crm.imports.consents import record_consents
 from crm.imports.reading import Table
 from crm.imports.rows import Candidate, Rejection, check_row, name_missing
 from crm.imports.sql import insert_rows
-from crm.models import Activity, Campaign, Company, Lead, LeadAlias, LeadScore
-from crm.models.people import DERIVED_LEAD_COLUMNS
+from crm.models import Activity, Campaign, Lead
 from crm.topics import Topic
 from web.durability import commit_without_waiting_for_the_disk
 
 CHUNK = 5000
-# Lead fields an import may set; a non-empty value in the file wins.
-LEAD_FIELDS = (
-    "family_name", "given_name", "family_name_kana", "given_name_kana",
-    "department", "title", "phone", "phone_direct", "phone_department", "mobile", "fax",
-)  # fmt: skip
 
 
 @dataclass
@@ -101,7 +94,7 @@ def plan(table: Table, mapping: Sequence[str]) -> Plan:
     candidates = []
     known: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(list(by_email.values())):
-        existing = _existing_leads(chunk)
+        existing = leads.existing_leads(chunk)
         known.update(existing)
         for candidate in chunk:
             lead = existing.get(candidate.email)
@@ -111,7 +104,7 @@ def plan(table: Table, mapping: Sequence[str]) -> Plan:
             candidates.append(candidate)
             if lead is None:
                 counts.new += 1
-            elif _changes(lead, candidate) or _company_changes(lead, candidate):
+            elif leads.changes(lead, candidate) or leads.company_changes(lead, candidate):
                 counts.updated += 1
             else:
                 counts.unchanged += 1
@@ -177,50 +170,19 @@ def _apply_chunk(
     # done by a synchronous commit after the last chunk, which flushes all of
     # them, and a job cut short is run again (re-applying is a no-op).
     commit_without_waiting_for_the_disk()
-    _add_companies(chunk, companies)
-    new_leads, changed = [], []
-    for candidate in chunk:
-        company = companies.get(normalize.company_key(candidate.company))
-        lead = existing.get(candidate.email)
-        if lead is None:
-            new_leads.append(_new_lead_row(candidate, company=company, campaign=campaign, now=now))
-            continue
-        fields = _changes(lead, candidate)
-        company_id = lead["company_id"]
-        if company and company_id != company and _company_changes(lead, candidate):
-            company_id = company
-            fields.append("company")
-        if fields:
-            values = {name: getattr(candidate, name) or lead[name] for name in LEAD_FIELDS}
-            updated = Lead(
-                pk=lead["id"], email=lead["email"], company_id=company_id, updated_at=now, **values
-            )
-            for name, value in updated.derived_columns().items():
-                setattr(updated, name, value)
-            changed.append(updated)
-            counts.updated += 1
-        else:
-            counts.unchanged += 1
-    created: dict[str, int] = {}
-    if new_leads:
-        # ignore_conflicts: a lead created meanwhile by a capture stays as it is
-        # (and is not counted as new); RETURNING names the leads this chunk made.
-        created = dict(
-            insert_rows(
-                Lead, NEW_LEAD_COLUMNS, new_leads, ignore_conflicts=True, returning=("email", "id")
-            )
-        )
-        insert_rows(LeadScore, ("lead",), [(lead_id,) for lead_id in created.values()])
-        counts.new += len(created)
-        counts.unchanged += len(new_leads) - len(created)
+    leads.add_companies(chunk, companies)
+    new_leads, changed = leads.sort_chunk(
+        chunk, counts, existing, companies, campaign=campaign, now=now
+    )
+    created = leads.insert_new_leads(new_leads, counts)
     if changed:
         Lead.objects.bulk_update(
             changed,
-            [*LEAD_FIELDS, "company", *DERIVED_COLUMNS, "updated_at"],
+            [*leads.LEAD_FIELDS, "company", *leads.DERIVED_COLUMNS, "updated_at"],
         )
     # The other leads are read again here, in the chunk's transaction: one may
     # have been merged away or created by a capture since the dry run.
-    lead_ids = created | _lead_ids([c.email for c in chunk if c.email not in created])
+    lead_ids = created | leads.lead_ids([c.email for c in chunk if c.email not in created])
     people.record_first_stages(
         created.values(), stage=Lead.Stage.LEAD, by=actor, reason=source, at=now
     )
@@ -285,131 +247,12 @@ ACTIVITY_COLUMNS = (
     "lead", "kind", "occurred_at", "campaign", "actor", "details", "external_id", "points",
     "channel",
 )  # fmt: skip
-DERIVED_COLUMNS = DERIVED_LEAD_COLUMNS
-NEW_LEAD_COLUMNS = (
-    "email", *LEAD_FIELDS, *DERIVED_COLUMNS, "company", "source_campaign", "stage",
-    "created_at", "updated_at",
-)  # fmt: skip
-
-
-def _new_lead_row(
-    candidate: Candidate, *, company: int | None, campaign: Campaign | None, now: datetime
-) -> tuple[object, ...]:
-    """A new lead as a row of NEW_LEAD_COLUMNS, built as every new lead is
-    (crm.people.lead_row)."""
-    row = people.lead_row(
-        {"email": candidate.email, **{name: getattr(candidate, name) for name in LEAD_FIELDS}}
-    )
-    row.update(
-        company=company,
-        source_campaign=campaign.pk if campaign else None,
-        stage=Lead.Stage.LEAD,
-        created_at=now,
-        updated_at=now,
-    )
-    return tuple(row[name] for name in NEW_LEAD_COLUMNS)
-
-
-def _changes(lead: dict[str, Any], candidate: Candidate) -> list[str]:
-    if lead.get("merged"):  # the merge chose what the person kept holds
-        return []
-    return [
-        name
-        for name in LEAD_FIELDS
-        if getattr(candidate, name) and getattr(candidate, name) != lead[name]
-    ]
-
-
-def _company_changes(lead: dict[str, Any], candidate: Candidate) -> bool:
-    if not candidate.company or lead.get("merged"):
-        return False
-    return lead["company__key"] != normalize.company_key(candidate.company)
-
-
-EXISTING_FIELDS = ("id", "email", *LEAD_FIELDS, "company_id", "company__key")
-
-
-def _existing_leads(chunk: Sequence[Candidate]) -> dict[str, dict[str, Any]]:
-    """Known leads by case-folded email, as plain rows (cheaper than model
-    instances at import sizes), through the case-insensitive unique index.
-
-    The email of a person merged into another finds the person kept (marked
-    "merged": their row then changes nothing, the merge decided what the
-    person kept holds), so re-importing a file after a merge brings nobody
-    back."""
-    emails = [c.email for c in chunk]
-    rows = Lead.objects.with_emails(emails).values(*EXISTING_FIELDS, "email_ci")
-    found = {row["email_ci"]: row for row in rows}
-    if merged := _merged_into([e for e in emails if e not in found]):
-        rows = Lead.objects.filter(pk__in=set(merged.values())).values(*EXISTING_FIELDS)
-        by_id = {row["id"]: row for row in rows}
-        for email, lead_id in merged.items():
-            if lead_id in by_id:
-                found[email] = {**by_id[lead_id], "merged": True}
-    return found
-
-
-def _merged_into(emails: list[str]) -> dict[str, int]:
-    """Lead ids by email, for the emails of people merged into another lead."""
-    # Most databases have no merged person: one cheap query instead of a
-    # look-up of thousands of emails per chunk.
-    if not emails or not LeadAlias.objects.filter(kind=LeadAlias.Kind.EMAIL).exists():
-        return {}
-    aliases = LeadAlias.objects.emails(emails).values_list("value", "lead_id")
-    found: dict[str, int] = {}
-    for email, lead_id in aliases:  # newest first: the latest merge wins
-        found.setdefault(email, lead_id)
-    return found
 
 
 @functools.lru_cache(maxsize=4096)
 def _noon(day: date, tz: tzinfo) -> datetime:
     """A dated row's timeline entry sits at noon of that day, local time."""
     return datetime.combine(day, time(12), tzinfo=tz)
-
-
-def _lead_ids(emails: list[str]) -> dict[str, int]:
-    """Lead ids by case-folded email."""
-    if not emails:
-        return {}
-    rows = Lead.objects.with_emails(emails).values_list("email_ci", "pk")  # type: ignore[misc]
-    found = dict(rows)
-    return _merged_into([e for e in emails if e not in found]) | found
-
-
-def _add_companies(chunk: Sequence[Candidate], known: dict[str, int]) -> None:
-    """Add to `known` (company key → id) every company the chunk names that an
-    earlier chunk did not; the missing ones created."""
-    names = {normalize.company_key(c.company): c for c in chunk if c.company}
-    names.pop("", None)
-    wanted = [key for key in names if key not in known]
-    if not wanted:
-        return
-    known.update(Company.objects.filter(key__in=wanted).values_list("key", "pk"))
-    missing = [
-        Company(
-            name=names[key].company,
-            name_kana=names[key].company_kana,
-            key=key,
-            reading_key=normalize.search_key(names[key].company_kana)[:200],
-            postal_code=names[key].postal_code,
-            address=names[key].address,
-            domain=_domain(names[key].url),
-        )
-        for key in wanted
-        if key not in known
-    ]
-    if missing:
-        Company.objects.bulk_create(missing, ignore_conflicts=True)
-        known.update(
-            Company.objects.filter(key__in=[c.key for c in missing]).values_list("key", "pk")
-        )
-
-
-def _domain(url: str) -> str:
-    """www.aoba.example.jp of https://www.aoba.example.jp/about, without www."""
-    host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
-    return host.removeprefix("www.")[:200]
 
 
 def _chunks(items: list[Candidate]) -> Iterator[list[Candidate]]:

@@ -6,11 +6,13 @@ from crm.models.attribution import Touch
 from crm.models.campaign import Campaign, new_capture_key
 from crm.models.capture import CaptureConfirmation, ProposedChange
 from crm.models.choices import Industry, Prefecture, SizeBand
+from crm.models.company import Company
 from crm.models.deal import Deal, DealStage, DealStageChange, LostReason
 from crm.models.imports import ImportJob
+from crm.models.lifecycle import Consent, StageChange
 from crm.models.lists import BulkJob, DefaultView, ListKey, SavedView
 from crm.models.outbox import OutboxEvent
-from crm.models.people import Company, Consent, Lead, LeadScore, StageChange
+from crm.models.people import Lead, LeadScore
 from crm.models.privacy import PersonalRows, Tombstone
 from crm.models.questions import FormQuestion
 from crm.models.scoring import RescoreJob, ScoringRule

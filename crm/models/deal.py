@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from crm.models.campaign import Campaign
-from crm.models.people import Company, Lead
+from crm.models.company import Company
+from crm.models.people import Lead
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User

@@ -91,7 +91,7 @@ class ImportJob(models.Model):
     @property
     def consent_basis_label(self) -> str:
         """The basis recorded for the file's people, as the lead page names it."""
-        from crm.models.people import Consent
+        from crm.models.lifecycle import Consent
 
         return str(Consent.Basis(self.consent_basis).label) if self.consent_basis else ""
 

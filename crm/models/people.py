@@ -1,8 +1,8 @@
-"""Companies and the people marketing knows, with their lifecycle history."""
+"""The people marketing knows, and their scores."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -16,126 +16,14 @@ from simple_history.models import HistoricalRecords
 
 from crm import normalize, person_names, scoring
 from crm.models.campaign import Campaign
-from crm.models.choices import Industry, Prefecture, SizeBand
+from crm.models.choices import Prefecture
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
 
-class CompanyQuerySet(models.QuerySet["Company"]):
-    def visible_to(self, user: User | AnonymousUser) -> CompanyQuerySet:
-        """Every signed-in role may see companies; leads are what is scoped."""
-        if user.is_authenticated and user.has_perm("crm.view_company"):
-            return self
-        return self.none()
-
-    def editable_by(self, user: User | AnonymousUser) -> CompanyQuerySet:
-        """Companies `user` may change: marketers and managers every one."""
-        if user.is_authenticated and user.has_perm("crm.edit_every_person"):
-            return self
-        return self.none()
-
-    def search(self, text: str) -> CompanyQuerySet:
-        """Name (legal form folded: ㈱ finds 株式会社), reading (kana folded:
-        ｱｵﾊﾞ finds あおば) or web domain, anywhere in them."""
-        text = normalize.nfkc(text)
-        key, reading = normalize.company_key(text), normalize.search_key(text)
-        if not text:
-            return self
-        match = Q(domain__icontains=text)
-        if key:
-            match |= Q(key__contains=key)
-        if reading:
-            match |= Q(reading_key__contains=reading)
-        return self.filter(match)
-
-
-class Company(models.Model):
-    name = models.CharField(_("company name"), max_length=200)
-    name_kana = models.CharField(_("company name (kana)"), max_length=200, blank=True)
-    # The name without legal form, spaces and punctuation (crm.normalize): two
-    # spellings of one company share it, so capture and import find the company.
-    key = models.CharField(max_length=200, unique=True, editable=False)
-    # The reading, kana folded (crm.normalize.search_key), for the company search.
-    reading_key = models.CharField(max_length=200, blank=True, editable=False)
-    domain = models.CharField(_("domain"), max_length=200, blank=True)
-    industry = models.CharField(_("industry"), max_length=20, choices=Industry.choices, blank=True)
-    size_band = models.CharField(_("size"), max_length=10, choices=SizeBand.choices, blank=True)
-    prefecture = models.CharField(
-        _("prefecture"), max_length=2, choices=Prefecture.choices, blank=True
-    )
-    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
-    address = models.CharField(_("address"), max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    # What an edit form was loaded with: a save compares it (crm/people.py),
-    # so that of two people editing at once the second is told, not silently
-    # overwriting the first.
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-
-    objects = CompanyQuerySet.as_manager()
-    # Field-level change history (django-simple-history: signals, so bulk
-    # writes and QuerySet.update() record nothing); the derived key is left out.
-    history = HistoricalRecords(excluded_fields=["key", "reading_key", "created_at", "updated_at"])
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("company")
-        verbose_name_plural = _("companies")
-
-    def __str__(self) -> str:
-        return self.name
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # A derived column of this row only; it must never drift from the name.
-        self.key = normalize.company_key(self.name) or normalize.nfkc(self.name)
-        self.reading_key = normalize.search_key(self.name_kana)[:200]
-        if (fields := kwargs.get("update_fields")) is not None:
-            kwargs["update_fields"] = {*fields, "key", "reading_key"}
-        super().save(*args, **kwargs)
-
-    def get_absolute_url(self) -> str:
-        return reverse("crm:company_detail", args=[self.pk])
-
-
-def other_phone_digits(*numbers: str) -> str:
-    """A lead's other numbers as one searchable column (Lead.other_phone_digits)."""
-    return " ".join(d for n in numbers if (d := normalize.phone_digits(n)))[:70]
-
-
-# Lead columns computed from others in save() (and by the bulk paths alike).
-DERIVED_LEAD_COLUMNS = ("phone_digits", "search_text", "reading_key", "other_phone_digits")
-# What they are computed from.
-DERIVED_FROM = (
-    "family_name", "given_name", "family_name_kana", "given_name_kana", "email",
-    "phone", "phone_direct", "phone_department", "mobile",
-)  # fmt: skip
-
-
-def derived_lead_columns(values: Mapping[str, Any]) -> dict[str, str]:
-    """The DERIVED_LEAD_COLUMNS of a lead with these values (names, readings,
-    email, phones): Lead.save() and the bulk paths (crm/people.py's lead_row)
-    compute them here, so they never differ."""
-
-    def get(name: str) -> str:
-        return values.get(name) or ""
-
-    return {
-        "phone_digits": normalize.phone_digits(get("phone")),
-        "search_text": normalize.search_key(
-            get("family_name"),
-            get("given_name"),
-            get("family_name_kana"),
-            get("given_name_kana"),
-            get("email"),
-        )[:600],
-        "reading_key": normalize.reading_key(
-            get("family_name_kana"), get("given_name_kana"), get("family_name"), get("given_name")
-        ),
-        "other_phone_digits": other_phone_digits(
-            get("phone_direct"), get("phone_department"), get("mobile")
-        ),
-    }
-
+from crm.models.company import Company
+from crm.models.derived import DERIVED_FROM, DERIVED_LEAD_COLUMNS, derived_lead_columns
 
 # A company search broader than this is not what anyone is looking for.
 MAX_COMPANY_MATCHES = 500
@@ -202,10 +90,14 @@ class LeadQuerySet(models.QuerySet["Lead"]):
     def with_marketing_consent(self) -> LeadQuerySet:
         """Leads that may receive marketing email: at least one consent on
         record and not withdrawn (an unsubscribe withdraws them all)."""
+        from crm.models.lifecycle import Consent  # the consents point at leads
+
         live = Consent.objects.filter(lead=models.OuterRef("pk"), withdrawn_at__isnull=True)
         return self.filter(models.Exists(live))
 
     def without_marketing_consent(self) -> LeadQuerySet:
+        from crm.models.lifecycle import Consent
+
         live = Consent.objects.filter(lead=models.OuterRef("pk"), withdrawn_at__isnull=True)
         return self.exclude(models.Exists(live))
 
@@ -488,115 +380,3 @@ class LeadScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead_id}: fit {self.fit}, engagement {self.engagement}"
-
-
-class StageChange(models.Model):
-    """Every lifecycle change of a lead; the KPIs are computed from these rows.
-
-    The reason is a code, worded when read in the reader's language; an
-    import's reason is its source (the file), which needs no words.
-    """
-
-    class Reason(models.TextChoices):
-        CREATED = "created", _("Entered by hand")
-        CAPTURE = "capture", _("Sent a web form")
-        API = "api", _("Entered through the API")
-        DEMO = "demo", _("Demo data")
-        SCORE_CROSSED = "score_crossed", _("Score crossed the handoff threshold")
-        SCORE_FELL = "score_fell", _("Score fell below the handoff threshold")
-        ACCEPTED = "accepted", _("Accepted by sales")
-        QUALIFIED = "qualified", _("Qualified by sales")
-        REJECTED = "rejected", _("Sent back to marketing by sales")
-        DEAL_OPENED = "deal_opened", _("Deal opened")
-        DEAL_WON = "deal_won", _("Deal won")
-
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="stage_changes")
-    from_stage = models.CharField(max_length=20, choices=Lead.Stage.choices, blank=True)
-    to_stage = models.CharField(max_length=20, choices=Lead.Stage.choices)
-    changed_at = models.DateTimeField(default=timezone.now)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    reason = models.CharField(_("reason"), max_length=200, blank=True, choices=Reason.choices)
-
-    class Meta:
-        ordering = ["changed_at", "pk"]
-        verbose_name = _("stage change")
-        verbose_name_plural = _("stage changes")
-        indexes = [
-            # KPI counts: leads reaching a stage within a period.
-            models.Index(fields=["to_stage", "changed_at"], name="stagechange_to_at_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.lead_id}: {self.from_stage} → {self.to_stage}"
-
-
-class Consent(models.Model):
-    """A person's consent to marketing, with its evidence (APPI, GDPR)."""
-
-    class Basis(models.TextChoices):
-        # 特定電子メール法 art. 3: advertising email needs an opt-in, except to
-        # a person who notified the address in writing (a business card
-        # handed over), one in a business relationship, or an address
-        # published for business. Each is recorded with how it was obtained.
-        CONSENT = "consent", _("Opt-in")
-        WRITTEN_NOTICE = "written_notice", _("Address given in writing (business card)")
-        BUSINESS_RELATIONSHIP = "business_relationship", _("Business relationship")
-        PUBLISHED_FOR_BUSINESS = "published_for_business", _("Address published for business")
-        CONTRACT = "contract", _("Contract")
-        LEGITIMATE_INTEREST = "legitimate_interest", _("Legitimate interest")
-
-    # The bases an import may record for every person of its file.
-    IMPORT_BASES = (
-        Basis.WRITTEN_NOTICE,
-        Basis.BUSINESS_RELATIONSHIP,
-        Basis.PUBLISHED_FOR_BUSINESS,
-        Basis.CONSENT,
-    )
-
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="consents")
-    basis = models.CharField(_("basis"), max_length=30, choices=Basis.choices)
-    policy_version = models.CharField(_("policy version"), max_length=50, blank=True)
-    given_at = models.DateTimeField(_("given at"), default=timezone.now)
-    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
-    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
-    source = models.CharField(_("source"), max_length=100, blank=True)
-    # The evidence of an address obtained otherwise than by opt-in: the day
-    # the card was exchanged, who recorded it, the file it came in.
-    obtained_on = models.DateField(_("obtained on"), null=True, blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recorded by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    import_job = models.ForeignKey(
-        "crm.ImportJob",
-        verbose_name=_("import"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="consents",
-    )
-    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
-    # A consent given by following a confirmation email (double opt-in): the
-    # row that proves it.
-    confirmation = models.ForeignKey(
-        "crm.CaptureConfirmation",
-        verbose_name=_("confirmation"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="consents",
-    )
-
-    class Meta:
-        ordering = ["-given_at", "-pk"]
-        verbose_name = _("consent")
-        verbose_name_plural = _("consents")
-
-    def __str__(self) -> str:
-        return f"{self.get_basis_display()} ({self.lead_id})"
