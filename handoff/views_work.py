@@ -3,6 +3,8 @@ deal, reassignment and a rep's availability."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -38,34 +40,33 @@ def handoff_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         request.user,
         pk,
     )
+    return render(request, "handoff/handoff_detail.html", _detail_context(request, handoff))
+
+
+def _detail_context(request: AuthenticatedRequest, handoff: Handoff) -> dict[str, Any]:
     lead = handoff.lead
     answers = list(lead.answers.select_related("recorded_by").order_by("question", "-recorded_at"))
-    return render(
-        request,
-        "handoff/handoff_detail.html",
-        {
-            "handoff": handoff,
-            "lead": lead,
-            "package": context_package.present(handoff.context),
-            "answers": answers,
-            "touches": lead.activities.filter(kind__in=Activity.SALES_KINDS)
-            .select_related("actor")
-            .order_by("-occurred_at")[:20],
-            "deadlines": handoff.deadlines.order_by("due_at"),
-            "deals": lead.deals.select_related("stage").order_by("-created_at"),
-            "mine": handoff.claimed_by_id == request.user.pk,
-            # A rep's rejected or withdrawn handoff stays readable here, but
-            # the lead itself is back with marketing: no link, no forms.
-            "lead_visible": Lead.objects.visible_to(request.user).filter(pk=lead.pk).exists(),
-            "reassignable": handoff.status in (Handoff.Status.QUEUED, *Handoff.WORKED),
-            "touch_form": TouchForm(),
-            "answer_form": AnswerForm(answered=[a.question for a in answers]),
-            "reject_form": RejectForm(),
-            "reassign_form": ReassignForm()
-            if request.user.has_perm("handoff.reassign_handoff")
-            else None,
-        },
-    )
+    may_reassign = request.user.has_perm("handoff.reassign_handoff")
+    return {
+        "handoff": handoff,
+        "lead": lead,
+        "package": context_package.present(handoff.context),
+        "answers": answers,
+        "touches": lead.activities.filter(kind__in=Activity.SALES_KINDS)
+        .select_related("actor")
+        .order_by("-occurred_at")[:20],
+        "deadlines": handoff.deadlines.order_by("due_at"),
+        "deals": lead.deals.select_related("stage").order_by("-created_at"),
+        "mine": handoff.claimed_by_id == request.user.pk,
+        # A rep's rejected or withdrawn handoff stays readable here, but
+        # the lead itself is back with marketing: no link, no forms.
+        "lead_visible": Lead.objects.visible_to(request.user).filter(pk=lead.pk).exists(),
+        "reassignable": handoff.status in (Handoff.Status.QUEUED, *Handoff.WORKED),
+        "touch_form": TouchForm(),
+        "answer_form": AnswerForm(answered=[a.question for a in answers]),
+        "reject_form": RejectForm(),
+        "reassign_form": ReassignForm() if may_reassign else None,
+    }
 
 
 def _own_handoff(request: AuthenticatedRequest, pk: int) -> Handoff:
