@@ -34,6 +34,7 @@ def test_marketer_changes_a_rule_and_the_scores_follow(
     downloads = ScoringRule.objects.get(kind="download")
 
     log_in(page, "marketer")
+    page.get_by_test_id("nav-settings").click()  # configuration sits in one menu
     page.get_by_role("link", name="Scoring").click()
     expect(page.get_by_role("heading", name="Scoring rules")).to_be_visible()
     page.get_by_role("link", name="Downloaded").click()
