@@ -72,6 +72,7 @@ def test_manager_reads_the_deal_figures(
 ) -> None:
     seed_deals(campaign, rep)
     log_in(page, "manager")
+    page.get_by_role("link", name="KPIs").click()  # a manager lands on Team today
     if language == "ja":
         page.get_by_role("button", name="日本語").click()
         expect(page.locator("html")).to_have_attribute("lang", "ja")

@@ -52,7 +52,7 @@ def test_marketer_sends_an_email_and_sees_the_click_raise_the_score(
     page.get_by_role("link", name="New segment").click()
     page.wait_for_load_state()  # htmx is deferred: the live count needs it
     page.get_by_label("Name").fill("Spring webinar leads")
-    page.get_by_label("Campaign").select_option(label="Spring webinar")
+    page.get_by_label("Campaign", exact=True).select_option(label="Spring webinar")
     expect(page.get_by_test_id("segment-count")).to_have_text("2 leads")
     page.get_by_label("Email consent").select_option("yes")
     expect(page.get_by_test_id("segment-count")).to_have_text("1 lead")
@@ -69,7 +69,7 @@ def test_marketer_sends_an_email_and_sees_the_click_raise_the_score(
     page.get_by_role("link", name="Emails").click()
     page.get_by_role("link", name="New email").click()
     page.locator("#id_name").fill("Webinar follow-up")
-    page.get_by_label("Campaign").select_option(label="Spring webinar")
+    page.get_by_label("Campaign", exact=True).select_option(label="Spring webinar")
     page.locator("#id_language").select_option("ja")
     page.locator("#id_subject").fill("{{ name }}、ウェビナーのご参加ありがとうございました")
     page.locator("#id_body").fill(
