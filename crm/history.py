@@ -8,12 +8,14 @@ companies today), so a record's page shows its history through
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from itertools import pairwise
 from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from web.people import person
@@ -84,4 +86,8 @@ def _shown(
         return names.get((related, value), _("deleted (#%(id)s)") % {"id": value})
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return formats.number_format(value, force_grouping=True)
+    if isinstance(value, date):
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
     return str(value)

@@ -194,7 +194,7 @@ class Deal(models.Model):
     # Field-level history (django-simple-history). The deal's services change
     # it by conditional updates and write each version themselves
     # (deals/services.py); the stage moves also have DealStageChange.
-    history = HistoricalRecords(excluded_fields=["version", "created_at"])
+    history = HistoricalRecords(excluded_fields=["version", "created_at", "closed_at"])
 
     class Meta:
         ordering = ["-created_at", "-pk"]
