@@ -54,6 +54,7 @@ def test_new_pages(
         expect(page.get_by_test_id("current-user")).to_be_visible()
 
         expect(page.locator("html")).to_have_attribute("lang", language)
+        page.get_by_test_id("nav-settings").click()  # the audit trail is a setting
         page.locator('nav a[href="/audit/"]').click()
         expect(page.get_by_test_id("audit-entries")).to_be_visible()
         if language == "en":
