@@ -65,10 +65,10 @@ def generate() -> None:
             "FROM generate_series(1, 200) g"
         )
         cursor.execute(
-            "INSERT INTO crm_company (name, name_kana, key, domain, industry, size_band, prefecture, address, postal_code, "
-            "created_at) "
+            "INSERT INTO crm_company (name, name_kana, key, reading_key, domain, industry, size_band, prefecture, address, "
+            "postal_code, created_at, updated_at) "
             "SELECT '株式会社' || (%s::text[])[1 + g %% 20] || '商事' || g, '', (%s::text[])[1 + g %% 20] || '商事' || g, "
-            "'', '', '', '13', '', '', now() FROM generate_series(1, %s) g",
+            "'', '', '', '', '13', '', '', now(), now() FROM generate_series(1, %s) g",
             [stems, stems, COMPANIES],
         )
         cursor.execute("SET maintenance_work_mem = '512MB'")

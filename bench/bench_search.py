@@ -49,12 +49,19 @@ def add_deals() -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO crm_deal (lead_id, company_id, name, amount, stage, lost_reason, created_at) "
-            "SELECT l.id, l.company_id, c.name || ' 導入案件', 1000000, 'open', '', now() "
+            "INSERT INTO crm_deal (lead_id, company_id, name, amount, stage_id, status, probability, next_step, "
+            "lost_note, version, created_at) "
+            "SELECT l.id, l.company_id, c.name || ' 導入案件', 1000000, %s, 'open', 10, '', '', 1, now() "
             "FROM crm_lead l JOIN crm_company c ON c.id = l.company_id WHERE l.id %% 20 = 0",
-            [],
+            [first_open_stage()],
         )
         cursor.execute("ANALYZE crm_deal")
+
+
+def first_open_stage() -> int:
+    from crm.models import DealStage
+
+    return DealStage.objects.filter(kind=DealStage.Kind.OPEN).order_by("order").values_list("id", flat=True)[0]
 
 
 def naive(text: str, user: User) -> float:

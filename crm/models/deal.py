@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -115,7 +115,12 @@ class DealQuerySet(models.QuerySet["Deal"]):
             return self.none()
         if user.has_perm("crm.view_all_leads"):
             return self
-        return self.filter(Q(lead__in=Lead.objects.visible_to(user)) | Q(owner=user))
+        # EXISTS, not `lead__in`: under the OR, IN hashes every lead the rep
+        # may see (every waiting MQL: 140,000 at 1M leads, 250 ms) before the
+        # first deal; EXISTS checks each candidate deal's lead by its key,
+        # after an index has narrowed the deals (0.1 ms; bench_search).
+        their_lead = Lead.objects.visible_to(user).filter(pk=OuterRef("lead_id"))
+        return self.filter(Exists(their_lead) | Q(owner=user))
 
     def changeable_by(self, user: User | AnonymousUser) -> DealQuerySet:
         """Deals `user` may change: managers every deal, a rep the deals they
