@@ -1,4 +1,4 @@
-"""Forms of the lead list's saved views and bulk actions."""
+"""Forms of saved views (of any list) and of the lead list's bulk actions."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from crm import bulk
 from crm.forms import LeadFilterForm
-from crm.models import Campaign, Lead, SavedView
+from crm.models import Campaign, Lead, ListKey, SavedView
 from crm.models.people import LeadQuerySet
+from crm.saved_views import ListSpec
 
 # The lead list's columns a view may show or hide (the name always shows).
 LEAD_COLUMNS = [
@@ -23,32 +24,35 @@ LEAD_COLUMNS = [
     ("engagement", _("Engagement")),
     ("created", _("Created")),
 ]
-COLUMN_KEYS = [key for key, _label in LEAD_COLUMNS]
-# What a view keeps of the list's address besides its filters.
-NOT_FILTERS = ("page", "view", "cols", "encoding", "headers", "replace")
 
-
-def shown_columns(query: QueryDict) -> list[str]:
-    """The columns the list's address asks for (`cols`), all of them when it
-    names none; the hidden `cols=name` of the form says a choice was made."""
-    if "cols" not in query:
-        return COLUMN_KEYS
-    chosen = set(query.getlist("cols"))
-    return [key for key in COLUMN_KEYS if key in chosen]
-
-
-def filters_only(query: QueryDict) -> str:
-    """The list's filters and sort as a query string, without the rest."""
-    kept = query.copy()
-    for name in NOT_FILTERS:
-        kept.pop(name, None)
-    for name in [name for name, values in kept.lists() if not any(values)]:
-        kept.pop(name)
-    return kept.urlencode()
+LEAD_LIST = ListSpec(
+    key=ListKey.LEADS,
+    list_url="crm:lead_list",
+    url_prefix="crm:saved_view",
+    permission="crm.view_lead",
+    columns=LEAD_COLUMNS,
+    list_name=_("Leads"),
+    heading=_("Saved views of the lead list"),
+    intro=_(
+        "A view keeps the filters, the sort and the columns. The lead list opens with your"
+        " default view; a shared view is offered to the whole team, and each person sees only"
+        " the leads they may see."
+    ),
+    empty=_("No saved views yet. Filter the lead list, then save it as a view."),
+    no_view=_("All leads, no view"),
+    make_default=_("Open the lead list with this view"),
+    choose_default=_("Open the lead list with it"),
+    opens_unfiltered=_("The lead list opens unfiltered."),
+    opens_with=_("The lead list opens with “%(name)s”."),
+)
 
 
 class SavedViewForm(forms.ModelForm):
-    make_default = forms.BooleanField(label=_("Open the lead list with this view"), required=False)
+    make_default = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, spec: ListSpec, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["make_default"].label = str(spec.make_default)
 
     class Meta:
         model = SavedView

@@ -1,16 +1,82 @@
 """Saved views of a list (crm.models.SavedView): which a user sees, opens by
-default, and how a view becomes the list's address."""
+default, and how a view becomes the list's address.
+
+Each list that keeps views describes itself once, as a `ListSpec` (the lead
+list below, the deal list in deals/views_saved.py); the pages that save,
+open, rename, share and delete views (crm/views_saved.py) and their
+templates read only the spec."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import QueryDict
+from django.utils.functional import Promise
 
-from crm.models import DefaultView, SavedView
+from crm.models import DefaultView, ListKey, SavedView
+
+# What a view keeps of the list's address besides its filters.
+NOT_FILTERS = ("page", "view", "cols", "encoding", "headers", "replace")
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """A list that keeps saved views: its key, its page (a URL name), the
+    prefix of its views' URL names (`<prefix>_list`, `_create`, `_default`,
+    `_edit`, `_delete`), the permission to read it, the columns a view may
+    hide (its first column, `name`, always shows) and the sentences that
+    name it on the shared pages."""
+
+    key: ListKey
+    list_url: str
+    url_prefix: str
+    permission: str
+    columns: Sequence[tuple[str, Promise]]
+    list_name: Promise  # the breadcrumb: "Leads"
+    heading: Promise  # "Saved views of the lead list"
+    intro: Promise
+    empty: Promise
+    no_view: Promise  # "All leads, no view"
+    make_default: Promise  # "Open the lead list with this view"
+    choose_default: Promise  # "Open the lead list with it"
+    opens_unfiltered: Promise
+    opens_with: Promise  # with %(name)s
+
+    @property
+    def manage_url(self) -> str:
+        return f"{self.url_prefix}_list"
+
+    @property
+    def create_url(self) -> str:
+        return f"{self.url_prefix}_create"
+
+    @property
+    def default_url(self) -> str:
+        return f"{self.url_prefix}_default"
+
+    @property
+    def edit_url(self) -> str:
+        return f"{self.url_prefix}_edit"
+
+    @property
+    def delete_url(self) -> str:
+        return f"{self.url_prefix}_delete"
+
+    @property
+    def column_keys(self) -> list[str]:
+        return [key for key, _label in self.columns]
+
+    def shown_columns(self, query: QueryDict) -> list[str]:
+        """The columns the list's address asks for (`cols`), all of them when
+        it names none; the hidden `cols=name` of the form says a choice was made."""
+        if "cols" not in query:
+            return self.column_keys
+        chosen = set(query.getlist("cols"))
+        return [key for key in self.column_keys if key in chosen]
 
 
 @dataclass(frozen=True)
@@ -32,6 +98,24 @@ def address(view: SavedView) -> str:
     return query.urlencode()
 
 
+def filters_only(query: QueryDict) -> str:
+    """The list's filters and sort as a query string, without the rest."""
+    kept = query.copy()
+    for name in NOT_FILTERS:
+        kept.pop(name, None)
+    for name in [name for name, values in kept.lists() if not any(values)]:
+        kept.pop(name)
+    return kept.urlencode()
+
+
+def columns_of(query: QueryDict, spec: ListSpec) -> list[str]:
+    """The columns a view keeps: those the address chose ([] when it chose
+    none: the view shows them all)."""
+    if "cols" not in query:
+        return []
+    return [key for key in query.getlist("cols") if key in spec.column_keys]
+
+
 def for_list(user: User, list_key: str) -> list[ViewChoice]:
     """The user's own views and the team's, with which one is their default:
     one query."""
@@ -47,6 +131,15 @@ def for_list(user: User, list_key: str) -> list[ViewChoice]:
 
 def default_of(choices: list[ViewChoice]) -> SavedView | None:
     return next((c.view for c in choices if c.is_default), None)
+
+
+def opening(choices: list[ViewChoice], query: QueryDict, *, htmx: bool) -> str | None:
+    """The query string of the user's default view when the list is opened
+    with no query at all (any query, even `view=none`, is taken as it is)."""
+    if query or htmx:
+        return None
+    default = default_of(choices)
+    return address(default) if default else None
 
 
 @transaction.atomic

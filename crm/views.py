@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from crm import bulk, dedupe, history, merging, saved_views, scoring, services, views_export
 from crm.forms import CompanyMergeForm, LeadFilterForm, MergeForm
 from crm.forms_campaign import CampaignForm, TaggedLinkForm
-from crm.forms_lists import LEAD_COLUMNS, BulkActionForm, shown_columns
+from crm.forms_lists import LEAD_COLUMNS, LEAD_LIST, BulkActionForm
 from crm.models import Activity, Campaign, Lead, ListKey
 from web.http import AuthenticatedRequest
 from web.scope import get_visible_or_404
@@ -135,8 +135,8 @@ def lead_list(request: AuthenticatedRequest) -> HttpResponse:
     # The user's views and the team's (one query); with no query at all, the
     # address of their default view.
     views = saved_views.for_list(request.user, ListKey.LEADS)
-    if not request.GET and not request.htmx and (default := saved_views.default_of(views)):
-        return redirect(f"{reverse('crm:lead_list')}?{saved_views.address(default)}")
+    if default := saved_views.opening(views, request.GET, htmx=bool(request.htmx)):
+        return redirect(f"{reverse('crm:lead_list')}?{default}")
     form = LeadFilterForm(request.GET or None)
     # Scores come in a second query for the page's leads: joined, PostgreSQL
     # would join every matching lead before sorting and cutting the page.
@@ -162,7 +162,8 @@ def lead_list(request: AuthenticatedRequest) -> HttpResponse:
             "export_filters": list(filters.lists()),
             "views": views,
             "current_view": request.GET.get("view", ""),
-            "columns": shown_columns(request.GET),
+            "saved": LEAD_LIST,
+            "columns": LEAD_LIST.shown_columns(request.GET),
             "column_choices": LEAD_COLUMNS,
             "list_query": request.GET.urlencode(),
             "bulk_form": BulkActionForm(),

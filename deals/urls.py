@@ -1,12 +1,17 @@
 from django.urls import path
 
-from deals import views, views_board, views_lists, views_moves
+from deals import views, views_board, views_lists, views_moves, views_saved
 
 app_name = "deals"
 urlpatterns = [
     path("", views.deal_list, name="list"),
     path("export/", views.deal_export, name="export"),
     path("board/", views_board.board, name="board"),
+    path("views/", views_saved.saved_view_list, name="saved_view_list"),
+    path("views/new/", views_saved.saved_view_create, name="saved_view_create"),
+    path("views/default/", views_saved.saved_view_default, name="saved_view_default"),
+    path("views/<int:pk>/", views_saved.saved_view_edit, name="saved_view_edit"),
+    path("views/<int:pk>/delete/", views_saved.saved_view_delete, name="saved_view_delete"),
     path("<int:pk>/", views.deal_detail, name="detail"),
     path("<int:pk>/edit/", views.deal_edit, name="edit"),
     path("<int:pk>/move/", views_moves.move, name="move"),

@@ -11,14 +11,15 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from audit import trail
-from crm import export, history
-from crm.models import Company, Deal, Lead
+from crm import export, history, saved_views
+from crm.models import Company, Deal, Lead, ListKey
 from deals import services
 from deals.filters import DealFilterForm
 from deals.forms import (
@@ -30,6 +31,7 @@ from deals.forms import (
     ReopenForm,
     WinForm,
 )
+from deals.views_saved import DEAL_LIST
 from handoff.models import Handoff
 from web.http import AuthenticatedRequest
 from web.scope import get_visible_or_404
@@ -46,6 +48,11 @@ def form_errors(request: AuthenticatedRequest, form: Any) -> None:
 @login_required
 @permission_required("crm.view_deal", raise_exception=True)
 def deal_list(request: AuthenticatedRequest) -> HttpResponse:
+    # The user's views and the team's (one query); with no query at all, the
+    # address of their default view.
+    views = saved_views.for_list(request.user, ListKey.DEALS)
+    if default := saved_views.opening(views, request.GET, htmx=bool(request.htmx)):
+        return redirect(f"{reverse('deals:list')}?{default}")
     form = DealFilterForm(request.GET or None)
     deals = form.filter(Deal.objects.visible_to(request.user)).select_related(
         "stage", "owner", "company", "lead", "source_campaign"
@@ -53,11 +60,17 @@ def deal_list(request: AuthenticatedRequest) -> HttpResponse:
     page = Paginator(deals, DEALS_PER_PAGE).get_page(request.GET.get("page"))
     filters = request.GET.copy()
     filters.pop("page", None)
-    return render(
-        request,
-        "deals/deal_list.html",
-        {"form": form, "page": page, "filters": filters.urlencode()},
-    )
+    context = {
+        "form": form,
+        "page": page,
+        "filters": filters.urlencode(),
+        "saved": DEAL_LIST,
+        "views": views,
+        "current_view": request.GET.get("view", ""),
+        "columns": DEAL_LIST.shown_columns(request.GET),
+        "list_query": request.GET.urlencode(),
+    }
+    return render(request, "deals/deal_list.html", context)
 
 
 EXPORT_COLUMNS = [

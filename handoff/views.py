@@ -7,14 +7,13 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import trigger_client_event
 
-from handoff import routing, services, signals
+from handoff import inbox, routing, services, signals
 from handoff.forms import NextStepForm, RejectForm
-from handoff.models import Handoff, Notification
+from handoff.models import Handoff
 from web.http import AuthenticatedRequest
 from web.scope import get_visible_or_404
 
@@ -147,25 +146,22 @@ def _back(request: AuthenticatedRequest, handoff: Handoff) -> HttpResponse:
 @require_safe
 @login_required
 def notifications(request: AuthenticatedRequest) -> HttpResponse:
-    items = request.user.notifications.select_related(
-        "handoff__lead", "handoff__lead__company", "handoff__claimed_by"
-    )[:50]
+    """The user's latest notifications, a due task's reminder among them."""
+    entries = inbox.latest(request.user)
     template = "handoff/notifications.html#list" if request.htmx else "handoff/notifications.html"
-    return render(request, template, {"notifications": items})
+    return render(request, template, {"entries": entries})
 
 
 @require_safe
 @login_required
 def notification_badge(request: AuthenticatedRequest) -> HttpResponse:
     """The unread count, polled by the navigation bar."""
-    unread = Notification.objects.filter(recipient=request.user, read_at__isnull=True).count()
+    unread = inbox.unread_count(request.user)
     return render(request, "handoff/notifications.html#badge", {"unread": unread})
 
 
 @require_POST
 @login_required
 def mark_all_read(request: AuthenticatedRequest) -> HttpResponse:
-    Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+    inbox.mark_all_read(request.user)
     return redirect("handoff:notifications")

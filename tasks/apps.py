@@ -8,4 +8,8 @@ class TasksConfig(AppConfig):
 
     def ready(self) -> None:
         # The follow-ups handoff's touch and accept forms ask for (handoff.signals).
-        from tasks import receivers, tasks  # noqa: F401
+        from handoff import inbox as handoff_inbox
+        from tasks import inbox, receivers, tasks  # noqa: F401
+
+        # Due-task reminders in the notification list and badge.
+        handoff_inbox.register(inbox.SOURCE)

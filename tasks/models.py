@@ -173,7 +173,16 @@ class Reminder(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["task", "due_at"], name="reminder_once_a_due_time"),
         ]
-        indexes = [models.Index(fields=["recipient", "-created_at"], name="reminder_recent_idx")]
+        indexes = [
+            # My day and the notification list: a user's latest reminders.
+            models.Index(fields=["recipient", "-created_at"], name="reminder_recent_idx"),
+            # The notification badge: a user's unread reminders.
+            models.Index(
+                fields=["recipient"],
+                name="reminder_unread_idx",
+                condition=Q(read_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.task_id} @ {self.due_at:%Y-%m-%d %H:%M} → {self.recipient_id}"

@@ -21,6 +21,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.utils import DNS_NAME
 from django.db import transaction
 from django.db.models.functions import Now
 from django.template.loader import render_to_string
@@ -78,33 +79,52 @@ def sweep(*, now: datetime | None = None, batch: int = 200) -> SweepResult:
 
 def email_reminders_event(event_id: int) -> int:
     """Consume a tasks.reminder_email event: email each reminder it lists,
-    once (locked, sent only while emailed_at is empty, marked in the same
-    transaction; as handoff.notify.email_notifications_event). A reminder
-    whose task was completed since is not emailed. Returns how many went out.
+    once. Returns how many went out.
+
+    One reminder at a time, each in its own transaction: locked, sent only
+    while emailed_at is empty, marked, committed. So two deliveries of the
+    event never both send one (the second waits for the lock, then finds it
+    marked), and a worker killed in the middle of a long event (a sweep's
+    batch lists up to 200) leaves every email the mail server accepted
+    marked: the redelivered event sends the rest, not the whole batch again.
+    One window remains, as for handoff notifications: killed after the
+    server accepted a message and before its commit, that one message goes
+    again; its Message-ID (one per reminder) lets the receiving side see the
+    repeat. A reminder whose task was completed since is not emailed.
+
+    A mail server that cannot be reached leaves the event unprocessed: the
+    outbox sweep delivers it again later, and the reminders emailed before
+    the failure are skipped then.
     """
+    event = OutboxEvent.objects.filter(pk=event_id, processed_at__isnull=True).first()
+    if event is None:
+        return 0
+    sent = 0
+    try:
+        with mail.get_connection() as connection:
+            for reminder_id in sorted(event.payload["reminder_ids"]):
+                sent += _email_one(reminder_id, connection)
+    except (smtplib.SMTPException, OSError) as error:
+        logger.warning("tasks: reminder email of event %s failed (%s)", event_id, error)
+        return sent
     with transaction.atomic():
-        event = OutboxEvent.objects.filter(pk=event_id, processed_at__isnull=True).first()
-        if event is None:
-            return 0
-        reminders = list(
-            Reminder.objects.select_for_update(of=("self",))
-            .select_related("recipient", "recipient__language_preference", "task")
-            .filter(pk__in=event.payload["reminder_ids"], emailed_at__isnull=True)
-            .order_by("pk")
-        )
-        sent: list[int] = []
-        try:
-            with mail.get_connection() as connection:
-                for reminder in reminders:
-                    if _send(reminder, connection):
-                        sent.append(reminder.pk)
-        except (smtplib.SMTPException, OSError) as error:
-            logger.warning("tasks: reminder email of event %s failed (%s)", event_id, error)
-        else:
-            outbox.mark_processed(event_id)
-        finally:
-            Reminder.objects.filter(pk__in=sent).update(emailed_at=timezone.now())
-    return len(sent)
+        outbox.mark_processed(event_id)
+    return sent
+
+
+@transaction.atomic
+def _email_one(reminder_id: int, connection: object) -> int:
+    """Send one reminder's email unless it went out already; 1 when sent."""
+    reminder = (
+        Reminder.objects.select_for_update(of=("self",))
+        .select_related("recipient", "recipient__language_preference", "task")
+        .filter(pk=reminder_id, emailed_at__isnull=True)
+        .first()
+    )
+    if reminder is None or not _send(reminder, connection):
+        return 0
+    Reminder.objects.filter(pk=reminder.pk).update(emailed_at=timezone.now())
+    return 1
 
 
 def _send(reminder: Reminder, connection: object) -> bool:
@@ -131,6 +151,16 @@ def build_email(reminder: Reminder) -> EmailMultiAlternatives:
         subject = render_to_string("emails/task_reminder_subject.txt", context)
         text = render_to_string("emails/task_reminder_body.txt", context)
         html = render_to_string("emails/task_reminder_body.html", context)
-    message = EmailMultiAlternatives(subject=" ".join(subject.split()), body=text.strip() + "\n")
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=text.strip() + "\n",
+        headers={"Message-ID": message_id(reminder)},
+    )
     message.attach_alternative(html, "text/html")
     return message
+
+
+def message_id(reminder: Reminder) -> str:
+    """The same Message-ID whenever this reminder is emailed (its idempotency
+    key for the receiving side)."""
+    return f"<task-reminder-{reminder.pk}.{reminder.due_at:%Y%m%d%H%M%S}@{DNS_NAME}>"

@@ -17,7 +17,7 @@ from django.utils import timezone
 from crm.models import Company, Deal, Lead
 from handoff.business_hours import BusinessHours
 from handoff.models import Handoff, HandoffPolicy
-from tasks.models import Task
+from tasks.models import Reminder, Task
 
 Record = Lead | Company | Deal | Handoff
 # The longest follow-up the forms offer, in business days.
@@ -77,10 +77,15 @@ def update_task(task: Task, details: TaskDetails) -> Task:
     return locked
 
 
+@transaction.atomic
 def complete_task(task: Task, *, by: User) -> bool:
     """Mark the task done (once: False when it was done already). The
-    reminder sweep never takes a done task, so nothing is sent after this."""
+    reminder sweep never takes a done task, so nothing is sent after this,
+    and the reminders already in the notification list are read: the work
+    they asked for is done."""
     done = Task.objects.filter(pk=task.pk, done_at__isnull=True).update(done_at=Now(), done_by=by)
+    if done:
+        Reminder.objects.filter(task=task, read_at__isnull=True).update(read_at=Now())
     task.refresh_from_db(fields=["done_at", "done_by"])
     return bool(done)
 

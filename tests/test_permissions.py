@@ -200,6 +200,14 @@ MATRIX: dict[str, list[Case]] = {
         GET("company", (LOGIN, 403, 200, 200, 200)),
         POST("company", (LOGIN, 403, 200, 200, 200)),
     ],
+    # The deal list's saved views: `rep`'s shared view; only its owner
+    # renames it, a manager may delete it as well; a marketer reads deals
+    # too (tests/deals/test_saved_views.py).
+    "deals:saved_view_list": [GET(None, (LOGIN, 200, 200, 200, 200))],
+    "deals:saved_view_create": [POST(None, (LOGIN, 302, 302, 302, 302))],
+    "deals:saved_view_default": [POST(None, (LOGIN, 302, 302, 302, 302))],
+    "deals:saved_view_edit": [POST("deal_saved_view", (LOGIN, 404, 302, 404, 404))],
+    "deals:saved_view_delete": [POST("deal_saved_view", (LOGIN, 404, 302, 404, 302))],
     "deals:stages": [
         GET(None, (LOGIN, 403, 403, 403, 200)),
         POST(None, (LOGIN, 403, 403, 403, 200)),
@@ -519,6 +527,9 @@ def deal_world(claimed: Any, rep: Any) -> dict[str, list[Any]]:
     terms = deals.DealTerms(name="導入", amount=Decimal(1_000_000))
     return {
         "deal": [deals.open_deal(claimed.lead, by=rep, terms=terms).pk],
+        "deal_saved_view": [
+            SavedView.objects.create(list="deals", name="v", owner=rep, shared=True).pk
+        ],
         "deal_stage": [DealStage.objects.earliest("pk").pk],
         "lost_reason": [LostReason.objects.earliest("pk").pk],
     }

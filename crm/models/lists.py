@@ -16,9 +16,10 @@ if TYPE_CHECKING:
 
 
 class ListKey(models.TextChoices):
-    """The lists a view can belong to (the deal list will be the next)."""
+    """The lists a view can belong to."""
 
     LEADS = "leads", _("Lead list")
+    DEALS = "deals", _("Deal list")
 
 
 class SavedViewQuerySet(models.QuerySet["SavedView"]):

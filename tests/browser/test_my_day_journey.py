@@ -142,9 +142,21 @@ def test_a_rep_follows_up_a_call_from_my_day(
             )
             assert serious_violations(page) == []
             screenshot(page, f"my-day-reminded-{locale}")
-            # 5. Done: the task leaves My day.
+            # The reminder is a notification like the others: once in the badge
+            # and once in the list, opening the task's record.
+            expect(page.get_by_test_id("notification-badge")).to_have_text("1")
+            page.goto(f"{live_server.url}/sales/notifications/")
+            reminder = page.get_by_test_id("reminder-notification")
+            expect(reminder).to_have_count(1)
+            expect(reminder).to_contain_text(words["title"])
+            expect(reminder.get_by_role("link")).to_have_attribute("href", task.record_url)
+            assert serious_violations(page) == []
+            screenshot(page, f"notifications-reminder-{locale}")
+            page.get_by_role("link", name=words["my_day"], exact=True).click()
+            # 5. Done: the task leaves My day, and its reminder the badge.
             page.get_by_test_id("day-tasks").get_by_role("button", name=words["done"]).click()
             expect(page.get_by_test_id("day-tasks")).to_contain_text(words["nothing"])
+            expect(page.get_by_test_id("notification-badge")).to_have_text("0")
             screenshot(page, f"my-day-done-{locale}")
             task.refresh_from_db()
             assert task.done_by == rep

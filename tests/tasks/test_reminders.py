@@ -163,3 +163,33 @@ def test_a_real_worker_sends_each_reminder_once_with_two_sweeps_at_once(celery_w
     for i in range(len(created)):
         assert len(re.findall(rf"Subject: Task due: {marker}-{i}\b", log)) == 1, i
     assert f"{marker}-done" not in log
+
+
+def test_a_mail_server_failing_mid_event_leaves_the_sent_reminders_marked(rep, monkeypatch):
+    """Each reminder is sent and marked in its own transaction: when the mail
+    server fails at the third, the first two stay marked and the redelivered
+    event sends only the rest."""
+    soon = timezone.now() + timedelta(hours=1)
+    for n in range(5):
+        task_on(assignee=rep, title=f"Call {n}", due_at=soon)
+    reminders.sweep(now=soon + timedelta(minutes=1))
+    send = reminders._send
+    calls = {"n": 0}
+
+    def failing_at_the_third(reminder, connection):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("connection reset")
+        return send(reminder, connection)
+
+    monkeypatch.setattr(reminders, "_send", failing_at_the_third)
+    assert deliver_emails() == 2
+    assert Reminder.objects.filter(emailed_at__isnull=False).count() == 2
+    assert OutboxEvent.objects.filter(processed_at__isnull=True).count() == 1
+    monkeypatch.setattr(reminders, "_send", send)
+    assert deliver_emails() == 3
+    assert sorted(m.subject for m in mail.outbox) == [f"Task due: Call {n}" for n in range(5)]
+    # One Message-ID per reminder: a repeat would carry the same one.
+    ids = {m.extra_headers["Message-ID"] for m in mail.outbox}
+    assert ids == {reminders.message_id(r) for r in Reminder.objects.all()}
+    assert len(ids) == 5
