@@ -163,9 +163,10 @@ def run() -> None:
 
 
 def measure() -> None:
-    from bench.baseline_lead_list import BASELINE_PATH
     from django.contrib.auth.models import Group, User
     from django.test import Client
+
+    from bench.baseline_lead_list import BASELINE_PATH
 
     marketer, _ = User.objects.get_or_create(username="bench-marketer")
     marketer.groups.add(Group.objects.get(name="marketer"))
