@@ -32,7 +32,8 @@ class FixedChoiceField(forms.ChoiceField):
     some 400 choices and labels a request)."""
 
     def __deepcopy__(self, memo: dict[int, Any]) -> FixedChoiceField:
-        result: FixedChoiceField = forms.Field.__deepcopy__(self, memo)
+        # Field's own copy (the widget, messages, validators), not ChoiceField's.
+        result: FixedChoiceField = super(forms.ChoiceField, self).__deepcopy__(memo)  # type: ignore[misc]
         return result
 
 

@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from html import escape
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone, translation
@@ -60,7 +60,7 @@ ROW_FIELDS = (
 )  # fmt: skip
 
 
-def with_scores(found: Iterable[tuple[object, ...]]) -> list[LeadRow]:
+def with_scores(found: Iterable[tuple[Any, ...]]) -> list[LeadRow]:
     """Rows of ROW_FIELDS tuples, their scores read in one more query: joined,
     PostgreSQL would join every matching lead before sorting and cutting the
     page. No model instance is built (150 a page were a tenth of its time)."""
@@ -73,7 +73,7 @@ def with_scores(found: Iterable[tuple[object, ...]]) -> list[LeadRow]:
             for pk, fit, engagement in read.values_list("lead_id", "fit", "engagement")
         }
     return [
-        LeadRow(pk, family, given, company or "", email, stage, created, *scores.get(pk, (0, 0)))  # type: ignore[arg-type]
+        LeadRow(pk, family, given, company or "", email, stage, created, *scores.get(pk, (0, 0)))
         for pk, family, given, company, email, stage, created in found
     ]
 
