@@ -147,7 +147,7 @@ def _lost_reason_parts() -> list[tuple[str, str, list[Any]]]:
     sql, params = LostReason.objects.order_by().values_list("pk").query.sql_with_params()
     table = LostReason._meta.db_table
     return [
-        (part, f"SELECT '{part}', {column}, id, 0, CAST(NULL AS DATE), 0, 0, 0 FROM {table} "
+        (part, f"SELECT '{part}', {column}, id, 0, CAST(NULL AS DATE), 0, 0, 0 FROM {table} "  # nosec B608  # the ORM's compiled SQL and fixed names; values are parameters
                f"WHERE id IN ({sql})", list(params))
         for part, column in ((LOST_JA, "name_ja"), (LOST_EN, "name_en"))
     ]  # fmt: skip

@@ -74,7 +74,7 @@ def part(period: Period, *, forecast_months: list[date]) -> tuple[str, str, list
     sql, params = read.values_list("kpi", "span", "month", "value").query.sql_with_params()
     return (
         PART,
-        f"SELECT '{PART}', t.\"kpi\", CASE WHEN t.\"span\" = 'quarter' THEN 1 ELSE 0 END, 0, "
+        f"SELECT '{PART}', t.\"kpi\", CASE WHEN t.\"span\" = 'quarter' THEN 1 ELSE 0 END, 0, "  # nosec B608  # the ORM's compiled SQL and fixed names; values are parameters
         f't."month", 0, t."value", 0 FROM ({sql}) t',
         list(params),
     )
