@@ -6,8 +6,11 @@ campaigns, a company per 20 leads, every tenth lead handed off to one of 50
 reps, the rollups rebuilt), then each page is requested through Django's test
 client (rendering included; production settings: DEBUG off, so the cached
 template loader) REPEAT times. In the same run, the lead list as it was
-rendered before (the templates of `BENCH_BASELINE_REF`, default `main`,
-read from git) is timed alternately with today's.
+before issue 21's second round is timed alternately with today's: 3cf41c4's
+view (bench/baseline_lead_list.py, at its own URL) rendering the templates of
+`BENCH_BASELINE_REF` (default 3cf41c4) read from git, with their per-row
+filters (bench/baseline_lead_rows.py); and the KPI view with the template
+of `BENCH_KPI_BASELINE_REF` (3fdf425: a filter per cell).
 
 Fails (exit status 1) if a page's query count at 100,000 leads is not the
 one at 10,000. `BENCH_PAGES_SIZES` (10000,100000), `BENCH_REPEAT` (30).
