@@ -16,6 +16,12 @@ from bench._django import describe, percentile, setup
 LEADS = int(os.environ.get("BENCH_LEADS", "1000000"))
 COMPANIES = LEADS // 20
 REPEAT = 20
+# The readings of crm.demo.COMPANY_STEMS, in their order (the company search
+# reads Company.reading_key).
+STEM_KANA = [
+    "アオバ", "ホクト", "シノノメ", "ミナト", "サクラ", "フジ", "ギンガ", "ワカバ", "ヤマト", "コウヨウ",
+    "シラサギ", "アサヒ", "サクライ", "ミズホ", "ヒナタ", "チヨダ", "アオイ", "モミジ", "トキワ", "ミナト",
+]  # fmt: skip
 SEARCHES = {
     "no filter": {},
     "kanji name, 3+ chars (山田太)": {"q": "山田太"},
@@ -40,7 +46,8 @@ def generate() -> None:
     from django.contrib.auth.models import User
     from django.db import connection
 
-    from crm import demo
+    from crm import demo, normalize
+    from crm.models.choices import Industry, SizeBand
 
     User.objects.get_or_create(username="bench-owner")  # campaigns need an owner
 
@@ -49,6 +56,9 @@ def generate() -> None:
     givens = [g for g, _ in demo.GIVEN_NAMES]
     given_kana = [k for _, k in demo.GIVEN_NAMES]
     stems = demo.COMPANY_STEMS
+    stem_kana = list(STEM_KANA)
+    stem_keys = [normalize.search_key(f"{kana}ショウジ") for kana in STEM_KANA]
+    industries, size_bands = list(Industry.values), list(SizeBand.values)
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE crm_activity, crm_stagechange, crm_outboxevent, crm_consent, crm_answer, "
@@ -64,12 +74,16 @@ def generate() -> None:
             "'', '' "
             "FROM generate_series(1, 200) g"
         )
+        # Every column the list shows or filters on: the company's reading
+        # (its search), industry, size and prefecture (the filters).
         cursor.execute(
-            "INSERT INTO crm_company (name, name_kana, key, reading_key, domain, industry, size_band, prefecture, address, "
-            "postal_code, created_at, updated_at) "
-            "SELECT '株式会社' || (%s::text[])[1 + g %% 20] || '商事' || g, '', (%s::text[])[1 + g %% 20] || '商事' || g, "
-            "'', '', '', '', '13', '', '', now(), now() FROM generate_series(1, %s) g",
-            [stems, stems, COMPANIES],
+            "INSERT INTO crm_company (name, name_kana, key, reading_key, domain, industry, size_band, prefecture, "
+            "address, postal_code, created_at, updated_at) "
+            "SELECT '株式会社' || (%s::text[])[1 + g %% 20] || '商事' || g, (%s::text[])[1 + g %% 20] || 'ショウジ', "
+            "(%s::text[])[1 + g %% 20] || '商事' || g, (%s::text[])[1 + g %% 20], "
+            "'', (%s::text[])[1 + g %% 11], (%s::text[])[1 + g %% 5], lpad((1 + g %% 47)::text, 2, '0'), "
+            "'', '', now(), now() FROM generate_series(1, %s) g",
+            [stems, stem_kana, stems, stem_keys, industries, size_bands, COMPANIES],
         )
         cursor.execute("SET maintenance_work_mem = '512MB'")
         for index in (

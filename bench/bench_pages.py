@@ -6,8 +6,11 @@ campaigns, a company per 20 leads, every tenth lead handed off to one of 50
 reps, the rollups rebuilt), then each page is requested through Django's test
 client (rendering included; production settings: DEBUG off, so the cached
 template loader) REPEAT times. In the same run, the lead list as it was
-rendered before (the templates of `BENCH_BASELINE_REF`, default `main`,
-read from git) is timed alternately with today's.
+before issue 21's second round is timed alternately with today's: 3cf41c4's
+view (bench/baseline_lead_list.py, at its own URL) rendering the templates of
+`BENCH_BASELINE_REF` (default 3cf41c4) read from git, with their per-row
+filters (bench/baseline_lead_rows.py); and the KPI view with the template
+of `BENCH_KPI_BASELINE_REF` (3fdf425: a filter per cell).
 
 Fails (exit status 1) if a page's query count at 100,000 leads is not the
 one at 10,000. `BENCH_PAGES_SIZES` (10000,100000), `BENCH_REPEAT` (30).
@@ -30,10 +33,13 @@ from bench._django import percentile, setup
 
 SIZES = [int(n) for n in os.environ.get("BENCH_PAGES_SIZES", "10000,100000").split(",")]
 REPEAT = int(os.environ.get("BENCH_REPEAT", "30"))
-BASELINE_REF = os.environ.get("BENCH_BASELINE_REF", "main")
+# Today's code path as of issue 21's second round (the main it started from).
+BASELINE_REF = os.environ.get("BENCH_BASELINE_REF", "3cf41c4")
 ROOT = Path(__file__).resolve().parent.parent
 # The lead list's and the KPI page's templates: the baseline renders these as they were.
-LIST_TEMPLATES = ["base.html", "crm/lead_list.html", "crm/_lead_table.html"]
+LIST_TEMPLATES = [
+    "base.html", "crm/lead_list.html", "crm/_lead_table.html", "crm/_lead_list_tools.html",
+]  # fmt: skip
 KPI_TEMPLATES = ["kpi/dashboard.html", "kpi/_step_name.html"]
 KPI_BASELINE_REF = os.environ.get("BENCH_KPI_BASELINE_REF", "3fdf425")
 
@@ -62,42 +68,16 @@ def baseline_folder(folder: str) -> None:
             ["git", "show", f"{ref}:templates/{name}"],
             cwd=ROOT, capture_output=True, text=True, check=True,
         )  # fmt: skip
-        text = shown.stdout
+        # Its per-row filters, kept in bench/ only (the rows are now built in Python).
+        text = shown.stdout.replace(
+            "{% load i18n lead_rows %}", "{% load i18n baseline_lead_rows %}"
+        )
         for other in LIST_TEMPLATES + KPI_TEMPLATES:
             text = text.replace(f'"{other}', f'"baseline/{other}')
             text = text.replace(f"'{other}", f"'baseline/{other}")
         target = Path(folder, "baseline", name)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
-
-
-@contextmanager
-def baseline() -> Iterator[None]:
-    """The lead list view renders the baseline's templates meanwhile, its
-    filters with Django's own select widget."""
-    from django import forms
-
-    from crm import views
-    from crm.forms import LeadFilterForm
-    from crm.widgets import QuickSelect
-
-    today = views.render
-    quick = [
-        f.widget for f in LeadFilterForm.base_fields.values() if isinstance(f.widget, QuickSelect)
-    ]
-    for widget in quick:
-        widget.__class__ = forms.Select  # type: ignore[assignment]
-
-    def render(request: object, template: str, *args: object, **kwargs: object) -> object:
-        return today(request, f"baseline/{template}", *args, **kwargs)  # type: ignore[arg-type]
-
-    views.render = render  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        views.render = today
-        for widget in quick:
-            widget.__class__ = QuickSelect
 
 
 @contextmanager
@@ -172,19 +152,24 @@ def run() -> None:
     with tempfile.TemporaryDirectory(prefix="baton-bench-baseline-") as folder:
         baseline_folder(folder)
         engine: dict[str, Any] = settings.TEMPLATES[0]
-        templates = [{**engine, "DIRS": [folder, *engine["DIRS"]]}]
+        libraries = {"baseline_lead_rows": "bench.baseline_lead_rows"}
+        options = {**engine["OPTIONS"], "libraries": libraries}
+        templates = [{**engine, "DIRS": [folder, *engine["DIRS"]], "OPTIONS": options}]
         # Static URLs without the manifest (no collectstatic for a benchmark).
         storages = {
             **settings.STORAGES,
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         }
-        with override_settings(TEMPLATES=templates, STORAGES=storages):
+        urls = "bench.baseline_lead_list"
+        with override_settings(TEMPLATES=templates, STORAGES=storages, ROOT_URLCONF=urls):
             measure()
 
 
 def measure() -> None:
     from django.contrib.auth.models import Group, User
     from django.test import Client
+
+    from bench.baseline_lead_list import BASELINE_PATH
 
     marketer, _ = User.objects.get_or_create(username="bench-marketer")
     marketer.groups.add(Group.objects.get(name="marketer"))
@@ -215,8 +200,7 @@ def measure() -> None:
             client.get(url, params)  # the first request of a process compiles the templates
         before = Client()
         before.force_login(marketer)
-        with baseline():
-            before.get("/crm/leads/")
+        before.get(BASELINE_PATH)
         before_label = f"lead list, before ({BASELINE_REF}'s templates)"
         kpi_label = f"KPI (90 days), before ({KPI_BASELINE_REF}'s template)"
         with kpi_baseline():
@@ -230,8 +214,7 @@ def measure() -> None:
                 ms, cpu, queries[label] = timed(client, url, params)
                 results[label].append(ms)
                 cpus[label].append(cpu)
-            with baseline():
-                ms, cpu, queries[before_label] = timed(before, "/crm/leads/", {})
+            ms, cpu, queries[before_label] = timed(before, BASELINE_PATH, {})
             results[before_label].append(ms)
             cpus[before_label].append(cpu)
             with kpi_baseline():

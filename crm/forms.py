@@ -26,6 +26,17 @@ from crm.models.people import LeadQuerySet
 from crm.widgets import QuickSelect
 
 
+class FixedChoiceField(forms.ChoiceField):
+    """A ChoiceField whose choices are fixed in the code: every form shares
+    them instead of deep-copying them (the lead list's filter form copied
+    some 400 choices and labels a request)."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FixedChoiceField:
+        # Field's own copy (the widget, messages, validators), not ChoiceField's.
+        result: FixedChoiceField = super(forms.ChoiceField, self).__deepcopy__(memo)  # type: ignore[misc]
+        return result
+
+
 class LeadFilterForm(forms.Form):
     """Search, filters and sort order of the lead list (and its export)."""
 
@@ -39,7 +50,7 @@ class LeadFilterForm(forms.Form):
     }
 
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
-    stage = forms.ChoiceField(
+    stage = FixedChoiceField(
         label=_("Stage"),
         required=False,
         choices=[("", _("All stages")), *Lead.Stage.choices],
@@ -73,25 +84,25 @@ class LeadFilterForm(forms.Form):
     )
     # Company attributes, activity in a period and consent: what a nurture
     # segment selects by, and the lead list filters by the same fields.
-    industry = forms.ChoiceField(
+    industry = FixedChoiceField(
         label=_("Industry"),
         required=False,
         choices=[("", _("Any industry")), *Industry.choices],
         widget=QuickSelect(attrs={"class": "form-select"}),
     )
-    size_band = forms.ChoiceField(
+    size_band = FixedChoiceField(
         label=_("Company size"),
         required=False,
         choices=[("", _("Any size")), *SizeBand.choices],
         widget=QuickSelect(attrs={"class": "form-select"}),
     )
-    prefecture = forms.ChoiceField(
+    prefecture = FixedChoiceField(
         label=_("Prefecture"),
         required=False,
         choices=[("", _("Any prefecture")), *Prefecture.choices],
         widget=QuickSelect(attrs={"class": "form-select"}),
     )
-    activity_kind = forms.ChoiceField(
+    activity_kind = FixedChoiceField(
         label=_("Did"),
         required=False,
         choices=[("", _("Any activity")), *Activity.Kind.choices],
@@ -103,7 +114,7 @@ class LeadFilterForm(forms.Form):
     active_to = forms.DateField(
         label=_("Active to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    consent = forms.ChoiceField(
+    consent = FixedChoiceField(
         label=_("Email consent"),
         required=False,
         choices=[
@@ -113,7 +124,7 @@ class LeadFilterForm(forms.Form):
         ],
         widget=QuickSelect(attrs={"class": "form-select"}),
     )
-    sort = forms.ChoiceField(
+    sort = FixedChoiceField(
         label=_("Sort"),
         required=False,
         choices=[

@@ -16,7 +16,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from crm import bulk, dedupe, history, merging, saved_views, scoring, services, views_export
+from crm import (
+    bulk,
+    dedupe,
+    history,
+    lead_table,
+    merging,
+    saved_views,
+    scoring,
+    services,
+    views_export,
+)
 from crm.forms import CompanyMergeForm, LeadFilterForm, MergeForm
 from crm.forms_campaign import CampaignForm, TaggedLinkForm
 from crm.forms_lists import LEAD_COLUMNS, LEAD_LIST, BulkActionForm
@@ -25,12 +35,13 @@ from web.http import AuthenticatedRequest
 from web.scope import get_visible_or_404
 
 LEADS_PER_PAGE = 50
-# What a row of the list shows (crm/_lead_table.html): the rest of a lead (its
-# search key, up to 600 characters; owner and campaign) is neither read nor
-# built into objects.
-LIST_COLUMNS = (
-    "family_name", "given_name", "email", "stage", "created_at", "company_id", "company__name",
+# The filters under "More filters" (open when one is set) and every filter
+# (the empty list then says "no match" rather than "no leads yet").
+MORE_FILTERS = (
+    "owner", "industry", "size_band", "prefecture", "activity_kind", "active_from", "active_to",
+    "consent", "min_fit", "min_engagement", "created_from", "created_to",
 )  # fmt: skip
+ALL_FILTERS = ("q", "stage", "campaign", *MORE_FILTERS)
 
 
 class CappedPaginator(Paginator):
@@ -138,15 +149,13 @@ def lead_list(request: AuthenticatedRequest) -> HttpResponse:
     if default := saved_views.opening(views, request.GET, htmx=bool(request.htmx)):
         return redirect(f"{reverse('crm:lead_list')}?{default}")
     form = LeadFilterForm(request.GET or None)
-    # Scores come in a second query for the page's leads: joined, PostgreSQL
-    # would join every matching lead before sorting and cutting the page.
-    leads = (
-        form.filter(Lead.objects.visible_to(request.user))
-        .select_related("company")
-        .only(*LIST_COLUMNS)
-        .prefetch_related("score")
+    # What a row shows and nothing else (not the 600-character search key),
+    # as plain values; the scores in a second query (crm/lead_table.py).
+    leads = form.filter(Lead.objects.visible_to(request.user))
+    page = CappedPaginator(leads.values_list(*lead_table.ROW_FIELDS), LEADS_PER_PAGE).get_page(
+        request.GET.get("page")
     )
-    page = CappedPaginator(leads, LEADS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = lead_table.with_scores(page.object_list)
     # Going back to a filtered list asks for the whole page (htmx keeps no
     # snapshot of this one: it holds personal data, and its export links
     # must be those of the filters shown).
@@ -163,10 +172,14 @@ def lead_list(request: AuthenticatedRequest) -> HttpResponse:
             "views": views,
             "current_view": request.GET.get("view", ""),
             "saved": LEAD_LIST,
+            "more_filters": any(request.GET.get(name) for name in MORE_FILTERS),
+            "filtered": any(request.GET.get(name) for name in ALL_FILTERS),
             "columns": LEAD_LIST.shown_columns(request.GET),
             "column_choices": LEAD_COLUMNS,
             "list_query": request.GET.urlencode(),
-            "bulk_form": BulkActionForm(),
+            # The bulk form's choices, without building a form for them.
+            "bulk_actions": BulkActionForm.base_fields["action"].choices,  # type: ignore[attr-defined]
+            "bulk_stages": BulkActionForm.base_fields["to_stage"].choices,  # type: ignore[attr-defined]
             "sync_limit": bulk.SYNC_LIMIT,
         },
     )

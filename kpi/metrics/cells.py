@@ -5,6 +5,7 @@ source tables (the same events, derived at request time)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -82,6 +83,8 @@ class Cells:
     by_rep: dict[tuple[int, str, int], int] = field(default_factory=dict)
     daily: dict[tuple[date, str], int] = field(default_factory=dict)
     previous_mqls: int = 0
+    # The rows of the parts a caller added to the statement (`also`), by part.
+    also: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
 
     @cached_property
     def _metrics(self) -> dict[str, dict[int, list[Any]]]:
@@ -109,30 +112,37 @@ def _in(metrics: tuple[str, ...]) -> str:
 # ORM built five querysets a request and compiled each, a fifth of the view's
 # time at 10,000 leads). Each part reads one grain through the covering
 # (grain, metric, day) index; `{where}` adds the campaign and rep filters.
-# Columns: part, metric, key (campaign, rep or bucket), bucket, day, n, amount.
+# Columns: part, metric, key (campaign, rep or bucket), bucket, day, n, amount,
+# extra (a second sum, for the parts the caller adds: `also`).
 ROLLUP_PARTS = """
-SELECT 't', metric, bucket, 0, CAST(NULL AS DATE), SUM(count), SUM(amount) FROM {table}
+SELECT 't', metric, bucket, 0, CAST(NULL AS DATE), SUM(count), SUM(amount), 0 FROM {table}
  WHERE grain = %s AND day >= %s AND day <= %s{where} GROUP BY metric, bucket
 UNION ALL
-SELECT 'c', metric, campaign_id, 0, CAST(NULL AS DATE), SUM(count), SUM(amount) FROM {table}
+SELECT 'c', metric, campaign_id, 0, CAST(NULL AS DATE), SUM(count), SUM(amount), 0 FROM {table}
  WHERE grain = %s AND day >= %s AND day <= %s AND {campaign_metrics}{where}
  GROUP BY campaign_id, metric
 UNION ALL
-SELECT 'r', metric, rep_id, bucket, CAST(NULL AS DATE), SUM(count), 0 FROM {table}
+SELECT 'r', metric, rep_id, bucket, CAST(NULL AS DATE), SUM(count), 0, 0 FROM {table}
  WHERE grain = %s AND day >= %s AND day <= %s AND {rep_metrics}{where}
  GROUP BY rep_id, metric, bucket
 UNION ALL
-SELECT 'd', metric, 0, 0, day, SUM(count), 0 FROM {table}
+SELECT 'd', metric, 0, 0, day, SUM(count), 0, 0 FROM {table}
  WHERE grain = %s AND day >= %s AND day <= %s AND {daily_metrics}{where} GROUP BY day, metric
 UNION ALL
-SELECT 'p', metric, 0, 0, CAST(NULL AS DATE), SUM(count), 0 FROM {table}
+SELECT 'p', metric, 0, 0, CAST(NULL AS DATE), SUM(count), 0, 0 FROM {table}
  WHERE grain = %s AND day >= %s AND day <= %s AND metric = %s{where} GROUP BY metric
 """
 
 
-def from_rollups(period: Period, filters: Filters) -> Cells:
+def from_rollups(
+    period: Period, filters: Filters, *, also: Sequence[tuple[str, str, list[Any]]] = ()
+) -> Cells:
     """The period's cells in one statement over the rollups (five grouped
-    parts, each at the one grain it needs); none reads a source table."""
+    parts, each at the one grain it needs); none reads a source table.
+
+    `also`: more parts for the same round trip, each (part, SQL, params), its
+    SQL a SELECT of the eight columns of ROLLUP_PARTS whose first is `part`;
+    their rows land in `Cells.also[part]` as they come."""
     where, extra = "", list[int]()
     if filters.campaigns is not None:
         # An empty set (a channel without campaigns) matches nothing.
@@ -158,13 +168,19 @@ def from_rollups(period: Period, filters: Filters) -> Cells:
         grain, start, end, *DAILY_METRICS, *extra,
         grain, previous.start, previous.end, Metric.R_MQL, *extra,
     ]  # fmt: skip
-    cells = Cells()
+    for _part, more, more_params in also:
+        sql += f"UNION ALL\n{more}\n"
+        params += more_params
+    cells = Cells(also={part: [] for part, _sql, _params in also})
     with connection.cursor() as cursor:
         # Metric values as plain strings: the database adapter knows no StrEnum.
         cursor.execute(sql, [str(p) if isinstance(p, Metric) else p for p in params])
         rows = cursor.fetchall()
-    for part, metric, key, bucket, day, n, amount in rows:
-        if part == "t":
+    for row in rows:
+        part, metric, key, bucket, day, n, amount, _extra = row
+        if part in cells.also:
+            cells.also[part].append(row)
+        elif part == "t":
             cells.totals[(metric, key)] = [n, _yen(amount)]
         elif part == "c":
             cells.by_campaign[(key, metric)] = [n, _yen(amount)]

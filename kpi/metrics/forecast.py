@@ -12,8 +12,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from django.db.models import Count, F, Q, Sum
+from django.core.exceptions import EmptyResultSet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import ExtractMonth, ExtractYear
 
 from crm.models import Deal
@@ -54,10 +56,46 @@ def months_from(first: date, count: int) -> list[date]:
     return months
 
 
-def forecast(today: date, filters: Filters) -> list[ForecastRow]:
+def forecast(
+    today: date,
+    filters: Filters,
+    *,
+    rows: list[tuple[Any, ...]] | None = None,
+    targets: dict[date, Decimal] | None = None,
+) -> list[ForecastRow]:
     """Overdue (if any), this month and the next five, then deals without an
-    expected date (if any)."""
+    expected date (if any). `rows` and `targets`: already read (the
+    dashboard's one statement, `part` and targets.part), else read here."""
     months = months_from(today, MONTHS_AHEAD)
+    if rows is None:
+        rows = list(_grouped(months, filters))
+    # key: a month, OVERDUE or None (no date) -> [deals, amount, weighted, won]
+    found: dict[date | str | None, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 4)
+    for status, year, month, won_year, won_month, n, total, weighted in rows:
+        if status == Deal.Status.WON:
+            found[date(int(won_year), int(won_month), 1)][3] += Decimal(total or 0)
+            continue
+        expected = date(int(year), int(month), 1) if year else None
+        key: date | str | None = OVERDUE if expected and expected < months[0] else expected
+        row = found[key]
+        row[0] += n
+        row[1] += Decimal(total or 0)
+        row[2] += Decimal(weighted or 0) / 100
+    if targets is None:
+        targets = dict(
+            Target.objects.filter(kpi="won_revenue", span=Target.Span.MONTH, month__in=months)
+            .order_by()
+            .values_list("month", "value")
+        )
+    keys: list[date | str | None] = [OVERDUE] if OVERDUE in found else []
+    keys += months
+    keys += [None] if None in found else []
+    return [_row(key, found[key], targets) for key in keys]
+
+
+def _grouped(months: list[date], filters: Filters) -> QuerySet[Deal, tuple[Any, ...]]:
+    """Open deals by status and expected month, and those won since the first
+    month by the month they closed: count, amount and weighted amount."""
     deals = Deal.objects.filter(
         Q(status=Deal.Status.OPEN) | Q(status=Deal.Status.WON, close_date__gte=months[0])
     )
@@ -65,9 +103,7 @@ def forecast(today: date, filters: Filters) -> list[ForecastRow]:
         deals = deals.filter(lead__source_campaign_id__in=filters.campaigns)
     if filters.rep is not None:
         deals = deals.filter(owner_id=filters.rep)
-    # key: a month, OVERDUE or None (no date) -> [deals, amount, weighted, won]
-    found: dict[date | str | None, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 4)
-    for status, year, month, won_year, won_month, n, total, weighted in (
+    return (
         deals.order_by()
         .annotate(
             year=ExtractYear("expected_close_date"),
@@ -78,25 +114,40 @@ def forecast(today: date, filters: Filters) -> list[ForecastRow]:
         .values_list("status", "year", "month", "won_year", "won_month")
         .annotate(n=Count("pk"), total=Sum("amount"), weighted=Sum(F("amount") * F("probability")))
         .values_list("status", "year", "month", "won_year", "won_month", "n", "total", "weighted")
-    ):
-        if status == Deal.Status.WON:
-            found[date(won_year, won_month, 1)][3] += Decimal(total or 0)
-            continue
-        expected = date(year, month, 1) if year else None
-        key: date | str | None = OVERDUE if expected and expected < months[0] else expected
-        row = found[key]
-        row[0] += n
-        row[1] += Decimal(total or 0)
-        row[2] += Decimal(weighted or 0) / 100
-    targets = dict(
-        Target.objects.filter(kpi="won_revenue", span=Target.Span.MONTH, month__in=months)
-        .order_by()
-        .values_list("month", "value")
     )
-    keys: list[date | str | None] = [OVERDUE] if OVERDUE in found else []
-    keys += months
-    keys += [None] if None in found else []
-    return [_row(key, found[key], targets) for key in keys]
+
+
+PART = "f"
+
+
+def part(today: date, filters: Filters) -> tuple[str, str, list[Any]]:
+    """`forecast`'s grouped deals as a part of the dashboard's one statement
+    (kpi.metrics.cells.from_rollups): status as the metric, the expected
+    month as the key and the closing month as the bucket (both year * 100 +
+    month), count, amount and weighted amount."""
+    try:
+        sql, params = _grouped(months_from(today, MONTHS_AHEAD), filters).query.sql_with_params()
+    except EmptyResultSet:  # a channel without campaigns: no deal to read
+        return PART, f"SELECT '{PART}', '', 0, 0, CAST(NULL AS DATE), 0, 0, 0 WHERE 1 = 0", []
+    return (
+        PART,
+        f'SELECT \'{PART}\', g."status", CAST(g."year" * 100 + g."month" AS INTEGER), '  # nosec B608  # the ORM's compiled SQL and fixed names; values are parameters
+        'CAST(g."won_year" * 100 + g."won_month" AS INTEGER), CAST(NULL AS DATE), '
+        f'g."n", g."total", g."weighted" FROM ({sql}) g',
+        list(params),
+    )
+
+
+def part_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The part's rows as `forecast` reads them."""
+    return [
+        (status, *_year_month(expected), *_year_month(won), n, total, weighted)
+        for _p, status, expected, won, _day, n, total, weighted in rows
+    ]
+
+
+def _year_month(number: int | None) -> tuple[int | None, int | None]:
+    return (None, None) if number is None else divmod(int(number), 100)
 
 
 OVERDUE = "overdue"

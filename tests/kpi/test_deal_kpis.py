@@ -175,3 +175,56 @@ def test_the_csv_has_the_lost_reasons_and_the_forecast(client_as, manager, novem
     assert ["Lost reasons", "Price", "Lost deals", "2", "", "", ""] in rows
     assert ["KPIs", "win_rate", "Win rate", "40.0", "", "", "percent"] in rows
     assert any(row[0] == "Forecast" and row[2] == "Won + weighted" for row in rows)
+
+
+def test_the_dashboard_reads_the_deal_figures_in_the_rollups_statement(
+    time_machine, client_as, manager, november, rep
+):
+    """The forecast's deals, the targets (the period's and the forecast's
+    months) and the lost reasons' names ride along the rollups' one statement
+    (kpi.metrics.cells.from_rollups): the same figures as read on their own,
+    in nine queries (session, user, permissions, the statement, campaign and
+    rep names, the refresh time, the campaign and rep selects)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import translation
+
+    from kpi.definitions import DEFINITIONS
+    from kpi.metrics import targets_for
+
+    time_machine.move_to(noon(11, 15), tick=False)
+    lead = factories.lead(created_at=noon(10, 1))
+    deal(lead, 2_000_000, noon(11, 1), stage_name="Quote", expected_close_date=date(2027, 1, 10))
+    deal(lead, 400_000, noon(9, 1), stage_name="Negotiation", expected_close_date=date(2026, 10, 1))
+    deal(lead, 100_000, noon(11, 2), stage_name="Discovery")
+    for month, value in ((date(2026, 11, 1), 1_000_000), (date(2027, 1, 1), 2_500_000)):
+        Target.objects.create(kpi="won_revenue", span="month", month=month, value=value)
+    Target.objects.create(kpi="leads", span="quarter", month=date(2026, 10, 1), value=300)
+    Target.objects.create(kpi="mqls", span="month", month=date(2026, 11, 1), value=40)
+    rollups.rebuild_all()
+    today = date(2026, 11, 15)
+    for filters in (Filters(), Filters(rep=rep.pk), Filters(campaigns=frozenset({november.pk}))):
+        board = metrics.dashboard(NOVEMBER, filters)
+        assert board.forecast == metrics.forecast(today, filters)
+        alone = targets_for(NOVEMBER)
+        assert [f.target for f in board.figures] == [alone.get(key) for key in DEFINITIONS]
+    empty = metrics.dashboard(NOVEMBER, Filters(campaigns=frozenset()))  # a channel without any
+    assert sum(row.deals for row in empty.forecast) == 0
+    for language in ("ja", "en"):
+        with translation.override(language):
+            names = [name for name, _count in metrics.dashboard(NOVEMBER, Filters()).lost_reasons]
+            # Live reads the reasons on their own (today is the 15th: it also
+            # counts the deals lost later in the month, which no rollup holds yet).
+            live = metrics.dashboard(NOVEMBER, Filters(), live=True).lost_reasons
+            assert set(names) <= {name for name, _count in live}
+            assert ("価格" if language == "ja" else "Price") in names
+
+    client = client_as(manager)
+    params = {"preset": "custom", "start": "2026-11-01", "end": "2026-11-30"}
+    client.get(reverse("kpi:dashboard"), params)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("kpi:dashboard"), params).status_code == 200
+    assert len(ctx.captured_queries) <= 9
+    for table in ("crm_deal", "kpi_target", "crm_lostreason"):
+        reads = [q["sql"] for q in ctx.captured_queries if table in q["sql"]]
+        assert len(reads) == 1 and "kpi_dailyrollup" in reads[0], table
