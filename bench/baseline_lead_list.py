@@ -20,7 +20,7 @@ from django.views.decorators.http import require_safe
 
 from crm import bulk, saved_views, views_export
 from crm.forms import FixedChoiceField, LeadFilterForm
-from crm.forms_lists import LEAD_COLUMNS, BulkActionForm, shown_columns
+from crm.forms_lists import LEAD_COLUMNS, LEAD_LIST, BulkActionForm
 from crm.models import Lead, ListKey
 from crm.views import LEADS_PER_PAGE, CappedPaginator
 from web.http import AuthenticatedRequest
@@ -73,7 +73,8 @@ def lead_list(request: AuthenticatedRequest) -> HttpResponse:
             "export_filters": list(filters.lists()),
             "views": views,
             "current_view": request.GET.get("view", ""),
-            "columns": shown_columns(request.GET),
+            "saved": LEAD_LIST,
+            "columns": LEAD_LIST.shown_columns(request.GET),
             "column_choices": LEAD_COLUMNS,
             "list_query": request.GET.urlencode(),
             "bulk_form": BulkActionForm(),

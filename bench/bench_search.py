@@ -61,7 +61,11 @@ def add_deals() -> None:
 def first_open_stage() -> int:
     from crm.models import DealStage
 
-    return DealStage.objects.filter(kind=DealStage.Kind.OPEN).order_by("order").values_list("id", flat=True)[0]
+    return (
+        DealStage.objects.filter(kind=DealStage.Kind.OPEN)
+        .order_by("order")
+        .values_list("id", flat=True)[0]
+    )
 
 
 def naive(text: str, user: User) -> float:
