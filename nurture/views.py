@@ -19,6 +19,7 @@ from nurture import rendering, sending, tokens
 from nurture.forms import EmailForm, SegmentForm, SendForm, segment_query
 from nurture.models import Email, Segment, Send
 from web.http import AuthenticatedRequest
+from web.people import person
 from web.scope import get_visible_or_404
 
 VIEW = "nurture.view_segment"
@@ -104,7 +105,7 @@ def email_list(request: AuthenticatedRequest) -> HttpResponse:
 @permission_required("nurture.add_email", raise_exception=True)
 def email_create(request: AuthenticatedRequest) -> HttpResponse:
     initial = {
-        "from_name": request.user.get_full_name() or request.user.get_username(),
+        "from_name": person(request.user),
         "from_email": request.user.email,
         "body": _("{{ name }}\n\nThank you for your interest.\n"),
     }
