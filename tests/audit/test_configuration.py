@@ -85,7 +85,7 @@ def test_a_chat_webhook_url_is_kept_without_its_token(client, manager, monkeypat
 def test_scoring_rule_changes_are_kept(client, marketer):
     client.force_login(marketer)
     data = {
-        "name": "Webinar",
+        "name_en": "Webinar",
         "dimension": "engagement",
         "condition": "activity",
         "kind": "webinar",
@@ -93,7 +93,7 @@ def test_scoring_rule_changes_are_kept(client, marketer):
         "is_active": "on",
     }
     client.post(reverse("handoff:scoring_rule_create"), {**data, "save": "1"})
-    rule = ScoringRule.objects.get(name="Webinar")
+    rule = ScoringRule.objects.get(name_en="Webinar")
     client.post(
         reverse("handoff:scoring_rule_edit", args=[rule.pk]), {**data, "points": 30, "save": "1"}
     )
