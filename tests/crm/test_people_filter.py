@@ -38,3 +38,19 @@ def test_a_user_and_a_lead_of_one_name_read_alike():
         with translation.override(language):
             assert person(user) == lead.display_name
             assert person(latin_user) == latin_lead.display_name
+
+
+def test_owner_choices_name_users_as_pages_do(db):
+    from django.contrib.auth.models import Group
+
+    from crm.forms import LeadFilterForm
+    from deals.filters import owner_field
+
+    rep = User.objects.create(username="yamada", first_name="太郎", last_name="山田")
+    rep.groups.add(Group.objects.get_or_create(name="sales")[0])
+    User.objects.create(username="smith", first_name="John", last_name="Smith")
+    with translation.override("en"):
+        lead_filter = str(LeadFilterForm()["owner"])
+        deal_filter = [label for _value, label in owner_field().choices]
+    assert ">山田 太郎</option>" in lead_filter and ">John Smith</option>" in lead_filter
+    assert "山田 太郎" in deal_filter
