@@ -68,9 +68,10 @@ class CompanyGroup:
     reasons: list[Promise] = field(default_factory=list)
 
 
-# The reading compares kana-folded (Company.reading_key, crm.normalize.search_key):
-# ｻｲﾄｳｼｮｳｼﾞ, サイトウショウジ and さいとうしょうじ are one reading, and so are
-# サトー and サトウ.
+# The reading compares kana-folded and without its legal form
+# (Company.reading_key, crm.normalize.company_reading_key): ｻｲﾄｳｼｮｳｼﾞ,
+# サイトウショウジ, さいとうしょうじ and カブシキガイシャサイトウショウジ are one
+# reading, and so are サトー and サトウ.
 COMPANY_RULES: list[tuple[str, Promise]] = [
     ("domain", _("same web domain")),
     ("reading_key", _("same reading")),
@@ -184,7 +185,7 @@ def company_candidates(
             found[company.pk] = Candidate(company, [_("same company name")], blocking=True)
     probe = {
         "domain": values.get("domain"),
-        "reading_key": normalize.search_key(str(values.get("name_kana") or ""))[:200],
+        "reading_key": normalize.company_reading_key(str(values.get("name_kana") or "")),
     }
     for field_name, reason in COMPANY_RULES:
         if value := probe.get(field_name):

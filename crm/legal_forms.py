@@ -97,3 +97,17 @@ def strip_juridical_forms(text: str) -> str:
     for form in FORMAL_NAMES:
         text = text.replace(form, " ")
     return text
+
+
+# How each form is read, for readings (フリガナ) that spell it out: カブシキガイシャ
+# アオバ is アオバ. Folded as readings are (crm/kana.py) before comparing.
+FORM_READINGS = [
+    "カブシキガイシャ", "カブシキカイシャ", "ユウゲンガイシャ", "ユウゲンカイシャ",
+    "ゴウドウガイシャ", "ゴウドウカイシャ", "ゴウシガイシャ", "ゴウメイガイシャ",
+    "イッパンシャダンホウジン", "イッパンザイダンホウジン", "コウエキシャダンホウジン",
+    "コウエキザイダンホウジン", "ニンテイトクテイヒエイリカツドウホウジン",
+    "トクテイヒエイリカツドウホウジン", "ニンテイエヌピーオーホウジン", "エヌピーオーホウジン",
+    "イリョウホウジンシャダン", "イリョウホウジンザイダン", "イリョウホウジン", "ガッコウホウジン",
+    "シャカイフクシホウジン", "シュウキョウホウジン", "ドクリツギョウセイホウジン",
+    "コクリツダイガクホウジン", "シャダンホウジン", "ザイダンホウジン",
+]  # fmt: skip
