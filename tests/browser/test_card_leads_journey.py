@@ -99,6 +99,11 @@ def test_card_leads_are_imported_found_in_hiragana_and_emailed(
     expect(per_basis.get_by_role("row", name="書面による通知（名刺交換） 2 はい")).to_be_visible()
     expect(per_basis.get_by_role("row", name="オプトイン（同意） 1 いいえ")).to_be_visible()
     screenshot(page, "ja-card-segment")
+    viewport = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    screenshot(page, "ja-card-segment-phone")
+    assert viewport is not None
+    page.set_viewport_size(viewport)
     cards = Segment.objects.get(name="名刺の方々")
     assert cards.consent_bases == [Consent.Basis.WRITTEN_NOTICE]
 
