@@ -34,6 +34,9 @@ USER_KEYS = frozenset({"owner", "claimed_by", "created_by", "rep", "last_assigne
 LEAD_KEYS = frozenset({"lead", "merged"})
 # Keys that are not a field of the entry's model under the same name.
 ALIASES = {"via": "claimed_via"}
+# Keys that were fields once and are kept in older entries: a scoring rule's
+# single name, before it had a Japanese and an English one.
+FORMER_FIELDS = {"name": gettext_lazy("Name")}
 # Keys no model field explains.
 KEY_LABELS = {
     "status": gettext_lazy("Status"),
@@ -163,6 +166,8 @@ def _label(entry: AuditEntry, key: str) -> str:
     field = _field(entry, key)
     if field is not None:
         return str(capfirst(field.verbose_name))
+    if key in FORMER_FIELDS:
+        return str(FORMER_FIELDS[key])
     return key.replace("_", " ")
 
 

@@ -106,6 +106,21 @@ def test_scoring_rule_changes_are_kept(client, marketer):
     assert shown(toggled) == ("Changed", {"Active": "Yes → No"})
 
 
+def test_rule_names_read_in_the_readers_language_old_entries_included(client, marketer):
+    client.force_login(marketer)
+    rule = ScoringRule.objects.get(name_en="Downloaded")
+    data = {"name_ja": "資料DL", "name_en": "Downloaded", "dimension": "engagement"}
+    data |= {"condition": "activity", "kind": "download", "points": 15, "is_active": "on"}
+    data |= {"half_life_days": 30}
+    client.post(reverse("handoff:scoring_rule_edit", args=[rule.pk]), {**data, "save": "1"})
+    (changed,) = config_entries("scoringrule")
+    assert changed.changes == {"name_ja": ["資料ダウンロード", "資料DL"]}
+    assert shown(changed, "ja")[1] == {"名前（日本語）": "資料ダウンロード → 資料DL"}
+    # An entry kept before rules had two names.
+    changed.changes = {"name": ["Downloaded", "Whitepaper"]}
+    assert shown(changed, "ja")[1] == {"名前": "Downloaded → Whitepaper"}
+
+
 @pytest.mark.usefixtures("dns", "fresh_subscriptions")
 def test_webhook_changes_are_kept_without_the_secret(client, manager):
     client.force_login(manager)
