@@ -19,14 +19,14 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
-from django.utils import formats, translation
+from django.utils import formats
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.models import OBJECT_TYPES, Action, AuditEntry
+from web.people import person
 
 # Keys of `changes` that name a user by id.
 USER_KEYS = frozenset({"owner", "claimed_by", "created_by", "rep", "last_assigned_rep"})
@@ -34,6 +34,9 @@ USER_KEYS = frozenset({"owner", "claimed_by", "created_by", "rep", "last_assigne
 LEAD_KEYS = frozenset({"lead", "merged"})
 # Keys that are not a field of the entry's model under the same name.
 ALIASES = {"via": "claimed_via"}
+# Keys that were fields once and are kept in older entries: a scoring rule's
+# single name, before it had a Japanese and an English one.
+FORMER_FIELDS = {"name": gettext_lazy("Name")}
 # Keys no model field explains.
 KEY_LABELS = {
     "status": gettext_lazy("Status"),
@@ -95,6 +98,9 @@ class Presented:
     about: str
     summary: str
     lines: list[Line]
+    # Who did it, named as every page names a person (web/people.py); the
+    # login kept in the entry when the user is gone.
+    actor: str = ""
 
 
 def present(entries: Iterable[AuditEntry]) -> list[Presented]:
@@ -104,6 +110,7 @@ def present(entries: Iterable[AuditEntry]) -> list[Presented]:
     return [
         Presented(
             entry=entry,
+            actor=users.get(entry.actor_id or 0, entry.actor_username),
             about=about(entry),
             summary=_summary(entry),
             lines=[
@@ -159,6 +166,8 @@ def _label(entry: AuditEntry, key: str) -> str:
     field = _field(entry, key)
     if field is not None:
         return str(capfirst(field.verbose_name))
+    if key in FORMER_FIELDS:
+        return str(FORMER_FIELDS[key])
     return key.replace("_", " ")
 
 
@@ -214,6 +223,8 @@ def _summary(entry: AuditEntry) -> str:
 def _users(entries: Sequence[AuditEntry]) -> dict[int, str]:
     ids: set[int] = set()
     for entry in entries:
+        if entry.actor_id:
+            ids.add(entry.actor_id)
         for key, value in entry.changes.items():
             if _is_user_key(entry, key):
                 for v in value if isinstance(value, list) else [value]:
@@ -221,17 +232,7 @@ def _users(entries: Sequence[AuditEntry]) -> dict[int, str]:
                         ids.add(int(v))
     if not ids:
         return {}
-    return {user.pk: _person(user) for user in get_user_model().objects.filter(pk__in=ids)}
-
-
-def _person(user: AbstractBaseUser) -> str:
-    """Family name first in Japanese (as crm's `person` filter does)."""
-    first, last = getattr(user, "first_name", ""), getattr(user, "last_name", "")
-    if not (first or last):
-        return user.get_username()
-    if (translation.get_language() or "").startswith("ja"):
-        return f"{last} {first}".strip()
-    return f"{first} {last}".strip()
+    return {user.pk: person(user) for user in get_user_model().objects.filter(pk__in=ids)}
 
 
 def _is_user_key(entry: AuditEntry, key: str) -> bool:

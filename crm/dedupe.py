@@ -68,9 +68,13 @@ class CompanyGroup:
     reasons: list[Promise] = field(default_factory=list)
 
 
+# The reading compares kana-folded and without its legal form
+# (Company.reading_key, crm.normalize.company_reading_key): ｻｲﾄｳｼｮｳｼﾞ,
+# サイトウショウジ, さいとうしょうじ and カブシキガイシャサイトウショウジ are one
+# reading, and so are サトー and サトウ.
 COMPANY_RULES: list[tuple[str, Promise]] = [
     ("domain", _("same web domain")),
-    ("name_kana", _("same reading")),
+    ("reading_key", _("same reading")),
 ]
 
 
@@ -179,8 +183,12 @@ def company_candidates(
     if key := normalize.company_key(name) or name:
         for company in others.filter(key=key)[:1]:
             found[company.pk] = Candidate(company, [_("same company name")], blocking=True)
+    probe = {
+        "domain": values.get("domain"),
+        "reading_key": normalize.company_reading_key(str(values.get("name_kana") or "")),
+    }
     for field_name, reason in COMPANY_RULES:
-        if value := values.get(field_name):
+        if value := probe.get(field_name):
             for company in others.filter(**{field_name: value})[:limit]:
                 found.setdefault(company.pk, Candidate(company)).reasons.append(reason)
     return list(found.values())[:limit]

@@ -24,6 +24,14 @@ from crm.models import (
 )
 from crm.models.people import LeadQuerySet
 from crm.widgets import QuickSelect
+from web.people import person, user_name
+
+
+class UserChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """Users named as every page names them (web/people.py)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return person(obj)
 
 
 class FixedChoiceField(forms.ChoiceField):
@@ -63,12 +71,17 @@ class LeadFilterForm(forms.Form):
         empty_label=_("All campaigns"),
         widget=QuickSelect(attrs={"class": "form-select"}, label_field="name"),
     )
-    owner = forms.ModelChoiceField(
+    owner = UserChoiceField(
         label=_("Owner"),
         required=False,
         queryset=User.objects.filter(is_active=True).order_by("last_name", "username"),
         empty_label=_("Anyone"),
-        widget=QuickSelect(attrs={"class": "form-select"}, label_field="username"),
+        # Named as every page names people (web/people.py), read as values.
+        widget=QuickSelect(
+            attrs={"class": "form-select"},
+            label_fields=("first_name", "last_name", "username"),
+            label=user_name,
+        ),
     )
     min_fit = forms.IntegerField(
         label=_("Fit at least"), required=False, min_value=-100_000, max_value=100_000

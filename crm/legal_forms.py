@@ -28,7 +28,10 @@ JURIDICAL_FORMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # Before 2008 every association was a 社団法人 or 財団法人.
     "社団法人": (("社", "社団"), ("シヤ", "シャ")),
     "財団法人": (("財", "財団"), ("ザイ",)),
-    "特定非営利活動法人": (("特非", "特", "npo"), ("トクヒ",)),
+    # 認定 NPO: a certified non-profit (tax relief), still the same person.
+    "認定特定非営利活動法人": (("認定特非", "認定npo"), ()),
+    "認定npo法人": ((), ()),
+    "特定非営利活動法人": (("特非", "特", "npo", "npo法人"), ("トクヒ",)),
     "npo法人": ((), ()),
     "医療法人社団": (("医社",), ()),
     "医療法人財団": (("医財",), ()),
@@ -94,3 +97,17 @@ def strip_juridical_forms(text: str) -> str:
     for form in FORMAL_NAMES:
         text = text.replace(form, " ")
     return text
+
+
+# How each form is read, for readings (フリガナ) that spell it out: カブシキガイシャ
+# アオバ is アオバ. Folded as readings are (crm/kana.py) before comparing.
+FORM_READINGS = [
+    "カブシキガイシャ", "カブシキカイシャ", "ユウゲンガイシャ", "ユウゲンカイシャ",
+    "ゴウドウガイシャ", "ゴウドウカイシャ", "ゴウシガイシャ", "ゴウメイガイシャ",
+    "イッパンシャダンホウジン", "イッパンザイダンホウジン", "コウエキシャダンホウジン",
+    "コウエキザイダンホウジン", "ニンテイトクテイヒエイリカツドウホウジン",
+    "トクテイヒエイリカツドウホウジン", "ニンテイエヌピーオーホウジン", "エヌピーオーホウジン",
+    "イリョウホウジンシャダン", "イリョウホウジンザイダン", "イリョウホウジン", "ガッコウホウジン",
+    "シャカイフクシホウジン", "シュウキョウホウジン", "ドクリツギョウセイホウジン",
+    "コクリツダイガクホウジン", "シャダンホウジン", "ザイダンホウジン",
+]  # fmt: skip

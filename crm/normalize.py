@@ -123,6 +123,27 @@ def _search_pass(text: str) -> str:
     return name_key(kana.fold_kana(text))
 
 
+@functools.cache
+def _form_readings() -> tuple[str, ...]:
+    # Folded as the readings they are compared with, longest first.
+    return tuple(sorted({search_key(r) for r in legal_forms.FORM_READINGS}, key=len, reverse=True))
+
+
+def company_reading_key(name_kana: str) -> str:
+    """A company's reading as the search and the "same reading" rule compare
+    it: kana folded (ｱｵﾊﾞ, あおば and アオバ are one), without its legal form,
+    whether abbreviated as bank transfers write it (ｶ)ｱｵﾊﾞ) or spelt out at
+    either end (カブシキガイシャアオバ, アオバ カブシキガイシャ)."""
+    text = legal_forms.BRACKETED.sub(" ", _folded(name_kana))
+    key = search_key(text)
+    for form in _form_readings():
+        if key.startswith(form) and len(key) > len(form):
+            key = key[len(form) :]
+        elif key.endswith(form) and len(key) > len(form):
+            key = key[: -len(form)]
+    return key[:READING_LENGTH]
+
+
 READING_LENGTH = 200
 
 

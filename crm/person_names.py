@@ -1,29 +1,8 @@
-"""How a person's name is written for a reader (issue 20 item 6).
-
-A name in Japanese script (kanji or kana) is written family name first in
-every language: 山田 太郎 on an English page too, as its bearer writes it. A
-name in Latin letters follows the reader: family first in Japanese (Smith
-John), given first in English (John Smith).
-"""
+"""How a person's name is written for a reader (issue 20 item 6): the rule
+lives in web/people.py, shared with the names of users."""
 
 from __future__ import annotations
 
-import unicodedata
+from web.people import full_name, is_japanese_script
 
-
-def is_japanese_script(text: str) -> bool:
-    """True when `text` has a kanji, hiragana or katakana (either width)."""
-    for ch in text:
-        code = ord(ch)
-        if 0x3040 <= code <= 0x30FF or 0x31F0 <= code <= 0x31FF or 0xFF66 <= code <= 0xFF9F:
-            return True
-        if unicodedata.name(ch, "").startswith("CJK"):
-            return True
-    return False
-
-
-def full_name(family: str, given: str, *, language: str) -> str:
-    """The full name in the order a reader of `language` expects."""
-    family_first = is_japanese_script(family + given) or language.startswith("ja")
-    parts = (family, given) if family_first else (given, family)
-    return " ".join(p for p in parts if p)
+__all__ = ["full_name", "is_japanese_script"]

@@ -60,7 +60,7 @@ class Rule:
     """What the calculation needs of a ScoringRule."""
 
     id: int
-    name: str
+    name: str  # in the language of whoever took the snapshot
     dimension: str  # "fit" or "engagement"
     condition: str
     points: int
@@ -70,6 +70,10 @@ class Rule:
     url_contains: str = ""
     cap: int | None = None
     half_life_days: int | None = None
+    # Both names, so that an explanation kept with a handoff is read later in
+    # the reader's language (rule_name).
+    name_ja: str = ""
+    name_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,8 @@ class Explanation:
             "rules": [
                 {
                     "rule": r.rule.name,
+                    "rule_ja": r.rule.name_ja,
+                    "rule_en": r.rule.name_en,
                     "dimension": r.rule.dimension,
                     "activities": sum(1 for c in r.contributions if c.activity),
                     "points": tidy(r.total),
@@ -189,6 +195,22 @@ class Explanation:
                 for r in [*self.fit, *self.engagement]
             ],
         }
+
+
+def name_for_reader(name_ja: str, name_en: str) -> str:
+    """A rule's name in the active language, else the other one."""
+    from django.utils import translation  # the language only; nothing else of Django
+
+    japanese = (translation.get_language() or "").startswith("ja")
+    return (name_ja if japanese else name_en) or name_ja or name_en
+
+
+def summary_rule_name(line: dict[str, object]) -> str:
+    """The rule's name in a kept explanation line, in the reader's language
+    (lines kept before rules had two names carry only "rule")."""
+    return name_for_reader(str(line.get("rule_ja") or ""), str(line.get("rule_en") or "")) or str(
+        line.get("rule") or ""
+    )
 
 
 def tidy(value: float) -> float | int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from html import escape
 from typing import Any
 
@@ -26,9 +26,20 @@ class QuickSelect(forms.Select):
     given) reads just their ids and labels, no model instances.
     """
 
-    def __init__(self, *args: Any, label_field: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        label_field: str = "",
+        label_fields: tuple[str, ...] = (),
+        label: Callable[..., str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`label_field`: the column shown; or `label_fields` read together and
+        turned into the label by `label(*values)` (a user's name)."""
         super().__init__(*args, **kwargs)
         self.label_field = label_field
+        self.label_fields = label_fields
+        self.label = label
         self._built: dict[tuple[str, str, str], SafeString] = {}
 
     def render(
@@ -40,12 +51,17 @@ class QuickSelect(forms.Select):
     ) -> SafeString:
         choices = self.choices
         if isinstance(choices, ModelChoiceIterator):  # rows: read every time
-            if not self.label_field:  # labels from the field (label_from_instance)
+            if not (self.label_field or self.label_fields):  # labels from label_from_instance
                 return self._build(name, value, attrs, list(choices))
             pairs: list[tuple[Any, Any]] = []
             if choices.field.empty_label is not None:
                 pairs.append(("", choices.field.empty_label))
-            pairs += choices.queryset.values_list("pk", self.label_field)
+            if self.label_fields and self.label is not None:
+                label = self.label
+                rows = choices.queryset.values_list("pk", *self.label_fields)
+                pairs += [(pk, label(*values)) for pk, *values in rows]
+            else:
+                pairs += choices.queryset.values_list("pk", self.label_field)
             return self._build(name, value, attrs, pairs)
         key = (name, str(value), f"{translation.get_language()}{attrs}")
         if key not in self._built:

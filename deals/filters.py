@@ -16,12 +16,13 @@ from django.utils.translation import gettext_lazy as _
 from crm.models import Campaign, Deal, DealStage
 from crm.models.deal import DealQuerySet
 from deals.services import MAX_AMOUNT
+from web.people import person
 
 MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
 
 
 def owner_field() -> forms.ModelChoiceField:  # type: ignore[type-arg]
-    return forms.ModelChoiceField(
+    field = forms.ModelChoiceField(
         label=_("Owner"),
         required=False,
         queryset=User.objects.filter(is_active=True, groups__name__in=["sales", "manager"])
@@ -29,6 +30,8 @@ def owner_field() -> forms.ModelChoiceField:  # type: ignore[type-arg]
         .order_by("username"),
         empty_label=_("Anyone"),
     )
+    field.label_from_instance = person  # type: ignore[method-assign,assignment]
+    return field
 
 
 def month_field() -> forms.CharField:

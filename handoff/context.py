@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 from crm import scoring
 from crm import services as crm
 from crm.models import Activity, Answer, Campaign, Company, Industry, Lead, Prefecture, SizeBand
+from web.people import person
 
 if TYPE_CHECKING:
     from handoff.models import Handoff
@@ -52,9 +53,7 @@ def build(
                 "status": h.status,
                 "reject_reason": h.reject_reason,
                 "reject_note": h.reject_note,
-                "rep": (h.claimed_by.get_full_name() or h.claimed_by.get_username())
-                if h.claimed_by
-                else "",
+                "rep": person(h.claimed_by),
             }
             for h in earlier[:EARLIER_HANDOFFS]
         ],

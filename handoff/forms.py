@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.models import Activity, Answer
 from handoff import notify
 from handoff.models import Handoff, HandoffPolicy
+from web.people import person
 
 # The longest follow-up the touch and accept forms offer.
 FOLLOW_UP_MAX_DAYS = 60
@@ -114,7 +115,7 @@ class ReassignForm(forms.Form):
         self.fields["rep"].queryset = User.objects.filter(  # type: ignore[attr-defined]
             pk__in=[rep.pk for rep in notify.sales_reps()]
         ).order_by("last_name", "first_name", "username")
-        self.fields["rep"].label_from_instance = lambda user: user.get_full_name() or user.username  # type: ignore[attr-defined]
+        self.fields["rep"].label_from_instance = person  # type: ignore[attr-defined]
 
 
 class PolicyForm(forms.ModelForm[HandoffPolicy]):

@@ -34,10 +34,13 @@ class ScoringRuleForm(forms.ModelForm[ScoringRule]):
     class Meta:
         model = ScoringRule
         fields = [
-            "name", "dimension", "condition", "value", "kind", "campaign", "url_contains",
-            "points", "cap", "half_life_days", "is_active",
+            "name_ja", "name_en", "dimension", "condition", "value", "kind", "campaign",
+            "url_contains", "points", "cap", "half_life_days", "is_active",
         ]  # fmt: skip
         help_texts = {
+            "name_en": _(
+                "Each reader sees the name in their language; the other one if it is empty."
+            ),
             "value": _(
                 "Words or codes separated by commas, e.g. 部長, 課長, Director or 300-999, 1000+."
             ),
@@ -59,6 +62,9 @@ class ScoringRuleForm(forms.ModelForm[ScoringRule]):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if not (data.get("name_ja") or "").strip() and not (data.get("name_en") or "").strip():
+            # Checked here, in words: the database's check would name its constraint.
+            self.add_error("name_ja", _("Name the rule in Japanese, in English or both."))
         dimension, condition = data.get("dimension"), data.get("condition")
         is_fit_condition = condition in ScoringRule.FIT_CONDITIONS
         if dimension == ScoringRule.Dimension.FIT and not is_fit_condition:

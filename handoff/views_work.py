@@ -20,6 +20,7 @@ from handoff import routing, services, signals, work
 from handoff.forms import AnswerForm, ReassignForm, RejectForm, TouchForm
 from handoff.models import Handoff
 from web.http import AuthenticatedRequest
+from web.people import person
 from web.scope import get_visible_or_404
 
 
@@ -98,8 +99,7 @@ def reassign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     elif services.reassign_handoff(handoff, to=form.cleaned_data["rep"], by=request.user):
         messages.success(
             request,
-            _("Reassigned to %(rep)s.")
-            % {"rep": form.cleaned_data["rep"].get_full_name() or form.cleaned_data["rep"]},
+            _("Reassigned to %(rep)s.") % {"rep": person(form.cleaned_data["rep"])},
         )
     else:
         messages.error(request, _("This handoff cannot be reassigned to that rep now."))

@@ -8,17 +8,36 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from crm.forms import LeadFilterForm
-from crm.models import Campaign
+from crm.models import Campaign, Consent
 from nurture import rendering
 from nurture.models import Email, Segment
 
 
 class SegmentForm(forms.ModelForm[Segment]):
-    """A segment's name; its filter is the lead list's form, bound beside it."""
+    """A segment's name and the consent bases its sends may use; its filter
+    is the lead list's form, bound beside it."""
+
+    consent_bases = forms.MultipleChoiceField(
+        label=_("Sends may use these consent bases"),
+        choices=Consent.Basis.choices,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        help_text=_(
+            "A lead is emailed only with a consent of a chosen basis that was not withdrawn. "
+            "Japan's Act on Specified Electronic Mail allows an opt-in, an address given in "
+            "writing (a business card), a business relationship and an address published for "
+            "business."
+        ),
+        error_messages={"required": _("Choose at least one consent basis.")},
+    )
 
     class Meta:
         model = Segment
-        fields = ["name"]
+        fields = ["name", "consent_bases"]
+
+    def clean_consent_bases(self) -> list[str]:
+        chosen = set(self.cleaned_data["consent_bases"])
+        # Kept in the order of the choices, whatever the order of the boxes sent.
+        return [basis for basis in Consent.Basis.values if basis in chosen]
 
 
 def segment_query(filters: LeadFilterForm) -> str:

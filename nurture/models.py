@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.forms import LeadFilterForm
-from crm.models import Campaign, Lead, PersonalRows
+from crm.models import Campaign, Consent, Lead, PersonalRows
 from crm.models.people import LeadQuerySet
 
 if TYPE_CHECKING:
@@ -32,12 +32,21 @@ class NurtureQuerySet(models.QuerySet[M]):
         return self.none()
 
 
+def every_basis() -> list[str]:
+    """A new segment's sends may use every basis the law allows; the
+    marketer narrows it (only opt-ins for a newsletter, say)."""
+    return list(Consent.Basis.values)
+
+
 class Segment(models.Model):
     """A saved lead filter: the lead list's own filter (crm.forms.LeadFilterForm),
     kept as its query string so that the lead list opens it unchanged."""
 
     name = models.CharField(_("name"), max_length=200)
     query = models.CharField(_("filter"), max_length=2000, blank=True)
+    # The consent bases (Consent.Basis) its sends may use (特定電子メール法
+    # art. 3): a lead is reachable through a live consent of one of them.
+    consent_bases = models.JSONField(_("consent bases"), default=every_basis)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -63,6 +72,14 @@ class Segment(models.Model):
     def leads(self, base: LeadQuerySet | None = None) -> LeadQuerySet:
         """The segment's leads now (its filter is applied at every use)."""
         return self.filter_form().filter(base if base is not None else Lead.objects.all())
+
+    def reachable(self) -> LeadQuerySet:
+        """The leads a send may email now: a live consent of a chosen basis."""
+        return self.leads().with_marketing_consent(bases=self.consent_bases)
+
+    def get_consent_bases_display(self) -> list[str]:
+        labels = dict(Consent.Basis.choices)
+        return [str(labels.get(basis, basis)) for basis in self.consent_bases]
 
 
 class Email(models.Model):
@@ -130,6 +147,9 @@ class Send(models.Model):
     from_email = models.EmailField()
     subject = models.CharField(max_length=200)
     body = models.TextField()
+    # The segment's consent bases when the send started; empty for sends
+    # made before segments chose them (any live consent counted then).
+    consent_bases = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     total = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
@@ -158,6 +178,14 @@ class Send(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    def reachable(self, leads: LeadQuerySet) -> LeadQuerySet:
+        """Those of `leads` this send may email now (consent re-read)."""
+        return leads.with_marketing_consent(bases=self.consent_bases or None)
+
+    def get_consent_bases_display(self) -> list[str]:
+        labels = dict(Consent.Basis.choices)
+        return [str(labels.get(basis, basis)) for basis in self.consent_bases]
 
 
 class Delivery(models.Model):

@@ -4,7 +4,8 @@
 2. The job claims the send, then writes one Delivery row per lead of the
    segment (unique per send and lead) in the same transaction.
 3. In batches: claim waiting rows (a conditional update; SKIP LOCKED on
-   PostgreSQL), re-read consent, send the consenting ones over one
+   PostgreSQL), re-read consent (only of the bases the segment chose when
+   the send started, Send.consent_bases), send the consenting ones over one
    connection, mark them sent. A claimed row is never sent again: a worker
    killed between claim and send loses those messages rather than sending
    anything twice.
@@ -60,6 +61,7 @@ def start_send(email: Email, *, segment: Segment, by: User) -> Send:
         from_email=email.from_email,
         subject=email.subject,
         body=email.body,
+        consent_bases=list(segment.consent_bases),
         created_by=by,
     )
     # robust: with the broker down the send stays queued and the sweep
@@ -131,11 +133,12 @@ def send_batch(send: Send, *, size: int) -> int:
         .select_related("lead__company")
         .order_by("pk")
     )
-    # Consent read now, right before sending: an unsubscribe a moment ago counts.
+    # Consent read now, right before sending: an unsubscribe a moment ago
+    # counts. Only the bases the segment chose when the send started.
     allowed = set(
-        Lead.objects.filter(pk__in=[d.lead_id for d in deliveries])
-        .with_marketing_consent()
-        .values_list("pk", flat=True)
+        send.reachable(Lead.objects.filter(pk__in=[d.lead_id for d in deliveries])).values_list(
+            "pk", flat=True
+        )
     )
     skipped = [d.pk for d in deliveries if d.lead_id not in allowed]
     if skipped:

@@ -14,11 +14,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from crm.forms import LeadFilterForm
-from crm.models import Lead
+from crm.models import Consent, Lead
 from nurture import rendering, sending, tokens
 from nurture.forms import EmailForm, SegmentForm, SendForm, segment_query
 from nurture.models import Email, Segment, Send
 from web.http import AuthenticatedRequest
+from web.people import person
 from web.scope import get_visible_or_404
 
 VIEW = "nurture.view_segment"
@@ -78,10 +79,16 @@ def segment_count(request: AuthenticatedRequest) -> HttpResponse:
 def segment_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     segment = get_visible_or_404(Segment, request.user, pk)
     leads = segment.leads()
+    by_basis = leads.reachable_by_basis(Consent.Basis.values)
     context = {
         "segment": segment,
         "count": leads.count(),
-        "contactable": leads.with_marketing_consent().count(),
+        "contactable": segment.reachable().count(),
+        # Every basis, chosen or not: the marketer sees what widening would add.
+        "by_basis": [
+            (label, by_basis[basis], basis in segment.consent_bases)
+            for basis, label in Consent.Basis.choices
+        ],
         "leads": leads.select_related("company", "owner", "source_campaign", "score")[:20],
         "sends": segment.sends.select_related("email"),
         "nav": "nurture",
@@ -104,7 +111,7 @@ def email_list(request: AuthenticatedRequest) -> HttpResponse:
 @permission_required("nurture.add_email", raise_exception=True)
 def email_create(request: AuthenticatedRequest) -> HttpResponse:
     initial = {
-        "from_name": request.user.get_full_name() or request.user.get_username(),
+        "from_name": person(request.user),
         "from_email": request.user.email,
         "body": _("{{ name }}\n\nThank you for your interest.\n"),
     }
@@ -148,7 +155,7 @@ def email_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "recipients": recipients,
         "lead": lead,
         "preview": preview,
-        "contactable": segment.leads().with_marketing_consent().count() if segment else None,
+        "contactable": segment.reachable().count() if segment else None,
         "nav": "nurture",
     }
     return render(request, "nurture/email_detail.html", context)
@@ -221,7 +228,7 @@ def email_send(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         return redirect(email)
     segment = form.cleaned_data["segment"]
     leads = segment.leads()
-    reachable = leads.with_marketing_consent().count()
+    reachable = segment.reachable().count()
     confirmed = request.POST.get("confirmed", "")
     if reachable and confirmed == str(reachable):
         send = sending.start_send(email, segment=segment, by=request.user)

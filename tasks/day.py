@@ -14,6 +14,7 @@ from django.utils import timezone
 from crm.models import Deal
 from handoff.models import Handoff, Notification, SlaDeadline
 from tasks.models import Reminder, Task
+from web.people import user_name
 
 SHOWN = 50
 # My day lists the most urgent due tasks; the rest are a link away (/tasks/).
@@ -117,7 +118,17 @@ def team_day() -> TeamDay:
             ]
         ),
         breach_count=breaches.count(),
-        overdue_by_rep=list(overdue),
+        overdue_by_rep=[
+            {
+                **row,
+                "name": user_name(
+                    row["assignee__first_name"],
+                    row["assignee__last_name"],
+                    row["assignee__username"],
+                ),
+            }
+            for row in overdue
+        ],
         queued_count=queue_stats["count"],
         oldest_queued=queue_stats["oldest"],
         queue=list(queued.select_related("lead").order_by("created_at", "pk")[:10]),

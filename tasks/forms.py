@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tasks.models import Task
 from tasks.services import TaskDetails
+from web.people import person
 
 DUE_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -55,7 +56,7 @@ class TaskForm(forms.Form):
         super().__init__(*args, **kwargs)
         field: Any = self.fields["assignee"]
         field.queryset = assignable_users(user)
-        field.label_from_instance = lambda u: u.get_full_name() or u.get_username()
+        field.label_from_instance = person
         if not self.is_bound and "assignee" not in self.initial:
             self.initial["assignee"] = user.pk
 

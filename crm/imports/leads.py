@@ -181,7 +181,7 @@ def add_companies(chunk: Sequence[Candidate], known: dict[str, int]) -> None:
             name=names[key].company,
             name_kana=names[key].company_kana,
             key=key,
-            reading_key=normalize.search_key(names[key].company_kana)[:200],
+            reading_key=normalize.company_reading_key(names[key].company_kana),
             postal_code=names[key].postal_code,
             address=names[key].address,
             domain=domain(names[key].url),

@@ -35,7 +35,7 @@ class CompanyQuerySet(models.QuerySet["Company"]):
         """Name (legal form folded: ㈱ finds 株式会社), reading (kana folded:
         ｱｵﾊﾞ finds あおば) or web domain, anywhere in them."""
         text = normalize.nfkc(text)
-        key, reading = normalize.company_key(text), normalize.search_key(text)
+        key, reading = normalize.company_key(text), normalize.company_reading_key(text)
         if not text:
             return self
         match = Q(domain__icontains=text)
@@ -52,7 +52,8 @@ class Company(models.Model):
     # The name without legal form, spaces and punctuation (crm.normalize): two
     # spellings of one company share it, so capture and import find the company.
     key = models.CharField(max_length=200, unique=True, editable=False)
-    # The reading, kana folded (crm.normalize.search_key), for the company search.
+    # The reading, kana folded and without its legal form
+    # (crm.normalize.company_reading_key), for the search and the duplicate rule.
     reading_key = models.CharField(max_length=200, blank=True, editable=False)
     domain = models.CharField(_("domain"), max_length=200, blank=True)
     industry = models.CharField(_("industry"), max_length=20, choices=Industry.choices, blank=True)
@@ -84,7 +85,7 @@ class Company(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         # A derived column of this row only; it must never drift from the name.
         self.key = normalize.company_key(self.name) or normalize.nfkc(self.name)
-        self.reading_key = normalize.search_key(self.name_kana)[:200]
+        self.reading_key = normalize.company_reading_key(self.name_kana)
         if (fields := kwargs.get("update_fields")) is not None:
             kwargs["update_fields"] = {*fields, "key", "reading_key"}
         super().save(*args, **kwargs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -87,13 +87,33 @@ class LeadQuerySet(models.QuerySet["Lead"]):
         """Leads whose first touch (crm/attribution.py) was this campaign."""
         return self.filter(touches__campaign=campaign, touches__position="first")
 
-    def with_marketing_consent(self) -> LeadQuerySet:
+    def with_marketing_consent(self, *, bases: Collection[str] | None = None) -> LeadQuerySet:
         """Leads that may receive marketing email: at least one consent on
-        record and not withdrawn (an unsubscribe withdraws them all)."""
+        record and not withdrawn (an unsubscribe withdraws them all); only
+        consents of `bases` count when given (a segment's choice)."""
         from crm.models.lifecycle import Consent  # the consents point at leads
 
         live = Consent.objects.filter(lead=models.OuterRef("pk"), withdrawn_at__isnull=True)
+        if bases is not None:
+            live = live.filter(basis__in=list(bases))
         return self.filter(models.Exists(live))
+
+    def reachable_by_basis(self, bases: Collection[str]) -> dict[str, int]:
+        """How many of these leads each basis alone lets a send reach (a lead
+        with two bases counts under both): one query."""
+        from crm.models.lifecycle import Consent
+
+        def live(basis: str) -> models.Exists:
+            return models.Exists(
+                Consent.objects.filter(
+                    lead=models.OuterRef("pk"), withdrawn_at__isnull=True, basis=basis
+                )
+            )
+
+        counts = self.order_by().aggregate(
+            **{basis: models.Count("pk", filter=live(basis)) for basis in bases}
+        )
+        return {basis: counts[basis] for basis in bases}
 
     def without_marketing_consent(self) -> LeadQuerySet:
         from crm.models.lifecycle import Consent

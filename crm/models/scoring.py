@@ -65,7 +65,10 @@ class ScoringRule(models.Model):
         }
     )
 
-    name = models.CharField(_("name"), max_length=100)
+    # Named in both languages, shown in the reader's (the other one when that
+    # is empty): the default rules carry both, a marketer's may carry one.
+    name_ja = models.CharField(_("name (Japanese)"), max_length=100, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
     dimension = models.CharField(
         _("score"), max_length=20, choices=Dimension.choices, default=Dimension.ENGAGEMENT
     )
@@ -107,15 +110,25 @@ class ScoringRule(models.Model):
                 condition=Q(half_life_days__isnull=True) | Q(half_life_days__gt=0),
                 name="scoringrule_half_life_positive",
             ),
+            models.CheckConstraint(
+                condition=~Q(name_ja="") | ~Q(name_en=""), name="scoringrule_has_a_name"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def name(self) -> str:
+        """The name in the reader's language, else the other one."""
+        return scoring.name_for_reader(self.name_ja, self.name_en)
+
     def as_rule(self) -> scoring.Rule:
         return scoring.Rule(
             id=self.pk,
             name=self.name,
+            name_ja=self.name_ja,
+            name_en=self.name_en,
             dimension=self.dimension,
             condition=self.condition,
             points=self.points,

@@ -85,7 +85,7 @@ def test_a_chat_webhook_url_is_kept_without_its_token(client, manager, monkeypat
 def test_scoring_rule_changes_are_kept(client, marketer):
     client.force_login(marketer)
     data = {
-        "name": "Webinar",
+        "name_en": "Webinar",
         "dimension": "engagement",
         "condition": "activity",
         "kind": "webinar",
@@ -93,7 +93,7 @@ def test_scoring_rule_changes_are_kept(client, marketer):
         "is_active": "on",
     }
     client.post(reverse("handoff:scoring_rule_create"), {**data, "save": "1"})
-    rule = ScoringRule.objects.get(name="Webinar")
+    rule = ScoringRule.objects.get(name_en="Webinar")
     client.post(
         reverse("handoff:scoring_rule_edit", args=[rule.pk]), {**data, "points": 30, "save": "1"}
     )
@@ -104,6 +104,21 @@ def test_scoring_rule_changes_are_kept(client, marketer):
     assert toggled.changes == {"is_active": [True, False]}
     assert shown(created)[1]["Activity kind"] == "Attended a webinar"
     assert shown(toggled) == ("Changed", {"Active": "Yes → No"})
+
+
+def test_rule_names_read_in_the_readers_language_old_entries_included(client, marketer):
+    client.force_login(marketer)
+    rule = ScoringRule.objects.get(name_en="Downloaded")
+    data = {"name_ja": "資料DL", "name_en": "Downloaded", "dimension": "engagement"}
+    data |= {"condition": "activity", "kind": "download", "points": 15, "is_active": "on"}
+    data |= {"half_life_days": 30}
+    client.post(reverse("handoff:scoring_rule_edit", args=[rule.pk]), {**data, "save": "1"})
+    (changed,) = config_entries("scoringrule")
+    assert changed.changes == {"name_ja": ["資料ダウンロード", "資料DL"]}
+    assert shown(changed, "ja")[1] == {"名前（日本語）": "資料ダウンロード → 資料DL"}
+    # An entry kept before rules had two names.
+    changed.changes = {"name": ["Downloaded", "Whitepaper"]}
+    assert shown(changed, "ja")[1] == {"名前": "Downloaded → Whitepaper"}
 
 
 @pytest.mark.usefixtures("dns", "fresh_subscriptions")

@@ -201,3 +201,17 @@ def test_the_trail_page_lists_without_one_query_per_entry(client, manager, rep):
     for _ in range(40):
         record(Action.LOGIN, rep, actor=rep)
     assert queries() == few
+
+
+def test_the_trail_names_its_actors_as_every_page_names_people(client, manager, rep):
+    rep.first_name, rep.last_name = "太郎", "鈴木"
+    rep.save(update_fields=["first_name", "last_name"])
+    record(Action.LOGIN, rep, actor=rep)
+    record(Action.LOGIN, manager, actor=manager)
+    from accounts.models import LanguagePreference
+
+    LanguagePreference.objects.update_or_create(user=manager, defaults={"language": "en"})
+    client.force_login(manager)
+    page = client.get(reverse("audit:entry_list")).content.decode()
+    assert "<td>鈴木 太郎</td>" in page  # Japanese script: family name first in English too
+    assert "<td>Yuki Takahashi</td>" in page

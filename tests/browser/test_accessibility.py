@@ -18,6 +18,7 @@ from crm.models import Company, Deal, Lead
 from handoff import services
 from handoff.models import Handoff
 from kpi import rollups
+from nurture.models import Segment
 from tests import factories
 
 pytestmark = [
@@ -43,6 +44,8 @@ def pages() -> list[tuple[str, str, str]]:
         ("marketer", company.get_absolute_url(), "company-page"),
         ("marketer", "/crm/campaigns/", "campaign-list"),
         ("marketer", "/nurture/segments/", "nurture"),
+        ("marketer", "/nurture/segments/new/", "segment-form"),
+        ("marketer", Segment.objects.get_or_create(name="名刺")[0].get_absolute_url(), "segment"),
         ("marketer", "/crm/imports/", "import"),
         ("rep", "/sales/queue/", "sales-queue"),
         ("rep", f"/sales/handoffs/{waiting.pk}/", "handoff-page"),

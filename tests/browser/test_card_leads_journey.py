@@ -1,6 +1,7 @@
 """Issue 20's journey in Japanese: import an Eight export, find a card lead by
 its reading in hiragana, see the basis of its email address with the
-evidence, and send the card leads a nurture email (counted in the outbox)."""
+evidence, and send the card leads a nurture email (counted in the outbox)
+through a segment whose sends use business cards only."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from django.core import mail
 from playwright.sync_api import Page, expect
 
 from crm.models import Consent, Lead
-from tests.nurture.conftest import email, segment
+from nurture.models import Segment
+from tests import factories
+from tests.nurture.conftest import email
 
 pytestmark = [
     pytest.mark.browser,
@@ -78,12 +81,38 @@ def test_card_leads_are_imported_found_in_hiragana_and_emailed(
     expect(page.get_by_test_id("consent-obtained")).to_be_visible()
     screenshot(page, "ja-card-lead")
 
-    # 4. A nurture email to everyone: both card leads may be emailed.
-    everyone = segment()
+    # 4. A segment of the card leads whose sends use business cards only:
+    # the page counts the reachable per basis.
+    lead_with_opt_in = factories.lead(family_name="鈴木")
+    Consent.objects.create(lead=lead_with_opt_in, basis=Consent.Basis.CONSENT)
+    page.goto(f"{live_server.url}/nurture/segments/new/")
+    page.get_by_label("名前", exact=True).fill("名刺の方々")
+    bases = page.get_by_test_id("segment-consent-bases")
+    for basis in bases.get_by_role("checkbox").all():
+        basis.uncheck()
+    bases.get_by_label("書面による通知（名刺交換）").check()
+    screenshot(page, "ja-card-segment-form")
+    page.get_by_role("button", name="セグメントを保存").click()
+    expect(page.get_by_test_id("segment-total")).to_have_text("3")
+    expect(page.get_by_test_id("segment-contactable")).to_have_text("2")
+    per_basis = page.get_by_test_id("segment-bases")
+    expect(per_basis.get_by_role("row", name="書面による通知（名刺交換） 2 はい")).to_be_visible()
+    expect(per_basis.get_by_role("row", name="オプトイン（同意） 1 いいえ")).to_be_visible()
+    screenshot(page, "ja-card-segment")
+    viewport = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    screenshot(page, "ja-card-segment-phone")
+    assert viewport is not None
+    page.set_viewport_size(viewport)
+    cards = Segment.objects.get(name="名刺の方々")
+    assert cards.consent_bases == [Consent.Basis.WRITTEN_NOTICE]
+
+    # 5. A nurture email to the segment: both card leads, not the opt-in one.
     welcome = email(marketer)
-    page.goto(f"{live_server.url}{welcome.get_absolute_url()}?segment={everyone.pk}")
+    page.goto(f"{live_server.url}{welcome.get_absolute_url()}?segment={cards.pk}")
     page.get_by_test_id("send-button").click()
     expect(page.get_by_test_id("confirm-reachable")).to_have_text("2")
+    expect(page.get_by_test_id("confirm-bases")).to_have_text("書面による通知（名刺交換）")
     page.get_by_test_id("confirm-send").click()
     expect(page.get_by_test_id("send-done")).to_be_visible()
     screenshot(page, "ja-card-send-done")
@@ -91,4 +120,4 @@ def test_card_leads_are_imported_found_in_hiragana_and_emailed(
         "hana@minato.example.jp",
         "taro@aoba.example.jp",
     ]
-    assert Lead.objects.with_marketing_consent().count() == 2
+    assert Lead.objects.with_marketing_consent(bases=[Consent.Basis.WRITTEN_NOTICE]).count() == 2

@@ -44,7 +44,7 @@ def a_lead_with_a_history(marketer: User, rep: User) -> Lead:
     with transaction.atomic():  # as the worker does (the rows are locked)
         services.score_activities([card.pk])  # no rule for it yet: it earned nothing then
     ScoringRule.objects.create(
-        name="名刺交換", kind="card_exchange", points=40, half_life_days=30, position=99
+        name_ja="名刺交換", kind="card_exchange", points=40, half_life_days=30, position=99
     )
     view, _ = api_services.record_one_activity(
         lead, kind="page_view", actor=marketer, visible=Lead.objects.all()

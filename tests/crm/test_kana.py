@@ -7,7 +7,7 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 
-from crm.dedupe import duplicate_groups
+from crm.dedupe import company_candidates, company_groups, duplicate_groups
 from crm.kana import fold_kana
 from crm.models import Company, Lead
 from crm.normalize import reading_key, search_key
@@ -172,3 +172,57 @@ def test_a_search_sorted_by_reading_keeps_the_gojuon_order(client_as, marketer):
     params = {"sort": "name", "q": "さと"}
     page = client_as(marketer).get(reverse("crm:lead_list"), params).context["page"]
     assert [kana_of[row.pk] for row in page.object_list] == ["さとう", "ｻﾄｳ", "サトミ"]
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ["ｻｲﾄｳｼｮｳｼﾞ", "サイトウショウジ", "さいとうしょうじ"],  # half-width, katakana, hiragana
+        ["サトーショージ", "サトウショウジ", "ｻﾄｰｼｮｰｼﾞ"],  # long-vowel marks as their vowel
+        ["キョウワ", "ｷﾖｳﾜ"],  # bank-transfer kana have no small kana
+        ["アオバ ショウジ", "あおば　しょうじ"],  # spaces are no part of a reading
+        # A legal form spelt out, at either end, or abbreviated as banks write it.
+        ["アオバショウジ", "カブシキガイシャ アオバショウジ", "ｱｵﾊﾞｼｮｳｼﾞ ｶﾌﾞｼｷｶﾞｲｼｬ", "ｶ)ｱｵﾊﾞｼｮｳｼﾞ"],
+        ["ミナトキョウカイ", "いっぱんしゃだんほうじん みなときょうかい", "ミナトキョウカイ(シャ)"],
+        [
+            "ヒカリノイエ",
+            "トクテイヒエイリカツドウホウジンヒカリノイエ",
+            "エヌピーオーホウジン ヒカリノイエ",
+        ],
+        ["ユウゲンガイシャ", "ゆうげんがいしゃ"],  # a reading that is only a form stays itself
+    ],
+)
+def test_companies_with_one_reading_in_other_scripts_are_duplicates(spellings):
+    companies = [
+        Company.objects.create(name=f"会社{n}", name_kana=kana) for n, kana in enumerate(spellings)
+    ]
+    Company.objects.create(name="別会社", name_kana="ベツガイシャ")
+    (group,) = company_groups()
+    assert {c.pk for c in group.companies} == {c.pk for c in companies}
+    assert [str(r) for r in group.reasons] == ["same reading"]
+
+
+def test_a_company_entered_with_a_reading_in_another_script_is_a_candidate():
+    saito = Company.objects.create(name="斉藤商事", name_kana="ｻｲﾄｳｼｮｳｼﾞ")
+    for kana in ["さいとうしょうじ", "サイトウショウジ", "サイトーショージ"]:
+        found = company_candidates({"name": "齋藤商事株式会社", "name_kana": kana})
+        assert [c.record for c in found] == [saito], kana
+        assert [str(r) for r in found[0].reasons] == ["same reading"]
+        assert not found[0].blocking
+    assert company_candidates({"name": "齋藤商事", "name_kana": "サイトウ"}) == []
+
+
+def test_company_readings_are_rekeyed_by_the_migration():
+    company = Company.objects.create(name="青葉商事", name_kana="カブシキガイシャアオバショウジ")
+    Company.objects.filter(pk=company.pk).update(reading_key="カブシキガイシヤアオバシヨウジ")
+    importlib.import_module(
+        "crm.migrations.0034_company_readings_without_legal_form"
+    ).rekey_readings(apps, None)
+    company.refresh_from_db()
+    assert company.reading_key == "アオバシヨウジ"
+
+
+def test_the_company_search_finds_a_reading_written_with_its_legal_form():
+    aoba = Company.objects.create(name="青葉商事", name_kana="ｶ)ｱｵﾊﾞｼｮｳｼﾞ")
+    assert list(Company.objects.search("あおばしょうじ")) == [aoba]
+    assert list(Company.objects.search("かぶしきがいしゃあおば")) == [aoba]

@@ -167,7 +167,17 @@ JURIDICAL_SPELLINGS = {
     "一般財団法人": ["(一財)", "（一財）"],
     "公益社団法人": ["(公社)", "（公社）"],
     "公益財団法人": ["(公財)", "（公財）"],
-    "特定非営利活動法人": ["(特非)", "（特非）", "NPO法人", "ＮＰＯ法人", "(NPO)", "㈵"],
+    "特定非営利活動法人": [
+        "(特非)",
+        "（特非）",
+        "NPO法人",
+        "ＮＰＯ法人",
+        "(NPO)",
+        "㈵",
+        "(NPO法人)",
+        "（ＮＰＯ法人）",
+    ],
+    "認定特定非営利活動法人": ["認定NPO法人", "(認定NPO)", "（認定特非）"],
     "医療法人": ["(医)", "（医）", "㊩"],
     "医療法人社団": ["(医)", "(医社)"],
     "学校法人": ["(学)", "（学）", "㈻", "㊫"],
@@ -178,6 +188,14 @@ JURIDICAL_SPELLINGS = {
     "社団法人": ["(社)", "㈳", "㊓"],
     "財団法人": ["(財)", "㈶", "㊖"],
 }
+# The issue's list (item 4), each also written in brackets in full, after
+# the name, as lists of members and of grant recipients do: 青葉協会（一般社団法人）.
+ISSUE_FORMS = [
+    "株式会社", "有限会社", "合同会社", "合資会社", "合名会社", "一般社団法人", "一般財団法人",
+    "公益社団法人", "公益財団法人", "特定非営利活動法人", "NPO法人", "医療法人", "学校法人",
+    "社会福祉法人", "宗教法人", "独立行政法人", "国立大学法人",
+]  # fmt: skip
+BRACKETS = ["({})", "（{}）", "【{}】", "［{}］", "[{}]", "〔{}〕"]
 PLACEMENTS = [
     "{form}青葉協会",
     "{form} 青葉協会",
@@ -254,3 +272,42 @@ def test_companies_stored_with_an_abbreviated_form_are_rekeyed_by_the_migration(
     assert Company.objects.get(pk=clash.pk).key == "みなと"
     # Already taken by the other spelling: left for the duplicates page.
     assert Company.objects.get(pk=kept.pk).key == "公財みなと"
+
+
+def test_every_form_of_the_issue_has_its_abbreviations_tested():
+    for form in ISSUE_FORMS:
+        formal = "特定非営利活動法人" if form == "NPO法人" else form
+        assert JURIDICAL_SPELLINGS[formal], form
+
+
+@pytest.mark.parametrize("placement", PLACEMENTS)
+@pytest.mark.parametrize("bracket", BRACKETS)
+@pytest.mark.parametrize("form", ISSUE_FORMS)
+def test_every_form_of_the_issue_is_folded_in_any_bracket(form, bracket, placement):
+    name = placement.format(form=bracket.format(form))
+    assert company_key(name) == "青葉協会", name
+
+
+@pytest.mark.parametrize("bracket", BRACKETS)
+@pytest.mark.parametrize(
+    "short", [short for shorts in JURIDICAL_SPELLINGS.values() for short in shorts if "(" in short]
+)
+def test_every_abbreviation_is_folded_in_any_bracket(short, bracket):
+    inner = short.strip("()")
+    assert company_key(bracket.format(inner) + "青葉協会") == "青葉協会", (short, bracket)
+    assert company_key("青葉協会" + bracket.format(inner)) == "青葉協会", (short, bracket)
+
+
+@pytest.mark.django_db
+def test_certified_npos_are_rekeyed_by_the_migration():
+    import importlib
+
+    from django.apps import apps
+
+    from crm.models import Company
+
+    npo = Company.objects.create(name="認定NPO法人 青葉協会")
+    Company.objects.filter(pk=npo.pk).update(key="認定青葉協会")  # the key before 認定 was folded
+    migration = importlib.import_module("crm.migrations.0031_rekey_certified_npos")
+    migration.rekey_companies(apps, None)
+    assert Company.objects.get(pk=npo.pk).key == company_key("特定非営利活動法人青葉協会")

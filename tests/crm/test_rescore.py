@@ -50,25 +50,29 @@ def random_world(rng: random.Random, owner) -> list[scoring.Rule]:
     ScoringRule.objects.all().delete()
     rules = [
         ScoringRule(
-            name="boss",
+            name_en="boss",
             dimension="fit",
             condition="title_contains",
             value="部長,Director,CEO",
             points=20,
         ),
         ScoringRule(
-            name="big", dimension="fit", condition="size_band_in", value="300-999,1000+", points=15
+            name_en="big",
+            dimension="fit",
+            condition="size_band_in",
+            value="300-999,1000+",
+            points=15,
         ),
-        ScoringRule(name="free", dimension="fit", condition="free_mail", points=-10),
+        ScoringRule(name_en="free", dimension="fit", condition="free_mail", points=-10),
         ScoringRule(
-            name="rival",
+            name_en="rival",
             dimension="fit",
             condition="email_domain_in",
             value="rival.example",
             points=-40,
         ),
         ScoringRule(
-            name="target",
+            name_en="target",
             dimension="fit",
             condition="company_domain_in",
             value="Target.example",
@@ -78,7 +82,7 @@ def random_world(rng: random.Random, owner) -> list[scoring.Rule]:
     for i in range(6):
         rules.append(
             ScoringRule(
-                name=f"e{i}",
+                name_en=f"e{i}",
                 kind=rng.choice(KINDS),
                 points=rng.randint(-10, 30),
                 cap=rng.choice([None, 20, 60]),

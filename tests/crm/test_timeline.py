@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 
 def card_rule(**fields: object) -> ScoringRule:
-    values = {"name": "名刺交換", "kind": "card_exchange", "points": 40, "half_life_days": 30}
+    values = {"name_ja": "名刺交換", "kind": "card_exchange", "points": 40, "half_life_days": 30}
     return ScoringRule.objects.create(**{**values, **fields})
 
 

@@ -63,7 +63,7 @@ def base_rules() -> list[ScoringRule]:
     ScoringRule.objects.all().delete()
     return [
         ScoringRule.objects.create(
-            name=f"e{i}", kind=kind, points=points, half_life_days=half_life, position=i
+            name_en=f"e{i}", kind=kind, points=points, half_life_days=half_life, position=i
         )
         for i, (kind, points, half_life) in enumerate(
             [("form_submit", 25, None), ("webinar", 30, 30), ("page_view", 8, 7)]
@@ -116,7 +116,7 @@ def change(rules: list[ScoringRule], spec: tuple) -> ScoringRule:
     """The candidate rule as the form would leave it: changed, not saved."""
     what, target, value = spec
     if what == "new":
-        return ScoringRule(name="new", kind=target, points=value or 5, position=9)
+        return ScoringRule(name_en="new", kind=target, points=value or 5, position=9)
     rule = rules[target]
     if what == "points":
         rule.points = value or 1
@@ -185,7 +185,7 @@ def test_sales_accepted_leads_are_not_would_be_mqls_and_decay_withdraws(client, 
         waiting = Handoff.objects.get(status="queued")
         client.force_login(marketer)
         data = {
-            "name": "e2",
+            "name_en": "e2",
             "dimension": "engagement",
             "condition": "activity",
             "kind": "page_view",

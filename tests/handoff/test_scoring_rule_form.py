@@ -17,7 +17,7 @@ def test_each_condition_names_its_own_fields():
 def test_fields_of_another_condition_are_not_saved_unseen():
     form = ScoringRuleForm(
         {
-            "name": "Managers",
+            "name_en": "Managers",
             "dimension": "fit",
             "condition": "title_contains",
             "value": "部長",
@@ -44,7 +44,7 @@ def test_fields_of_another_condition_are_not_saved_unseen():
 def test_a_zero_half_life_is_refused_in_words_not_by_constraint_name():
     form = ScoringRuleForm(
         {
-            "name": "Webinar",
+            "name_en": "Webinar",
             "dimension": "engagement",
             "condition": "activity",
             "kind": "webinar",

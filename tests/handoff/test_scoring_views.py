@@ -9,7 +9,7 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 NEW_RULE = {
-    "name": "Pricing page",
+    "name_en": "Pricing page",
     "dimension": "engagement",
     "condition": "activity",
     "kind": "page_view",
@@ -36,7 +36,7 @@ def test_preview_counts_the_mqls_the_rule_would_make_and_saves_nothing(client_as
     preview = response.context["preview"]
     assert (preview.mql_now, preview.mql_after) == (0, 1)
     assert preview.entering == [lead]
-    assert not ScoringRule.objects.filter(name="Pricing page").exists()
+    assert not ScoringRule.objects.filter(name_en="Pricing page").exists()
     assert not RescoreJob.objects.exists()
 
 
@@ -45,7 +45,7 @@ def test_saving_a_rule_queues_a_rescore(client_as, marketer):
         reverse("handoff:scoring_rule_create"), {**NEW_RULE, "save": "1"}
     )
     assert response.status_code == 302
-    assert ScoringRule.objects.filter(name="Pricing page", position__gt=0).exists()
+    assert ScoringRule.objects.filter(name_en="Pricing page", position__gt=0).exists()
     assert RescoreJob.objects.get().created_by == marketer
 
 

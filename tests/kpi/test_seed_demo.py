@@ -73,3 +73,23 @@ def test_the_first_look_at_the_dashboard_shows_deals_won_lost_and_forecast(clien
     body = response.content.decode()
     assert 'data-testid="kpi-won_revenue-value">¥0<' not in body
     assert 'data-testid="kpi-roi-value">—<' not in body
+
+
+def test_demo_leads_carry_the_basis_their_campaign_obtained_and_segments_use_them():
+    from crm.models import Consent
+    from nurture.models import Segment
+
+    call_command("seed_demo", stdout=StringIO())
+    cards = Consent.objects.filter(basis=Consent.Basis.WRITTEN_NOTICE)
+    assert cards.exists() and all(c.obtained_on and c.recorded_by_id for c in cards[:20])
+    assert set(cards.values_list("lead__source_campaign__channel", flat=True)) <= {
+        "exhibition", "seminar",
+    }  # fmt: skip
+    assert Lead.objects.with_marketing_consent().count() < Lead.objects.count()
+    booth = Segment.objects.get(consent_bases=[Consent.Basis.WRITTEN_NOTICE])
+    assert 0 < booth.reachable().count() <= booth.leads().count()
+    newsletter = Segment.objects.get(consent_bases=[Consent.Basis.CONSENT])
+    assert (
+        newsletter.reachable().count()
+        == Lead.objects.with_marketing_consent(bases=[Consent.Basis.CONSENT]).count()
+    )

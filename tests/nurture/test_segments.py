@@ -40,6 +40,7 @@ def test_saving_a_segment_keeps_the_lead_list_filter(client_as, marketer, campai
         reverse("nurture:segment_create"),
         {
             "name": "Webinar, engaged",
+            "consent_bases": ["consent", "written_notice"],
             "campaign": campaign.pk,
             "min_engagement": "10",
             "sort": "-fit",

@@ -47,6 +47,19 @@ def test_japanese_email_puts_the_family_name_first_with_sama(marketer, company):
     assert message.body.startswith("株式会社青葉商事\n山田 太郎 様\n")
 
 
+def test_mail_to_a_company_reads_onchu_in_japanese_and_a_kanji_name_family_first_in_english(
+    marketer, company
+):
+    consenting(family_name="山田", given_name="太郎", company=company)
+    body = "{{ company_addressee }}\n{{ name }}\n"
+    send_now(marketer, body=body)
+    assert mail.outbox[0].body.startswith("株式会社青葉商事 御中\n山田 太郎 様\n")
+    mail.outbox.clear()
+    send_now(marketer, language="en", subject="Hello {{ name }}", body=body)
+    assert mail.outbox[0].subject == "Hello 山田 太郎"
+    assert mail.outbox[0].body.startswith("株式会社青葉商事\n山田 太郎\n")
+
+
 def test_english_email_puts_the_given_name_first(marketer):
     consenting(family_name="Yamada", given_name="Taro")
     send_now(marketer, language="en", subject="Hello {{ name }}", body="Dear {{ given_name }}")

@@ -188,7 +188,9 @@ def test_anonymous_visits_are_purged_after_the_retention(client, settings):
 def test_scoring_rules_match_page_views_by_url(
     client, campaign, django_capture_on_commit_callbacks, in_process_tasks
 ):
-    ScoringRule.objects.create(kind="page_view", url_contains="/pricing", points=30)
+    ScoringRule.objects.create(
+        name_en="Pricing", kind="page_view", url_contains="/pricing", points=30
+    )
     lead = consenting()
     visits.identify(VISITOR, lead.pk)
     view(client, "https://aoba.example.jp/pricing")

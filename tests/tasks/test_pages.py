@@ -224,3 +224,15 @@ def test_completing_and_moving_a_task_from_the_pages(client, rep):
     assert response.status_code == 302
     task.refresh_from_db()
     assert task.title == "Moved" and task.due_at == new_due and task.done_at is None
+
+
+def test_the_team_day_names_reps_as_every_page_does(client_as, manager, rep):
+    from accounts.models import LanguagePreference
+
+    rep.first_name, rep.last_name = "太郎", "鈴木"
+    rep.save(update_fields=["first_name", "last_name"])
+    task_on(assignee=rep, due_at=timezone.now() - timedelta(days=1))
+    for language in ("ja", "en"):
+        LanguagePreference.objects.update_or_create(user=manager, defaults={"language": language})
+        page = client_as(manager).get("/tasks/team/").content.decode()
+        assert "<td>鈴木 太郎</td>" in page, language

@@ -24,6 +24,7 @@ from crm.models import (
     Answer,
     Campaign,
     Company,
+    Consent,
     Industry,
     Lead,
     LeadScore,
@@ -32,6 +33,7 @@ from crm.models import (
     StageChange,
 )
 from kpi.management.commands import _demo_deals as demo_deals
+from nurture.models import Segment
 from tasks import demo as tasks_demo
 
 PASSWORD = "baton-demo"  # nosec B105  # the documented demo password (README), for `make run` only
@@ -78,7 +80,54 @@ class Command(BaseCommand):
         ]
         rules = ScoringRule.objects.active().snapshot()
         self._leads(rng, now, campaigns, companies, rules, users)
+        self._consents(users["marketer"])
+        self._segments(campaigns, users["marketer"])
         tasks_demo.seed_tasks([users["rep"], users["rep2"]], now, rng)
+
+    @staticmethod
+    def _consents(marketer: Any) -> None:
+        """Each lead's email basis as its campaign obtained it (特定電子メール法):
+        cards from the booth and the seminar (written notice, with the exchange
+        date), referrals (business relationship), forms (opt-in); one lead in
+        eight has none. No random draw: the rest of the demo stays as it was."""
+        bases = {
+            "exhibition": Consent.Basis.WRITTEN_NOTICE,
+            "seminar": Consent.Basis.WRITTEN_NOTICE,
+            "referral": Consent.Basis.BUSINESS_RELATIONSHIP,
+        }
+        leads = Lead.objects.select_related("source_campaign").order_by("pk")
+        Consent.objects.bulk_create(
+            Consent(
+                lead=lead,
+                basis=(basis := bases.get(campaign.channel, Consent.Basis.CONSENT)),
+                given_at=lead.created_at,
+                source=f"demo: {campaign.name}",
+                policy_version="2026-01" if basis == Consent.Basis.CONSENT else "",
+                obtained_on=lead.created_at.date()
+                if basis == Consent.Basis.WRITTEN_NOTICE
+                else None,
+                recorded_by=marketer if basis != Consent.Basis.CONSENT else None,
+            )
+            for n, lead in enumerate(leads)
+            if n % 8 != 7 and (campaign := lead.source_campaign) is not None
+        )
+
+    @staticmethod
+    def _segments(campaigns: list[Campaign], marketer: Any) -> None:
+        """A segment of the booth's business cards, emailed on the cards'
+        basis only, and one of opt-ins only (a newsletter)."""
+        booth = next(c for c in campaigns if c.channel == "exhibition")
+        Segment.objects.create(
+            name=f"{booth.name}: business cards",
+            query=f"campaign={booth.pk}",
+            consent_bases=[Consent.Basis.WRITTEN_NOTICE],
+            created_by=marketer,
+        )
+        Segment.objects.create(
+            name="Newsletter: opt-ins only",
+            consent_bases=[Consent.Basis.CONSENT],
+            created_by=marketer,
+        )
 
     def _users(self) -> dict[str, Any]:
         user_model = get_user_model()
