@@ -172,7 +172,7 @@ def company_candidates(
 ) -> list[Candidate]:
     """Companies a company with these values probably is: the same 名寄せ key
     (blocking: ㈱青葉商事 is 株式会社青葉商事), and the duplicates page's
-    COMPANY_RULES (same web domain, same reading)."""
+    COMPANY_RULES (same web domain, same reading, kana folded)."""
     others = Company.objects.exclude(pk=exclude) if exclude else Company.objects.all()
     found: dict[int, Candidate] = {}
     name = normalize.nfkc(str(values.get("name") or ""))
@@ -180,7 +180,17 @@ def company_candidates(
         for company in others.filter(key=key)[:1]:
             found[company.pk] = Candidate(company, [_("same company name")], blocking=True)
     for field_name, reason in COMPANY_RULES:
-        if value := values.get(field_name):
-            for company in others.filter(**{field_name: value})[:limit]:
+        column, fold = _COMPANY_PROBES[field_name]
+        if value := fold(str(values.get(field_name) or "")):
+            for company in others.filter(**{column: value})[:limit]:
                 found.setdefault(company.pk, Candidate(company)).reasons.append(reason)
     return list(found.values())[:limit]
+
+
+# The column each COMPANY_RULES rule compares on entry, and how an entered
+# value becomes it: readings kana folded (ｱｵﾊﾞ is あおば), domains without
+# scheme or www. (what the company form and the API store).
+_COMPANY_PROBES = {
+    "domain": ("domain", normalize.web_domain),
+    "name_kana": ("reading_key", lambda kana: normalize.search_key(kana)[:200]),
+}

@@ -121,7 +121,4 @@ class CompanyForm(_EditForm):
         return name
 
     def clean_domain(self) -> str:
-        domain = normalize.nfkc(self.cleaned_data["domain"]).lower()
-        return (
-            domain.removeprefix("https://").removeprefix("http://").removeprefix("www.").strip("/")
-        )
+        return normalize.web_domain(self.cleaned_data["domain"])
