@@ -25,6 +25,8 @@ COMPANIES_PER_PAGE = 50
 # A company page shows its people and activities a page at a time.
 PEOPLE_PER_PAGE = 50
 ACTIVITIES_PER_PAGE = 20
+# The lead table's columns there: the company is the page's own.
+PEOPLE_COLUMNS = ("email", "stage", "fit", "engagement", "created")
 
 
 def conflict_message() -> str:
@@ -200,7 +202,7 @@ def company_page(request: AuthenticatedRequest, company: Company) -> dict[str, A
     its change history. The same dozen queries for a company of three people
     or of thousands (bench/bench_company_page.py)."""
     visible = Lead.objects.visible_to(request.user).filter(company=company)
-    people_list = visible.select_related("score", "company").order_by("-created_at", "-pk")
+    people_list = visible.select_related("score").order_by("-created_at", "-pk")
     activities = (
         Activity.objects.filter(lead__in=visible)
         .select_related("lead", "campaign")
@@ -211,6 +213,7 @@ def company_page(request: AuthenticatedRequest, company: Company) -> dict[str, A
         "people_page": CappedPaginator(people_list, PEOPLE_PER_PAGE).get_page(
             request.GET.get("people_page")
         ),
+        "people_columns": PEOPLE_COLUMNS,
         "activities_page": CappedPaginator(activities, ACTIVITIES_PER_PAGE).get_page(
             request.GET.get("activities_page")
         ),
