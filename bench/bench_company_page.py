@@ -9,7 +9,7 @@ and every activity of the company rendered, each row's score, company, lead
 and campaign fetched as the template reads it (the page rendered by the same
 view and template, `crm.views_people.company_page` swapped).
 
-Data: the two companies above, 30 deals and 30 handoffs each, and 50 other
+Data: the two companies above and an empty one (the floor), 30 deals and 30 handoffs each, and 50 other
 companies with 5,000 people and 20,000 activities around them.
 """
 
@@ -30,7 +30,8 @@ TARGET_P95_MS = 150
 
 
 def generate() -> dict[str, int]:
-    """The companies measured, by name: {"small": pk, "large": pk}."""
+    """The companies measured, by name: {"empty": pk, "small": pk, "large": pk}
+    (the empty one is the floor: the page's frame, session and permissions)."""
     from django.contrib.auth.models import User
     from django.db import connection, transaction
     from django.utils import timezone
@@ -47,7 +48,7 @@ def generate() -> dict[str, int]:
     now = timezone.now()
     owner, _created = User.objects.get_or_create(username="bench-company-owner")
     campaign = Campaign.objects.get_or_create(name="ベンチ展示会", defaults={"owner": owner})[0]
-    sizes = {"small": PEOPLE // 10, "large": PEOPLE}
+    sizes = {"empty": 0, "small": PEOPLE // 10, "large": PEOPLE}
     with transaction.atomic():
         measured = {label: Company.objects.create(name=f"株式会社ベンチ{label}") for label in sizes}
         others = Company.objects.bulk_create(
@@ -80,6 +81,8 @@ def generate() -> dict[str, int]:
         Activity.objects.bulk_create(activities, batch_size=5000)
         for company in measured.values():
             staff = [p for p in people if p.company_id == company.pk][:30]
+            if not staff:
+                continue
             Deal.objects.bulk_create(
                 [
                     Deal(
@@ -175,6 +178,7 @@ def run() -> None:
     client.force_login(manager)
     urls = {label: reverse("crm:company_detail", args=[pk]) for label, pk in companies.items()}
     measure(client, urls["large"], 1)  # templates compiled, not counted
+    floor, floor_queries = measure(client, urls["empty"], REPEAT)
     small, small_queries = measure(client, urls["small"], REPEAT)
     large, large_queries = measure(client, urls["large"], REPEAT)
     real = views_people.company_page
@@ -190,6 +194,7 @@ def run() -> None:
     small_label = f"{PEOPLE // 10:,} people / {PEOPLE:,} activities"
     large_label = f"{PEOPLE:,} people / {PEOPLE * ACTIVITIES_PER_PERSON:,} activities"
     for label, times, queries in (
+        ("empty company (floor)", floor, floor_queries),
         (f"baton, {small_label}", small, small_queries),
         (f"baton, {large_label}", large, large_queries),
         (f"naive, {small_label}", naive_small, naive_small_queries),
