@@ -20,6 +20,8 @@ from api.permissions import ModelPermissions
 from crm import dedupe, normalize, people
 from crm.models import Campaign, Company
 
+DOMAIN_LENGTH = Company._meta.get_field("domain").max_length or 200
+
 
 class CompanySerializer(StrictModelSerializer):
     save_anyway = StrictBooleanField(
@@ -51,7 +53,10 @@ class CompanySerializer(StrictModelSerializer):
         return value
 
     def validate_domain(self, value: str) -> str:
-        return normalize.web_domain(value)  # as the company form stores it
+        domain = normalize.web_domain(value)  # as the company form stores it
+        if len(domain) > DOMAIN_LENGTH:  # NFKC made it longer (㍿ is 株式会社)
+            raise serializers.ValidationError(_("The domain is too long."))
+        return domain
 
     def create(self, validated_data: dict[str, Any]) -> Company:
         data = {k: v for k, v in validated_data.items() if k != "save_anyway"}

@@ -121,4 +121,7 @@ class CompanyForm(_EditForm):
         return name
 
     def clean_domain(self) -> str:
-        return normalize.web_domain(self.cleaned_data["domain"])
+        domain = normalize.web_domain(self.cleaned_data["domain"])
+        if len(domain) > 200:  # NFKC made it longer (㍿ is 株式会社)
+            raise forms.ValidationError(_("The domain is too long."))
+        return domain

@@ -156,3 +156,11 @@ def test_save_anyway_on_a_company_takes_only_a_json_boolean(api_as, marketer):
         COMPANIES, {"name": "北斗物流", "save_anyway": "true"}, format="json"
     )
     assert made.status_code == 400
+
+
+def test_a_domain_that_nfkc_makes_too_long_is_a_400_not_a_500(api_as, marketer):
+    refused = api_as(marketer).post(
+        COMPANIES, {"name": "北斗物流", "domain": "㍿" * 60}, format="json"
+    )
+    assert refused.status_code == 400
+    assert refused.json() == {"domain": ["The domain is too long."]}
