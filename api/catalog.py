@@ -9,7 +9,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -99,6 +100,7 @@ class CompanyCandidateSerializer(serializers.Serializer[dedupe.Candidate]):
     def get_type(self, candidate: dedupe.Candidate) -> str:
         return "company"
 
+    @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, candidate: dedupe.Candidate) -> str:
         path = reverse("api:company-detail", args=[candidate.record.pk])
         request = self.context.get("request")
