@@ -7,22 +7,40 @@ from typing import Any
 import django_filters
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from rest_framework import mixins, serializers, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
 
-from api.fields import StrictModelSerializer, whole_amount
+from api.fields import StrictBooleanField, StrictModelSerializer, whole_amount
 from api.filters import ApiFilterSet, IdFilter
 from api.permissions import ModelPermissions
-from crm import normalize, people
+from crm import dedupe, normalize, people
 from crm.models import Campaign, Company
+
+DOMAIN_LENGTH = Company._meta.get_field("domain").max_length or 200
 
 
 class CompanySerializer(StrictModelSerializer):
+    save_anyway = StrictBooleanField(
+        write_only=True,
+        required=False,
+        default=False,
+        help_text=_(
+            "Create the company even though it probably duplicates others (same web "
+            "domain or same reading; the answer without it is 409 with the candidates); "
+            "recorded in the audit trail. A company of the same name is refused all the same."
+        ),
+    )
+
     class Meta:
         model = Company
         fields = [
             "id", "name", "name_kana", "domain", "industry", "size_band", "prefecture",
-            "address", "created_at",
+            "address", "created_at", "save_anyway",
         ]  # fmt: skip
 
     def validate_name(self, value: str) -> str:
@@ -35,10 +53,21 @@ class CompanySerializer(StrictModelSerializer):
             raise serializers.ValidationError(_("This company exists already."), code="unique")
         return value
 
+    def validate_domain(self, value: str) -> str:
+        domain = normalize.web_domain(value)  # as the company form stores it
+        if len(domain) > DOMAIN_LENGTH:  # NFKC made it longer (㍿ is 株式会社)
+            raise serializers.ValidationError(_("The domain is too long."))
+        return domain
+
     def create(self, validated_data: dict[str, Any]) -> Company:
+        data = {k: v for k, v in validated_data.items() if k != "save_anyway"}
         try:
             with transaction.atomic():
-                return people.create_company(validated_data, by=self.context["request"].user)
+                return people.create_company(
+                    data,
+                    by=self.context["request"].user,
+                    overriding=self.context.get("overriding", ()),
+                )
         except IntegrityError as exc:  # the same company created meanwhile
             raise serializers.ValidationError(
                 {"name": [_("This company exists already.")]}, code="unique"
@@ -47,15 +76,52 @@ class CompanySerializer(StrictModelSerializer):
     def update(self, instance: Company, validated_data: dict[str, Any]) -> Company:
         """Through crm's service, as the page's edits: the history records
         who, and a change the fit rules read rescores the company's people."""
+        changes = {k: v for k, v in validated_data.items() if k != "save_anyway"}
         try:
             with transaction.atomic():
                 return people.update_company(
-                    instance, changes=validated_data, by=self.context["request"].user
+                    instance, changes=changes, by=self.context["request"].user
                 )
         except IntegrityError as exc:  # its new name taken meanwhile
             raise serializers.ValidationError(
                 {"name": [_("This company exists already.")]}, code="unique"
             ) from exc
+
+
+class CompanyCandidateSerializer(serializers.Serializer[dedupe.Candidate]):
+    """A company the one sent probably duplicates."""
+
+    id = serializers.IntegerField(source="record.pk")
+    type = serializers.SerializerMethodField()
+    name = serializers.CharField(source="record.name")
+    url = serializers.SerializerMethodField(help_text=_("The company in the API."))
+    reasons = serializers.ListField(child=serializers.CharField())
+
+    def get_type(self, candidate: dedupe.Candidate) -> str:
+        return "company"
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, candidate: dedupe.Candidate) -> str:
+        path = reverse("api:company-detail", args=[candidate.record.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class CompanyDuplicatesSerializer(serializers.Serializer[dict[str, Any]]):
+    """409: probable duplicates (`candidates`; send again with "save_anyway":
+    true to create it), or a company of the same name (`detail` and `name`)."""
+
+    detail = serializers.CharField()
+    candidates = CompanyCandidateSerializer(many=True, required=False)
+
+
+def company_duplicates_detail() -> str:
+    return str(
+        _(
+            "This company probably exists already (see candidates). Send it again with "
+            '"save_anyway": true to create it all the same.'
+        )
+    )
 
 
 class CompanyFilter(ApiFilterSet):
@@ -86,6 +152,33 @@ class CompanyViewSet(
 
     def get_queryset(self) -> QuerySet[Company]:
         return Company.objects.visible_to(self.request.user)
+
+    @extend_schema(
+        responses={
+            201: CompanySerializer,
+            409: OpenApiResponse(
+                CompanyDuplicatesSerializer,
+                "Probable duplicates (same web domain, same reading kana folded), or a "
+                "company of the same name whatever its legal form (`detail` and `name`).",
+            ),
+        }
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Create a company; probable duplicates answer 409 with the candidates
+        unless the body says "save_anyway": true (the audit trail keeps that),
+        as on the company form. The same name (㈱ and 株式会社 alike) is
+        refused whatever the body says."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)  # the same name: 409 on `name`
+        data = serializer.validated_data
+        candidates = [c for c in dedupe.company_candidates(data) if not c.blocking]
+        if candidates and not data.get("save_anyway"):
+            body = {"detail": company_duplicates_detail(), "candidates": candidates}
+            answer = CompanyDuplicatesSerializer(body, context={"request": request})
+            return Response(answer.data, status=status.HTTP_409_CONFLICT)
+        serializer.context["overriding"] = [c.record.pk for c in candidates]
+        serializer.save()
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
 
 
 class CampaignSerializer(StrictModelSerializer):

@@ -176,19 +176,26 @@ def company_candidates(
 ) -> list[Candidate]:
     """Companies a company with these values probably is: the same 名寄せ key
     (blocking: ㈱青葉商事 is 株式会社青葉商事), and the duplicates page's
-    COMPANY_RULES (same web domain, same reading)."""
+    COMPANY_RULES (same web domain, same reading, kana folded)."""
     others = Company.objects.exclude(pk=exclude) if exclude else Company.objects.all()
     found: dict[int, Candidate] = {}
     name = normalize.nfkc(str(values.get("name") or ""))
     if key := normalize.company_key(name) or name:
         for company in others.filter(key=key)[:1]:
             found[company.pk] = Candidate(company, [_("same company name")], blocking=True)
-    probe = {
-        "domain": values.get("domain"),
-        "reading_key": normalize.company_reading_key(str(values.get("name_kana") or "")),
-    }
-    for field_name, reason in COMPANY_RULES:
-        if value := probe.get(field_name):
-            for company in others.filter(**{field_name: value})[:limit]:
+    for column, reason in COMPANY_RULES:
+        field_name, fold = _COMPANY_PROBES[column]
+        if value := fold(str(values.get(field_name) or "")):
+            for company in others.filter(**{column: value})[:limit]:
                 found.setdefault(company.pk, Candidate(company)).reasons.append(reason)
     return list(found.values())[:limit]
+
+
+# The entered field each COMPANY_RULES column is compared with, and how its
+# value becomes the column's: readings kana folded and without their legal form (ｱｵﾊﾞ is
+# あおば, ｶ)ｱｵﾊﾞ too), domains without scheme or www. (what the company form
+# and the API store).
+_COMPANY_PROBES = {
+    "domain": ("domain", normalize.web_domain),
+    "reading_key": ("name_kana", normalize.company_reading_key),
+}

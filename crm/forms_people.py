@@ -121,7 +121,7 @@ class CompanyForm(_EditForm):
         return name
 
     def clean_domain(self) -> str:
-        domain = normalize.nfkc(self.cleaned_data["domain"]).lower()
-        return (
-            domain.removeprefix("https://").removeprefix("http://").removeprefix("www.").strip("/")
-        )
+        domain = normalize.web_domain(self.cleaned_data["domain"])
+        if len(domain) > 200:  # NFKC made it longer (㍿ is 株式会社)
+            raise forms.ValidationError(_("The domain is too long."))
+        return domain

@@ -62,6 +62,13 @@ def email_key(email: str) -> str:
     return key if _is_folded(key) else _settled(_folded, key)
 
 
+def web_domain(value: str) -> str:
+    """A company's web domain as the duplicate rules compare it: lower case,
+    without scheme, www. and trailing slash (https://www.Aoba.jp/ is aoba.jp)."""
+    domain = nfkc(value).lower()
+    return domain.removeprefix("https://").removeprefix("http://").removeprefix("www.").strip("/")
+
+
 def phone_digits(phone: str) -> str:
     """Only the digits, as ASCII: ０３－１２３４－５６７８, 03-1234-5678 and
     03(1234)5678 are the same number. A leading +81 becomes the domestic 0."""

@@ -31,7 +31,7 @@ def value_text(value: Any, unit: str) -> str:
     if value is None or value == "":  # "" is a missing row's attribute in a template
         return "—"
     if unit == "percent":
-        return f"{Decimal(value):.1f}%"
+        return f"{Decimal(value):,.1f}%"  # an ROI of 1,340.0%, grouped as the money
     if unit == "yen":
         return f"¥{int(value):,}"
     if unit == "minutes":

@@ -4,14 +4,14 @@ on since the last run, rebuilt (kpi.rollups.store)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
-from crm.models import Deal, Lead, StageChange
+from crm.models import Deal, DealStage, DealStageChange, Lead, StageChange
 from handoff.models import Handoff, SlaDeadline
 from kpi.models import RollupState
 from kpi.rollups.events import FAMILIES, local_day, won_at
@@ -94,7 +94,37 @@ def _touched_days(state: RollupState) -> tuple[dict[str, set[date]], int, int]:
         # A won deal is a lead won: its funnel moves too.
         touched["calendar"].add(won)
         touched["cohort"].add(local_day(lead_created_at))
+    for closed_on, lead_created_at in _reopened_deals_closing_days(since):
+        # A reopened deal is no longer won or lost on the day it closed.
+        won = local_day(won_at(None, closed_on, lead_created_at))
+        touched["deals"].add(won)
+        touched["calendar"].add(won)
+        touched["cohort"].add(local_day(lead_created_at))
     return {family: days for family, days in touched.items() if days}, last_change, last_lead
+
+
+def _reopened_deals_closing_days(since: datetime) -> set[tuple[date, datetime]]:
+    """The close dates (with the lead's creation) that deals reopened since
+    `since` had: reopening clears the deal's close date and closing time, so
+    only its field history still knows the day it counted on (every close
+    date it ever had: a deal won, reopened and won again counted on each)."""
+    reopened = DealStageChange.objects.filter(
+        changed_at__gte=since,
+        from_stage__kind__in=[DealStage.Kind.WON, DealStage.Kind.LOST],
+    ).values("deal_id")
+    versions = (
+        Deal.history.filter(id__in=reopened, close_date__isnull=False)  # type: ignore[attr-defined]
+        .order_by()
+        .values_list("id", "close_date")
+        .distinct()
+    )
+    closed = list(versions)
+    created = dict(
+        Deal.objects.filter(pk__in={deal for deal, _day in closed}).values_list(
+            "pk", "lead__created_at"
+        )
+    )
+    return {(day, created[deal]) for deal, day in closed if deal in created}
 
 
 def _ranges(days: set[date], *, gap: int = 1) -> list[tuple[date, date]]:

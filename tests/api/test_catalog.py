@@ -84,3 +84,83 @@ def test_a_company_rename_to_a_taken_name_is_409(api_as, marketer):
         f"{COMPANIES}{other.pk}/", {"name": "㈱青葉商事"}, format="json"
     )
     assert changed.status_code == 409
+
+
+# --- Probable duplicates ---------------------------------------------------------
+
+
+def test_a_company_of_the_same_domain_is_409_with_candidates_unless_saved_anyway(api_as, marketer):
+    from audit.models import Action, AuditEntry
+
+    aoba = Company.objects.create(name="株式会社青葉商事", domain="aoba.example.jp")
+    client = api_as(marketer)
+    body = {"name": "青葉ホールディングス", "domain": "https://www.Aoba.example.jp/"}
+    refused = client.post(COMPANIES, body, format="json")
+    assert refused.status_code == 409, refused.content
+    assert refused.json()["candidates"] == [
+        {
+            "id": aoba.pk,
+            "type": "company",
+            "name": "株式会社青葉商事",
+            "url": f"http://testserver/api/v1/companies/{aoba.pk}/",
+            "reasons": ["same web domain"],
+        }
+    ]
+    assert "save_anyway" in refused.json()["detail"]
+    assert Company.objects.count() == 1
+    made = client.post(COMPANIES, {**body, "save_anyway": True}, format="json")
+    assert made.status_code == 201, made.content
+    assert made.json()["domain"] == "aoba.example.jp"  # stored as the company form stores it
+    assert "save_anyway" not in made.json()
+    entry = AuditEntry.objects.get(action=Action.DUPLICATE_SAVED)
+    assert (entry.changes, entry.actor_id) == ({"duplicates": [aoba.pk]}, marketer.pk)
+    assert entry.object_id == str(made.json()["id"])
+
+
+def test_a_company_of_the_same_reading_in_other_kana_is_a_probable_duplicate(api_as, marketer):
+    aoba = Company.objects.create(name="青葉商事", name_kana="アオバショウジ")
+    refused = api_as(marketer).post(
+        COMPANIES, {"name": "あおば商事", "name_kana": "ｱｵﾊﾞｼｮｳｼﾞ"}, format="json"
+    )
+    assert refused.status_code == 409
+    ((candidate,),) = [refused.json()["candidates"]]
+    assert (candidate["id"], candidate["reasons"]) == (aoba.pk, ["same reading"])
+
+
+def test_the_same_company_name_is_refused_even_saved_anyway(api_as, marketer):
+    Company.objects.create(name="株式会社青葉商事", domain="aoba.example.jp")
+    refused = api_as(marketer).post(
+        COMPANIES,
+        {"name": "㈱青葉商事", "domain": "aoba.example.jp", "save_anyway": True},
+        format="json",
+    )
+    assert refused.status_code == 409
+    assert refused.json()["name"] == ["This company exists already."]
+    assert "candidates" not in refused.json()
+    assert Company.objects.count() == 1
+
+
+def test_a_company_unlike_any_other_is_created_without_an_audit_entry(api_as, marketer):
+    from audit.models import Action, AuditEntry
+
+    Company.objects.create(name="株式会社青葉商事", domain="aoba.example.jp")
+    made = api_as(marketer).post(
+        COMPANIES, {"name": "北斗物流", "domain": "hokuto.example.jp"}, format="json"
+    )
+    assert made.status_code == 201
+    assert not AuditEntry.objects.filter(action=Action.DUPLICATE_SAVED).exists()
+
+
+def test_save_anyway_on_a_company_takes_only_a_json_boolean(api_as, marketer):
+    made = api_as(marketer).post(
+        COMPANIES, {"name": "北斗物流", "save_anyway": "true"}, format="json"
+    )
+    assert made.status_code == 400
+
+
+def test_a_domain_that_nfkc_makes_too_long_is_a_400_not_a_500(api_as, marketer):
+    refused = api_as(marketer).post(
+        COMPANIES, {"name": "北斗物流", "domain": "㍿" * 60}, format="json"
+    )
+    assert refused.status_code == 400
+    assert refused.json() == {"domain": ["The domain is too long."]}

@@ -96,6 +96,26 @@ def test_company_candidates_know_the_legal_form_and_the_domain():
     assert [c.record for c in found] == [aoba] and not found[0].blocking
 
 
+def test_company_candidates_fold_the_reading_and_the_domain():
+    aoba = Company.objects.create(
+        name="株式会社青葉商事", name_kana="アオバショウジ", domain="aoba.example.jp"
+    )
+    by_reading = dedupe.company_candidates({"name": "あおば", "name_kana": "ｱｵﾊﾞｼｮｳｼﾞ"})
+    by_domain = dedupe.company_candidates(
+        {"name": "青葉HD", "domain": "https://www.AOBA.example.jp/"}
+    )
+    assert [(c.record, c.reasons) for c in by_reading] == [(aoba, ["same reading"])]
+    assert [(c.record, c.reasons) for c in by_domain] == [(aoba, ["same web domain"])]
+
+
+def test_company_form_refuses_a_domain_nfkc_makes_too_long():
+    from crm.forms_people import CompanyForm
+
+    form = CompanyForm({"name": "北斗物流", "domain": "㍿" * 60})
+    assert not form.is_valid()
+    assert form.errors["domain"] == ["The domain is too long."]
+
+
 def _form(**changes: str) -> dict[str, str]:
     return {**PERSON, "company_name": "", **changes}
 

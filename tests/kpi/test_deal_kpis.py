@@ -228,3 +228,51 @@ def test_the_dashboard_reads_the_deal_figures_in_the_rollups_statement(
     for table in ("crm_deal", "kpi_target", "crm_lostreason"):
         reads = [q["sql"] for q in ctx.captured_queries if table in q["sql"]]
         assert len(reads) == 1 and "kpi_dailyrollup" in reads[0], table
+
+
+DEAL_FIGURES = ("won_revenue", "roi", "cost_per_won_deal", "win_rate", "sales_cycle")
+
+
+@pytest.mark.parametrize("closing", ["win", "lose"])
+def test_a_reopened_deal_leaves_its_closing_day_at_the_next_refresh(closing, marketer, rep):
+    """Reopening clears the deal's close date and closing time, which is how
+    the minute refresh finds the days a deal changed: its old closing day is
+    found through its field history instead, and rebuilt without it."""
+    import time_machine
+
+    from deals import services as deal_services
+
+    def figures(*, live: bool) -> dict[str, object]:
+        values = metrics.dashboard(NOVEMBER, Filters(), live=live).values()
+        return {name: values[name] for name in DEAL_FIGURES}
+
+    campaign = Campaign.objects.create(
+        name="A", channel="web", utm_code="a", owner=marketer, actual_cost=300_000
+    )
+    lead = factories.lead(created_at=noon(10, 1), source_campaign=campaign)
+    price = LostReason.objects.get(name_en="Price")
+    with time_machine.travel(noon(11, 10), tick=False):
+        rollups.refresh()  # the first run notes where the sources stand
+        terms = deal_services.DealTerms("更新案件", Decimal(1_000_000))
+        opened = deal_services.open_deal(lead, by=rep, terms=terms)
+        if closing == "win":
+            deal_services.win_deal(
+                opened, close_date=date(2026, 11, 3), amount=Decimal(1_200_000), by=rep
+            )
+        else:
+            deal_services.lose_deal(
+                opened, reason=price, note="予算", by=rep, close_date=date(2026, 11, 3)
+            )
+    with time_machine.travel(noon(11, 11), tick=False):
+        rollups.refresh()
+    closed = figures(live=False)
+    assert closed["win_rate"] == Decimal(100 if closing == "win" else 0)
+    assert closed["won_revenue"] == Decimal(1_200_000 if closing == "win" else 0)
+    with time_machine.travel(noon(11, 20), tick=False):  # long after the refresh's margin
+        deal_services.reopen_deal(opened, to=stage("Proposal"), by=rep)
+        ranges = rollups.refresh()
+    assert ("deals", date(2026, 11, 3), date(2026, 11, 3)) in ranges
+    reopened = figures(live=False)
+    assert reopened["win_rate"] is None  # nothing closed in November any more
+    assert reopened["won_revenue"] == Decimal(0)
+    assert reopened == figures(live=True)

@@ -28,6 +28,7 @@ OCTOBER = {"preset": "custom", "start": "2026-10-01", "end": "2026-10-31"}
         (1234567, "count", "1,234,567"),
         (Decimal(1_000_000), "yen", "¥1,000,000"),
         (Decimal("33.333"), "percent", "33.3%"),
+        (Decimal("1340"), "percent", "1,340.0%"),
         (30, "minutes", "≤ 30 min"),
         (90, "minutes", "≤ 1.5 h"),
         (-1, "minutes", "over 30 days"),
