@@ -22,27 +22,31 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-# The permission ids of a user: their own and their groups'.
-_PERMISSION_IDS = """
+# The user's own permissions and their groups' together, as "app_label.codename".
+PERMISSIONS_SQL = """
+SELECT ct.app_label, p.codename
+FROM auth_permission p
+JOIN django_content_type ct ON ct.id = p.content_type_id
+WHERE p.id IN (
     SELECT up.permission_id FROM auth_user_user_permissions up WHERE up.user_id = %s
     UNION
     SELECT gp.permission_id FROM auth_group_permissions gp
     JOIN auth_user_groups ug ON ug.group_id = gp.group_id
     WHERE ug.user_id = %s
+)
 """
-# The user's own permissions and their groups' together, as "app_label.codename".
-PERMISSIONS_SQL = f"""
-SELECT ct.app_label, p.codename
-FROM auth_permission p
-JOIN django_content_type ct ON ct.id = p.content_type_id
-WHERE p.id IN ({_PERMISSION_IDS})
-"""
-# The same as one array column beside the user's row.
-_PERMISSIONS_ARRAY = f"""ARRAY(
+# The same, as one array column beside the user's row (the user id twice more).
+PERMISSIONS_ARRAY_SQL = """ARRAY(
     SELECT ct.app_label || '.' || p.codename
     FROM auth_permission p
     JOIN django_content_type ct ON ct.id = p.content_type_id
-    WHERE p.id IN ({_PERMISSION_IDS})
+    WHERE p.id IN (
+        SELECT up.permission_id FROM auth_user_user_permissions up WHERE up.user_id = %s
+        UNION
+        SELECT gp.permission_id FROM auth_group_permissions gp
+        JOIN auth_user_groups ug ON ug.group_id = gp.group_id
+        WHERE ug.user_id = %s
+    )
 )"""
 
 
@@ -56,7 +60,9 @@ def _user_sql() -> tuple[str, list[str]]:
     )
     table = connection.ops.quote_name(model._meta.db_table)
     pk = connection.ops.quote_name(model._meta.pk.column)
-    return f"SELECT {columns}, {_PERMISSIONS_ARRAY} FROM {table} WHERE {pk} = %s", fields
+    # The model's own column and table names; the id comes as a parameter.
+    sql = f"SELECT {columns}, {PERMISSIONS_ARRAY_SQL} FROM {table} WHERE {pk} = %s"  # nosec B608
+    return sql, fields
 
 
 class OneQueryPermissionsBackend(ModelBackend):
@@ -70,11 +76,11 @@ class OneQueryPermissionsBackend(ModelBackend):
             return None
         sql, fields = _user_sql()
         with connection.cursor() as cursor:
-            cursor.execute(sql, [pk, pk, pk])
+            cursor.execute(sql, [pk, pk, pk])  # the array's two, then the row's
             row = cursor.fetchone()
         if row is None:
             return None
-        user = model.from_db(connection.alias, fields, row[:-1])
+        user: Any = model.from_db(connection.alias, fields, row[:-1])
         if not user.is_superuser:
             # A superuser has every permission: ModelBackend reads them itself.
             user._perm_cache = {str(perm) for perm in row[-1]}
