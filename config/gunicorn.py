@@ -10,7 +10,7 @@ process takes a connection only when it is free, so the 50 spread over the
 3 in arrival order. A threaded (gthread) process accepts every connection
 it can and keeps it alive for its next request: with one thread each, one
 process held 46-48 of the 50 reps' connections and served them one after
-the other while the other two idled (p99 285-448 ms against 174-317 ms for
+the other while the other two idled (p99 235-448 ms against 174-317 ms for
 sync processes, same runs); with 8 threads, every claim started at once and
 all finished late. The third process keeps the site answering while one serves
 a long request (an export). Slow clients are the TLS proxy's to buffer
