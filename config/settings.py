@@ -434,6 +434,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 BATON_SESSION_IDLE_TIMEOUT = timedelta(minutes=env.int("SESSION_IDLE_MINUTES", default=30))
 BATON_SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=env.int("SESSION_MAX_HOURS", default=10))
 SESSION_COOKIE_AGE = int(BATON_SESSION_ABSOLUTE_TIMEOUT.total_seconds())
+# In PostgreSQL, read in one fixed statement (web/session_store.py).
+SESSION_ENGINE = "web.session_store"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
