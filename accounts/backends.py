@@ -69,6 +69,11 @@ class OneQueryPermissionsBackend(ModelBackend):
     def get_user(self, user_id: Any) -> Any:
         """The session's user with their permissions, in one statement; None
         for an unknown or inactive user (as ModelBackend)."""
+        if connection.vendor != "postgresql":
+            # ARRAY() is PostgreSQL's; elsewhere (`make run` on SQLite) the
+            # user is read as ModelBackend reads it, the permissions in one
+            # statement still (get_all_permissions).
+            return super().get_user(user_id)
         model = get_user_model()
         try:
             pk = model._meta.pk.to_python(user_id)

@@ -28,7 +28,7 @@ class SessionStore(DatabaseSessionStore):
             cursor.execute(
                 f"SELECT session_data, expire_date FROM {table} "  # nosec B608  # the model's own table name
                 "WHERE session_key = %s AND expire_date > %s",
-                [self.session_key, timezone.now()],
+                [self.session_key, db.ops.adapt_datetimefield_value(timezone.now())],
             )
             row = cursor.fetchone()
         if row is None:
