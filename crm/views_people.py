@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from crm import dedupe, history, people
+from crm import dedupe, history, lead_table, people
 from crm.forms_people import CompanyForm, LeadForm
 from crm.models import Activity, Company, Deal, Lead, StageChange
 from crm.views import CappedPaginator
@@ -202,17 +202,20 @@ def company_page(request: AuthenticatedRequest, company: Company) -> dict[str, A
     its change history. The same dozen queries for a company of three people
     or of thousands (bench/bench_company_page.py)."""
     visible = Lead.objects.visible_to(request.user).filter(company=company)
-    people_list = visible.select_related("score").order_by("-created_at", "-pk")
+    # Rows as plain values, the scores in one more query (crm/lead_table.py).
+    people_list = visible.order_by("-created_at", "-pk").values_list(*lead_table.ROW_FIELDS)
     activities = (
         Activity.objects.filter(lead__in=visible)
         .select_related("lead", "campaign")
         .order_by("-occurred_at", "-pk")
     )
+    people_page = CappedPaginator(people_list, PEOPLE_PER_PAGE).get_page(
+        request.GET.get("people_page")
+    )
+    people_page.object_list = lead_table.with_scores(people_page.object_list)
     context: dict[str, Any] = {
         "company": company,
-        "people_page": CappedPaginator(people_list, PEOPLE_PER_PAGE).get_page(
-            request.GET.get("people_page")
-        ),
+        "people_page": people_page,
         "people_columns": PEOPLE_COLUMNS,
         "activities_page": CappedPaginator(activities, ACTIVITIES_PER_PAGE).get_page(
             request.GET.get("activities_page")
