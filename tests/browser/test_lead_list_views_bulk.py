@@ -91,7 +91,7 @@ def test_a_marketer_saves_a_view_selects_three_leads_and_assigns_them(
         boxes.nth(index).check()
     expect(page.get_by_test_id("bulk-count")).to_contain_text("3")
     page.get_by_test_id("bulk-action").select_option("assign")
-    page.get_by_test_id("bulk-owner").select_option(label="rep")
+    page.get_by_test_id("bulk-owner").select_option(value=str(rep.pk))
     screenshot(page, f"{language}-lead-list-bulk-selected")
     page.get_by_test_id("bulk-apply").click()
     expect(page.get_by_role("alert").first).to_contain_text(text["changed"])

@@ -88,7 +88,8 @@ def planted(campaign: Campaign, marketer: User, rep: User, manager: User) -> dic
         response = marketing.post(
             reverse("handoff:scoring_rule_create"),
             {
-                "name": short(payload, 100),
+                "name_en": short(payload, 100),
+                "name_ja": short(payload, 100),
                 "dimension": "fit",
                 "condition": "title_contains",
                 "value": payload,
