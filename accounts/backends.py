@@ -22,32 +22,28 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-# The user's own permissions and their groups' together, as "app_label.codename".
-PERMISSIONS_SQL = """
-SELECT ct.app_label, p.codename
-FROM auth_permission p
-JOIN django_content_type ct ON ct.id = p.content_type_id
-WHERE p.id IN (
+# The ids of the user's own permissions and their groups' (the user id twice).
+PERMISSION_IDS_SQL = """
     SELECT up.permission_id FROM auth_user_user_permissions up WHERE up.user_id = %s
     UNION
     SELECT gp.permission_id FROM auth_group_permissions gp
     JOIN auth_user_groups ug ON ug.group_id = gp.group_id
     WHERE ug.user_id = %s
-)
 """
-# The same, as one array column beside the user's row (the user id twice more).
-PERMISSIONS_ARRAY_SQL = """ARRAY(
+# Those permissions as (app_label, codename) rows.
+PERMISSIONS_SQL = f"""
+SELECT ct.app_label, p.codename
+FROM auth_permission p
+JOIN django_content_type ct ON ct.id = p.content_type_id
+WHERE p.id IN ({PERMISSION_IDS_SQL})
+"""  # nosec B608  # constant text, the ids come as parameters
+# The same, as one array of "app_label.codename" beside the user's row.
+PERMISSIONS_ARRAY_SQL = f"""ARRAY(
     SELECT ct.app_label || '.' || p.codename
     FROM auth_permission p
     JOIN django_content_type ct ON ct.id = p.content_type_id
-    WHERE p.id IN (
-        SELECT up.permission_id FROM auth_user_user_permissions up WHERE up.user_id = %s
-        UNION
-        SELECT gp.permission_id FROM auth_group_permissions gp
-        JOIN auth_user_groups ug ON ug.group_id = gp.group_id
-        WHERE ug.user_id = %s
-    )
-)"""
+    WHERE p.id IN ({PERMISSION_IDS_SQL})
+)"""  # nosec B608  # constant text, the ids come as parameters
 
 
 @cache

@@ -11,19 +11,20 @@ per-language table (escaped once).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from html import escape
 from typing import Any, NamedTuple
 
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone, translation
-from django.utils.formats import date_format, get_format
+from django.utils.formats import get_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from crm import person_names
 from crm.models import Lead, LeadScore
+from web.dates import short_date
 
 # A placeholder id, replaced by each lead's own in the URL reversed once.
 _PLACEHOLDER = "2147483647"
@@ -95,26 +96,6 @@ def lead_url(pk: int) -> str:
     """The lead's page (Lead.get_absolute_url), the pattern reversed once."""
     before, after = _lead_url_parts(get_script_prefix())
     return f"{before}{pk}{after}"
-
-
-def short_date(day: date, django_format: str) -> str:
-    """A date in Django's SHORT_DATE_FORMAT, without building a DateFormat per
-    row when the format is made of year, month and day numbers only."""
-    if set(django_format) <= _SIMPLE_DATE.keys():
-        return "".join(_SIMPLE_DATE[c](day) for c in django_format)
-    return date_format(day, django_format)
-
-
-_SIMPLE_DATE: dict[str, Callable[[date], str]] = {
-    "Y": lambda d: f"{d.year:04d}",
-    "m": lambda d: f"{d.month:02d}",
-    "d": lambda d: f"{d.day:02d}",
-    "n": lambda d: str(d.month),
-    "j": lambda d: str(d.day),
-    "/": lambda d: "/",
-    "-": lambda d: "-",
-    ".": lambda d: ".",
-}
 
 
 def rows(

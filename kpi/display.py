@@ -9,9 +9,8 @@ and escaping each, two thirds of the page's time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from html import escape
 from typing import Any
@@ -21,6 +20,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from kpi.metrics import Dashboard, Figure, ForecastRow, Step
+from web.dates import short_date
 
 # The campaign table shows the 50 campaigns with the most leads (the CSV has all).
 CAMPAIGN_ROWS = 50
@@ -208,26 +208,6 @@ def _html(value: Any, unit: str) -> str:
     return escape(text) if unit in ("minutes", "days") else text
 
 
-def _short_date(day: date, django_format: str) -> str:
-    """A date in Django's SHORT_DATE_FORMAT, without building a DateFormat per
-    day when the format is made of year, month and day numbers only."""
-    if set(django_format) <= SIMPLE_DATE.keys():
-        return "".join(SIMPLE_DATE[c](day) for c in django_format)
-    return date_format(day, django_format)
-
-
-SIMPLE_DATE: dict[str, Callable[[date], str]] = {
-    "Y": lambda d: f"{d.year:04d}",
-    "m": lambda d: f"{d.month:02d}",
-    "d": lambda d: f"{d.day:02d}",
-    "n": lambda d: str(d.month),
-    "j": lambda d: str(d.day),
-    "/": lambda d: "/",
-    "-": lambda d: "-",
-    ".": lambda d: ".",
-}
-
-
 def _campaign_rows(board: Dashboard) -> SafeString:
     rows = []
     for row in board.campaigns[:CAMPAIGN_ROWS]:
@@ -262,7 +242,7 @@ def _campaign_rows(board: Dashboard) -> SafeString:
 def _daily_rows(board: Dashboard) -> SafeString:
     short = get_format("SHORT_DATE_FORMAT")
     rows = [
-        f"<tr><td>{escape(_short_date(p.day, short))}</td>"
+        f"<tr><td>{escape(short_date(p.day, short))}</td>"
         f"{_cells(str(n) for n in (p.leads, p.mqls, p.sqls, p.won))}</tr>"
         for p in reversed(board.daily)
     ]
