@@ -27,38 +27,33 @@ def api_token(request: AuthenticatedRequest) -> HttpResponse:
     shows each token's name, scope, expiry and last use."""
     form = TokenForm(user=request.user)
     new_key = None
-    if request.method == "POST":
-        action = request.POST.get("action")
-        if action in {"rotate", "revoke"}:
-            token = get_visible_or_404(ApiToken, request.user, request.POST.get("token"))
-            if action == "revoke":
-                if tokens.revoke_token(token, by=request.user):
-                    messages.success(
-                        request, _("The token “%(name)s” was revoked.") % {"name": token.name}
-                    )
-                return redirect("api_token")
-            rotated = tokens.rotate_token(token, by=request.user)
-            new_key = rotated[1] if rotated else None
-        else:
-            form = TokenForm(request.POST, user=request.user)
-            if form.is_valid():
-                try:
-                    _token, new_key = tokens.create_token(
-                        request.user, by=request.user, **form.cleaned_data
-                    )
-                    form = TokenForm(user=request.user)
-                except IntegrityError:  # the same name made meanwhile
-                    form.add_error(
-                        "name",
-                        _("You have a token with this name: rotate it, or choose another name."),
-                    )
-    return render(
-        request,
-        "api/token.html",
-        {
-            "form": form,
-            "new_key": new_key,
-            "tokens": request.user.api_tokens.all(),
-            "now": timezone.now(),
-        },
-    )
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action in {"rotate", "revoke"}:
+        token = get_visible_or_404(ApiToken, request.user, request.POST.get("token"))
+        if action == "revoke":
+            if tokens.revoke_token(token, by=request.user):
+                messages.success(
+                    request, _("The token “%(name)s” was revoked.") % {"name": token.name}
+                )
+            return redirect("api_token")
+        rotated = tokens.rotate_token(token, by=request.user)
+        new_key = rotated[1] if rotated else None
+    elif request.method == "POST":
+        form, new_key = _create_token(request)
+    context = {"form": form, "new_key": new_key, "now": timezone.now()}
+    return render(request, "api/token.html", {**context, "tokens": request.user.api_tokens.all()})
+
+
+def _create_token(request: AuthenticatedRequest) -> tuple[TokenForm, str | None]:
+    """The form to show next and the new key, if the posted form made one."""
+    form = TokenForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return form, None
+    try:
+        _token, new_key = tokens.create_token(request.user, by=request.user, **form.cleaned_data)
+    except IntegrityError:  # the same name made meanwhile
+        form.add_error(
+            "name", _("You have a token with this name: rotate it, or choose another name.")
+        )
+        return form, None
+    return TokenForm(user=request.user), new_key

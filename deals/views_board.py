@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.models import User
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -13,17 +14,14 @@ from django.utils.html import format_html_join
 from django.views.decorators.http import require_safe
 
 from crm.models import Deal
-from deals.board import columns
+from deals.board import Column, columns
 from deals.filters import BoardFilterForm
 from web.http import AuthenticatedRequest
 
 
-def board_context(
-    request: AuthenticatedRequest, params: QueryDict, *, notice: str = "", ok: bool = False
-) -> dict[str, Any]:
-    form = BoardFilterForm(params or None)
-    board = columns(form.filter(Deal.objects.visible_to(request.user)))
-    user = request.user
+def _mark_movable(board: list[Column], user: User) -> None:
+    """Which cards the person may drag: every card with the right to see all
+    leads, else the deals they own or whose lead they own."""
     may_change = user.has_perm("crm.change_deal")
     change_all = may_change and user.has_perm("crm.view_all_leads")
     for column in board:
@@ -31,6 +29,14 @@ def board_context(
             card.movable = change_all or (  # type: ignore[attr-defined]
                 may_change and user.pk in (card.owner_id, card.lead.owner_id)
             )
+
+
+def board_context(
+    request: AuthenticatedRequest, params: QueryDict, *, notice: str = "", ok: bool = False
+) -> dict[str, Any]:
+    form = BoardFilterForm(params or None)
+    board = columns(form.filter(Deal.objects.visible_to(request.user)))
+    _mark_movable(board, request.user)
     stages = [column.stage for column in board if not column.stage.is_retired]
     for column in board:
         # Once per column, not per card: the board renders up to 20 cards a column.
