@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from kpi import rollups
-from kpi.models import DailyRollup
+from kpi.models import DailyRollup, MonthlyRollup
 from kpi.rollups import Metric
 
 
@@ -108,41 +108,97 @@ def _in(metrics: tuple[str, ...]) -> str:
     return f"metric IN ({', '.join(['%s'] * len(metrics))})"
 
 
-# The five parts a dashboard reads, in one statement (one round trip; the
-# ORM built five querysets a request and compiled each, a fifth of the view's
-# time at 10,000 leads). Each part reads one grain through the covering
-# (grain, metric, day) index; `{where}` adds the campaign and rep filters.
-# Columns: part, metric, key (campaign, rep or bucket), bucket, day, n, amount,
-# extra (a second sum, for the parts the caller adds: `also`).
-ROLLUP_PARTS = """
-SELECT 't', metric, bucket, 0, CAST(NULL AS DATE), SUM(count), SUM(amount), 0 FROM {table}
- WHERE grain = %s AND day >= %s AND day <= %s{where} GROUP BY metric, bucket
-UNION ALL
-SELECT 'c', metric, campaign_id, 0, CAST(NULL AS DATE), SUM(count), SUM(amount), 0 FROM {table}
- WHERE grain = %s AND day >= %s AND day <= %s AND {campaign_metrics}{where}
- GROUP BY campaign_id, metric
-UNION ALL
-SELECT 'r', metric, rep_id, bucket, CAST(NULL AS DATE), SUM(count), 0, 0 FROM {table}
- WHERE grain = %s AND day >= %s AND day <= %s AND {rep_metrics}{where}
- GROUP BY rep_id, metric, bucket
-UNION ALL
-SELECT 'd', metric, 0, 0, day, SUM(count), 0, 0 FROM {table}
- WHERE grain = %s AND day >= %s AND day <= %s AND {daily_metrics}{where} GROUP BY day, metric
-UNION ALL
-SELECT 'p', metric, 0, 0, CAST(NULL AS DATE), SUM(count), 0, 0 FROM {table}
- WHERE grain = %s AND day >= %s AND day <= %s AND metric = %s{where} GROUP BY metric
-"""
+@dataclass(frozen=True)
+class Spans:
+    """Where a period's rows are read: `days`, ranges of days (first, last)
+    from the daily grain, and `months`, the first days of the first and the
+    last whole month (None for none) from the monthly grain."""
+
+    days: tuple[tuple[date, date], ...]
+    months: tuple[date, date] | None = None
+
+
+def spans(period: Period, *, by_month: bool = True) -> Spans:
+    """The period's whole months from the monthly grain and the days of its
+    partial months (at most two ranges: before the first whole month and
+    after the last) from the daily grain; every day from the daily grain
+    when `by_month` is False, or when the period holds no whole month."""
+    start, end = period.start, period.end
+    first_whole = start if start.day == 1 else rollups.next_month(start)
+    after_whole = rollups.month_start(end + timedelta(days=1))  # the day after the last whole month
+    if not by_month or first_whole >= after_whole:
+        return Spans(days=((start, end),))
+    days = []
+    if start < first_whole:
+        days.append((start, first_whole - timedelta(days=1)))
+    if after_whole <= end:
+        days.append((after_whole, end))
+    last_whole = rollups.month_start(after_whole - timedelta(days=1))
+    return Spans(days=tuple(days), months=(first_whole, last_whole))
+
+
+# A dashboard reads five parts, in one statement (one round trip; the ORM
+# built five querysets a request and compiled each, a fifth of the view's
+# time at 10,000 leads), each at the one grain it needs. Columns: part,
+# metric, key (campaign, rep or bucket), bucket, day, n, amount, extra (a
+# second sum, for the parts the caller adds: `also`). `{rows}` is where a
+# part's rows come from (_rows): the period's whole months and the days of
+# its partial months, each read through its covering (grain, metric, day or
+# month) index.
+PART_COLUMNS = {
+    "t": ("metric, bucket, 0, CAST(NULL AS DATE), SUM(count), SUM(amount), 0", "metric, bucket"),
+    "c": (
+        "metric, campaign_id, 0, CAST(NULL AS DATE), SUM(count), SUM(amount), 0",
+        "campaign_id, metric",
+    ),
+    "r": ("metric, rep_id, bucket, CAST(NULL AS DATE), SUM(count), 0, 0", "rep_id, metric, bucket"),
+    "d": ("metric, 0, 0, day, SUM(count), 0, 0", "day, metric"),
+    "p": ("metric, 0, 0, CAST(NULL AS DATE), SUM(count), 0, 0", "metric"),
+}
+ROW_COLUMNS = "metric, bucket, campaign_id, rep_id, {day} AS day, count, amount"
+
+
+def _rows(
+    grain: int, where: Spans, metrics: tuple[str, ...], filters: tuple[str, list[int]]
+) -> tuple[str, list[Any]]:
+    """The rows of one grain (and `metrics`, all when empty) in the spans, as
+    a subquery of ROW_COLUMNS: one branch per range of days, one for the
+    whole months (a UNION ALL of plain range reads, each a single index
+    scan)."""
+    condition, values = filters
+    if metrics:
+        condition = f" AND {_in(metrics)}{condition}"
+    branches: list[str] = []
+    params: list[Any] = []
+    ranges = [(DailyRollup._meta.db_table, "day", first, last) for first, last in where.days]
+    if where.months is not None:
+        ranges.append((MonthlyRollup._meta.db_table, "month", *where.months))
+    for table, column, first, last in ranges:
+        branches.append(
+            f"SELECT {ROW_COLUMNS.format(day=column)} FROM {table} "  # nosec B608  # fixed names; values are parameters
+            f"WHERE grain = %s AND {column} >= %s AND {column} <= %s{condition}"
+        )
+        params += [grain, first, last, *metrics, *values]
+    return " UNION ALL ".join(branches), params
 
 
 def from_rollups(
-    period: Period, filters: Filters, *, also: Sequence[tuple[str, str, list[Any]]] = ()
+    period: Period,
+    filters: Filters,
+    *,
+    also: Sequence[tuple[str, str, list[Any]]] = (),
+    by_month: bool = True,
 ) -> Cells:
     """The period's cells in one statement over the rollups (five grouped
     parts, each at the one grain it needs); none reads a source table.
+    Whole months come from the monthly grain, the days of partial months
+    from the daily grain (`by_month` False: every day from the daily grain,
+    the path before the monthly grain, for comparison); the daily chart
+    reads days.
 
     `also`: more parts for the same round trip, each (part, SQL, params), its
-    SQL a SELECT of the eight columns of ROLLUP_PARTS whose first is `part`;
-    their rows land in `Cells.also[part]` as they come."""
+    SQL a SELECT of the eight columns of PART_COLUMNS' parts whose first is
+    `part`; their rows land in `Cells.also[part]` as they come."""
     where, extra = "", list[int]()
     if filters.campaigns is not None:
         # An empty set (a channel without campaigns) matches nothing.
@@ -152,25 +208,30 @@ def from_rollups(
     if filters.rep is not None:
         where += " AND rep_id = %s"
         extra.append(filters.rep)
-    sql = ROLLUP_PARTS.format(
-        table=DailyRollup._meta.db_table,
-        where=where,
-        campaign_metrics=_in(CAMPAIGN_METRICS),
-        rep_metrics=_in(REP_METRICS),
-        daily_metrics=_in(DAILY_METRICS),
-    )
-    grain, start, end = filters.grain, period.start, period.end
-    previous = period.previous()
-    params: list[int | str | date] = [
-        grain, start, end, *extra,
-        grain | 1, start, end, *CAMPAIGN_METRICS, *extra,
-        grain | 2, start, end, *REP_METRICS, *extra,
-        grain, start, end, *DAILY_METRICS, *extra,
-        grain, previous.start, previous.end, Metric.R_MQL, *extra,
-    ]  # fmt: skip
+    grain = filters.grain
+    current = spans(period, by_month=by_month)
+    previous = spans(period.previous(), by_month=by_month)
+    every_day = Spans(days=((period.start, period.end),))
+    reads: list[tuple[str, int, Spans, tuple[str, ...]]] = [
+        ("t", grain, current, ()),
+        ("c", grain | 1, current, tuple(CAMPAIGN_METRICS)),
+        ("r", grain | 2, current, tuple(REP_METRICS)),
+        ("d", grain, every_day, tuple(DAILY_METRICS)),
+        ("p", grain, previous, (Metric.R_MQL,)),
+    ]
+    statements: list[str] = []
+    params: list[Any] = []
+    for part, part_grain, part_spans, metrics in reads:
+        columns, group_by = PART_COLUMNS[part]
+        rows, rows_params = _rows(part_grain, part_spans, metrics, (where, extra))
+        statements.append(
+            f"SELECT '{part}', {columns} FROM ({rows}) AS r GROUP BY {group_by}"  # nosec B608  # fixed parts; values are parameters
+        )
+        params += rows_params
     for _part, more, more_params in also:
-        sql += f"UNION ALL\n{more}\n"
+        statements.append(more)
         params += more_params
+    sql = "\nUNION ALL\n".join(statements)
     cells = Cells(also={part: [] for part, _sql, _params in also})
     with connection.cursor() as cursor:
         # Metric values as plain strings: the database adapter knows no StrEnum.

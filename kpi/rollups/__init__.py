@@ -51,7 +51,16 @@ from kpi.rollups.histograms import (
 )
 from kpi.rollups.names import FUNNEL, Metric
 from kpi.rollups.refresh import refresh
-from kpi.rollups.store import GRAINS, rebuild, rebuild_all, roll_up
+from kpi.rollups.store import (
+    GRAINS,
+    month_start,
+    months_of,
+    next_month,
+    rebuild,
+    rebuild_all,
+    roll_up,
+    sum_months,
+)
 
 __all__ = [
     "ALL",
@@ -65,6 +74,9 @@ __all__ = [
     "Metric",
     "events",
     "local_day",
+    "month_start",
+    "months_of",
+    "next_month",
     "percentile",
     "rebuild",
     "rebuild_all",
@@ -72,5 +84,6 @@ __all__ = [
     "roll_up",
     "speed_bucket",
     "step_bucket",
+    "sum_months",
     "won_at",
 ]
