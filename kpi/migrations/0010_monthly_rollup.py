@@ -20,7 +20,7 @@ def sum_existing_days(apps, schema_editor):
         while month <= last:
             following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
             cursor.execute(
-                f"INSERT INTO {MonthlyRollup._meta.db_table} "
+                f"INSERT INTO {MonthlyRollup._meta.db_table} "  # nosec B608  # the models' table names; values are parameters
                 "(month, grain, campaign_id, rep_id, metric, bucket, count, amount) "
                 "SELECT %s, grain, campaign_id, rep_id, metric, bucket, SUM(count), SUM(amount) "
                 f"FROM {DailyRollup._meta.db_table} WHERE day >= %s AND day < %s "
