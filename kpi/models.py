@@ -132,6 +132,19 @@ class MonthlyRollup(models.Model):
                 include=["campaign_id", "rep_id", "bucket", "count", "amount"],
                 name="kpi_monthly_grain_metric_idx",
             ),
+            # A campaign or a rep filter, covering too (the table is small; a
+            # rep's months read from the heap, or a scan of the whole table,
+            # cost more than the daily grain's days they replace).
+            models.Index(
+                fields=["campaign_id", "grain", "month"],
+                include=["rep_id", "metric", "bucket", "count", "amount"],
+                name="kpi_monthly_campaign_idx",
+            ),
+            models.Index(
+                fields=["rep_id", "grain", "month"],
+                include=["campaign_id", "metric", "bucket", "count", "amount"],
+                name="kpi_monthly_rep_idx",
+            ),
         ]
 
     def __str__(self) -> str:

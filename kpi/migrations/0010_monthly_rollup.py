@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
                 ('amount', models.DecimalField(decimal_places=0, default=0, max_digits=16)),
             ],
             options={
-                'indexes': [models.Index(fields=['grain', 'metric', 'month'], include=('campaign_id', 'rep_id', 'bucket', 'count', 'amount'), name='kpi_monthly_grain_metric_idx')],
+                'indexes': [models.Index(fields=['grain', 'metric', 'month'], include=('campaign_id', 'rep_id', 'bucket', 'count', 'amount'), name='kpi_monthly_grain_metric_idx'), models.Index(fields=['campaign_id', 'grain', 'month'], include=('rep_id', 'metric', 'bucket', 'count', 'amount'), name='kpi_monthly_campaign_idx'), models.Index(fields=['rep_id', 'grain', 'month'], include=('campaign_id', 'metric', 'bucket', 'count', 'amount'), name='kpi_monthly_rep_idx')],
             },
         ),
         migrations.RunPython(sum_existing_days, migrations.RunPython.noop),

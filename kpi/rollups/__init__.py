@@ -12,7 +12,7 @@ rep and histogram bucket, at the one grain its filters need (see the
 models). A period's whole months come from the monthly rows and only the
 days of its partial months (at most two stretches of under a month) from
 the daily ones: at 1,000,000 leads a year read by day was 1.2 million rows
-with the year before, by month a tenth of that (bench/README.md). Every
+with the year before, by month an eighth of that (bench/README.md). Every
 figure is a sum (counts, yen, histogram buckets; nothing counts distinct
 things across days: each event belongs to one day), so a month's sum is
 exact.
