@@ -122,14 +122,18 @@ class MonthlyRollup(models.Model):
     bucket = models.IntegerField(default=0)
     count = models.IntegerField(default=0)
     amount = models.DecimalField(max_digits=16, decimal_places=0, default=0)
+    # How many daily rows the row sums: a month read less some of its days
+    # holds a cell of the period's days only while some are left (a sum
+    # back at 0 would otherwise show a campaign or a rep with nothing).
+    cells = models.IntegerField(default=0)
 
     class Meta:
         indexes = [
-            # Every dashboard read of whole months, as kpi_rollup_grain_metric_idx
+            # Every dashboard read of months, as kpi_rollup_grain_metric_idx
             # serves the days: covering, answered from the index alone.
             models.Index(
                 fields=["grain", "metric", "month"],
-                include=["campaign_id", "rep_id", "bucket", "count", "amount"],
+                include=["campaign_id", "rep_id", "bucket", "count", "amount", "cells"],
                 name="kpi_monthly_grain_metric_idx",
             ),
             # A campaign or a rep filter, covering too (the table is small; a
@@ -137,12 +141,12 @@ class MonthlyRollup(models.Model):
             # cost more than the daily grain's days they replace).
             models.Index(
                 fields=["campaign_id", "grain", "month"],
-                include=["rep_id", "metric", "bucket", "count", "amount"],
+                include=["rep_id", "metric", "bucket", "count", "amount", "cells"],
                 name="kpi_monthly_campaign_idx",
             ),
             models.Index(
                 fields=["rep_id", "grain", "month"],
-                include=["campaign_id", "metric", "bucket", "count", "amount"],
+                include=["campaign_id", "metric", "bucket", "count", "amount", "cells"],
                 name="kpi_monthly_rep_idx",
             ),
         ]

@@ -21,8 +21,9 @@ def sum_existing_days(apps, schema_editor):
             following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
             cursor.execute(
                 f"INSERT INTO {MonthlyRollup._meta.db_table} "  # nosec B608  # the models' table names; values are parameters
-                "(month, grain, campaign_id, rep_id, metric, bucket, count, amount) "
-                "SELECT %s, grain, campaign_id, rep_id, metric, bucket, SUM(count), SUM(amount) "
+                "(month, grain, campaign_id, rep_id, metric, bucket, count, amount, cells) "
+                "SELECT %s, grain, campaign_id, rep_id, metric, bucket, SUM(count), SUM(amount), "
+                "COUNT(*) "
                 f"FROM {DailyRollup._meta.db_table} WHERE day >= %s AND day < %s "
                 "GROUP BY grain, metric, campaign_id, rep_id, bucket",
                 [month, month, following],
@@ -49,9 +50,10 @@ class Migration(migrations.Migration):
                 ('bucket', models.IntegerField(default=0)),
                 ('count', models.IntegerField(default=0)),
                 ('amount', models.DecimalField(decimal_places=0, default=0, max_digits=16)),
+                ('cells', models.IntegerField(default=0)),
             ],
             options={
-                'indexes': [models.Index(fields=['grain', 'metric', 'month'], include=('campaign_id', 'rep_id', 'bucket', 'count', 'amount'), name='kpi_monthly_grain_metric_idx'), models.Index(fields=['campaign_id', 'grain', 'month'], include=('rep_id', 'metric', 'bucket', 'count', 'amount'), name='kpi_monthly_campaign_idx'), models.Index(fields=['rep_id', 'grain', 'month'], include=('campaign_id', 'metric', 'bucket', 'count', 'amount'), name='kpi_monthly_rep_idx')],
+                'indexes': [models.Index(fields=['grain', 'metric', 'month'], include=('campaign_id', 'rep_id', 'bucket', 'count', 'amount', 'cells'), name='kpi_monthly_grain_metric_idx'), models.Index(fields=['campaign_id', 'grain', 'month'], include=('rep_id', 'metric', 'bucket', 'count', 'amount', 'cells'), name='kpi_monthly_campaign_idx'), models.Index(fields=['rep_id', 'grain', 'month'], include=('campaign_id', 'metric', 'bucket', 'count', 'amount', 'cells'), name='kpi_monthly_rep_idx')],
             },
         ),
         migrations.RunPython(sum_existing_days, migrations.RunPython.noop),

@@ -104,8 +104,10 @@ def sum_months(months: Iterable[date], families: frozenset[str] = ALL) -> int:
     placeholders = ", ".join(["%s"] * len(metrics))
     # Ordered as requests read them (grain, metric), as _write orders the days.
     insert = (
-        f"INSERT INTO {monthly} (month, grain, campaign_id, rep_id, metric, bucket, count, amount) "  # nosec B608  # the models' table names; values are parameters
-        f"SELECT %s, grain, campaign_id, rep_id, metric, bucket, SUM(count), SUM(amount) "
+        f"INSERT INTO {monthly} "  # nosec B608  # the models' table names; values are parameters
+        "(month, grain, campaign_id, rep_id, metric, bucket, count, amount, cells) "
+        "SELECT %s, grain, campaign_id, rep_id, metric, bucket, SUM(count), SUM(amount), "
+        "COUNT(*) "
         f"FROM {daily} WHERE grain IN (0, 1, 2, 3) AND metric IN ({placeholders}) "
         f"AND day >= %s AND day < %s "
         f"GROUP BY grain, metric, campaign_id, rep_id, bucket ORDER BY grain, metric"

@@ -35,6 +35,7 @@ from kpi.models import DailyRollup, MonthlyRollup
 pytestmark = pytest.mark.django_db
 TOKYO = ZoneInfo("Asia/Tokyo")
 NOW = datetime(2026, 12, 15, 12, tzinfo=TOKYO)
+OCTOBER = Period(date(2026, 10, 1), date(2026, 10, 31))
 FIRST_DAY = date(2025, 10, 1)
 
 
@@ -220,23 +221,26 @@ def assert_same_figures(period: Period, filters: Filters, *, live: bool = True) 
 
 
 def summed_days() -> list[tuple]:
-    """The daily rows summed by month, as the monthly grain should hold them."""
-    months: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0)])
+    """The daily rows summed by month, as the monthly grain should hold them
+    (with how many daily rows each sums)."""
+    months: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0), 0])
     for day, *key, count, amount in DailyRollup.objects.values_list(
         "day", "grain", "campaign_id", "rep_id", "metric", "bucket", "count", "amount"
     ):
         cell = months[(day.replace(day=1), *key)]
         cell[0] += count
         cell[1] += amount
-    return sorted((*key, count, amount) for key, (count, amount) in months.items())
+        cell[2] += 1
+    return sorted((*key, *sums) for key, sums in months.items())
 
 
 def monthly_rows() -> list[tuple]:
     return sorted(
         MonthlyRollup.objects.values_list(
-            "month", "grain", "campaign_id", "rep_id", "metric", "bucket", "count", "amount"
+            "month", "grain", "campaign_id", "rep_id", "metric", "bucket", "count", "amount",
+            "cells",
         )
-    )
+    )  # fmt: skip
 
 
 def daily_rows() -> list[tuple]:
@@ -247,37 +251,58 @@ def daily_rows() -> list[tuple]:
     )
 
 
+def days(first: tuple[int, int, int], last: tuple[int, int, int]) -> tuple[date, date]:
+    return date(*first), date(*last)
+
+
 @pytest.mark.parametrize(
     ("start", "end", "expected"),
     [
-        # Inside one month: every day from the daily grain.
-        (date(2026, 10, 9), date(2026, 10, 20), Spans(((date(2026, 10, 9), date(2026, 10, 20)),))),
-        # A whole month, nothing else.
-        (date(2026, 2, 1), date(2026, 2, 28), Spans((), (date(2026, 2, 1), date(2026, 2, 1)))),
-        # Partial months either side of whole ones.
+        # Inside one month: its days, or the month less a few days.
+        ((2026, 10, 9), (2026, 10, 20), Spans((days((2026, 10, 9), (2026, 10, 20)),))),
         (
-            date(2025, 12, 16), date(2026, 12, 15),
-            Spans(
-                ((date(2025, 12, 16), date(2025, 12, 31)), (date(2026, 12, 1), date(2026, 12, 15))),
-                (date(2026, 1, 1), date(2026, 11, 1)),
-            ),
+            (2026, 10, 3), (2026, 10, 29),
+            Spans((), (date(2026, 10, 1), date(2026, 10, 1)),
+                  (days((2026, 10, 1), (2026, 10, 2)), days((2026, 10, 30), (2026, 10, 31)))),
         ),
-        # Two partial months and no whole one.
-        (date(2026, 9, 15), date(2026, 10, 30), Spans(((date(2026, 9, 15), date(2026, 10, 30)),))),
+        # A whole month, nothing else.
+        ((2026, 2, 1), (2026, 2, 28), Spans((), (date(2026, 2, 1), date(2026, 2, 1)))),
+        # The last 365 days: December 2025 less its first two days, then
+        # January to November, then the first days of December.
+        (
+            (2025, 12, 3), (2026, 12, 3),
+            Spans((days((2026, 12, 1), (2026, 12, 3)),), (date(2025, 12, 1), date(2026, 11, 1)),
+                  (days((2025, 12, 1), (2025, 12, 2)),)),
+        ),
+        # Half a month either side: days.
+        (
+            (2025, 12, 16), (2026, 12, 15),
+            Spans((days((2025, 12, 16), (2025, 12, 31)), days((2026, 12, 1), (2026, 12, 15))),
+                  (date(2026, 1, 1), date(2026, 11, 1))),
+        ),
+        # Two partial months and no whole one, each read the cheaper way.
+        (
+            (2026, 9, 15), (2026, 10, 30),
+            Spans((days((2026, 9, 15), (2026, 9, 30)),), (date(2026, 10, 1), date(2026, 10, 1)),
+                  (days((2026, 10, 31), (2026, 10, 31)),)),
+        ),
+        ((2026, 9, 29), (2026, 10, 2), Spans((days((2026, 9, 29), (2026, 9, 30)),
+                                              days((2026, 10, 1), (2026, 10, 2)))),),
         # From a first day to mid-month; from mid-month to a last day.
         (
-            date(2026, 9, 1), date(2026, 10, 5),
-            Spans(((date(2026, 10, 1), date(2026, 10, 5)),), (date(2026, 9, 1), date(2026, 9, 1))),
+            (2026, 9, 1), (2026, 10, 5),
+            Spans((days((2026, 10, 1), (2026, 10, 5)),), (date(2026, 9, 1), date(2026, 9, 1))),
         ),
         (
-            date(2026, 8, 20), date(2026, 9, 30),
-            Spans(((date(2026, 8, 20), date(2026, 8, 31)),), (date(2026, 9, 1), date(2026, 9, 1))),
+            (2026, 8, 20), (2026, 9, 30),
+            Spans((days((2026, 8, 20), (2026, 8, 31)),), (date(2026, 9, 1), date(2026, 9, 1))),
         ),
     ],
 )  # fmt: skip
-def test_a_period_reads_its_whole_months_by_month_and_the_rest_by_day(start, end, expected):
-    assert spans(Period(start, end)) == expected
-    assert spans(Period(start, end), by_month=False) == Spans(((start, end),))
+def test_a_period_reads_months_and_as_few_days_as_it_can(start, end, expected):
+    period = Period(date(*start), date(*end))
+    assert spans(period) == expected
+    assert spans(period, by_month=False) == Spans(((period.start, period.end),))
 
 
 def test_each_month_is_the_sum_of_its_days_after_the_nightly_rebuild(fifteen_months):
@@ -292,6 +317,7 @@ def test_each_month_is_the_sum_of_its_days_after_the_nightly_rebuild(fifteen_mon
     "period",
     [
         Period(date(2026, 10, 10), date(2026, 10, 20)),  # inside one month
+        Period(date(2026, 10, 2), date(2026, 10, 30)),  # October less two days
         Period(date(2026, 11, 1), date(2026, 11, 30)),  # one whole month
         Period(date(2026, 9, 15), date(2026, 11, 10)),  # spanning months
         Period(date(2026, 1, 1), date(2026, 12, 31)),  # a whole calendar year, still running
@@ -385,6 +411,23 @@ def test_the_minute_refresh_keeps_every_month_the_sum_of_its_days(
     refreshed = (daily_rows(), monthly_rows())
     rollups.rebuild_all()
     assert (daily_rows(), monthly_rows()) == refreshed
+
+
+def test_a_campaign_whose_only_rows_are_subtracted_shows_no_row(fifteen_months, marketer):
+    """October 5 to 31 is October less its first four days: a campaign whose
+    only lead came on 2 October sums back to nothing, and shows no row."""
+    lonely = Campaign.objects.create(name="D", channel="ads", utm_code="d", owner=marketer)
+    Lead.objects.create(
+        family_name="一", email="one@example.jp", source_campaign=lonely,
+        created_at=tokyo(date(2026, 10, 2)),
+    )  # fmt: skip
+    rollups.rebuild_all()
+    period = Period(date(2026, 10, 5), date(2026, 10, 31))
+    assert spans(period).less == ((date(2026, 10, 1), date(2026, 10, 4)),)
+    board = metrics.dashboard(period, Filters())
+    assert lonely.pk not in {row.campaign_id for row in board.campaigns}
+    assert board == metrics.dashboard(period, Filters(), by_month=False)
+    assert lonely.pk in {row.campaign_id for row in metrics.dashboard(OCTOBER, Filters()).campaigns}
 
 
 def october_revenue(october: Period, *, by_month: bool = True) -> Decimal:
