@@ -224,7 +224,8 @@ def days_only() -> Iterator[None]:
 
 def rows_read(period, *, by_month: bool) -> int:  # type: ignore[no-untyped-def]
     """Rollup rows (every grain and metric) in the spans a request reads for
-    the period and the one before (the daily chart's days aside)."""
+    the period and the one before: months, days, and days subtracted from a
+    month (the daily chart's days aside)."""
     from django.db.models import Q
 
     from kpi.metrics.cells import spans
@@ -233,7 +234,7 @@ def rows_read(period, *, by_month: bool) -> int:  # type: ignore[no-untyped-def]
     total = 0
     for where in (spans(period, by_month=by_month), spans(period.previous(), by_month=by_month)):
         days = Q(pk__in=[])
-        for first, last in where.days:
+        for first, last in (*where.days, *where.less):  # days read, and days subtracted
             days |= Q(day__gte=first, day__lte=last)
         total += DailyRollup.objects.filter(days).count()
         if where.months is not None:
