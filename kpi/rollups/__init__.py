@@ -9,10 +9,11 @@ How a dashboard request stays fast: it never reads leads, stage changes,
 handoffs or deals. It reads rollup rows: per day (`DailyRollup`) or per
 month (`MonthlyRollup`, each month the sum of its days), metric, campaign,
 rep and histogram bucket, at the one grain its filters need (see the
-models). A period's whole months come from the monthly rows and only the
-days of its partial months (at most two stretches of under a month) from
-the daily ones: at 1,000,000 leads a year read by day was 1.2 million rows
-with the year before, by month an eighth of that (bench/README.md). Every
+models). A period's months come from the monthly rows; a partial month is
+read as its days inside the period or as the whole month less its days
+outside, whichever is fewer days (kpi.metrics.cells.spans). At 1,000,000
+leads a year and the year before, read by day, were 1.2 million rows; by
+month, 88,000 (bench/README.md). Every
 figure is a sum (counts, yen, histogram buckets; nothing counts distinct
 things across days: each event belongs to one day), so a month's sum is
 exact.

@@ -308,6 +308,10 @@ def test_a_period_reads_months_and_as_few_days_as_it_can(start, end, expected):
 def test_each_month_is_the_sum_of_its_days_after_the_nightly_rebuild(fifteen_months):
     rollups.rebuild_all()
     assert monthly_rows() == summed_days()
+    # The data reaches every metric, at every grain.
+    assert {(grain, metric) for _m, grain, _c, _r, metric, *_rest in monthly_rows()} >= {
+        (grain, str(metric)) for grain in (0, 1) for metric in rollups.Metric
+    }
     assert {month for month, *_rest in monthly_rows()} == set(
         rollups.months_of(FIRST_DAY, NOW.date())
     )
