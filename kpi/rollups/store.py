@@ -108,9 +108,9 @@ def sum_months(months: Iterable[date], families: frozenset[str] = ALL) -> int:
         "(month, grain, campaign_id, rep_id, metric, bucket, count, amount, cells) "
         "SELECT %s, grain, campaign_id, rep_id, metric, bucket, SUM(count), SUM(amount), "
         "COUNT(*) "
-        f"FROM {daily} WHERE grain IN (0, 1, 2, 3) AND metric IN ({placeholders}) "
-        f"AND day >= %s AND day < %s "
-        f"GROUP BY grain, metric, campaign_id, rep_id, bucket ORDER BY grain, metric"
+        f"FROM {daily} WHERE grain IN ({', '.join(map(str, GRAINS))}) "
+        f"AND metric IN ({placeholders}) AND day >= %s AND day < %s "
+        "GROUP BY grain, metric, campaign_id, rep_id, bucket ORDER BY grain, metric"
     )
     written = 0
     with connection.cursor() as cursor:
