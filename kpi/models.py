@@ -101,6 +101,60 @@ class DailyRollup(models.Model):
         return f"{self.day} g{self.grain} c{self.campaign_id} r{self.rep_id} {self.metric}"
 
 
+class MonthlyRollup(models.Model):
+    """The daily rollups of one month, summed: the same cells (grain,
+    campaign, rep, metric, bucket) with `month` (its first day) for the day.
+
+    A request reads a period's whole months here and only the days of its
+    partial months from DailyRollup: a year is twelve months' rows and a few
+    days' instead of 365 days' (every figure is a sum of counts, amounts and
+    histogram buckets, so the month's sum is the sum of its days; no figure
+    counts distinct things across days). Written only by kpi.rollups, summed
+    from the month's DailyRollup rows in the same transaction that rewrites
+    any of its days, so the two grains never disagree.
+    """
+
+    month = models.DateField()
+    grain = models.PositiveSmallIntegerField()
+    campaign_id = models.IntegerField(default=0)
+    rep_id = models.IntegerField(default=0)
+    metric = models.CharField(max_length=30)
+    bucket = models.IntegerField(default=0)
+    count = models.IntegerField(default=0)
+    amount = models.DecimalField(max_digits=16, decimal_places=0, default=0)
+    # How many daily rows the row sums: a month read less some of its days
+    # holds a cell of the period's days only while some are left (a sum
+    # back at 0 would otherwise show a campaign or a rep with nothing).
+    cells = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            # Every dashboard read of months, as kpi_rollup_grain_metric_idx
+            # serves the days: covering, answered from the index alone.
+            models.Index(
+                fields=["grain", "metric", "month"],
+                include=["campaign_id", "rep_id", "bucket", "count", "amount", "cells"],
+                name="kpi_monthly_grain_metric_idx",
+            ),
+            # A campaign or a rep filter, covering too (the table is small; a
+            # rep's months read from the heap, or a scan of the whole table,
+            # cost more than the daily grain's days they replace).
+            models.Index(
+                fields=["campaign_id", "grain", "month"],
+                include=["rep_id", "metric", "bucket", "count", "amount", "cells"],
+                name="kpi_monthly_campaign_idx",
+            ),
+            models.Index(
+                fields=["rep_id", "grain", "month"],
+                include=["campaign_id", "metric", "bucket", "count", "amount", "cells"],
+                name="kpi_monthly_rep_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} g{self.grain} c{self.campaign_id} r{self.rep_id} {self.metric}"
+
+
 class RollupState(models.Model):
     """Where the incremental refresh left off (one row)."""
 

@@ -1,7 +1,8 @@
 """Read-only KPI figures for a period and filters.
 
 Two sources give the same `Dashboard`: the rollups (what every page and API
-request reads: five grouped queries over small rows, whatever the volume)
+request reads: five grouped queries over small rows, whatever the volume;
+whole months from the monthly grain, the other days from the daily one)
 and `live`, which derives the same events from the source tables at request
 time (the benchmark's naive comparison, and the tests' proof that the
 rollups are right). Both fill a `Cells` (`cells.py`) and `assemble` (`figures.py`) turns it into
@@ -78,8 +79,13 @@ def resolve_filters(*, campaign: Campaign | None, channel: str, rep: int | None)
     return Filters(campaigns=campaigns, rep=rep)
 
 
-def dashboard(period: Period, filters: Filters, *, live: bool = False) -> Dashboard:
-    """The figures for the period: from the rollups, or computed live."""
+def dashboard(
+    period: Period, filters: Filters, *, live: bool = False, by_month: bool = True
+) -> Dashboard:
+    """The figures for the period: from the rollups, or computed live.
+    `by_month` False reads every day of the period from the daily grain
+    instead of its whole months from the monthly one (the same figures; the
+    path before the monthly grain, kept for the tests and the benchmark)."""
     today = timezone.localdate()
     if live:
         cells = live_cells(period, filters)
@@ -95,7 +101,7 @@ def dashboard(period: Period, filters: Filters, *, live: bool = False) -> Dashbo
             targets_module.part(period, forecast_months=months),
             *_lost_reason_parts(),
         ]
-        cells = from_rollups(period, filters, also=also)
+        cells = from_rollups(period, filters, also=also, by_month=by_month)
         lost_reasons = _lost_reason_names(cells)
         target_rows = targets_module.part_rows(cells.also[targets_module.PART])
         targets = targets_for(period, rows=target_rows)

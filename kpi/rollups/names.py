@@ -1,6 +1,6 @@
 """The names the rollups count under, shared by the rollups (which write them)
 and the figures (kpi.metrics, which read them): the funnel's steps and every
-metric of a `DailyRollup` row."""
+metric of a `DailyRollup` and `MonthlyRollup` row."""
 
 from __future__ import annotations
 

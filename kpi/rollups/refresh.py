@@ -1,5 +1,6 @@
 """3. The incremental refresh: the days each family's events may have changed
-on since the last run, rebuilt (kpi.rollups.store)."""
+on since the last run, rebuilt, and their months summed again
+(kpi.rollups.store)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from crm.models import Deal, DealStage, DealStageChange, Lead, StageChange
 from handoff.models import Handoff, SlaDeadline
 from kpi.models import RollupState
 from kpi.rollups.events import FAMILIES, local_day, won_at
-from kpi.rollups.store import lock_state, rebuild, rebuild_all
+from kpi.rollups.store import lock_state, months_of, rebuild, rebuild_all, sum_months
 
 # Handoffs, deadlines and deals are found by their timestamps, which the app
 # sets before its transaction commits: look this far behind the last run.
@@ -36,8 +37,15 @@ def refresh() -> list[tuple[str, date, date]]:
                 for family, days in sorted(touched.items())
                 for first, last in _ranges(days)
             ]
+            months: dict[date, set[str]] = defaultdict(set)
             for family, first, last in ranges:
-                rebuild(first, last, frozenset({family}))
+                rebuild(first, last, frozenset({family}), months=False)
+                for month in months_of(first, last):
+                    months[month].add(family)
+            # Each month a range touched, summed again once from its days (a
+            # reopened deal's old closing day included: it is one of them).
+            for month, families in sorted(months.items()):
+                sum_months([month], frozenset(families))
             RollupState.objects.filter(pk=state.pk).update(
                 checked_at=started, last_stage_change_id=last_change, last_lead_id=last_lead
             )
