@@ -69,7 +69,7 @@ class LeadFilterForm(forms.Form):
         required=False,
         queryset=Campaign.objects.all(),
         empty_label=_("All campaigns"),
-        widget=QuickSelect(attrs={"class": "form-select"}, label_field="name"),
+        widget=QuickSelect(attrs={"class": "form-select"}, label_field="name", declared_rows=True),
     )
     owner = UserChoiceField(
         label=_("Owner"),
