@@ -167,10 +167,8 @@ class LeadFilterForm(forms.Form):
             return leads.order_by(*self.SORTS["-created"])
         data = self.cleaned_data
         sort = data["sort"] or "-created"
-        if sort == "name" and data["q"]:
-            # Ordered here; the filters below keep the order.
-            leads = leads.search_by_reading(data["q"])
-        else:
+        by_reading = sort == "name" and bool(data["q"])
+        if not by_reading:
             leads = leads.search(data["q"])
         if data["stage"]:
             leads = leads.filter(stage=data["stage"])
@@ -201,8 +199,9 @@ class LeadFilterForm(forms.Form):
         if sort in ("-engagement", "-fit"):
             # An inner join, so that PostgreSQL can walk the score index in order.
             leads = leads.filter(score__isnull=False)
-        if sort == "name" and data["q"]:
-            return leads  # sorted by search_by_reading
+        if by_reading:
+            # Last: it reads whether anything else narrows the leads.
+            return leads.search_by_reading(data["q"])
         return leads.order_by(*self.SORTS[sort])
 
     @staticmethod

@@ -141,16 +141,19 @@ class LeadQuerySet(models.QuerySet["Lead"]):
         """`search(text)` sorted by reading (五十音順), then by id.
 
         A search by name, reading or email alone (three or more characters,
-        no company, number or former address found) is matched and sorted in
-        the narrow, partitioned copy of the readings (LeadReading), which
-        reads the people found there and the fifty shown here only. Any other
-        search sorts the leads it found: the people found sit side by side in
-        reading order, and walking the reading index towards them read
+        no company, number or former address found) of leads nothing else
+        narrows (a marketer's or manager's list without filters) is matched
+        and sorted in the narrow, partitioned copy of the readings
+        (LeadReading), which reads the people found there and the fifty
+        shown here only. Any other search sorts the leads it found in
+        crm_lead: joined to the copy, a rep's scope or a filter made
+        PostgreSQL read every lead it allowed (a rep's さとう at 1M leads:
+        0.43 s against 0.23 s). Walking the reading index instead read
         350,000 rows for サトウ (6 s at 1M leads, machine overloaded).
         """
         branches = self.search_branches(text)
         key = normalize.search_key(text)
-        if branches == [Q(search_text__contains=key)]:
+        if not self.query.where and branches == [Q(search_text__contains=key)]:
             found = self.filter(reading__search_text__contains=key)
             return found.order_by("reading__reading_key", "pk")
         return self.search(text).order_by(Concat("reading_key", Value("")), "pk")

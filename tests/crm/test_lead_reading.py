@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.db.models import Value
 from django.db.models.functions import Concat
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from crm import merging
@@ -145,3 +146,21 @@ def test_a_search_with_other_matches_sorts_on_crm_lead(marketer):
     people()
     found = Lead.objects.search_by_reading("1234-5678")
     assert "crm_leadreading" not in str(found.query)
+
+
+def test_a_marketers_search_sorted_by_reading_reads_the_copy_and_a_reps_does_not(
+    client_as, marketer, rep
+):
+    """Joined to the copy, a rep's scope made PostgreSQL read every lead it
+    allowed: a narrowed list sorts in crm_lead, with the same result."""
+    people()
+    params = {"q": "さとう", "sort": "name"}
+    for user, reads_copy in ((marketer, True), (rep, False)):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client_as(user).get(reverse("crm:lead_list"), params).status_code == 200
+        assert any("crm_leadreading" in q["sql"] for q in ctx.captured_queries) is reads_copy
+    narrowed = Lead.objects.filter(stage=Lead.Stage.LEAD).search_by_reading("さとう")
+    assert "crm_leadreading" not in str(narrowed.query)
+    assert list(narrowed.values_list("pk", flat=True)) == list(
+        Lead.objects.search_by_reading("さとう").values_list("pk", flat=True)
+    )
