@@ -129,6 +129,29 @@ def for_list(user: User, list_key: str) -> list[ViewChoice]:
     return [ViewChoice(v, bool(v.is_default)) for v in views]  # type: ignore[attr-defined]
 
 
+# for_list as one fixed statement, for the lists' menus: building and
+# compiling the ORM's EXISTS query on every request cost the lead list about
+# a tenth of its time (bench/README.md). The same rows in the same order as
+# for_list (SavedView.objects.visible_to: the user's own or shared; ordered
+# by name, then id), without the owner, which the menu does not show.
+_MENU_SQL = """
+SELECT v.id, v.list, v.name, v.query, v.columns, v.shared, v.owner_id, v.created_at,
+    v.updated_at,
+    EXISTS (
+        SELECT 1 FROM crm_defaultview d WHERE d.user_id = %s AND d.list = %s AND d.view_id = v.id
+    ) AS is_default
+FROM crm_savedview v
+WHERE v.list = %s AND (v.owner_id = %s OR v.shared)
+ORDER BY v.name, v.id
+"""
+
+
+def for_menu(user: User, list_key: str) -> list[ViewChoice]:
+    """for_list's choices in one fixed statement, each view without its owner."""
+    views = SavedView.objects.raw(_MENU_SQL, [user.pk, list_key, list_key, user.pk])
+    return [ViewChoice(v, bool(v.is_default)) for v in views]  # type: ignore[attr-defined]
+
+
 def default_of(choices: list[ViewChoice]) -> SavedView | None:
     return next((c.view for c in choices if c.is_default), None)
 

@@ -145,7 +145,7 @@ def tagged_link_initial(campaign: Campaign) -> dict[str, str]:
 def lead_list(request: AuthenticatedRequest) -> HttpResponse:
     # The user's views and the team's (one query); with no query at all, the
     # address of their default view.
-    views = saved_views.for_list(request.user, ListKey.LEADS)
+    views = saved_views.for_menu(request.user, ListKey.LEADS)
     if default := saved_views.opening(views, request.GET, htmx=bool(request.htmx)):
         return redirect(f"{reverse('crm:lead_list')}?{default}")
     form = LeadFilterForm(request.GET or None)

@@ -12,7 +12,7 @@ from crm.models.imports import ImportJob
 from crm.models.lifecycle import Consent, StageChange
 from crm.models.lists import BulkJob, DefaultView, ListKey, SavedView
 from crm.models.outbox import OutboxEvent
-from crm.models.people import Lead, LeadScore
+from crm.models.people import Lead, LeadReading, LeadScore
 from crm.models.privacy import PersonalRows, Tombstone
 from crm.models.questions import FormQuestion
 from crm.models.scoring import RescoreJob, ScoringRule
@@ -34,6 +34,7 @@ __all__ = [
     "Industry",
     "Lead",
     "LeadAlias",
+    "LeadReading",
     "LeadScore",
     "ListKey",
     "LostReason",
