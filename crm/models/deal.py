@@ -247,8 +247,12 @@ class DealStageChange(models.Model):
 
     class Meta:
         ordering = ["changed_at", "pk"]
-        # The deal page's timeline reads a deal's moves in time order.
-        indexes = [models.Index(fields=["deal", "changed_at"], name="deal_stage_change_by_deal")]
+        indexes = [
+            # The deal page's timeline reads a deal's moves in time order.
+            models.Index(fields=["deal", "changed_at"], name="deal_stage_change_by_deal"),
+            # The KPI refresh reads every minute's reopened deals (kpi/rollups/refresh.py).
+            models.Index(fields=["changed_at"], name="deal_stage_change_by_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.from_stage_id} → {self.to_stage_id}"
