@@ -216,6 +216,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # size (KiB). The 45-minute soak (bench/README.md) saw children grow about
 # 0.08 MiB a minute after warming up, from 94 to 105 MiB: a bound, not a fix.
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("WORKER_MAX_MEMORY_MB", default=512) * 1024
+# After each task a pool child hands the memory the task freed back to the
+# system (glibc's malloc_trim, config/celery.py): without it a child's resident
+# size grew with each new peak although its memory in use was flat.
+BATON_WORKER_MALLOC_TRIM = env.bool("WORKER_MALLOC_TRIM", default=True)
 # Celery's Django fixup closes the database connections around every task
 # unless told to reuse them: a new PostgreSQL backend (a fork and a login) for
 # every task, forty a second at 100 activities a second. Keep them; Django's
