@@ -44,8 +44,8 @@ def return_freed_memory(sender: Task[Any, Any] | None = None, **kwargs: Any) -> 
 
     glibc's malloc returns freed memory on its own only from the top of its
     heap; a task's peak freed below a block still in use stays in the pool
-    child's resident size, and each new peak raises it: the soak saw a pool
-    child grow about 0.3 MiB a minute with its memory in use flat
+    child's resident size, and each new, higher peak raises it: the soak saw
+    the heap grow in steps of 1.5-3 MiB with the bytes in use in it flat
     (bench/README.md). malloc_trim releases the free pages anywhere in the
     heap, in well under a millisecond."""
     from django.conf import settings

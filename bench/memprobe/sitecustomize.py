@@ -39,6 +39,37 @@ def _smaps() -> dict[str, int]:
     return found
 
 
+def _pymalloc() -> dict[str, int]:
+    """pymalloc's arenas and bytes (sys._debugmallocstats, which writes to
+    file descriptor 2: borrowed for the moment)."""
+    import tempfile
+
+    wanted = {
+        "# arenas allocated current": "arenas",
+        "# bytes in allocated blocks": "allocated_kib",
+        "# bytes in available blocks": "available_kib",
+        "# arenas highwater mark": "arenas_highwater",
+    }
+    with tempfile.TemporaryFile() as captured:
+        saved = os.dup(2)
+        os.dup2(captured.fileno(), 2)
+        try:
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        captured.seek(0)
+        text = captured.read().decode(errors="replace")
+    found = {}
+    for line in text.splitlines():
+        name, _, value = line.partition("=")
+        key = wanted.get(name.strip())
+        if key and value.strip().replace(",", "").isdigit():
+            number = int(value.strip().replace(",", ""))
+            found[key] = number if key.startswith("arenas") else number // 1024
+    return found
+
+
 def _probe(directory: str) -> None:
     import ctypes
     import gc
@@ -90,6 +121,7 @@ def _probe(directory: str) -> None:
                 info = libc.mallinfo2()
                 row["malloc"] = {name: getattr(info, name) // 1024 for name, _ in info._fields_}
             row["blocks"] = sys.getallocatedblocks()
+            row["pymalloc"] = _pymalloc()
             types = Counter(type(o).__name__ for o in gc.get_objects())
             row["gc_objects"] = sum(types.values())
             row["types"] = dict(types.most_common(15))
