@@ -15,7 +15,10 @@ whether everything accepted was scored once.
 There is no naive peer here: the comparison is the process with itself over
 time. Environment: BENCH_SOAK_MINUTES, BENCH_SOAK_RATE,
 BENCH_SOAK_SAMPLE_SECONDS, BENCH_SOAK_DATABASE_URL, BENCH_SOAK_BROKER_URL
-(the cache goes on the next Redis database, as `make up` does).
+(the cache goes on the next Redis database, as `make up` does),
+BENCH_SOAK_WALL_MINUTES (stop sending then, however far behind) and
+BENCH_SOAK_PROBE_DIR (bench/memprobe's samples of the worker's pool children:
+their heap, Python's objects and allocator).
 """
 
 from __future__ import annotations
