@@ -15,7 +15,10 @@ whether everything accepted was scored once.
 There is no naive peer here: the comparison is the process with itself over
 time. Environment: BENCH_SOAK_MINUTES, BENCH_SOAK_RATE,
 BENCH_SOAK_SAMPLE_SECONDS, BENCH_SOAK_DATABASE_URL, BENCH_SOAK_BROKER_URL
-(the cache goes on the next Redis database, as `make up` does).
+(the cache goes on the next Redis database, as `make up` does),
+BENCH_SOAK_WALL_MINUTES (stop sending then, however far behind) and
+BENCH_SOAK_PROBE_DIR (bench/memprobe's samples of the worker's pool children:
+their heap, Python's objects and allocator).
 """
 
 from __future__ import annotations
@@ -41,6 +44,11 @@ DATABASE_URL = os.environ.get(
     "BENCH_SOAK_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/baton_bench_soak"
 )
 BROKER_URL = os.environ.get("BENCH_SOAK_BROKER_URL", "redis://127.0.0.1:6379/13")
+# A folder for bench/memprobe's samples of the worker's pool children (off when unset).
+PROBE_DIR = os.environ.get("BENCH_SOAK_PROBE_DIR", "")
+# A busy machine falls behind the schedule: stop sending this many minutes
+# after the start, whatever is left (unset: send everything).
+WALL_MINUTES = float(os.environ.get("BENCH_SOAK_WALL_MINUTES", "0"))
 ROOT = Path(__file__).resolve().parent.parent
 CONNECTIONS = 8
 # Growth below this (MiB a minute, second half of the run) counts as level.
@@ -88,6 +96,11 @@ class Stack:
             CAPTURE_PER_KEY_PER_MINUTE="1000000",
             EMAIL_URL="dummymail://",
         )
+        if PROBE_DIR:
+            Path(PROBE_DIR).mkdir(parents=True, exist_ok=True)
+            probe = str(ROOT / "bench" / "memprobe")
+            path = os.pathsep.join(p for p in (probe, self.env.get("PYTHONPATH", "")) if p)
+            self.env.update(PYTHONPATH=path, BENCH_MEMPROBE_DIR=PROBE_DIR)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -98,7 +111,7 @@ class Stack:
                 ["bash", "scripts/up.sh"], cwd=ROOT, env=self.env, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + 360  # a busy machine boots slowly
         while _get(self.port, "/readyz") != 200 or len(self.processes()) < 4:
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError((self.run_dir / "stack.log").read_text()[-3000:])
@@ -128,7 +141,11 @@ class Stack:
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)  # Ctrl-C: supervisord stops them all
-            self.proc.wait(timeout=120)
+            try:
+                self.proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:  # never leave a stack behind
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=30)
 
 
 def _children(pid: int) -> list[int]:
@@ -165,10 +182,11 @@ def _load_and_sample(
         todo.put(submit)
     statuses: Counter[int] = Counter()
     start = time.monotonic() + 0.5
+    stop_at = start + WALL_MINUTES * 60 if WALL_MINUTES else float("inf")
 
     def sender() -> None:
         conn = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=30)
-        while True:
+        while time.monotonic() < stop_at:
             try:
                 submit = todo.get_nowait()
             except queue.Empty:
@@ -235,7 +253,9 @@ def _report(samples: list[tuple[float, dict[str, float], Counter[int]]]) -> None
     last = samples[-1]
     names = list(last[1])
     half = last[0] / 2
-    print(f"after {last[0]:.1f} min, answers {dict(last[2])}")
+    sent = sum(last[2].values())
+    print(f"after {last[0]:.1f} min, answers {dict(last[2])} "
+          f"({sent / max(last[0] * 60, 1):.1f} submits a second on average)")  # fmt: skip
     print("  process: RSS at the start -> at the end (MiB); growth over the second half")
     for name in names:
         series = [(minute, rss[name]) for minute, rss, _ in samples if name in rss]

@@ -213,9 +213,13 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A pool child is replaced after the task during which it passed this resident
-# size (KiB). The 45-minute soak (bench/README.md) saw children grow about
-# 0.08 MiB a minute after warming up, from 94 to 105 MiB: a bound, not a fix.
+# size (KiB): a bound. With WORKER_MALLOC_TRIM the soak (bench/README.md) still
+# saw children grow 0.05-0.1 MiB a minute in Python's own allocator.
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("WORKER_MAX_MEMORY_MB", default=512) * 1024
+# After each task a pool child hands the memory the task freed back to the
+# system (glibc's malloc_trim, config/celery.py): without it a child's resident
+# size grew with each new peak although its memory in use was flat.
+BATON_WORKER_MALLOC_TRIM = env.bool("WORKER_MALLOC_TRIM", default=True)
 # Celery's Django fixup closes the database connections around every task
 # unless told to reuse them: a new PostgreSQL backend (a fork and a login) for
 # every task, forty a second at 100 activities a second. Keep them; Django's
