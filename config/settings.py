@@ -214,8 +214,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A pool child is replaced after the task during which it passed this resident
 # size (KiB): a bound. With WORKER_MALLOC_TRIM the soak (bench/README.md) still
-# saw children grow 0.05-0.1 MiB a minute in Python's own allocator.
+# saw children grow 0.05-0.1 MiB a minute in Python's own allocator, whose
+# 1 MiB arenas stay while a few objects live in them: a child is also replaced
+# after this many tasks (a fork of the loaded parent, milliseconds; 0: never),
+# so its size stays where the first hour puts it.
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("WORKER_MAX_MEMORY_MB", default=512) * 1024
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("WORKER_MAX_TASKS_PER_CHILD", default=1000) or None
 # After each task a pool child hands the memory the task freed back to the
 # system (glibc's malloc_trim, config/celery.py): without it a child's resident
 # size grew with each new peak although its memory in use was flat.

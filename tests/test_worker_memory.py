@@ -9,10 +9,13 @@ malloc_trim (config/celery.py, WORKER_MALLOC_TRIM).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
+from django.conf import settings
 
 from config import celery as celery_config
 
@@ -62,3 +65,39 @@ def test_malloc_trim_returns_memory_freed_below_a_block_in_use():
     after = rss_mib()
     assert len(kept) == 64 * 1024
     assert before - after > 50, f"RSS {before:.1f} -> {after:.1f} MiB"
+
+
+@pytest.mark.services
+def test_a_pool_child_is_replaced_after_its_share_of_tasks(monkeypatch, django_db_setup):
+    """WORKER_MAX_TASKS_PER_CHILD, read by a real worker: its pool children
+    are new processes after each has run that many tasks, and every task ran."""
+    from config.celery import app
+    from crm.tasks import relay_outbox
+    from tests.conftest import WorkerProcess, services_missing, skip_or_fail, use_broker, wait_until
+
+    if reason := services_missing():
+        skip_or_fail(reason)
+    monkeypatch.setenv("WORKER_MAX_TASKS_PER_CHILD", "2")
+    worker = WorkerProcess(settings.CELERY_BROKER_URL, f"baton-test-recycle-{os.getpid()}")
+    worker.start()
+    try:
+        with use_broker(settings.CELERY_BROKER_URL):
+
+            def stats() -> Any:
+                answer = app.control.inspect(destination=[worker.name], timeout=2).stats() or {}
+                return answer.get(worker.name, {})
+
+            def children() -> set[int]:
+                return set(stats().get("pool", {}).get("processes", []))
+
+            def ran() -> int:
+                return int(stats().get("total", {}).get(relay_outbox.name, 0))
+
+            first = children()
+            assert len(first) == 2
+            for _ in range(8):
+                relay_outbox.apply_async(queue=worker.queue)
+            wait_until(lambda: ran() == 8, timeout=60)
+            wait_until(lambda: len(children()) == 2 and not (children() & first), timeout=30)
+    finally:
+        worker.stop()
