@@ -50,7 +50,7 @@ def form_errors(request: AuthenticatedRequest, form: Any) -> None:
 def deal_list(request: AuthenticatedRequest) -> HttpResponse:
     # The user's views and the team's (one query); with no query at all, the
     # address of their default view.
-    views = saved_views.for_list(request.user, ListKey.DEALS)
+    views = saved_views.for_menu(request.user, ListKey.DEALS)
     if default := saved_views.opening(views, request.GET, htmx=bool(request.htmx)):
         return redirect(f"{reverse('deals:list')}?{default}")
     form = DealFilterForm(request.GET or None)

@@ -57,7 +57,23 @@ class Target(models.Model):
         return f"{self.kpi} {self.span} {self.month:%Y-%m}: {self.value}"
 
 
-class DailyRollup(models.Model):
+class RollupCell(models.Model):
+    """A cell of the KPI cube, the columns both grains of time share (see
+    DailyRollup): its grain, campaign, rep, metric, bucket and sums."""
+
+    grain = models.PositiveSmallIntegerField()
+    campaign_id = models.IntegerField(default=0)
+    rep_id = models.IntegerField(default=0)
+    metric = models.CharField(max_length=30)
+    bucket = models.IntegerField(default=0)
+    count = models.IntegerField(default=0)
+    amount = models.DecimalField(max_digits=16, decimal_places=0, default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DailyRollup(RollupCell):
     """One cell of the KPI cube: how many `metric` events happened on `day`.
 
     Written only by kpi.rollups (rebuilt a day range at a time, never edited
@@ -74,13 +90,6 @@ class DailyRollup(models.Model):
     """
 
     day = models.DateField()
-    grain = models.PositiveSmallIntegerField()
-    campaign_id = models.IntegerField(default=0)
-    rep_id = models.IntegerField(default=0)
-    metric = models.CharField(max_length=30)
-    bucket = models.IntegerField(default=0)
-    count = models.IntegerField(default=0)
-    amount = models.DecimalField(max_digits=16, decimal_places=0, default=0)
 
     class Meta:
         indexes = [
@@ -101,7 +110,7 @@ class DailyRollup(models.Model):
         return f"{self.day} g{self.grain} c{self.campaign_id} r{self.rep_id} {self.metric}"
 
 
-class MonthlyRollup(models.Model):
+class MonthlyRollup(RollupCell):
     """The daily rollups of one month, summed: the same cells (grain,
     campaign, rep, metric, bucket) with `month` (its first day) for the day.
 
@@ -115,13 +124,6 @@ class MonthlyRollup(models.Model):
     """
 
     month = models.DateField()
-    grain = models.PositiveSmallIntegerField()
-    campaign_id = models.IntegerField(default=0)
-    rep_id = models.IntegerField(default=0)
-    metric = models.CharField(max_length=30)
-    bucket = models.IntegerField(default=0)
-    count = models.IntegerField(default=0)
-    amount = models.DecimalField(max_digits=16, decimal_places=0, default=0)
     # How many daily rows the row sums: a month read less some of its days
     # holds a cell of the period's days only while some are left (a sum
     # back at 0 would otherwise show a campaign or a rep with nothing).

@@ -19,6 +19,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import ExtractMonth, ExtractYear
 
 from crm.models import Deal
+from kpi import rollups
 from kpi.metrics.cells import Filters
 from kpi.models import Target
 
@@ -49,10 +50,10 @@ class ForecastRow:
 
 
 def months_from(first: date, count: int) -> list[date]:
-    months, month = [], first.replace(day=1)
+    months, month = [], rollups.month_start(first)
     for _n in range(count):
         months.append(month)
-        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        month = rollups.next_month(month)
     return months
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q
 
+from kpi import rollups
 from kpi.definitions import DEFINITIONS
 from kpi.metrics.cells import Period
 from kpi.models import Target
@@ -99,8 +100,4 @@ def _quarter_start(day: date) -> date:
 
 
 def _months(period: Period) -> list[date]:
-    months, month = [], period.start.replace(day=1)
-    while month <= period.end:
-        months.append(month)
-        month = (month + timedelta(days=32)).replace(day=1)
-    return months
+    return rollups.months_of(period.start, period.end)
