@@ -134,7 +134,9 @@ def rows(
             )
         cells.append(f'<td class="text-nowrap"><a href="{lead_url(lead.pk)}">{name}</a></td>')
         if "company" in shown:
-            cells.append(f"<td>{escape(lead.company) if lead.company else '—'}</td>")
+            cells.append(
+                f'<td class="cell-name">{escape(lead.company) if lead.company else "—"}</td>'
+            )
         if "email" in shown:
             cells.append(f'<td class="small">{escape(lead.email)}</td>')
         if "stage" in shown:

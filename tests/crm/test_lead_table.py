@@ -23,7 +23,7 @@ TEMPLATE_LOOP = """{% load i18n %}{% for lead in leads %}
 <tr>
   {% if bulk_form_id %}<td class="lead-select"><input class="form-check-input" type="checkbox" name="ids" value="{{ lead.pk }}" form="{{ bulk_form_id }}" id="select-{{ lead.pk }}" aria-label="{% blocktranslate with name=lead.display_name %}Select {{ name }}{% endblocktranslate %}" data-testid="select-lead"></td>{% endif %}
   <td class="text-nowrap"><a href="{{ lead.get_absolute_url }}">{{ lead.display_name }}</a></td>
-  {% if columns is None or "company" in columns %}<td>{{ lead.company.name|default:"—" }}</td>{% endif %}
+  {% if columns is None or "company" in columns %}<td class="cell-name">{{ lead.company.name|default:"—" }}</td>{% endif %}
   {% if columns is None or "email" in columns %}<td class="small">{{ lead.email }}</td>{% endif %}
   {% if columns is None or "stage" in columns %}<td><span class="badge stage-{{ lead.stage }}">{{ lead.get_stage_display }}</span></td>{% endif %}
   {% if columns is None or "fit" in columns %}<td class="text-end">{{ lead.fit_score }}</td>{% endif %}
