@@ -1,6 +1,7 @@
 """The lead list's view as it was before issue 21's second round (3cf41c4),
 kept in bench/ only: bench_pages serves it at BASELINE_PATH, rendering
-3cf41c4's templates, as the same-run baseline of today's view.
+3cf41c4's templates, as the same-run baseline of today's view; and the
+campaign list as it was before it was paged (CAMPAIGNS_BASELINE_PATH).
 
 What it did that today's does not: model instances for the page's leads,
 their companies and scores (prefetch); a template loop over the rows; the
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import include, path, reverse
@@ -21,11 +23,12 @@ from django.views.decorators.http import require_safe
 from crm import bulk, saved_views, views_export
 from crm.forms import FixedChoiceField, LeadFilterForm
 from crm.forms_lists import LEAD_COLUMNS, LEAD_LIST, BulkActionForm
-from crm.models import Lead, ListKey
+from crm.models import Campaign, Lead, ListKey
 from crm.views import LEADS_PER_PAGE, CappedPaginator
 from web.http import AuthenticatedRequest
 
 BASELINE_PATH = "/bench-baseline/leads/"
+CAMPAIGNS_BASELINE_PATH = "/bench-baseline/campaigns/"
 LIST_COLUMNS = (
     "family_name", "given_name", "email", "stage", "created_at", "company_id", "company__name",
 )  # fmt: skip
@@ -85,8 +88,21 @@ def lead_list(request: AuthenticatedRequest) -> HttpResponse:
     return response
 
 
-# ROOT_URLCONF while bench_pages runs: the project's URLs and the baseline.
+@require_safe
+@login_required
+@permission_required("crm.view_campaign", raise_exception=True)
+def campaign_list(request: AuthenticatedRequest) -> HttpResponse:
+    """The campaign list before it was paged (3935b38): every campaign, each
+    one's leads counted over the whole lead table on every visit."""
+    campaigns = Campaign.objects.select_related("owner").annotate(
+        lead_count=Count("sourced_leads", distinct=True)
+    )
+    return render(request, "baseline/crm/campaign_list.html", {"campaigns": campaigns})
+
+
+# ROOT_URLCONF while bench_pages runs: the project's URLs and the baselines.
 urlpatterns = [
     path(BASELINE_PATH.strip("/") + "/", lead_list, name="bench_baseline_lead_list"),
+    path(CAMPAIGNS_BASELINE_PATH.strip("/") + "/", campaign_list),
     path("", include("config.urls")),
 ]

@@ -10,14 +10,12 @@ per-language table (escaped once).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from html import escape
 from typing import Any, NamedTuple
 
 from django.db import connections
-from django.urls import get_script_prefix, reverse
 from django.utils import timezone, translation
 from django.utils.formats import get_format
 from django.utils.safestring import SafeString
@@ -25,10 +23,9 @@ from django.utils.translation import gettext as _
 
 from crm import person_names
 from crm.models import Lead, LeadScore
+from web import links
 from web.dates import short_date
 
-# A placeholder id, replaced by each lead's own in the URL reversed once.
-_PLACEHOLDER = "2147483647"
 # The table's optional columns, in their order (crm.forms_lists.LEAD_COLUMNS).
 ALL_COLUMNS = ("company", "email", "stage", "fit", "engagement", "created")
 
@@ -85,23 +82,15 @@ def with_scores(found: Iterable[tuple[Any, ...]]) -> list[LeadRow]:
     ]
 
 
-@functools.cache
 def stage_labels(language: str | None) -> dict[str, str]:
     """Each stage's name in `language` (Lead.get_stage_display hashes every
     lazy label to find one: ten gettext calls a row)."""
-    return {value: str(label) for value, label in Lead.Stage.choices}
-
-
-@functools.cache
-def _lead_url_parts(prefix: str) -> tuple[str, str]:
-    before, _, after = reverse("crm:lead_detail", args=[int(_PLACEHOLDER)]).partition(_PLACEHOLDER)
-    return before, after
+    return links.choice_labels(Lead.Stage, language)
 
 
 def lead_url(pk: int) -> str:
     """The lead's page (Lead.get_absolute_url), the pattern reversed once."""
-    before, after = _lead_url_parts(get_script_prefix())
-    return f"{before}{pk}{after}"
+    return links.pk_url("crm:lead_detail", pk)
 
 
 def rows(
