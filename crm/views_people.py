@@ -11,13 +11,16 @@ from django.db import IntegrityError
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from crm import dedupe, history, lead_table, people
 from crm.forms_people import CompanyForm, LeadForm
 from crm.models import Activity, Company, Deal, Lead, StageChange
+from crm.models.choices import Prefecture
 from crm.views import CappedPaginator
+from web import links
 from web.http import AuthenticatedRequest
 from web.scope import get_visible_or_404
 
@@ -128,13 +131,21 @@ def _form_page(request: AuthenticatedRequest, template: str, **context: Any) -> 
 @permission_required("crm.view_company", raise_exception=True)
 def company_list(request: AuthenticatedRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:100]
-    companies = (
-        Company.objects.visible_to(request.user)
-        .search(query)
-        .annotate(people_count=Count("people"))
-        .order_by("name", "pk")
-    )
+    companies = Company.objects.visible_to(request.user).search(query).order_by("name", "pk")
     page = CappedPaginator(companies, COMPANIES_PER_PAGE).get_page(request.GET.get("page"))
+    # The people of the companies shown, counted for them only: counted with
+    # the list, every company's people were grouped on every page.
+    counts = dict(
+        Lead.objects.filter(company__in=[c.pk for c in page.object_list])
+        .order_by()
+        .values_list("company")
+        .annotate(n=Count("pk"))
+    )
+    prefectures = links.choice_labels(Prefecture, get_language())
+    for company in page.object_list:
+        company.people_count = counts.get(company.pk, 0)  # type: ignore[attr-defined]
+        company.prefecture_label = prefectures.get(company.prefecture, "")  # type: ignore[attr-defined]
+        company.url = links.pk_url("crm:company_detail", company.pk)  # type: ignore[attr-defined]
     template = "crm/company_list.html#results" if request.htmx else "crm/company_list.html"
     return render(request, template, {"page": page, "q": query})
 

@@ -78,6 +78,8 @@ class Company(models.Model):
         ordering = ["name"]
         verbose_name = _("company")
         verbose_name_plural = _("companies")
+        # The company list's order: its page read from the index, not sorted.
+        indexes = [models.Index(fields=["name", "id"], name="crm_company_name_id")]
 
     def __str__(self) -> str:
         return self.name

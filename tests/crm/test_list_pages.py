@@ -1,5 +1,5 @@
-"""The campaign list: each campaign's leads counted, fifty campaigns a page,
-and the same statements however many campaigns and leads there are."""
+"""The campaign and company lists: each row's leads counted, fifty rows a
+page, and the same statements however many rows and leads there are."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from crm.models import Campaign, Lead
+from crm.models import Campaign, Company, Lead
 
 pytestmark = pytest.mark.django_db
 
@@ -24,15 +24,15 @@ def make_campaigns(n: int, owner, start: int = 0) -> list[Campaign]:
     ]
 
 
-def lead_counts(html: str) -> dict[str, str]:
-    """Each row's campaign name and its leads column."""
+def lead_counts(html: str, column: int = 5) -> dict[str, str]:
+    """Each row's name (its first cell) and its leads column."""
     rows = re.findall(r"<tr>(.*?)</tr>", html, re.S)
     found = {}
     for row in rows:
         cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
         if cells:
-            name = re.sub(r"<[^>]+>", "", cells[0]).strip()
-            found[name] = cells[5].strip()
+            name = re.sub(r"<div.*?</div>|<[^>]+>", "", cells[0], flags=re.S).strip()
+            found[name] = cells[column].strip()
     return found
 
 
@@ -79,3 +79,33 @@ def test_the_statements_do_not_grow_with_campaigns_or_leads(client_as, marketer)
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("crm:campaign_list"))
     assert len(many) == len(few)
+
+
+def test_each_company_shows_its_people_and_prefecture(client_as, marketer):
+    aoba = Company.objects.create(name="青葉商事", name_kana="アオバショウジ", prefecture="04")
+    midori = Company.objects.create(name="緑川工業")
+    Company.objects.create(name="空白産業")
+    Lead.objects.bulk_create(
+        [Lead(email=f"a{i}@example.jp", family_name="青木", company=aoba) for i in range(2)]
+        + [Lead(email="m@example.jp", family_name="緑", company=midori)]
+    )
+    html = client_as(marketer).get(reverse("crm:company_list"), HTTP_ACCEPT_LANGUAGE="ja")
+    page = html.content.decode()
+    assert lead_counts(page, column=3) == {"青葉商事": "2", "緑川工業": "1", "空白産業": "0"}
+    assert "宮城県" in page and f'href="{aoba.get_absolute_url()}"' in page
+
+
+def test_the_company_list_does_not_grow_its_statements(client_as, marketer):
+    client = client_as(marketer)
+    Company.objects.create(name="一社")
+    client.get(reverse("crm:company_list"))
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("crm:company_list"))
+    companies = [Company.objects.create(name=f"会社{i:03}") for i in range(60)]
+    Lead.objects.bulk_create(
+        Lead(email=f"p{i}@example.jp", family_name="P", company=companies[i % 60])
+        for i in range(300)
+    )
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(reverse("crm:company_list")).content.decode()
+    assert len(many) == len(few) and len(lead_counts(page, column=3)) == 50
