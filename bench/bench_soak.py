@@ -7,14 +7,20 @@ and a Redis of its own, takes form submits on the public capture endpoint at
 a steady BENCH_SOAK_RATE (30) activities a second for BENCH_SOAK_MINUTES
 (30), every lead with a company of its own, one submit in ten crossing the
 handoff threshold (a handoff, a notification and an email per rep). Every
-BENCH_SOAK_SAMPLE_SECONDS (60) it prints the resident memory (RSS) of each
-process; at the end, each process's growth over the second half of the run
-(least squares, MiB a minute), which levels off when it is near zero, and
-whether everything accepted was scored once.
+BENCH_SOAK_SAMPLE_SECONDS (15) it reads the memory of each process (RSS,
+PSS and USS from smaps_rollup) and prints it every minute; at the end, each
+process's growth over the second half of the run (least squares, MiB a
+minute), which levels off when it is near zero, and whether everything
+accepted was scored once. The worker's pool children are replaced after
+WORKER_MAX_TASKS_PER_CHILD tasks, so the pool is judged as a whole (its
+children's PSS added up) and child by child (the private memory each held
+at most in its life, against when that life ended).
 
 There is no naive peer here: the comparison is the process with itself over
 time. Environment: BENCH_SOAK_MINUTES, BENCH_SOAK_RATE,
-BENCH_SOAK_SAMPLE_SECONDS, BENCH_SOAK_DATABASE_URL, BENCH_SOAK_BROKER_URL
+BENCH_SOAK_SAMPLE_SECONDS, BENCH_SOAK_PRINT_SECONDS, BENCH_SOAK_OUT (every
+sample as a JSON line; BENCH_SOAK_REPORT_FROM prints the report of such a
+file again), BENCH_SOAK_DATABASE_URL, BENCH_SOAK_BROKER_URL
 (the cache goes on the next Redis database, as `make up` does),
 BENCH_SOAK_WALL_MINUTES (stop sending then, however far behind) and
 BENCH_SOAK_PROBE_DIR (bench/memprobe's samples of the worker's pool children:
@@ -34,12 +40,19 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
 from bench._django import setup
 
 MINUTES = float(os.environ.get("BENCH_SOAK_MINUTES", "30"))
 RATE = int(os.environ.get("BENCH_SOAK_RATE", "30"))
-SAMPLE_SECONDS = float(os.environ.get("BENCH_SOAK_SAMPLE_SECONDS", "60"))
+SAMPLE_SECONDS = float(os.environ.get("BENCH_SOAK_SAMPLE_SECONDS", "15"))
+# Samples are printed this often (all of them count in the report).
+PRINT_SECONDS = float(os.environ.get("BENCH_SOAK_PRINT_SECONDS", "60"))
+# Every sample as a JSON line in this file (off when unset).
+OUT = os.environ.get("BENCH_SOAK_OUT", "")
+# The report again, from such a file, without running anything.
+REPORT_FROM = os.environ.get("BENCH_SOAK_REPORT_FROM", "")
 DATABASE_URL = os.environ.get(
     "BENCH_SOAK_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/baton_bench_soak"
 )
@@ -53,9 +66,13 @@ ROOT = Path(__file__).resolve().parent.parent
 CONNECTIONS = 8
 # Growth below this (MiB a minute, second half of the run) counts as level.
 LEVEL = 0.05
+POOL = "worker pool"
 
 
 def run() -> None:
+    if REPORT_FROM:
+        _report(_read(Path(REPORT_FROM)))
+        return
     os.environ.update(DATABASE_URL=DATABASE_URL, CELERY_BROKER_URL=BROKER_URL)
     setup()
     from bench.bench_handoff_latency import _prepare, _schedule
@@ -69,7 +86,7 @@ def run() -> None:
         try:
             stack.start()
             print(f"{RATE} form submits a second for {MINUTES:g} min on make up's stack "
-                  f"(port {stack.port}); RSS in MiB every {SAMPLE_SECONDS:g} s", flush=True)  # fmt: skip
+                  f"(port {stack.port}); memory every {SAMPLE_SECONDS:g} s", flush=True)  # fmt: skip
             samples = _load_and_sample(stack, capture_path, schedule)
             _report(samples)
             _check(accepted=sum(n for status, n in samples[-1][2].items() if status == 202))
@@ -162,21 +179,43 @@ def _command(pid: int) -> str:
         return ""
 
 
-def _rss_mib(pid: int) -> float | None:
+class Memory(NamedTuple):
+    pid: int
+    rss: float
+    pss: float
+    uss: float
+
+
+def _memory(pid: int) -> Memory | None:
+    """RSS, PSS and USS of a process (MiB), from /proc/PID/smaps_rollup.
+
+    RSS counts every page the process has in memory, shared or not: a pool
+    child forked from the worker's main process counts the main's pages it
+    has touched. PSS shares each shared page among the processes that map
+    it (the stack's PSS add up to what it takes from the machine); USS is
+    what only this process holds: what it would give back on exit."""
+    fields = {}
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                name, _, rest = line.partition(":")
+                if name in ("Rss", "Pss", "Private_Clean", "Private_Dirty"):
+                    fields[name] = int(rest.split()[0]) / 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    if "Rss" not in fields:
+        return None
+    private = fields.get("Private_Clean", 0.0) + fields.get("Private_Dirty", 0.0)
+    return Memory(pid, fields["Rss"], fields.get("Pss", 0.0), private)
 
 
-def _load_and_sample(
-    stack: Stack, path: str, schedule: list
-) -> list[tuple[float, dict[str, float], Counter[int]]]:
+Sample = tuple[float, dict[str, Memory], Counter[int]]
+
+
+def _load_and_sample(stack: Stack, path: str, schedule: list) -> list[Sample]:
     """Send the schedule from CONNECTIONS keep-alive connections while the
-    main thread samples RSS. Returns (minute, RSS by process, statuses so far)."""
+    main thread samples memory. Returns (minute, memory by process, statuses
+    so far)."""
     todo: queue.SimpleQueue = queue.SimpleQueue()
     for submit in schedule:
         todo.put(submit)
@@ -199,21 +238,44 @@ def _load_and_sample(
     threads = [threading.Thread(target=sender, daemon=True) for _ in range(CONNECTIONS)]
     for thread in threads:
         thread.start()
-    samples = []
-    next_sample = time.monotonic()
+    samples: list[Sample] = []
+    next_sample = next_print = time.monotonic()
     while True:
         now = time.monotonic()
         if now >= next_sample:
-            rss = {name: r for name, pid in stack.processes().items() if (r := _rss_mib(pid))}
+            memory = {name: m for name, pid in stack.processes().items() if (m := _memory(pid))}
             minute = max(0.0, now - start) / 60
-            samples.append((minute, rss, Counter(statuses)))
-            _print_sample(minute, rss, statuses)
+            samples.append((minute, memory, Counter(statuses)))
+            _save(minute, memory, statuses)
+            if now >= next_print:
+                _print_sample(minute, memory, statuses)
+                next_print += PRINT_SECONDS
             next_sample += SAMPLE_SECONDS
         if not any(thread.is_alive() for thread in threads):
             break
         time.sleep(0.5)
     # The last answers came after the last sample: count them all.
     samples[-1] = (samples[-1][0], samples[-1][1], Counter(statuses))
+    return samples
+
+
+def _save(minute: float, memory: dict[str, Memory], statuses: Counter[int]) -> None:
+    """One JSON line a sample in BENCH_SOAK_OUT (when set), to read again later."""
+    if OUT:
+        row = {"min": round(minute, 3), "statuses": dict(statuses),
+               "memory": {name: m._asdict() for name, m in memory.items()}}  # fmt: skip
+        with open(OUT, "a") as out:
+            out.write(json.dumps(row) + "\n")
+
+
+def _read(path: Path) -> list[Sample]:
+    """The samples BENCH_SOAK_OUT wrote."""
+    samples: list[Sample] = []
+    for line in path.read_text().splitlines():
+        row = json.loads(line)
+        memory = {name: Memory(**m) for name, m in row["memory"].items()}
+        statuses = Counter({int(status): n for status, n in row["statuses"].items()})
+        samples.append((row["min"], memory, statuses))
     return samples
 
 
@@ -234,9 +296,10 @@ def _post(conn: http.client.HTTPConnection, path: str, email: str) -> int:
     return 0
 
 
-def _print_sample(minute: float, rss: dict[str, float], statuses: Counter[int]) -> None:
-    memory = ", ".join(f"{name} {mib:.1f}" for name, mib in rss.items())
-    print(f"  {minute:5.1f} min: {memory}; answers so far {dict(statuses)}", flush=True)
+def _print_sample(minute: float, memory: dict[str, Memory], statuses: Counter[int]) -> None:
+    shown = ", ".join(f"{name} {m.rss:.1f}/{m.uss:.1f}" for name, m in memory.items())
+    print(f"  {minute:5.1f} min (RSS/USS MiB): {shown}; answers so far {dict(statuses)}",
+          flush=True)  # fmt: skip
 
 
 def _slope(points: list[tuple[float, float]]) -> float:
@@ -249,20 +312,72 @@ def _slope(points: list[tuple[float, float]]) -> float:
     return sum((x - mx) * (y - my) for x, y in points) / var if var else 0.0
 
 
-def _report(samples: list[tuple[float, dict[str, float], Counter[int]]]) -> None:
+def _verdict(slope: float) -> str:
+    return "level" if slope < LEVEL else "GROWING"
+
+
+def _report(samples: list[Sample]) -> None:
+    """Each long-lived process's RSS and PSS, and its growth over the second
+    half. The pool's children are replaced (WORKER_MAX_TASKS_PER_CHILD), each
+    a fresh fork: a name such as "worker pool 1" is several processes one
+    after the other, so the pool is judged as a whole (the PSS of all its
+    children at each sample) and child by child (the most private memory,
+    USS, each held in its life, against when that life ended)."""
     last = samples[-1]
-    names = list(last[1])
     half = last[0] / 2
     sent = sum(last[2].values())
     print(f"after {last[0]:.1f} min, answers {dict(last[2])} "
           f"({sent / max(last[0] * 60, 1):.1f} submits a second on average)")  # fmt: skip
-    print("  process: RSS at the start -> at the end (MiB); growth over the second half")
-    for name in names:
-        series = [(minute, rss[name]) for minute, rss, _ in samples if name in rss]
-        slope = _slope([(m, r) for m, r in series if m >= half])
-        verdict = "level" if slope < LEVEL else "GROWING"
-        print(f"  {name}: {series[0][1]:.1f} -> {series[-1][1]:.1f}; "
-              f"{slope:+.3f} MiB/min ({verdict})")  # fmt: skip
+    print("  process: RSS at the start -> at the end, PSS at the end (MiB); "
+          "growth of PSS over the second half")  # fmt: skip
+    for name in [n for n in last[1] if not n.startswith(POOL)]:
+        series = [(minute, memory[name]) for minute, memory, _ in samples if name in memory]
+        slope = _slope([(m, mem.pss) for m, mem in series if m >= half])
+        print(f"  {name}: {series[0][1].rss:.1f} -> {series[-1][1].rss:.1f}, "
+              f"PSS {series[-1][1].pss:.1f}; {slope:+.3f} MiB/min ({_verdict(slope)})")  # fmt: skip
+    _report_pool(samples, half)
+    totals = [(m, sum(mem.pss for mem in memory.values())) for m, memory, _ in samples]
+    slope = _slope([point for point in totals if point[0] >= half])
+    print(f"  the whole stack (PSS of every process): {totals[0][1]:.1f} -> "
+          f"{totals[-1][1]:.1f}; {slope:+.3f} MiB/min ({_verdict(slope)})")  # fmt: skip
+
+
+def _report_pool(samples: list[Sample], half: float) -> None:
+    pool = [(m, [mem for name, mem in memory.items() if name.startswith(POOL)])
+            for m, memory, _ in samples]  # fmt: skip
+    totals = [(m, sum(child.pss for child in children)) for m, children in pool if children]
+    if not totals:
+        return
+    slope = _slope([point for point in totals if point[0] >= half])
+    print(f"  worker pool, all its children (PSS): {totals[0][1]:.1f} -> {totals[-1][1]:.1f}; "
+          f"{slope:+.3f} MiB/min ({_verdict(slope)})")  # fmt: skip
+    # What the pool's children share with the main process moves between their
+    # PSS as children are replaced and touch pages: the worker as a whole.
+    worker = [
+        (m, sum(mem.pss for name, mem in memory.items() if name.startswith(("worker main", POOL))))
+        for m, memory, _ in samples
+    ]
+    slope = _slope([point for point in worker if point[0] >= half])
+    print(f"  worker, main process and pool together (PSS): {worker[0][1]:.1f} -> "
+          f"{worker[-1][1]:.1f}; {slope:+.3f} MiB/min ({_verdict(slope)})")  # fmt: skip
+    lives: dict[int, list[tuple[float, float]]] = {}
+    for minute, children in pool:
+        for child in children:
+            lives.setdefault(child.pid, []).append((minute, child.uss))
+    alive = {child.pid for child in pool[-1][1]}
+    ended = sorted((life[-1][0], max(uss for _, uss in life), pid in alive)
+                   for pid, life in lives.items())  # fmt: skip
+    print(f"  worker pool children: {len(lives)} in all; the most each held (USS, MiB), "
+          "by the minute its life ended (* still alive):")  # fmt: skip
+    print(
+        "    " + ", ".join(f"{end:.0f}{'*' if on else ''}: {peak:.1f}" for end, peak, on in ended)
+    )
+    # A child still alive at the end has not reached its peak: only whole lives count.
+    whole = [(end, peak) for end, peak, on in ended if not on and end >= half]
+    if len(whole) >= 2:
+        slope = _slope(whole)
+        print(f"    children whose life ended in the second half: {slope:+.3f} MiB/min "
+              f"({_verdict(slope)})")  # fmt: skip
 
 
 def _empty_tables() -> None:
