@@ -13,10 +13,12 @@ from django.contrib.auth.models import User
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from crm.forms import FixedChoiceField
 from crm.models import Campaign, Deal, DealStage
-from crm.models.deal import DealQuerySet
+from crm.models.deal import DealQuerySet, bilingual_name
+from crm.widgets import QuickSelect
 from deals.services import MAX_AMOUNT
-from web.people import person
+from web.people import person, user_name
 
 MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
 
@@ -29,6 +31,12 @@ def owner_field() -> forms.ModelChoiceField:  # type: ignore[type-arg]
         .distinct()
         .order_by("username"),
         empty_label=_("Anyone"),
+        # Named as every page names people, read as values (crm/widgets.py).
+        widget=QuickSelect(
+            label_fields=("first_name", "last_name", "username"),
+            label=user_name,
+            declared_rows=True,
+        ),
     )
     field.label_from_instance = person  # type: ignore[method-assign,assignment]
     return field
@@ -110,11 +118,15 @@ class DealFilterForm(StyledForm):
         required=False,
         queryset=DealStage.objects.order_by("order", "pk"),
         empty_label=_("All stages"),
+        widget=QuickSelect(
+            label_fields=("name_ja", "name_en"), label=bilingual_name, declared_rows=True
+        ),
     )
-    status = forms.ChoiceField(
+    status = FixedChoiceField(
         label=_("Status"),
         required=False,
         choices=[("", _("Open and closed")), *Deal.Status.choices],
+        widget=QuickSelect(),
     )
     month = month_field()
     campaign = forms.ModelChoiceField(
@@ -122,6 +134,7 @@ class DealFilterForm(StyledForm):
         required=False,
         queryset=Campaign.objects.order_by("name"),
         empty_label=_("All campaigns"),
+        widget=QuickSelect(label_field="name", declared_rows=True),
     )
     min_amount = forms.DecimalField(
         label=_("Amount from (JPY)"), required=False, min_value=0, max_value=MAX_AMOUNT
@@ -129,7 +142,9 @@ class DealFilterForm(StyledForm):
     max_amount = forms.DecimalField(
         label=_("Amount to (JPY)"), required=False, min_value=0, max_value=MAX_AMOUNT
     )
-    sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORT_LABELS)
+    sort = FixedChoiceField(
+        label=_("Sort"), required=False, choices=SORT_LABELS, widget=QuickSelect()
+    )
 
     def clean_month(self) -> date | None:
         return clean_month(self.cleaned_data["month"])

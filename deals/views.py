@@ -33,6 +33,7 @@ from deals.forms import (
 )
 from deals.views_saved import DEAL_LIST
 from handoff.models import Handoff
+from web import links
 from web.http import AuthenticatedRequest
 from web.scope import get_visible_or_404
 
@@ -54,10 +55,15 @@ def deal_list(request: AuthenticatedRequest) -> HttpResponse:
     if default := saved_views.opening(views, request.GET, htmx=bool(request.htmx)):
         return redirect(f"{reverse('deals:list')}?{default}")
     form = DealFilterForm(request.GET or None)
+    # What a row shows: the lead's and the campaign's whole rows were joined
+    # and read for every deal, and never shown.
     deals = form.filter(Deal.objects.visible_to(request.user)).select_related(
-        "stage", "owner", "company", "lead", "source_campaign"
+        "stage", "owner", "company"
     )
     page = Paginator(deals, DEALS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for deal in page.object_list:
+        deal.url = links.pk_url("deals:detail", deal.pk)  # type: ignore[attr-defined]
     filters = request.GET.copy()
     filters.pop("page", None)
     context = {

@@ -40,8 +40,14 @@ class BilingualName(models.Model):
 
     @property
     def name(self) -> str:
-        japanese = (translation.get_language() or "").startswith("ja")
-        return (self.name_ja if japanese else self.name_en) or self.name_ja or self.name_en
+        return bilingual_name(self.name_ja, self.name_en)
+
+
+def bilingual_name(name_ja: str, name_en: str) -> str:
+    """The name in the reader's language, the other one when that is empty
+    (BilingualName.name, for rows read as values)."""
+    japanese = (translation.get_language() or "").startswith("ja")
+    return (name_ja if japanese else name_en) or name_ja or name_en
 
 
 class DealStageQuerySet(models.QuerySet["DealStage"]):

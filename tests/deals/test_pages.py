@@ -240,3 +240,23 @@ def test_a_manager_keeps_the_lost_reasons(client_as, manager, rep, deal):
     unused = reason("No response")
     client.post(reverse("deals:reason_delete", args=[unused.pk]))
     assert not LostReason.objects.filter(pk=unused.pk).exists()
+
+
+def test_the_list_filters_name_stages_owners_and_campaigns_as_the_reader_reads(
+    client_as, manager, rep, lead, campaign
+):
+    rep.first_name, rep.last_name = "Taro", "Yamada"
+    rep.save()
+    quote = stage("Quote")
+    client = client_as(manager)
+    params = {"stage": quote.pk, "owner": rep.pk, "campaign": campaign.pk, "status": "open"}
+    page = client.get(reverse("deals:list"), params, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert f'<option value="{quote.pk}" selected>{quote.name_ja}</option>' in page
+    assert f'<option value="{rep.pk}" selected>Yamada Taro</option>' in page
+    assert f'<option value="{campaign.pk}" selected>Spring webinar</option>' in page
+    assert '<option value="open" selected>' in page
+    # A stage renamed shows at once: its rows are read on every page.
+    DealStage.objects.filter(pk=quote.pk).update(name_en="Proposal")
+    client.cookies.pop("django_language", None)
+    english = client.get(reverse("deals:list"), params, HTTP_ACCEPT_LANGUAGE="en")
+    assert f'<option value="{quote.pk}" selected>Proposal</option>' in english.content.decode()
