@@ -328,13 +328,17 @@ def _report(samples: list[Sample]) -> None:
     sent = sum(last[2].values())
     print(f"after {last[0]:.1f} min, answers {dict(last[2])} "
           f"({sent / max(last[0] * 60, 1):.1f} submits a second on average)")  # fmt: skip
-    print("  process: RSS at the start -> at the end, PSS at the end (MiB); "
-          "growth of PSS over the second half")  # fmt: skip
+    # A process's own memory (USS): what it allocates lands there, and
+    # nothing else on the machine moves it (PSS shares the libraries' pages
+    # with every other Python process running meanwhile).
+    print("  process: RSS, then USS, at the start -> at the end (MiB); "
+          "growth of USS over the second half")  # fmt: skip
     for name in [n for n in last[1] if not n.startswith(POOL)]:
         series = [(minute, memory[name]) for minute, memory, _ in samples if name in memory]
-        slope = _slope([(m, mem.pss) for m, mem in series if m >= half])
-        print(f"  {name}: {series[0][1].rss:.1f} -> {series[-1][1].rss:.1f}, "
-              f"PSS {series[-1][1].pss:.1f}; {slope:+.3f} MiB/min ({_verdict(slope)})")  # fmt: skip
+        slope = _slope([(m, mem.uss) for m, mem in series if m >= half])
+        first, end = series[0][1], series[-1][1]
+        print(f"  {name}: {first.rss:.1f} -> {end.rss:.1f}, USS {first.uss:.1f} -> {end.uss:.1f}; "
+              f"{slope:+.3f} MiB/min ({_verdict(slope)})")  # fmt: skip
     _report_pool(samples, half)
     totals = [(m, sum(mem.pss for mem in memory.values())) for m, memory, _ in samples]
     slope = _slope([point for point in totals if point[0] >= half])
