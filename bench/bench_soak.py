@@ -12,9 +12,8 @@ PSS and USS from smaps_rollup) and prints it every minute; at the end, each
 process's growth over the second half of the run (least squares, MiB a
 minute), which levels off when it is near zero, and whether everything
 accepted was scored once. The worker's pool children are replaced after
-WORKER_MAX_TASKS_PER_CHILD tasks, so the pool is judged as a whole (its
-children's PSS added up) and child by child (the private memory each held
-at most in its life, against when that life ended).
+WORKER_MAX_TASKS_PER_CHILD tasks, so they are judged child by child (the
+private memory each held at most in its life, against when it ended).
 
 There is no naive peer here: the comparison is the process with itself over
 time. Environment: BENCH_SOAK_MINUTES, BENCH_SOAK_RATE,
@@ -317,71 +316,65 @@ def _verdict(slope: float) -> str:
 
 
 def _report(samples: list[Sample]) -> None:
-    """Each long-lived process's RSS and PSS, and its growth over the second
-    half. The pool's children are replaced (WORKER_MAX_TASKS_PER_CHILD), each
-    a fresh fork: a name such as "worker pool 1" is several processes one
-    after the other, so the pool is judged as a whole (the PSS of all its
-    children at each sample) and child by child (the most private memory,
-    USS, each held in its life, against when that life ended)."""
+    """Each long-lived process's growth over the second half, by its RSS:
+    every page it has in memory, shared or not, so sharing pages with a
+    fork (the worker's pool, gunicorn's workers) does not move it. The
+    pool's children are replaced (WORKER_MAX_TASKS_PER_CHILD), each a fresh
+    fork, so a name such as "worker pool 1" is several processes one after
+    the other: they are judged child by child, by the most private memory
+    (USS) each held in its life, against when that life ended. The stack's
+    PSS, added up, is what it takes from the machine (for reference: other
+    processes using the same libraries move it a little)."""
     last = samples[-1]
     half = last[0] / 2
     sent = sum(last[2].values())
     print(f"after {last[0]:.1f} min, answers {dict(last[2])} "
           f"({sent / max(last[0] * 60, 1):.1f} submits a second on average)")  # fmt: skip
-    # A process's own memory (USS): what it allocates lands there, and
-    # nothing else on the machine moves it (PSS shares the libraries' pages
-    # with every other Python process running meanwhile).
-    print("  process: RSS, then USS, at the start -> at the end (MiB); "
-          "growth of USS over the second half")  # fmt: skip
+    print("  process: RSS at the start -> at the end, USS at the end (MiB); "
+          "growth of RSS over the second half")  # fmt: skip
     for name in [n for n in last[1] if not n.startswith(POOL)]:
         series = [(minute, memory[name]) for minute, memory, _ in samples if name in memory]
-        slope = _slope([(m, mem.uss) for m, mem in series if m >= half])
+        slope = _slope([(m, mem.rss) for m, mem in series if m >= half])
         first, end = series[0][1], series[-1][1]
-        print(f"  {name}: {first.rss:.1f} -> {end.rss:.1f}, USS {first.uss:.1f} -> {end.uss:.1f}; "
+        print(f"  {name}: {first.rss:.1f} -> {end.rss:.1f}, USS {end.uss:.1f}; "
               f"{slope:+.3f} MiB/min ({_verdict(slope)})")  # fmt: skip
     _report_pool(samples, half)
-    totals = [(m, sum(mem.pss for mem in memory.values())) for m, memory, _ in samples]
-    slope = _slope([point for point in totals if point[0] >= half])
-    print(f"  the whole stack (PSS of every process): {totals[0][1]:.1f} -> "
-          f"{totals[-1][1]:.1f}; {slope:+.3f} MiB/min ({_verdict(slope)})")  # fmt: skip
+    for label, prefix in (("the worker's pool", POOL), ("the whole stack", "")):
+        totals = [
+            (m, sum(mem.pss for name, mem in memory.items() if name.startswith(prefix)))
+            for m, memory, _ in samples
+        ]
+        slope = _slope([point for point in totals if point[0] >= half])
+        print(f"  {label}, PSS added up: {totals[0][1]:.1f} -> {totals[-1][1]:.1f}; "
+              f"{slope:+.3f} MiB/min over the second half")  # fmt: skip
 
 
 def _report_pool(samples: list[Sample], half: float) -> None:
-    pool = [(m, [mem for name, mem in memory.items() if name.startswith(POOL)])
-            for m, memory, _ in samples]  # fmt: skip
-    totals = [(m, sum(child.pss for child in children)) for m, children in pool if children]
-    if not totals:
+    lives: dict[int, list[Memory]] = {}
+    for _minute, memory, _ in samples:
+        for name, mem in memory.items():
+            if name.startswith(POOL):
+                lives.setdefault(mem.pid, []).append(mem)
+    if not lives:
         return
-    slope = _slope([point for point in totals if point[0] >= half])
-    print(f"  worker pool, all its children (PSS): {totals[0][1]:.1f} -> {totals[-1][1]:.1f}; "
-          f"{slope:+.3f} MiB/min ({_verdict(slope)})")  # fmt: skip
-    # What the pool's children share with the main process moves between their
-    # PSS as children are replaced and touch pages: the worker as a whole.
-    worker = [
-        (m, sum(mem.pss for name, mem in memory.items() if name.startswith(("worker main", POOL))))
-        for m, memory, _ in samples
-    ]
-    slope = _slope([point for point in worker if point[0] >= half])
-    print(f"  worker, main process and pool together (PSS): {worker[0][1]:.1f} -> "
-          f"{worker[-1][1]:.1f}; {slope:+.3f} MiB/min ({_verdict(slope)})")  # fmt: skip
-    lives: dict[int, list[tuple[float, float]]] = {}
-    for minute, children in pool:
-        for child in children:
-            lives.setdefault(child.pid, []).append((minute, child.uss))
-    alive = {child.pid for child in pool[-1][1]}
-    ended = sorted((life[-1][0], max(uss for _, uss in life), pid in alive)
-                   for pid, life in lives.items())  # fmt: skip
-    print(f"  worker pool children: {len(lives)} in all; the most each held (USS, MiB), "
-          "by the minute its life ended (* still alive):")  # fmt: skip
-    print(
-        "    " + ", ".join(f"{end:.0f}{'*' if on else ''}: {peak:.1f}" for end, peak, on in ended)
+    minutes = {pid: [m for m, memory, _ in samples if any(x.pid == pid for x in memory.values())]
+               for pid in lives}  # fmt: skip
+    alive = {mem.pid for name, mem in samples[-1][1].items() if name.startswith(POOL)}
+    ended = sorted(
+        (minutes[pid][-1], max(m.uss for m in life), max(m.rss for m in life), pid in alive)
+        for pid, life in lives.items()
     )
+    print(f"  worker pool: {len(lives)} children in all; the most each held, USS / RSS (MiB), "
+          "by the minute its life ended (* still alive):")  # fmt: skip
+    for row in range(0, len(ended), 6):
+        print("    " + ", ".join(f"{end:.0f}{'*' if on else ''}: {uss:.1f} / {rss:.1f}"
+                                 for end, uss, rss, on in ended[row:row + 6]))  # fmt: skip
     # A child still alive at the end has not reached its peak: only whole lives count.
-    whole = [(end, peak) for end, peak, on in ended if not on and end >= half]
-    if len(whole) >= 2:
+    whole = [(end, uss) for end, uss, _rss, on in ended if not on and end >= half]
+    if len(whole) >= 3:
         slope = _slope(whole)
-        print(f"    children whose life ended in the second half: {slope:+.3f} MiB/min "
-              f"({_verdict(slope)})")  # fmt: skip
+        print(f"    the most each child held, lives that ended in the second half "
+              f"({len(whole)}): {slope:+.3f} MiB/min ({_verdict(slope)})")  # fmt: skip
 
 
 def _empty_tables() -> None:
