@@ -8,9 +8,10 @@ from django.contrib.auth.models import Permission, User
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from crm.widgets import QuickSelect
 from tasks.models import Task
 from tasks.services import TaskDetails
-from web.people import person
+from web.people import person, user_name
 
 DUE_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -42,7 +43,12 @@ class TaskForm(forms.Form):
     assignee = forms.ModelChoiceField(
         label=_("Assignee"),
         queryset=get_user_model().objects.none(),
-        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+        # Named as every page names people, read as values (crm/widgets.py).
+        widget=QuickSelect(
+            attrs={"class": "form-select form-select-sm"},
+            label_fields=("first_name", "last_name", "username"),
+            label=user_name,
+        ),
         error_messages={"invalid_choice": _("Choose someone on the team.")},
     )
     priority = forms.TypedChoiceField(

@@ -236,3 +236,17 @@ def test_the_team_day_names_reps_as_every_page_does(client_as, manager, rep):
         LanguagePreference.objects.update_or_create(user=manager, defaults={"language": language})
         page = client_as(manager).get("/tasks/team/").content.decode()
         assert "<td>鈴木 太郎</td>" in page, language
+
+
+def test_the_tasks_card_offers_the_team_by_name_the_reader_chosen(client, rep, other_rep, marketer):
+    rep.first_name, rep.last_name = "花子", "佐藤"
+    rep.save()
+    lead = factories.lead(owner=rep)
+    client.force_login(rep)
+    page = client.get(lead.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    select = page[
+        page.index('name="assignee"') : page.index("</select>", page.index('name="assignee"'))
+    ]
+    assert f'<option value="{rep.pk}" selected>佐藤 花子</option>' in select
+    assert f'<option value="{other_rep.pk}">' in select
+    assert f'<option value="{marketer.pk}">Sato Hanako</option>' in select
