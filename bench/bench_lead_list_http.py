@@ -13,6 +13,10 @@ times today's list for `BENCH_SECONDS`, then the baseline for as long, with
 from minute to minute). A marketer's logged-in session, every request the
 first page without filters (50 rows, every column).
 
+Each page's CPU time a request is split by where it was spent (gunicorn's
+processes, PostgreSQL's, the load generator, and the whole machine with the
+kernel): what the two pages share bounds how far apart their rates can be.
+
 Environment: BENCH_CONNECTIONS (8), BENCH_SECONDS (15), BENCH_ROUNDS (3),
 BENCH_LEADS (10000); the data is bench_pages' (database baton_bench_pages).
 """
@@ -71,9 +75,13 @@ def run() -> None:
             elapsed = dict.fromkeys(paths, 0.0)
             print(f"{CONNECTIONS} connections, {SECONDS:.0f} s per page per round")
             print(f"{'round':>5} {'page':<18} {'req/s':>7} {'p50 / p95 (ms)':>16} {'errors':>7}")
+            cpu: dict[str, dict[str, float]] = {label: {} for label in paths}
             for n in range(1, ROUNDS + 1):
                 for label, path in paths.items():
+                    before = _cpu_ms()
                     latencies, errors, took = _load(port, path, sessions, seconds=SECONDS)
+                    for part, ms in _cpu_spent(before, _cpu_ms()).items():
+                        cpu[label][part] = cpu[label].get(part, 0.0) + ms
                     totals[label] += latencies
                     counts[label] += len(latencies)
                     elapsed[label] += took
@@ -89,9 +97,53 @@ def run() -> None:
             f"all rounds, {label}: {rates[label]:.1f} req/s, p50 "
             f"{percentile(totals[label], 50):.1f} ms, p95 {percentile(totals[label], 95):.1f} ms"
         )
+    print("CPU a request (ms, all rounds): " + "; ".join(
+        f"{label}: " + ", ".join(f"{part} {ms / counts[label]:.2f}" for part, ms in cpu[label].items())
+        for label in paths
+    ))  # fmt: skip
     ratio = rates["today"] / rates["before (3cf41c4)"]
     print(f"today / before: {ratio:.2f}x the requests a second (target >= 3x)")
     print(f"load average at the end: {os.getloadavg()}")
+
+
+def _cpu_ms() -> dict[str, float]:
+    """CPU time used so far (ms), by gunicorn's processes and PostgreSQL's
+    (by pid: the difference of two readings counts the processes alive at
+    the second), this load generator, and the whole machine (every core,
+    kernel included)."""
+    used: dict[str, float] = {}
+    tick = 1000 / os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:  # ended meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ms = (int(fields[11]) + int(fields[12])) * tick
+        if b"gunicorn" in command:
+            used[f"gunicorn {entry.name}"] = ms
+        elif stat[stat.index("(") + 1 : stat.rindex(")")] == "postgres":
+            used[f"PostgreSQL {entry.name}"] = ms
+    times = os.times()
+    used["load generator"] = (times.user + times.system) * 1000
+    with open("/proc/stat") as total:
+        user, nice, system, _idle, _iowait, irq, softirq, *_rest = map(
+            int, total.readline().split()[1:]
+        )
+    used["machine"] = (user + nice + system + irq + softirq) * tick
+    return used
+
+
+def _cpu_spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """CPU time between two readings of _cpu_ms, the processes added up by kind."""
+    spent: dict[str, float] = {}
+    for key, ms in after.items():
+        kind = key.split(" ")[0] if key.split(" ")[-1].isdigit() else key
+        spent[kind] = spent.get(kind, 0.0) + ms - before.get(key, 0.0)
+    return spent
 
 
 def _marketer_session() -> str:
