@@ -102,3 +102,20 @@ def test_a_lead_reassigned_back_tells_its_rep_again(rep, other_rep, manager):
     assert services.reassign_handoff(handoff, to=other_rep, by=manager)
     assert services.reassign_handoff(handoff, to=rep, by=manager)
     assert notified(Notification.Kind.ASSIGNED) == ["other_rep", "rep", "rep"]
+
+
+def test_the_reassign_select_offers_the_reps_by_name_and_nobody_else(
+    client, manager, marketer, rep, other_rep, claimed
+):
+    rep.first_name, rep.last_name = "花子", "佐藤"
+    rep.save()
+    client.force_login(manager)
+    page = client.get(reverse("handoff:detail", args=[claimed.pk]), HTTP_ACCEPT_LANGUAGE="ja")
+    html = page.content.decode()
+    select = html[html.index('name="rep"') : html.index("</select>", html.index('name="rep"'))]
+    assert f'<option value="{rep.pk}">佐藤 花子</option>' in select
+    assert f'<option value="{other_rep.pk}">' in select
+    assert f'value="{marketer.pk}"' not in select and f'value="{manager.pk}"' not in select
+    refused = client.post(reverse("handoff:reassign", args=[claimed.pk]), {"rep": marketer.pk})
+    claimed.refresh_from_db()
+    assert refused.status_code in (200, 302) and claimed.claimed_by == rep
