@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
@@ -133,14 +133,9 @@ def company_list(request: AuthenticatedRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:100]
     companies = Company.objects.visible_to(request.user).search(query).order_by("name", "pk")
     page = CappedPaginator(companies, COMPANIES_PER_PAGE).get_page(request.GET.get("page"))
-    # The people of the companies shown, counted for them only: counted with
-    # the list, every company's people were grouped on every page.
-    counts = dict(
-        Lead.objects.filter(company__in=[c.pk for c in page.object_list])
-        .order_by()
-        .values_list("company")
-        .annotate(n=Count("pk"))
-    )
+    # The shown companies' people only: counted with the list, every
+    # company's people were grouped on every page.
+    counts = Lead.objects.counts_by("company", [c.pk for c in page.object_list])
     prefectures = links.choice_labels(Prefecture, get_language())
     for company in page.object_list:
         company.people_count = counts.get(company.pk, 0)  # type: ignore[attr-defined]
