@@ -106,12 +106,12 @@ def run() -> None:
     print(f"load average at the end: {os.getloadavg()}")
 
 
-def _cpu_ms() -> dict[str, float]:
-    """CPU time used so far (ms), by gunicorn's processes and PostgreSQL's
-    (by pid: the difference of two readings counts the processes alive at
-    the second), this load generator, and the whole machine (every core,
-    kernel included)."""
-    used: dict[str, float] = {}
+def _cpu_ms() -> dict[tuple[str, str], float]:
+    """CPU time used so far (ms) by (kind, pid): gunicorn's processes and
+    PostgreSQL's (the difference of two readings counts the processes alive
+    at the second), this load generator and the whole machine (every core,
+    kernel included; no pid)."""
+    used: dict[tuple[str, str], float] = {}
     tick = 1000 / os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -124,25 +124,26 @@ def _cpu_ms() -> dict[str, float]:
         fields = stat[stat.rindex(")") + 2 :].split()
         ms = (int(fields[11]) + int(fields[12])) * tick
         if b"gunicorn" in command:
-            used[f"gunicorn {entry.name}"] = ms
+            used["gunicorn", entry.name] = ms
         elif stat[stat.index("(") + 1 : stat.rindex(")")] == "postgres":
-            used[f"PostgreSQL {entry.name}"] = ms
+            used["PostgreSQL", entry.name] = ms
     times = os.times()
-    used["load generator"] = (times.user + times.system) * 1000
+    used["load generator", ""] = (times.user + times.system) * 1000
     with open("/proc/stat") as total:
         user, nice, system, _idle, _iowait, irq, softirq, *_rest = map(
             int, total.readline().split()[1:]
         )
-    used["machine"] = (user + nice + system + irq + softirq) * tick
+    used["machine", ""] = (user + nice + system + irq + softirq) * tick
     return used
 
 
-def _cpu_spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+def _cpu_spent(
+    before: dict[tuple[str, str], float], after: dict[tuple[str, str], float]
+) -> dict[str, float]:
     """CPU time between two readings of _cpu_ms, the processes added up by kind."""
     spent: dict[str, float] = {}
-    for key, ms in after.items():
-        kind = key.split(" ")[0] if key.split(" ")[-1].isdigit() else key
-        spent[kind] = spent.get(kind, 0.0) + ms - before.get(key, 0.0)
+    for (kind, pid), ms in after.items():
+        spent[kind] = spent.get(kind, 0.0) + ms - before.get((kind, pid), 0.0)
     return spent
 
 

@@ -89,7 +89,7 @@ def stage_labels(language: str | None) -> dict[str, str]:
 
 
 def lead_url(pk: int) -> str:
-    """The lead's page (Lead.get_absolute_url), the pattern reversed once."""
+    """The lead's page (Lead.get_absolute_url) for a row read as values."""
     return links.pk_url("crm:lead_detail", pk)
 
 

@@ -79,7 +79,6 @@ def campaign_list(request: AuthenticatedRequest) -> HttpResponse:
     for campaign in page.object_list:
         campaign.lead_count = counts.get(campaign.pk, 0)  # type: ignore[attr-defined]
         campaign.channel_label = channels.get(campaign.channel, campaign.channel)  # type: ignore[attr-defined]
-        campaign.url = links.pk_url("crm:campaign_detail", campaign.pk)  # type: ignore[attr-defined]
     return render(request, "crm/campaign_list.html", {"page": page})
 
 

@@ -140,7 +140,6 @@ def company_list(request: AuthenticatedRequest) -> HttpResponse:
     for company in page.object_list:
         company.people_count = counts.get(company.pk, 0)  # type: ignore[attr-defined]
         company.prefecture_label = prefectures.get(company.prefecture, "")  # type: ignore[attr-defined]
-        company.url = links.pk_url("crm:company_detail", company.pk)  # type: ignore[attr-defined]
     template = "crm/company_list.html#results" if request.htmx else "crm/company_list.html"
     return render(request, template, {"page": page, "q": query})
 

@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from crm import normalize
 from crm.models.choices import Industry, Prefecture, SizeBand
+from web import links
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -93,4 +93,4 @@ class Company(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("crm:company_detail", args=[self.pk])
+        return links.pk_url("crm:company_detail", self.pk)  # the pattern reversed once

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Concat, Lower
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
 
 from crm.models.company import Company
 from crm.models.derived import DERIVED_FROM, DERIVED_LEAD_COLUMNS, derived_lead_columns
+from web import links
 
 # A company search broader than this is not what anyone is looking for.
 MAX_COMPANY_MATCHES = 500
@@ -348,7 +348,7 @@ class Lead(models.Model):
             LeadScore.objects.bulk_create([self.score], ignore_conflicts=True)
 
     def get_absolute_url(self) -> str:
-        return reverse("crm:lead_detail", args=[self.pk])
+        return links.pk_url("crm:lead_detail", self.pk)  # the pattern reversed once
 
     @property
     def is_erased(self) -> bool:
