@@ -27,11 +27,11 @@ def setup(database: str = BENCH_DB) -> None:
 
 
 def _create_database(url: str) -> None:
-    import psycopg2
-    from psycopg2 import sql
+    import psycopg
+    from psycopg import sql
 
     base, name = url.rsplit("/", 1)
-    conn = psycopg2.connect(f"{base}/postgres")
+    conn = psycopg.connect(f"{base}/postgres")
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])

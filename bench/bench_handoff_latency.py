@@ -484,9 +484,9 @@ class NotificationPoller(threading.Thread):
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
-        import psycopg2
+        import psycopg
 
-        self.conn = psycopg2.connect(DATABASE_URL, application_name="bench-poller")
+        self.conn = psycopg.connect(DATABASE_URL, application_name="bench-poller")
         self.conn.autocommit = True
         with self.conn.cursor() as cur:
             cur.execute("SELECT coalesce(max(id), 0) FROM handoff_notification")

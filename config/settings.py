@@ -146,6 +146,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # psycopg 3 sends the values apart from the statement, and a statement a
+    # connection has run DATABASE_PREPARE_THRESHOLD times is prepared: PostgreSQL
+    # parses and plans it once (a signed-in page's session, user and list
+    # queries), about 40% of its CPU a page (bench/README.md, "Prepared
+    # statements"). 0 turns preparing off, for a pooler that cannot keep them
+    # (PgBouncer in transaction mode before 1.21).
+    prepare_threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=prepare_threshold or None
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -------------------------------------------------------------------

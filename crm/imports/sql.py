@@ -18,6 +18,8 @@ from typing import Any
 
 from django.db import connections, models, router
 
+from web.pg_copy import copy_in
+
 # Field types whose Python values the drivers take as they are.
 _PLAIN = (
     models.CharField,
@@ -85,17 +87,13 @@ def _copy_insert(
     options = f", FORCE_NOT_NULL ({', '.join(not_null)})" if not_null else ""
     with connection.cursor() as cursor:
         if not tail:  # nothing to skip or return: straight into the table
-            cursor.cursor.copy_expert(
-                f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv{options})", buffer
-            )
+            copy_in(cursor, f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv{options})", buffer)
             return []
         cursor.execute("DROP TABLE IF EXISTS _baton_rows")
         cursor.execute(
             f"CREATE TEMPORARY TABLE _baton_rows AS SELECT {names} FROM {table} WITH NO DATA"  # nosec B608  # table and column names come from model metadata; values go through COPY
         )
-        cursor.cursor.copy_expert(
-            f"COPY _baton_rows ({names}) FROM STDIN WITH (FORMAT csv{options})", buffer
-        )
+        copy_in(cursor, f"COPY _baton_rows ({names}) FROM STDIN WITH (FORMAT csv{options})", buffer)
         cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _baton_rows{tail}")  # nosec B608  # table and column names come from model metadata
         result = cursor.fetchall() if returning else []
         cursor.execute("DROP TABLE _baton_rows")

@@ -19,6 +19,7 @@ from crm.models import Lead
 from kpi.models import DailyRollup, MonthlyRollup, RollupState
 from kpi.rollups.events import ALL, FAMILIES, Event, events, local_day
 from kpi.rollups.names import Metric
+from web.pg_copy import copy_in
 
 # GRAINS[grain] = (keeps the campaign, keeps the rep)
 GRAINS = {0: (False, False), 1: (True, False), 2: (False, True), 3: (True, True)}
@@ -148,7 +149,7 @@ def _write(cells: dict[Cell, list[int | Decimal]]) -> None:
     buffer.seek(0)
     with connection.cursor() as cursor:
         table = DailyRollup._meta.db_table
-        cursor.cursor.copy_expert(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN", buffer)  # type: ignore[attr-defined]
+        copy_in(cursor, f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN", buffer)
 
 
 def lock_state() -> RollupState:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 
-import psycopg2
+import psycopg
 import pytest
 from django.db import connection
 
@@ -52,7 +52,7 @@ def test_a_capture_of_a_known_lead_does_not_wait_for_scoring(campaign, celery_wo
     worker, not this process, scores: in-process tasks would run the drain
     in the capture's thread, which then waits, as the drain should.)"""
     known = factories.lead(email="busy@example.jp", family_name="多忙", title="部長")
-    scorer = psycopg2.connect(worker_database_url())
+    scorer = psycopg.connect(worker_database_url())
     try:
         with scorer.cursor() as cursor:
             cursor.execute("SELECT 1 FROM crm_lead WHERE id = %s FOR NO KEY UPDATE", [known.pk])

@@ -21,7 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg2
+import psycopg
 import pytest
 import redis
 from django.contrib.auth.models import User
@@ -207,7 +207,7 @@ def relay_until_done(*, timeout: float = 60) -> None:
 
 def lock_waiters(dsn: str) -> int:
     """Sessions of the database waiting for a row lock."""
-    with psycopg2.connect(dsn) as conn, conn.cursor() as cursor:
+    with psycopg.connect(dsn) as conn, conn.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity"
             " WHERE datname = current_database() AND wait_event_type = 'Lock'"
@@ -223,7 +223,7 @@ def rows_locked(query: str, params: list[Any], dsn: str | None = None) -> Iterat
     as a long report or a slow transaction would) so that a worker that needs
     them stops mid-task. Yields the DSN to watch with `lock_waiters`."""
     dsn = dsn or worker_database_url()
-    conn = psycopg2.connect(dsn)
+    conn = psycopg.connect(dsn)
     try:
         with conn.cursor() as cursor:
             cursor.execute(f"{query} FOR UPDATE", params)
@@ -276,7 +276,7 @@ class PrivatePostgres:
             "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
         )  # fmt: skip
         self.start()
-        conn = psycopg2.connect(self.dsn.replace("baton_faults_private", "postgres"))
+        conn = psycopg.connect(self.dsn.replace("baton_faults_private", "postgres"))
         try:
             conn.autocommit = True
             with conn.cursor() as cursor:

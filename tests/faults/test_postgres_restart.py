@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-import psycopg2
+import psycopg
 import pytest
 
 from crm import tasks as crm_tasks
@@ -113,7 +113,7 @@ class Visitors:
 def drained_since(cluster: PrivatePostgres, moment: float) -> tuple[int, float]:
     """Activity events written after `moment` (a Unix time): how many wait,
     and the longest any of them waited before a drain claimed it (seconds)."""
-    with psycopg2.connect(cluster.dsn) as conn, conn.cursor() as cursor:
+    with psycopg.connect(cluster.dsn) as conn, conn.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FILTER (WHERE processed_at IS NULL),"
             " coalesce(extract(epoch FROM max(coalesce(processed_at, now()) - created_at)), 0)"
@@ -127,7 +127,7 @@ def drained_since(cluster: PrivatePostgres, moment: float) -> tuple[int, float]:
 
 
 def unprocessed(cluster: PrivatePostgres) -> int:
-    with psycopg2.connect(cluster.dsn) as conn, conn.cursor() as cursor:
+    with psycopg.connect(cluster.dsn) as conn, conn.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM crm_outboxevent WHERE processed_at IS NULL")
         (count,) = cursor.fetchone()  # type: ignore[misc]
     conn.close()

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import psycopg2
+import psycopg
 import pytest
 from django.db.models.functions import Now
 from django.utils import timezone
@@ -77,7 +77,7 @@ def test_a_worker_killed_mid_sweep_reminds_each_task_once(
     worker = start_worker(broker.url, name="reminders-first", env=env)
 
     dsn = worker_database_url()
-    holder = psycopg2.connect(dsn)
+    holder = psycopg.connect(dsn)
     try:
         with holder.cursor() as cursor:
             cursor.execute(
