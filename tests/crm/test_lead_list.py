@@ -166,6 +166,25 @@ def test_the_filter_selects_render_as_djangos_own(campaign):
         assert "selected" in quick or name not in {"campaign", "prefecture", "sort"}
 
 
+def test_filter_forms_share_their_fields_and_keep_nothing_of_each_other(campaign):
+    """The filter form hands every instance the same fields (crm.forms.SharedFields):
+    a form's data, choices and rendering must not reach the next one."""
+    from crm.forms import LeadFilterForm
+
+    first = LeadFilterForm({"campaign": str(campaign.pk), "stage": "mql", "sort": "name"})
+    assert first.is_valid()
+    rendered = str(first["stage"]) + str(first["campaign"])
+    second = LeadFilterForm(None)
+    assert second.fields["stage"] is first.fields["stage"]
+    assert second.fields is not first.fields  # each form may reorder its own
+    assert " selected" not in str(second["stage"]).replace('value="" selected', "")
+    assert f'value="{campaign.pk}" selected' not in str(second["campaign"])
+    assert 'value="mql" selected' in rendered
+    bad = LeadFilterForm({"stage": "nonsense"})
+    assert not bad.is_valid()
+    assert LeadFilterForm({"stage": "sql"}).is_valid()
+
+
 def test_the_list_takes_at_most_ten_queries_however_many_leads(client_as, marketer, campaign):
     """Session, user, permissions (2), the saved views, the capped count, the
     page, its scores, the campaign and owner filters: 10, for 3 leads as for
