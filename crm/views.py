@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
+from django.db import connections
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -56,8 +57,18 @@ class CappedPaginator(Paginator):
     def count(self) -> int:
         # Without the list's order: any CAP + 1 matching rows will do, and
         # sorting them all first (by a score, say) was most of a page's time.
-        unordered = self.object_list.order_by()  # type: ignore[attr-defined]
-        return int(unordered[: self.CAP + 1].count())
+        # Their ids counted by the statement Django's slice-and-count would
+        # give, without its aggregation machinery: a third of the count's
+        # Python on the lead list.
+        ids = self.object_list.order_by().values_list("pk")  # type: ignore[attr-defined]
+        sql, params = ids.query.sql_with_params()
+        with connections[ids.db].cursor() as cursor:
+            cursor.execute(
+                f"SELECT COUNT(*) FROM ({sql} LIMIT %s) capped",  # nosec B608  # the ORM's own SQL
+                [*params, self.CAP + 1],
+            )
+            (count,) = cursor.fetchone()
+        return int(count)
 
     @property
     def is_capped(self) -> bool:
