@@ -10,5 +10,8 @@ from config.settings import TEMPLATES
 
 _engine: dict[str, Any] = TEMPLATES[0]
 _engine["DIRS"] = [os.environ["BENCH_BASELINE_TEMPLATES"], *_engine["DIRS"]]
-_engine["OPTIONS"]["libraries"] = {"baseline_lead_rows": "bench.baseline_lead_rows"}
+_engine["OPTIONS"]["libraries"] = {
+    **_engine["OPTIONS"].get("libraries", {}),
+    "baseline_lead_rows": "bench.baseline_lead_rows",
+}
 ROOT_URLCONF = "bench.baseline_lead_list"

@@ -126,6 +126,8 @@ TEMPLATES = [
                 "web.sessions.pending_form",
             ],
             "builtins": ["template_partials.templatetags.partials"],
+            # Django's i18n tags, a literal's {% translate %} kept per language.
+            "libraries": {"i18n": "web.templatetags.translations"},
         },
     },
 ]
