@@ -490,7 +490,7 @@ class NotificationPoller(threading.Thread):
         self.conn.autocommit = True
         with self.conn.cursor() as cur:
             cur.execute("SELECT coalesce(max(id), 0) FROM handoff_notification")
-            (self.since,) = cur.fetchone()
+            (self.since,) = cur.fetchone() or (0,)
         self.first_seen: dict[int, float] = {}
         self.new_handoffs = 0
         self._stop_event = threading.Event()

@@ -131,6 +131,9 @@ TEMPLATES = [
         },
     },
 ]
+# Django warns when two modules answer to one library name: `i18n` does so on
+# purpose (above). tests/web/test_translations_tag.py fails for any other.
+SILENCED_SYSTEM_CHECKS = ["templates.W003"]
 
 # --- Database ---------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
@@ -144,7 +147,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # The KPI rollups' covering index (INCLUDE) is PostgreSQL's; SQLite builds
     # it without the extra columns, which is all the embedded default needs.
-    SILENCED_SYSTEM_CHECKS = ["models.W040"]
+    SILENCED_SYSTEM_CHECKS.append("models.W040")
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -57,3 +57,16 @@ def test_every_template_gets_the_kept_literals_and_djangos_other_tags():
     assert isinstance(node, LiteralTranslateNode)
     with translation.override("en"):
         assert template.render({}) == "Leadsen2 leads"
+
+
+def test_no_other_library_name_answers_to_two_modules():
+    """What Django's templates.W003 checks, silenced for `i18n` alone."""
+    from django.template.backends.django import get_template_tag_modules
+
+    modules: dict[str, set[str]] = {}
+    for name, path in get_template_tag_modules():
+        modules.setdefault(name, set()).add(path)
+    for name, path in engines["django"].engine.libraries.items():
+        modules.setdefault(name, set()).add(path)
+    shared = {name: paths for name, paths in modules.items() if len(paths) > 1}
+    assert shared == {"i18n": {"django.templatetags.i18n", "web.templatetags.translations"}}
