@@ -154,8 +154,8 @@ else:
     # psycopg 3 sends the values apart from the statement, and a statement a
     # connection has run DATABASE_PREPARE_THRESHOLD times is prepared: PostgreSQL
     # parses and plans it once (a signed-in page's session, user and list
-    # queries), about 40% of its CPU a page (bench/README.md, "Prepared
-    # statements"). 0 turns preparing off, for a pooler that cannot keep them
+    # queries), about 40% of its CPU a page (bench/README.md, "psycopg 3 and
+    # prepared statements"). 0 turns preparing off, for a pooler that cannot keep them
     # (PgBouncer in transaction mode before 1.21).
     prepare_threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
     DATABASES["default"].setdefault("OPTIONS", {}).update(

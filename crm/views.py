@@ -58,7 +58,7 @@ class CappedPaginator(Paginator):
         # Without the list's order: any CAP + 1 matching rows will do, and
         # sorting them all first (by a score, say) was most of a page's time.
         # Their ids counted by the statement Django's slice-and-count would
-        # give, without its aggregation machinery: a third of the count's
+        # give, without its aggregation machinery: a fifth of the count's
         # Python on the lead list.
         ids = self.object_list.order_by().values_list("pk")  # type: ignore[attr-defined]
         sql, params = ids.query.sql_with_params()
