@@ -35,8 +35,8 @@ class UserChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
 
 class FixedChoiceField(forms.ChoiceField):
     """A ChoiceField whose choices are fixed in the code: every form shares
-    them instead of deep-copying them (the lead list's filter form copied
-    some 400 choices and labels a request)."""
+    them instead of deep-copying them (a list's filter form copied its
+    choices and labels on every request; the deal list's still would)."""
 
     def __deepcopy__(self, memo: dict[int, Any]) -> FixedChoiceField:
         # Field's own copy (the widget, messages, validators), not ChoiceField's.
