@@ -33,6 +33,13 @@ from crm.models.people import LeadQuerySet
 from handoff import work
 from web.scope import get_visible_or_404
 
+EMAIL_TAKEN = _("A lead with this email already exists.")
+
+
+def email_taken() -> serializers.ValidationError:
+    """409 on `email`: another lead has it (the API's error handler maps the code)."""
+    return serializers.ValidationError({"email": [EMAIL_TAKEN]}, code="unique")
+
 
 class LeadSerializer(StrictModelSerializer):
     company_name = StrictCharField(
@@ -73,9 +80,7 @@ class LeadSerializer(StrictModelSerializer):
         if self.instance is not None:
             others = others.exclude(pk=self.instance.pk)
         if others.exists():
-            raise serializers.ValidationError(
-                _("A lead with this email already exists."), code="unique"
-            )
+            raise serializers.ValidationError(EMAIL_TAKEN, code="unique")
         return email
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -102,9 +107,7 @@ class LeadSerializer(StrictModelSerializer):
                 overriding=self.context.get("overriding", ()),
             )
         except IntegrityError as exc:  # the same email created meanwhile
-            raise serializers.ValidationError(
-                {"email": [_("A lead with this email already exists.")]}, code="unique"
-            ) from exc
+            raise email_taken() from exc
 
     def update(self, instance: Lead, validated_data: dict[str, Any]) -> Lead:
         changes = {k: v for k, v in validated_data.items() if k != "save_anyway"}
@@ -233,6 +236,10 @@ class LeadViewSet(
         visible = Lead.objects.visible_to(request.user)
         candidates = dedupe.lead_candidates(values, company=company, leads=visible)
         if candidates and not data.get("save_anyway"):
+            # A lead with this email committed since validate_email read is the
+            # candidate that blocks: answer it as the email clash it is.
+            if data.get("email") and Lead.objects.with_email(data["email"]).exists():
+                raise email_taken()
             body = {"detail": duplicates_detail(), "candidates": candidates}
             return Response(DuplicatesSerializer(body).data, status=status.HTTP_409_CONFLICT)
         serializer.context["overriding"] = [c.record.pk for c in candidates]

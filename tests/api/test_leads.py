@@ -254,6 +254,25 @@ def test_a_probable_duplicate_is_409_with_candidates_unless_saved_anyway(api_as,
     assert entry.changes == {"duplicates": [first.json()["id"]]}
 
 
+def test_a_lead_with_the_email_committed_after_the_email_check_is_still_the_email_409(
+    api_as, marketer, monkeypatch
+):
+    """Two clients create the same person at once: the loser's email check ran
+    before the winner committed, then its duplicate check finds the winner by
+    name. Its answer is the email clash, not "probable duplicates"."""
+    from api.leads import LeadSerializer
+    from crm import services as crm
+
+    factories.lead(family_name="同時", given_name="", email="same@example.jp")
+    monkeypatch.setattr(LeadSerializer, "validate_email", lambda self, v: crm.normalise_email(v))
+    refused = api_as(marketer).post(
+        LEADS, {"family_name": "同時", "email": "SAME@example.jp"}, format="json"
+    )
+    assert refused.status_code == 409
+    assert refused.json()["email"] == ["A lead with this email already exists."]
+    assert "candidates" not in refused.json()
+
+
 def test_save_anyway_takes_only_a_json_boolean(api_as, marketer):
     made = api_as(marketer).post(
         LEADS, {"family_name": "山田", "email": "c@aoba.jp", "save_anyway": "true"}, format="json"
