@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Exists, OuterRef
 from django.http import QueryDict
 from django.utils.functional import Promise
@@ -131,12 +131,15 @@ def for_list(user: User, list_key: str) -> list[ViewChoice]:
 
 # for_list as one fixed statement, for the lists' menus: building and
 # compiling the ORM's EXISTS query on every request cost the lead list about
-# a tenth of its time (bench/README.md). The same rows in the same order as
-# for_list (SavedView.objects.visible_to: the user's own or shared; ordered
-# by name, then id), without the owner, which the menu does not show.
+# a tenth of its time, and reading it through Manager.raw(), which resolves
+# its columns and converters anew each time, most of what remained
+# (bench/README.md). The same rows in the same order as for_list
+# (SavedView.objects.visible_to: the user's own or shared; ordered by name,
+# then id), without the owner, which the menu does not show, nor the times
+# (read if ever asked for).
+_MENU_FIELDS = ("id", "list", "name", "query", "columns", "shared", "owner_id")
 _MENU_SQL = """
-SELECT v.id, v.list, v.name, v.query, v.columns, v.shared, v.owner_id, v.created_at,
-    v.updated_at,
+SELECT v.id, v.list, v.name, v.query, v.columns, v.shared, v.owner_id,
     EXISTS (
         SELECT 1 FROM crm_defaultview d WHERE d.user_id = %s AND d.list = %s AND d.view_id = v.id
     ) AS is_default
@@ -148,8 +151,20 @@ ORDER BY v.name, v.id
 
 def for_menu(user: User, list_key: str) -> list[ViewChoice]:
     """for_list's choices in one fixed statement, each view without its owner."""
-    views = SavedView.objects.raw(_MENU_SQL, [user.pk, list_key, list_key, user.pk])
-    return [ViewChoice(v, bool(v.is_default)) for v in views]  # type: ignore[attr-defined]
+    database = router.db_for_read(SavedView)
+    connection = connections[database]
+    columns = SavedView._meta.get_field("columns")
+    with connection.cursor() as cursor:
+        cursor.execute(_MENU_SQL, [user.pk, list_key, list_key, user.pk])
+        rows = cursor.fetchall()
+    choices = []
+    for pk, list_, name, query, kept, shared, owner_id, is_default in rows:
+        # As the ORM reads them: the JSON decoded, SQLite's 0 and 1 as booleans.
+        kept = columns.from_db_value(kept, None, connection)  # type: ignore[attr-defined,arg-type]
+        values = (pk, list_, name, query, kept, bool(shared), owner_id)
+        view = SavedView.from_db(database, _MENU_FIELDS, values)
+        choices.append(ViewChoice(view, bool(is_default)))
+    return choices
 
 
 def default_of(choices: list[ViewChoice]) -> SavedView | None:

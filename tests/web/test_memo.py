@@ -76,7 +76,9 @@ def test_a_new_campaign_and_user_show_in_the_filters_at_once(client_as, marketer
 def test_the_menus_views_are_those_of_for_list(marketer, rep):
     """saved_views.for_menu, one fixed statement, gives for_list's views in
     its order with its defaults."""
-    mine = SavedView.objects.create(list=ListKey.LEADS, name="B mine", owner=rep)
+    mine = SavedView.objects.create(
+        list=ListKey.LEADS, name="B mine", owner=rep, query="stage=mql", columns=["email"]
+    )
     SavedView.objects.create(list=ListKey.LEADS, name="A shared", owner=marketer, shared=True)
     SavedView.objects.create(list=ListKey.LEADS, name="C private", owner=marketer)
     SavedView.objects.create(list=ListKey.DEALS, name="D other list", owner=rep)
@@ -87,3 +89,12 @@ def test_the_menus_views_are_those_of_for_list(marketer, rep):
         got = [(c.view.pk, c.is_default) for c in saved_views.for_menu(user, ListKey.LEADS)]
         assert got == expected
     assert [c.is_default for c in saved_views.for_menu(rep, ListKey.LEADS)] == [False, False, True]
+    # Each view as the ORM reads it: its columns decoded, `shared` a boolean.
+    menu = {c.view.pk: c for c in saved_views.for_menu(rep, ListKey.LEADS)}
+    for choice in saved_views.for_list(rep, ListKey.LEADS):
+        read = menu[choice.view.pk].view
+        for name in ("list", "name", "query", "columns", "shared", "owner_id"):
+            assert getattr(read, name) == getattr(choice.view, name)
+            assert type(getattr(read, name)) is type(getattr(choice.view, name))
+        assert menu[choice.view.pk].query == choice.query
+    assert menu[mine.pk].query == "stage=mql&cols=name&cols=email&view=" + str(mine.pk)
