@@ -125,7 +125,8 @@ TEMPLATES = [
                 # A form posted after the session ended comes back filled in.
                 "web.sessions.pending_form",
             ],
-            "builtins": ["template_partials.templatetags.partials"],
+            # Django's {% extends %}, the root's blocks found once (web/templatetags/inheritance).
+            "builtins": ["template_partials.templatetags.partials", "web.templatetags.inheritance"],
             # Django's i18n tags, a literal's {% translate %} kept per language.
             "libraries": {"i18n": "web.templatetags.translations"},
         },
