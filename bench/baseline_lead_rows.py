@@ -9,6 +9,7 @@ from django.utils import translation
 
 from crm import lead_table
 from crm.models import Lead
+from web import links
 
 register = template.Library()
 
@@ -20,4 +21,4 @@ def stage_label(stage: str) -> str:
 
 @register.filter
 def lead_url(lead: Lead) -> str:
-    return lead_table.lead_url(lead.pk)
+    return links.pk_url("crm:lead_detail", lead.pk)

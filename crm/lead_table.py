@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from crm import person_names
 from crm.models import Lead, LeadScore
 from web import links
-from web.dates import short_date
+from web.dates import date_writer
 
 # The table's optional columns, in their order (crm.forms_lists.LEAD_COLUMNS).
 ALL_COLUMNS = ("company", "email", "stage", "fit", "engagement", "created")
@@ -88,11 +88,6 @@ def stage_labels(language: str | None) -> dict[str, str]:
     return links.choice_labels(Lead.Stage, language)
 
 
-def lead_url(pk: int) -> str:
-    """The lead's page (Lead.get_absolute_url) for a row read as values."""
-    return links.pk_url("crm:lead_detail", pk)
-
-
 def rows(
     leads: Iterable[LeadRow | Lead],
     *,
@@ -104,8 +99,13 @@ def rows(
     when given. The markup crm/_lead_table.html's loop gave, row by row."""
     shown = set(ALL_COLUMNS if columns is None else columns)
     language = translation.get_language() or ""
-    labels = {k: escape(v) for k, v in stage_labels(language).items()}
-    short = get_format("SHORT_DATE_FORMAT")
+    # Each stage's cell, escaped once; a stage outside the choices is escaped as it comes.
+    badges = {
+        k: f'<td><span class="badge stage-{escape(k)}">{escape(v)}</span></td>'
+        for k, v in stage_labels(language).items()
+    }
+    written = date_writer(get_format("SHORT_DATE_FORMAT"))
+    url = links.pk_urls("crm:lead_detail")
     select = _("Select %(name)s")
     tick = escape(bulk_form_id)
     local = timezone.get_current_timezone()
@@ -121,7 +121,7 @@ def rows(
                 f'name="ids" value="{lead.pk}" form="{tick}" id="select-{lead.pk}" '
                 f'aria-label="{label}" data-testid="select-lead"></td>'
             )
-        cells.append(f'<td class="text-nowrap"><a href="{lead_url(lead.pk)}">{name}</a></td>')
+        cells.append(f'<td class="text-nowrap"><a href="{url(lead.pk)}">{name}</a></td>')
         if "company" in shown:
             cells.append(
                 f'<td class="cell-name">{escape(lead.company) if lead.company else "—"}</td>'
@@ -129,16 +129,16 @@ def rows(
         if "email" in shown:
             cells.append(f'<td class="small">{escape(lead.email)}</td>')
         if "stage" in shown:
-            stage = escape(lead.stage)
-            cells.append(
-                f'<td><span class="badge stage-{stage}">{labels.get(lead.stage, stage)}</span></td>'
-            )
+            if (badge := badges.get(lead.stage)) is None:
+                stage = escape(lead.stage)
+                badge = f'<td><span class="badge stage-{stage}">{stage}</span></td>'
+            cells.append(badge)
         if "fit" in shown:
             cells.append(f'<td class="text-end">{int(lead.fit)}</td>')
         if "engagement" in shown:
             cells.append(f'<td class="text-end">{int(lead.engagement)}</td>')
         if "created" in shown:
-            created = escape(short_date(lead.created_at.astimezone(local).date(), short))
+            created = escape(written(lead.created_at.astimezone(local).date()))
             cells.append(f'<td class="small text-nowrap">{created}</td>')
         out.append(f"<tr>{''.join(cells)}</tr>")
     return SafeString("".join(out))  # nosec B703  # every text escaped above

@@ -20,7 +20,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from kpi.metrics import Dashboard, Figure, ForecastRow, Step
-from web.dates import short_date
+from web.dates import date_writer
 
 # The campaign table shows the 50 campaigns with the most leads (the CSV has all).
 CAMPAIGN_ROWS = 50
@@ -240,9 +240,9 @@ def _campaign_rows(board: Dashboard) -> SafeString:
 
 
 def _daily_rows(board: Dashboard) -> SafeString:
-    short = get_format("SHORT_DATE_FORMAT")
+    written = date_writer(get_format("SHORT_DATE_FORMAT"))
     rows = [
-        f"<tr><td>{escape(short_date(p.day, short))}</td>"
+        f"<tr><td>{escape(written(p.day))}</td>"
         f"{_cells(str(n) for n in (p.leads, p.mqls, p.sqls, p.won))}</tr>"
         for p in reversed(board.daily)
     ]

@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import date
 
 from django.utils.formats import date_format
 
-_SIMPLE_DATE: dict[str, Callable[[date], str]] = {
-    "Y": lambda d: f"{d.year:04d}",
-    "m": lambda d: f"{d.month:02d}",
-    "d": lambda d: f"{d.day:02d}",
-    "n": lambda d: str(d.month),
-    "j": lambda d: str(d.day),
-    "/": lambda d: "/",
-    "-": lambda d: "-",
-    ".": lambda d: ".",
+# A format's year, month and day letters as str.format fields; a format of
+# these and the separators only is one format() call per cell.
+_SIMPLE_DATE: dict[str, str] = {
+    "Y": "{0.year:04d}",
+    "m": "{0.month:02d}",
+    "d": "{0.day:02d}",
+    "n": "{0.month}",
+    "j": "{0.day}",
+    "/": "/",
+    "-": "-",
+    ".": ".",
 }
+
+
+def date_writer(django_format: str) -> Callable[[date], str]:
+    """short_date for one format, worked out once for a table's cells."""
+    if set(django_format) <= _SIMPLE_DATE.keys():
+        return "".join(_SIMPLE_DATE[c] for c in django_format).format
+    return functools.partial(date_format, format=django_format)
 
 
 def short_date(day: date, django_format: str) -> str:
     """A date in `django_format` (SHORT_DATE_FORMAT), without building a
     DateFormat per cell when the format is made of year, month and day
     numbers only."""
-    if set(django_format) <= _SIMPLE_DATE.keys():
-        return "".join(_SIMPLE_DATE[c](day) for c in django_format)
-    return date_format(day, django_format)
+    return date_writer(django_format)(day)

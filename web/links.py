@@ -8,6 +8,7 @@ was a good part of the page's time.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 from django.db.models import Choices
 from django.urls import get_script_prefix, reverse
@@ -34,3 +35,9 @@ def pk_url(viewname: str, pk: int) -> str:
     reversed once per script prefix."""
     before, after = _url_parts(viewname, get_script_prefix())
     return f"{before}{pk}{after}"
+
+
+def pk_urls(viewname: str) -> Callable[[int], str]:
+    """pk_url for one view, the script prefix read once: a table's rows call it."""
+    before, after = _url_parts(viewname, get_script_prefix())
+    return lambda pk: f"{before}{pk}{after}"

@@ -28,7 +28,7 @@ def is_japanese_script(text: str) -> bool:
 
 def full_name(family: str, given: str, *, language: str) -> str:
     """The full name in the order a reader of `language` expects."""
-    family_first = is_japanese_script(family + given) or language.startswith("ja")
+    family_first = language.startswith("ja") or is_japanese_script(family + given)
     parts = (family, given) if family_first else (given, family)
     return " ".join(p for p in parts if p)
 

@@ -81,6 +81,14 @@ def test_every_text_of_a_row_is_escaped(leads):
     assert "O&#x27;Brien &amp; &quot;Sons&quot;" in html
 
 
+def test_a_stage_outside_the_choices_shows_escaped_as_it_is_stored():
+    odd = lead_table.LeadRow(
+        1, "山田", "", "", "a@example.jp", '"><b>odd', datetime(2026, 4, 1, tzinfo=ZoneInfo("UTC"))
+    )
+    html = lead_table.rows([odd], columns=["stage"])
+    assert '<span class="badge stage-&quot;&gt;&lt;b&gt;odd">&quot;&gt;&lt;b&gt;odd</span>' in html
+
+
 def test_the_list_shows_a_hostile_name_escaped(client_as, marketer, leads):
     html = client_as(marketer).get(reverse("crm:lead_list")).content.decode()
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
