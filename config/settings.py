@@ -82,12 +82,13 @@ MIDDLEWARE = [
     "api.middleware.JsonErrorsMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Pages and API answers gzipped (static files come compressed from
-    # WhiteNoise, which answers them above, under `make run` too). BREACH: Django masks the CSRF
-    # token anew in every response and this middleware pads each gzip stream
-    # with random bytes ("Heal the Breach"), so a secret's length cannot be
-    # probed across requests; see bench/README.md, "Page weight".
-    "django.middleware.gzip.GZipMiddleware",
+    # Pages and API answers gzipped, at level 4 (web/compression.py; static
+    # files come compressed from WhiteNoise, which answers them above, under
+    # `make run` too). BREACH: Django masks the CSRF token anew in every
+    # response and each gzip stream is padded with random bytes ("Heal the
+    # Breach"), so a secret's length cannot be probed across requests; see
+    # bench/README.md, "Page weight".
+    "web.compression.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Lets services deep down record who acted and from where (audit/context.py).
     "audit.context.AuditContextMiddleware",
