@@ -4,13 +4,17 @@ and the chrome of the lead list that uses it, person by person."""
 import re
 
 import pytest
-from django.template import Context, Template
+from django.forms import ModelChoiceField
+from django.template import Context, Template, engines
+from django.template.base import VariableNode
 from django.urls import reverse
 from django.utils import translation
 
 from crm import saved_views
+from crm.forms import LeadFilterForm
 from crm.models import Campaign, ListKey, SavedView
 from tests.conftest import make_user
+from web.templatetags.memo import MemoNode
 
 MEMO = Template(
     "{% load i18n memo %}{% memo key %}{{ inner }} {% translate 'Leads' %}{% endmemo %}"
@@ -98,3 +102,42 @@ def test_the_menus_views_are_those_of_for_list(marketer, rep):
             assert type(getattr(read, name)) is type(getattr(choice.view, name))
         assert menu[choice.view.pk].query == choice.query
     assert menu[mine.pk].query == "stage=mql&cols=name&cols=email&view=" + str(mine.pk)
+
+
+def test_the_filter_fields_kept_by_query_string_have_their_choices_in_the_code():
+    """A filter fragment kept per query string (`list_query`) holds no field
+    whose choices are rows: a new campaign or owner would not show."""
+    template = engines["django"].get_template("crm/lead_list.html").template
+    kept = [
+        node
+        for node in template.nodelist.get_nodes_by_type(MemoNode)
+        if [key.token for key in node.keys] == ["list_query"]
+    ]
+    fields = [
+        variable.filter_expression.var.var.split(".")[1]
+        for node in kept
+        for variable in node.nodelist.get_nodes_by_type(VariableNode)
+        if str(variable.filter_expression.var).startswith("form.")
+    ]
+    assert {"q", "stage", "sort", "min_fit", "industry", "prefecture", "consent"} <= set(fields)
+    for name in fields:
+        assert not isinstance(LeadFilterForm.base_fields[name], ModelChoiceField), name
+
+
+@pytest.mark.django_db
+def test_the_kept_filters_show_each_query_strings_own_values(client_as, marketer, rep):
+    url = reverse("crm:lead_list")
+    first = client_as(marketer).get(url, {"q": "<b>ミドリ</b>", "stage": "mql", "min_fit": "37"})
+    html = first.content.decode()
+    assert 'value="&lt;b&gt;ミドリ&lt;/b&gt;"' in html and 'id="id_min_fit" value="37"' in html
+    assert '<option value="mql" selected>' in html
+    # Another person, another query: their own values, nothing of the first.
+    other = client_as(rep).get(url, {"q": "kato", "sort": "name"}).content.decode()
+    assert 'id="id_q" value="kato"' in other
+    assert "ミドリ" not in other
+    assert 'id="id_min_fit" value=""' in other
+    assert '<option value="name" selected>' in other
+    assert '<option value="mql" selected>' not in other
+    # The first query again, by someone else: the same values.
+    again = client_as(rep).get(url, {"q": "<b>ミドリ</b>", "stage": "mql", "min_fit": "37"})
+    assert 'id="id_min_fit" value="37"' in again.content.decode()

@@ -8,7 +8,11 @@ reads (a user's permissions, the page's name...), plus the active language,
 the URL configuration and the script prefix, which every fragment reads
 through `{% translate %}` and `{% url %}`; a fragment whose key leaves out
 something it reads would show one person's markup to another, so a fragment
-never reads the request, the CSRF token or a form. Nothing is invalidated:
+never reads the request, the CSRF token or a form. One exception: a list's
+filter form keyed by the query string it is bound to (`list_query`), its
+fields' values, for fields whose choices are fixed in the code (never rows
+of the database, which the key does not hold: tests/web/test_memo.py checks
+the lead list's). Nothing is invalidated:
 a changed input is a new key. The node keeps its fragments (with the cached
 template loader, as long as the process); at most MAX_KEYS a node, then it
 starts again.
