@@ -11,7 +11,9 @@ times today's list for `BENCH_SECONDS`, then the baseline for as long, with
 8 client threads each keeping one connection (a browser's tab each), and
 `BENCH_ROUNDS` rounds alternate them (the machine is shared: its load changes
 from minute to minute). A marketer's logged-in session, every request the
-first page without filters (50 rows, every column).
+first page without filters (50 rows, every column); each client sends back
+the cookies it is given, as a browser's tab does (the CSRF cookie: before the
+ninth session every answer made and set a new one).
 
 Each page's CPU time a request is split by where it was spent (gunicorn's
 processes, PostgreSQL's, the load generator, and the whole machine with the
@@ -33,6 +35,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.cookies import SimpleCookie
 from pathlib import Path
 
 from bench._django import percentile, setup
@@ -219,15 +222,22 @@ def _load(
     stop = [0.0]
 
     def client(i: int) -> None:
-        headers = {"Cookie": f"sessionid={sessions[i]}", "Accept-Encoding": "gzip"}
+        # A browser's tab: it sends back the cookies it was given (the CSRF
+        # cookie of the first answer; without it every answer makes a new one).
+        jar = {"sessionid": sessions[i]}
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         barrier.wait()
         while time.perf_counter() < stop[0]:
             began = time.perf_counter()
+            cookies = "; ".join(f"{name}={value}" for name, value in jar.items())
             try:
-                conn.request("GET", path, headers=headers)
+                conn.request("GET", path, headers={"Cookie": cookies, "Accept-Encoding": "gzip"})
                 response = conn.getresponse()
                 response.read()
+                for header in response.msg.get_all("Set-Cookie") or ():
+                    jar.update(
+                        (name, morsel.value) for name, morsel in SimpleCookie(header).items()
+                    )
             except (OSError, http.client.HTTPException):
                 errors[i] += 1
                 conn.close()
