@@ -171,12 +171,12 @@ def lead_list(request: AuthenticatedRequest) -> HttpResponse:
         return redirect(f"{reverse('crm:lead_list')}?{default}")
     form = LeadFilterForm(request.GET or None)
     # What a row shows and nothing else (not the 600-character search key),
-    # as plain values; the scores in a second query (crm/lead_table.py).
+    # as plain values, the scores included (crm/lead_table.py).
     leads = form.filter(Lead.objects.visible_to(request.user))
-    page = CappedPaginator(leads.values_list(*lead_table.ROW_FIELDS), LEADS_PER_PAGE).get_page(
+    page = CappedPaginator(lead_table.row_values(leads), LEADS_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    page.object_list = lead_table.with_scores(page.object_list)
+    page.object_list = lead_table.as_rows(page.object_list)
     # Going back to a filtered list asks for the whole page (htmx keeps no
     # snapshot of this one: it holds personal data, and its export links
     # must be those of the filters shown).

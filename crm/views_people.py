@@ -207,8 +207,8 @@ def company_page(request: AuthenticatedRequest, company: Company) -> dict[str, A
     its change history. The same dozen queries for a company of three people
     or of thousands (bench/bench_company_page.py)."""
     visible = Lead.objects.visible_to(request.user).filter(company=company)
-    # Rows as plain values, the scores in one more query (crm/lead_table.py).
-    people_list = visible.order_by("-created_at", "-pk").values_list(*lead_table.ROW_FIELDS)
+    # Rows as plain values, the scores included (crm/lead_table.py).
+    people_list = lead_table.row_values(visible.order_by("-created_at", "-pk"))
     activities = (
         Activity.objects.filter(lead__in=visible)
         .select_related("lead", "campaign")
@@ -217,7 +217,7 @@ def company_page(request: AuthenticatedRequest, company: Company) -> dict[str, A
     people_page = CappedPaginator(people_list, PEOPLE_PER_PAGE).get_page(
         request.GET.get("people_page")
     )
-    people_page.object_list = lead_table.with_scores(people_page.object_list)
+    people_page.object_list = lead_table.as_rows(people_page.object_list)
     context: dict[str, Any] = {
         "company": company,
         "people_page": people_page,
