@@ -10,13 +10,14 @@ per-language table (escaped once).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, tzinfo
 from html import escape
 from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
+from django.urls import get_script_prefix, get_urlconf
 from django.utils import timezone, translation
 from django.utils.formats import get_format
 from django.utils.safestring import SafeString
@@ -93,6 +94,14 @@ def stage_labels(language: str | None) -> dict[str, str]:
     return links.choice_labels(Lead.Stage, language)
 
 
+# Each row's markup kept by its values (a changed lead is a new key), per
+# kind of table: what a row reads besides its values (language, time zone,
+# URL configuration and prefix, the columns shown, the bulk form). A page
+# seen again costs a look-up a row instead of its markup.
+_kept_rows: dict[tuple[Any, ...], dict[LeadRow, str]] = {}
+MAX_KEPT_ROWS = 2000  # per kind of table (forty pages); then it starts again
+
+
 def rows(
     leads: Iterable[LeadRow | Lead],
     *,
@@ -102,8 +111,29 @@ def rows(
     """The `<tr>` of each lead: its name linked, then the `columns` chosen
     (every one when None), after a tick box for `bulk_form_id`'s actions
     when given. The markup crm/_lead_table.html's loop gave, row by row."""
-    shown = set(ALL_COLUMNS if columns is None else columns)
+    shown = frozenset(ALL_COLUMNS if columns is None else columns)
     language = translation.get_language() or ""
+    local = timezone.get_current_timezone()
+    table = (language, str(local), get_urlconf(), get_script_prefix(), shown, bulk_form_id)
+    kept = _kept_rows.setdefault(table, {})
+    write = None
+    out = []
+    for each in leads:
+        lead = each if isinstance(each, LeadRow) else LeadRow.of(each)
+        if (html := kept.get(lead)) is None:
+            if write is None:
+                write = _row_writer(shown, language, local, bulk_form_id)
+            if len(kept) >= MAX_KEPT_ROWS:
+                kept.clear()
+            html = kept[lead] = write(lead)
+        out.append(html)
+    return SafeString("".join(out))  # nosec B703  # every text escaped by _row_writer
+
+
+def _row_writer(
+    shown: frozenset[str], language: str, local: tzinfo, bulk_form_id: str
+) -> Callable[[LeadRow], str]:
+    """What writes a row's markup, with what every row shares worked out once."""
     # Each stage's cell, escaped once; a stage outside the choices is escaped as it comes.
     badges = {
         k: f'<td><span class="badge stage-{escape(k)}">{escape(v)}</span></td>'
@@ -113,10 +143,8 @@ def rows(
     url = links.pk_urls("crm:lead_detail")
     select = _("Select %(name)s")
     tick = escape(bulk_form_id)
-    local = timezone.get_current_timezone()
-    out = []
-    for each in leads:
-        lead = each if isinstance(each, LeadRow) else LeadRow.of(each)
+
+    def write(lead: LeadRow) -> str:
         name = escape(person_names.full_name(lead.family_name, lead.given_name, language=language))
         cells = []
         if bulk_form_id:
@@ -145,5 +173,6 @@ def rows(
         if "created" in shown:
             created = escape(written(lead.created_at.astimezone(local).date()))
             cells.append(f'<td class="small text-nowrap">{created}</td>')
-        out.append(f"<tr>{''.join(cells)}</tr>")
-    return SafeString("".join(out))  # nosec B703  # every text escaped above
+        return f"<tr>{''.join(cells)}</tr>"
+
+    return write

@@ -18,6 +18,15 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def no_kept_rows():
+    """Each test writes its rows afresh (rows() keeps them between pages)."""
+    lead_table._kept_rows.clear()
+    yield
+    lead_table._kept_rows.clear()
+
+
 # The loop crm/_lead_table.html had (3cf41c4), with the model's own methods.
 TEMPLATE_LOOP = """{% load i18n %}{% for lead in leads %}
 <tr>
@@ -142,3 +151,40 @@ def test_a_lead_without_a_score_row_reads_as_zero_and_scores_sort_as_before(lead
     by_fit = Lead.objects.exclude(pk=leads[0].pk).order_by("-score__fit", "-pk")
     rows = lead_table.as_rows(lead_table.row_values(by_fit))
     assert [(r.pk, r.fit) for r in rows] == [(x.pk, x.fit_score) for x in by_fit]
+
+
+def test_a_row_seen_again_is_kept_and_a_changed_one_is_written_anew(leads, monkeypatch):
+    written = []
+    real_writer = lead_table._row_writer
+
+    def counting_writer(*args):
+        write = real_writer(*args)
+        return lambda lead: written.append(lead.pk) or write(lead)
+
+    monkeypatch.setattr(lead_table, "_row_writer", counting_writer)
+    read = lead_table.as_rows(lead_table.row_values(Lead.objects.order_by("pk")))
+    with translation.override("en"):
+        first = lead_table.rows(read, bulk_form_id="bulk-form")
+        again = lead_table.rows(read, bulk_form_id="bulk-form")
+    assert again == first and len(written) == 3
+    # Another language, other columns, no bulk form: each its own markup.
+    with translation.override("ja"):
+        japanese = lead_table.rows(read, bulk_form_id="bulk-form")
+    with translation.override("en"):
+        narrow = lead_table.rows(read, columns=["stage"])
+    assert len(written) == 9 and japanese != first and narrow != first
+    # A lead whose stage changed is a new row; the others are kept.
+    Lead.objects.filter(pk=leads[1].pk).update(stage=Lead.Stage.SQL)
+    read = lead_table.as_rows(lead_table.row_values(Lead.objects.order_by("pk")))
+    with translation.override("en"):
+        changed = lead_table.rows(read, bulk_form_id="bulk-form")
+    assert written[9:] == [leads[1].pk]
+    assert changed.count('class="badge stage-sql"') == 1 and changed != first
+
+
+def test_the_kept_rows_stay_bounded(leads, monkeypatch):
+    monkeypatch.setattr(lead_table, "MAX_KEPT_ROWS", 2)
+    read = lead_table.as_rows(lead_table.row_values(Lead.objects.order_by("pk")))
+    html = lead_table.rows(read)
+    assert html.count("<tr>") == 3
+    assert all(len(kept) <= 2 for kept in lead_table._kept_rows.values())
