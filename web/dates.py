@@ -23,14 +23,10 @@ _SIMPLE_DATE: dict[str, str] = {
 
 
 def date_writer(django_format: str) -> Callable[[date], str]:
-    """short_date for one format, worked out once for a table's cells."""
+    """A function writing a date in `django_format` (SHORT_DATE_FORMAT), as
+    Django's date_format does, worked out once for a table's cells: one
+    str.format call when the format is made of year, month and day numbers
+    only, instead of a DateFormat per cell."""
     if set(django_format) <= _SIMPLE_DATE.keys():
         return "".join(_SIMPLE_DATE[c] for c in django_format).format
     return functools.partial(date_format, format=django_format)
-
-
-def short_date(day: date, django_format: str) -> str:
-    """A date in `django_format` (SHORT_DATE_FORMAT), without building a
-    DateFormat per cell when the format is made of year, month and day
-    numbers only."""
-    return date_writer(django_format)(day)
