@@ -16,14 +16,12 @@ answer besides.
 from __future__ import annotations
 
 import gzip
-import re
 import secrets
 
 from django.http import HttpRequest, HttpResponseBase
 from django.middleware import gzip as django_gzip
 from django.utils.cache import patch_vary_headers
 
-ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 LEVEL = 4
 
 
@@ -49,7 +47,7 @@ class GZipMiddleware(django_gzip.GZipMiddleware):
         if len(content) < 200 or response.has_header("Content-Encoding"):
             return response
         patch_vary_headers(response, ("Accept-Encoding",))
-        if not ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+        if not django_gzip.re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
             return response
         compressed = compress(content, max_random_bytes=self.max_random_bytes)
         if len(compressed) >= len(content):
