@@ -136,7 +136,9 @@ class DealFilter(ApiFilterSet):
 def _stage(pk: int, field: str = "stage") -> DealStage:
     stage = DealStage.objects.filter(pk=pk).first()
     if stage is None:
-        raise serializers.ValidationError({field: [_("There is no stage with this id.")]})
+        raise serializers.ValidationError(
+            {field: [_("There is no stage with this id.")]}, code="does_not_exist"
+        )
     return stage
 
 

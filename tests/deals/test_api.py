@@ -132,3 +132,12 @@ def test_a_stale_patch_is_a_409(rep, other_rep, manager, deal):
     assert second.status_code == 409
     assert Deal.objects.get(pk=deal.pk).next_step == "訪問"
     assert DealStage.objects.count() == 6
+
+
+def test_a_stage_id_that_names_no_stage_is_404_as_every_unknown_id(rep, lead):
+    client = token_client(rep)
+    body = {"lead": lead.pk, "name": "導入", "amount": 900000, "stage": 999999}
+    refused = client.post(DEALS, body, format="json")
+    assert refused.status_code == 404
+    assert refused.json()["stage"] == ["There is no stage with this id."]
+    assert not Deal.objects.exists()
